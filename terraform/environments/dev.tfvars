@@ -1,0 +1,38 @@
+# Example: terraform plan -var-file=environments/dev.tfvars
+project     = "lake-platform"
+environment = "dev"
+aws_region  = "eu-west-1"
+
+tags = {
+  owner       = "data-platform"
+  cost_center = "analytics"
+}
+
+# Throw-away environment: allow destroy to empty buckets and drop tables.
+force_destroy       = true
+deletion_protection = false
+
+raw_transition_to_ia_days         = 30
+raw_transition_to_glacier_ir_days = 90
+athena_results_expiration_days    = 3
+pipes_expiration_days             = 7
+log_retention_days                = 30
+
+glue_execution_class                  = "FLEX"
+glue_max_concurrent_runs              = 5
+athena_bytes_scanned_cutoff_per_query = 1073741824 # 1 GiB per query
+
+alert_emails = ["data-platform-alerts@example.com"]
+
+dagster_role_name        = null
+dagster_can_push_configs = true
+
+# Optional VPC placement of the Glue jobs (on-premise JDBC over Direct Connect / VPN).
+enable_vpc              = false
+vpc_id                  = null
+private_subnet_ids      = []
+private_route_table_ids = []
+on_premise_cidrs        = []
+https_egress_cidrs      = []
+jdbc_url                = null
+jdbc_secret_arn         = null

@@ -1,0 +1,171 @@
+# Glue: one job per DISTINCT etl_job named in configs/*.json, its script and the shared
+# lake_glue package in the artifacts bucket, the security configuration, the job log group and
+# one Data Catalog database per config (target.database).
+#
+# The job NAME is exactly the etl_job string, because Dagster passes the config's etl_job as
+# JobName to the state machine. The script of etl_job X is glue_scripts/<X, '-' -> '_'>.py.
+
+locals {
+  glue_scripts_dir = "${path.module}/../glue_scripts"
+  glue_tmp_prefix  = "glue/tmp/"
+
+  # Smallest to largest; a job shared by several configs gets the largest worker type asked for.
+  worker_type_order = ["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"]
+
+  etl_jobs = toset([for c in values(local.configs) : c.etl_job])
+
+  glue_jobs = {
+    for job in local.etl_jobs : job => {
+      script      = "${replace(job, "-", "_")}.py"
+      config_type = distinct([for c in values(local.configs) : c.config_type if c.etl_job == job])[0]
+      worker_type = local.worker_type_order[max([
+        for c in values(local.configs) : index(local.worker_type_order, c.job_settings.worker_type) if c.etl_job == job
+      ]...)]
+      number_of_workers = max([for c in values(local.configs) : c.job_settings.number_of_workers if c.etl_job == job]...)
+      timeout_minutes   = max([for c in values(local.configs) : c.job_settings.timeout_minutes if c.etl_job == job]...)
+    }
+  }
+
+  # One catalog database per config: ingest configs fill the source layer, prepare configs the
+  # target layer. Configs sharing a database share one catalog entry.
+  catalog_databases = {
+    for db, cs in { for c in values(local.configs) : c.target.database => c... } : db => {
+      layer  = cs[0].config_type == "prepare" ? "target" : "source"
+      bucket = cs[0].config_type == "prepare" ? module.storage.target_bucket : module.storage.source_bucket
+      prefix = cs[0].target.prefix
+    }
+  }
+
+  lake_glue_files = fileset("${local.glue_scripts_dir}/lake_glue", "**/*.py")
+}
+
+# The shared package, zipped with lake_glue/ at the root so `import lake_glue` works from
+# --extra-py-files. Only *.py files are packed (no __pycache__).
+data "archive_file" "lake_glue" {
+  type        = "zip"
+  output_path = "${path.module}/.build/lake_glue.zip"
+
+  dynamic "source" {
+    for_each = local.lake_glue_files
+    content {
+      content  = file("${local.glue_scripts_dir}/lake_glue/${source.value}")
+      filename = "lake_glue/${source.value}"
+    }
+  }
+}
+
+# Objects are re-uploaded only when their content hash changes (source_hash); the package key
+# carries its hash too, so each job definition points at an immutable package version.
+resource "aws_s3_object" "lake_glue_zip" {
+  bucket      = module.storage.artifacts_bucket
+  key         = "glue/packages/lake_glue-${data.archive_file.lake_glue.output_md5}.zip"
+  source      = data.archive_file.lake_glue.output_path
+  source_hash = data.archive_file.lake_glue.output_md5
+}
+
+resource "aws_s3_object" "glue_script" {
+  for_each    = local.glue_jobs
+  bucket      = module.storage.artifacts_bucket
+  key         = "glue/scripts/${each.value.script}"
+  source      = "${local.glue_scripts_dir}/${each.value.script}"
+  source_hash = filemd5("${local.glue_scripts_dir}/${each.value.script}")
+}
+
+resource "aws_cloudwatch_log_group" "glue_jobs" {
+  #checkov:skip=CKV_AWS_338:Job logs are operational, not audit records; retention is a variable (default 90 days) to keep CloudWatch storage cost low.
+  name              = "/aws-glue/jobs/${local.name_prefix}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = module.kms.key_arn
+}
+
+resource "aws_glue_security_configuration" "this" {
+  name = local.name_prefix
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = module.kms.key_arn
+    }
+
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = module.kms.key_arn
+    }
+
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = module.kms.key_arn
+    }
+  }
+}
+
+resource "aws_glue_data_catalog_encryption_settings" "this" {
+  count = var.manage_catalog_encryption ? 1 : 0
+
+  data_catalog_encryption_settings {
+    connection_password_encryption {
+      return_connection_password_encrypted = true
+      aws_kms_key_id                       = module.kms.key_arn
+    }
+
+    encryption_at_rest {
+      catalog_encryption_mode = "SSE-KMS"
+      sse_aws_kms_key_id      = module.kms.key_arn
+    }
+  }
+}
+
+resource "aws_glue_catalog_database" "this" {
+  for_each     = local.catalog_databases
+  name         = each.key
+  description  = "lake_platform ${each.value.layer} layer: tables of config database ${each.key} (created and updated by the Glue jobs)."
+  location_uri = "s3://${each.value.bucket}/${each.value.prefix}/"
+}
+
+resource "aws_glue_job" "this" {
+  for_each = local.glue_jobs
+
+  name                   = each.key
+  description            = "lake_platform ${each.value.config_type} job ${each.key}, started by the Step Functions Glue runner."
+  role_arn               = aws_iam_role.glue_job.arn
+  glue_version           = var.glue_version
+  worker_type            = each.value.worker_type
+  number_of_workers      = each.value.number_of_workers
+  timeout                = each.value.timeout_minutes
+  max_retries            = 0 # retries belong to Step Functions (transient errors) and Dagster (run retries)
+  execution_class        = var.glue_execution_class
+  security_configuration = aws_glue_security_configuration.this.name
+  connections            = var.enable_vpc ? [module.network[0].glue_connection_name] : []
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.glue_script[each.key].key}"
+  }
+
+  execution_property {
+    max_concurrent_runs = var.glue_max_concurrent_runs
+  }
+
+  default_arguments = {
+    "--lake_env"                         = "aws"
+    "--config_source"                    = "dynamodb://${module.dynamodb.configs_table_name}"
+    "--raw_bucket"                       = module.storage.raw_bucket
+    "--source_bucket"                    = module.storage.source_bucket
+    "--target_bucket"                    = module.storage.target_bucket
+    "--extra-py-files"                   = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.lake_glue_zip.key}"
+    "--additional-python-modules"        = "dagster-pipes==${var.dagster_pipes_version}"
+    "--job-language"                     = "python"
+    "--enable-glue-datacatalog"          = "true"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.glue_jobs.name
+    "--enable-metrics"                   = "true"
+    "--enable-observability-metrics"     = "true"
+    "--enable-auto-scaling"              = tostring(var.glue_auto_scaling)
+    "--enable-spark-ui"                  = "false"
+    "--job-bookmark-option"              = "job-bookmark-disable" # batches are tracked in the partitions table
+    "--TempDir"                          = "s3://${module.storage.artifacts_bucket}/${local.glue_tmp_prefix}"
+  }
+
+  tags = { etl_job = each.key }
+}

@@ -1,0 +1,89 @@
+# Outputs. `lake_env` / `lake_env_exports` are exactly the environment variables that
+# lake_platform reads in LAKE_ENV=aws mode:
+#   terraform output -raw lake_env_exports > .lake-aws.env && source .lake-aws.env
+
+locals {
+  lake_env = {
+    LAKE_ENV               = "aws"
+    AWS_REGION             = var.aws_region
+    LAKE_RAW_BUCKET        = module.storage.raw_bucket
+    LAKE_SOURCE_BUCKET     = module.storage.source_bucket
+    LAKE_TARGET_BUCKET     = module.storage.target_bucket
+    LAKE_CONFIGS_TABLE     = module.dynamodb.configs_table_name
+    LAKE_PARTITIONS_TABLE  = module.dynamodb.partitions_table_name
+    LAKE_STATE_MACHINE_ARN = module.orchestration.state_machine_arn
+    LAKE_ATHENA_WORKGROUP  = module.athena.workgroup_name
+    LAKE_PIPES_BUCKET      = module.storage.artifacts_bucket
+    LAKE_PIPES_PREFIX      = local.pipes_prefix
+  }
+}
+
+output "lake_env" {
+  description = "Environment variables of the Dagster deployment in LAKE_ENV=aws mode (name => value)."
+  value       = local.lake_env
+}
+
+output "lake_env_exports" {
+  description = "The same variables as `export NAME=value` lines, for `source`."
+  value       = join("\n", [for k in sort(keys(local.lake_env)) : "export ${k}=${local.lake_env[k]}"])
+}
+
+output "glue_jobs" {
+  description = "Glue job name (= etl_job of the configs) => script location."
+  value       = { for name, job in aws_glue_job.this : name => job.command[0].script_location }
+}
+
+output "glue_databases" {
+  description = "Glue Data Catalog databases (one per config target.database)."
+  value       = sort(keys(aws_glue_catalog_database.this))
+}
+
+output "config_items" {
+  description = "config_name of every item written to the configs table."
+  value       = module.dynamodb.config_item_names
+}
+
+output "artifacts_bucket" {
+  description = "Bucket holding the Glue scripts, the lake_glue package and the Glue temp dir."
+  value       = module.storage.artifacts_bucket
+}
+
+output "athena_results_bucket" {
+  description = "Bucket receiving Athena query results."
+  value       = module.storage.athena_results_bucket
+}
+
+output "access_logs_bucket" {
+  description = "Bucket receiving S3 server access logs."
+  value       = module.storage.access_logs_bucket
+}
+
+output "kms_key_arn" {
+  description = "ARN of the platform CMK."
+  value       = module.kms.key_arn
+}
+
+output "alerts_topic_arn" {
+  description = "SNS topic receiving failure notifications and alarms."
+  value       = module.monitoring.alerts_topic_arn
+}
+
+output "glue_job_role_arn" {
+  description = "IAM role of the Glue jobs."
+  value       = aws_iam_role.glue_job.arn
+}
+
+output "dagster_policy_arn" {
+  description = "IAM policy to attach to the Dagster deployment's role."
+  value       = aws_iam_policy.dagster.arn
+}
+
+output "configs_writer_policy_arn" {
+  description = "IAM policy allowing `lake configs push` to write the configs table."
+  value       = aws_iam_policy.configs_writer.arn
+}
+
+output "glue_connection_name" {
+  description = "Glue connection of the jobs when enable_vpc is true, else null."
+  value       = var.enable_vpc ? module.network[0].glue_connection_name : null
+}
