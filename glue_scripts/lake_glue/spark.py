@@ -1,0 +1,75 @@
+"""SparkSession construction that is identical in Glue and on a laptop, apart from storage.
+
+In Glue the session already exists and ``s3://`` is EMRFS. Locally there are no S3 jars, so
+Hadoop's ViewFs overload scheme maps each bucket to a folder under ``LAKE_LOCAL_BUCKET_ROOT``
+and the job code keeps its ``s3://`` URIs unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+LOCAL_ROOT_ENV = "LAKE_LOCAL_BUCKET_ROOT"
+LOCAL_BUCKETS_ENV = "LAKE_LOCAL_BUCKETS"
+
+COMMON_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+}
+
+
+def local_bucket_conf(root: str | Path, buckets: list[str]) -> dict[str, str]:
+    """Hadoop settings that make ``s3://<bucket>/...`` and ``s3a://`` resolve to ``root/<bucket>``."""
+    root = Path(root).resolve()
+    conf: dict[str, str] = {}
+    for scheme in ("s3", "s3a"):
+        conf[f"spark.hadoop.fs.{scheme}.impl"] = (
+            "org.apache.hadoop.fs.viewfs.ViewFileSystemOverloadScheme"
+        )
+        conf[f"spark.hadoop.fs.viewfs.overload.scheme.target.{scheme}.impl"] = (
+            "org.apache.hadoop.fs.RawLocalFileSystem"
+        )
+        conf[f"spark.hadoop.fs.{scheme}.impl.disable.cache"] = "true"
+    for bucket in buckets:
+        (root / bucket).mkdir(parents=True, exist_ok=True)
+        conf[f"spark.hadoop.fs.viewfs.mounttable.{bucket}.linkFallback"] = f"file://{root / bucket}"
+    return conf
+
+
+def get_spark(app_name: str, extra_conf: dict[str, str] | None = None):
+    """Return the job's SparkSession: Glue's own in AWS, a configured ``local[*]`` one locally.
+
+    The local mapping is switched on by the environment (``LAKE_LOCAL_BUCKET_ROOT`` and
+    ``LAKE_LOCAL_BUCKETS``, a comma list), never by job arguments, so a job receives exactly the
+    arguments Glue would pass it.
+    """
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName(app_name)
+    conf = dict(COMMON_CONF)
+    root = os.environ.get(LOCAL_ROOT_ENV)
+    if root:
+        buckets = [b for b in os.environ.get(LOCAL_BUCKETS_ENV, "").split(",") if b]
+        conf.update(local_bucket_conf(root, buckets))
+        conf.update(
+            {
+                "spark.master": os.environ.get("LAKE_SPARK_MASTER", "local[2]"),
+                "spark.ui.enabled": "false",
+                "spark.sql.shuffle.partitions": os.environ.get("LAKE_SPARK_SHUFFLE_PARTITIONS", "4"),
+                "spark.driver.memory": os.environ.get("LAKE_SPARK_DRIVER_MEMORY", "2g"),
+            }
+        )
+    conf.update(extra_conf or {})
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def set_log_level(spark, config: dict) -> None:
+    """Apply ``job_settings.logging_lvl``; Spark's own INFO chatter is kept for DEBUG only."""
+    level = config.get("job_settings", {}).get("logging_lvl", "INFO")
+    spark.sparkContext.setLogLevel({"DEBUG": "INFO", "INFO": "WARN"}.get(level, level))

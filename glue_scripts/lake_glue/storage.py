@@ -1,0 +1,41 @@
+"""Filesystem operations through Hadoop's FileSystem API, so they work on EMRFS and ViewFs alike."""
+
+from __future__ import annotations
+
+
+def _fs_and_path(spark, uri: str):
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def path_exists(spark, uri: str) -> bool:
+    """True if ``uri`` (file or folder) exists."""
+    fs, path = _fs_and_path(spark, uri)
+    return bool(fs.exists(path))
+
+
+def delete_path(spark, uri: str) -> None:
+    """Delete ``uri`` recursively; a missing path is not an error."""
+    fs, path = _fs_and_path(spark, uri)
+    if fs.exists(path):
+        fs.delete(path, True)
+
+
+def list_files(spark, uri: str) -> list[str]:
+    """Data files directly under ``uri``, skipping ``_``/``.`` markers as Spark's readers do."""
+    fs, path = _fs_and_path(spark, uri)
+    if not fs.exists(path):
+        return []
+    names = []
+    for status in fs.listStatus(path):
+        name = status.getPath().getName()
+        if status.isFile() and not name.startswith(("_", ".")):
+            names.append(name)
+    return sorted(names)
+
+
+def join_uri(*parts: str) -> str:
+    """Join URI parts with single slashes."""
+    head, *rest = parts
+    return "/".join([head.rstrip("/")] + [p.strip("/") for p in rest if p])

@@ -1,0 +1,352 @@
+"""The asset factory: validated configs -> raw, source and target assets with their checks.
+
+Keys are ``[layer, config_name, table_name]``; the group is the layer. Each ingest table has
+one dynamic partition set whose keys are its batch ids, shared by its raw and source assets and
+by every target table prepared from it, so a batch can be followed through all three layers.
+"""
+
+
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from lake_platform.config import IngestConfig, PrepareConfig, TableConfig
+from lake_platform.layout import (
+    SUCCESS_MARKER,
+    asset_key,
+    batch_prefix,
+    job_name_for,
+    partitions_def_name,
+    table_id,
+    validate_batch_id,
+)
+from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry, QueryEngine
+from lake_platform.resources.partition_registry import BatchRecord
+
+RECONCILE_CHECK = "landed_rows_reconcile"
+PK_CHECK = "primary_key_unique"
+
+
+@dataclass
+class TableAssets:
+    """Everything the factory built for one ingest table and the targets prepared from it."""
+
+    config: IngestConfig
+    table: TableConfig
+    partitions_def: dg.DynamicPartitionsDefinition
+    raw: dg.AssetsDefinition
+    source: dg.AssetsDefinition
+    targets: list[dg.AssetsDefinition] = field(default_factory=list)
+    job: "dg.JobDefinition | None" = None
+
+    @property
+    def table_id(self) -> str:
+        """Registry key of the table."""
+        return table_id(self.config.config_name, self.table.table_name)
+
+
+def column_schema(table: TableConfig, landed_as_text: bool = False) -> dg.TableSchema:
+    """The declared columns as a Dagster table schema (all strings for the raw layer)."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type="string" if landed_as_text else c.type,
+                description=c.description,
+                constraints=dg.TableColumnConstraints(nullable=landed_as_text or c.nullable),
+            )
+            for c in table.columns
+        ]
+    )
+
+
+def _metadata_value(result: dg.MaterializeResult, key: str, default=None):
+    value = (result.metadata or {}).get(key, default)
+    return getattr(value, "value", value)
+
+
+def _job_arguments(config_store: ConfigStore, store: ObjectStore, env: str, **named: str) -> dict[str, str]:
+    args = {f"--{k}": v for k, v in named.items()}
+    args.update(
+        {
+            "--config_source": config_store.job_config_source(),
+            "--raw_bucket": store.raw_bucket,
+            "--source_bucket": store.source_bucket,
+            "--target_bucket": store.target_bucket,
+            "--lake_env": env,
+        }
+    )
+    return args
+
+
+def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition) -> dg.AssetsDefinition:
+    key = asset_key("raw", config.config_name, table.table_name)
+    tid = table_id(config.config_name, table.table_name)
+    fmt = table.format or config.source.format
+    landing = f"{config.source.landing_prefix}/{table.table_name}/<batch_id>/"
+
+    @dg.asset(
+        key=key,
+        group_name="raw",
+        kinds={"s3", fmt},
+        partitions_def=pdef,
+        description=(
+            f"{table.description or table.table_name} Files exactly as they landed from"
+            f" {config.config_name}: `{landing}` in the raw bucket; a batch counts once its"
+            f" `{SUCCESS_MARKER}` marker exists."
+        ),
+        metadata={
+            "landing_prefix": landing,
+            "format": fmt,
+            "dagster/column_schema": column_schema(table, landed_as_text=True),
+        },
+    )
+    def raw_asset(
+        context: dg.AssetExecutionContext, object_store: ObjectStore, partition_registry: PartitionRegistry
+    ) -> dg.MaterializeResult:
+        """Check that the batch is complete and record its files; nothing is copied or changed."""
+        batch_id = validate_batch_id(context.partition_key)
+        prefix = batch_prefix(config.source.landing_prefix, table.table_name, batch_id)
+        if not object_store.exists(object_store.raw_bucket, prefix + SUCCESS_MARKER):
+            raise dg.Failure(
+                f"batch {tid}/{batch_id} is not complete: {object_store.uri(object_store.raw_bucket, prefix)}"
+                f"{SUCCESS_MARKER} does not exist yet"
+            )
+        objects = [
+            o
+            for o in object_store.list_objects(object_store.raw_bucket, prefix, max_keys=100_000)
+            if not o.key.rsplit("/", 1)[-1].startswith(("_", "."))
+        ]
+        if not objects:
+            raise dg.Failure(f"batch {tid}/{batch_id} has a {SUCCESS_MARKER} marker but no data files")
+        files = [o.key for o in objects]
+        if partition_registry.register(BatchRecord(tid, batch_id, files=files, registered_by="raw_asset")):
+            context.log.info(f"registered batch {tid}/{batch_id}, materialized before any sensor saw it")
+        return dg.MaterializeResult(
+            metadata={
+                "batch_id": batch_id,
+                "files": len(files),
+                "bytes": sum(o.size for o in objects),
+                "file_list": files[:50],
+                "dagster/uri": object_store.uri(object_store.raw_bucket, prefix),
+            },
+            data_version=dg.DataVersion(batch_id),
+        )
+
+    return raw_asset
+
+
+def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition, env: str) -> dg.AssetsDefinition:
+    key = asset_key("source", config.config_name, table.table_name)
+    raw_key = asset_key("raw", config.config_name, table.table_name)
+    tid = table_id(config.config_name, table.table_name)
+    lineage = dg.TableColumnLineage(
+        deps_by_column={c.name: [dg.TableColumnDep(asset_key=raw_key, column_name=c.name)] for c in table.columns}
+    )
+    table_name = f"{config.target.database}.{table.table_name}"
+
+    @dg.asset(
+        key=key,
+        deps=[raw_key],
+        group_name="source",
+        kinds={"glue", "spark", "parquet"},
+        partitions_def=pdef,
+        description=(
+            f"{table.description or table.table_name} Typed, validated Parquet written by the Glue"
+            f" job {config.etl_job}; rows that fail their declared type go to quarantine with a reason."
+        ),
+        metadata={
+            "dagster/table_name": table_name,
+            "dagster/column_schema": column_schema(table),
+            "dagster/column_lineage": lineage,
+            "glue_job": config.etl_job,
+        },
+        check_specs=[
+            dg.AssetCheckSpec(
+                RECONCILE_CHECK,
+                asset=key,
+                description="landed rows = source rows + quarantined rows: no record is lost",
+            )
+        ],
+    )
+    def source_asset(
+        context: dg.AssetExecutionContext,
+        object_store: ObjectStore,
+        config_store: ConfigStore,
+        partition_registry: PartitionRegistry,
+        glue_runner: GlueJobRunner,
+    ) -> dg.MaterializeResult:
+        """Run the ingest Glue job for one batch and check that every landed row is accounted for."""
+        batch_id = validate_batch_id(context.partition_key)
+        if partition_registry.get(tid, batch_id) is None:
+            raise dg.Failure(f"batch {tid}/{batch_id} is not registered; materialize raw first")
+        partition_registry.set_status(tid, batch_id, "INGESTING")
+        try:
+            invocation = glue_runner.run(
+                context,
+                job_name=config.etl_job,
+                arguments=_job_arguments(
+                    config_store, object_store, env,
+                    config_name=config.config_name, table_name=table.table_name, batch_id=batch_id,
+                ),
+                timeout_minutes=config.job_settings.timeout_minutes,
+                worker_type=config.job_settings.worker_type,
+                number_of_workers=config.job_settings.number_of_workers,
+            )
+            result = invocation.get_materialize_result()
+        except BaseException as exc:
+            partition_registry.set_status(tid, batch_id, "FAILED", error=str(exc)[:4000])
+            raise
+        landed = int(_metadata_value(result, "landed_rows", -1))
+        source_rows = int(_metadata_value(result, "source_rows", -1))
+        quarantined = int(_metadata_value(result, "quarantined_rows", -1))
+        partition_registry.set_status(
+            tid, batch_id, "INGESTED", landed_rows=landed, source_rows=source_rows, quarantined_rows=quarantined
+        )
+        metadata = {
+            **(result.metadata or {}),
+            "dagster/row_count": source_rows,
+            "dagster/table_name": table_name,
+            "dagster/uri": _metadata_value(result, "source_uri", ""),
+            "dagster/column_schema": column_schema(table),
+            "dagster/column_lineage": lineage,
+            "dagster_run_id": context.run.run_id,
+        }
+        check = dg.AssetCheckResult(
+            check_name=RECONCILE_CHECK,
+            asset_key=key,
+            passed=landed >= 0 and landed == source_rows + quarantined,
+            metadata={"landed_rows": landed, "source_rows": source_rows, "quarantined_rows": quarantined},
+            description=None if quarantined == 0 else f"{quarantined} rows quarantined at {_metadata_value(result, 'quarantine_uri')}",
+        )
+        return dg.MaterializeResult(metadata=metadata, check_results=[check], data_version=dg.DataVersion(batch_id))
+
+    return source_asset
+
+
+def _build_target(
+    prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig, pdef: dg.DynamicPartitionsDefinition, env: str
+) -> dg.AssetsDefinition:
+    src_table = ingest.table(table.source_table_name or "")
+    key = asset_key("target", prepare.config_name, table.table_name)
+    source_key = asset_key("source", ingest.config_name, src_table.table_name)
+    tid = table_id(ingest.config_name, src_table.table_name)
+    lineage = dg.TableColumnLineage(
+        deps_by_column={
+            c.name: [dg.TableColumnDep(asset_key=source_key, column_name=s) for s in c.lineage_sources]
+            for c in table.columns
+        }
+    )
+    table_name = f"{prepare.target.database}.{table.table_name}"
+    checks = []
+    if table.primary_key:
+        checks.append(
+            dg.AssetCheckSpec(
+                PK_CHECK, asset=key, description=f"no two rows share the primary key {table.primary_key}"
+            )
+        )
+
+    @dg.asset(
+        key=key,
+        deps=[source_key],
+        group_name="target",
+        kinds={"glue", "athena", "parquet"},
+        partitions_def=pdef,
+        automation_condition=dg.AutomationCondition.eager(),
+        description=(
+            f"{table.description or table.table_name} Curated by {prepare.etl_job} with write mode"
+            f" `{table.write_mode}`; query it as `{table_name}`."
+        ),
+        metadata={
+            "dagster/table_name": table_name,
+            "dagster/column_schema": column_schema(table),
+            "dagster/column_lineage": lineage,
+            "write_mode": table.write_mode,
+            "glue_job": prepare.etl_job,
+        },
+        check_specs=checks,
+    )
+    def target_asset(
+        context: dg.AssetExecutionContext,
+        object_store: ObjectStore,
+        config_store: ConfigStore,
+        partition_registry: PartitionRegistry,
+        glue_runner: GlueJobRunner,
+        query_engine: QueryEngine,
+    ) -> dg.MaterializeResult:
+        """Run the prepare Glue job for one batch, then check the primary key over the whole table."""
+        batch_id = validate_batch_id(context.partition_key)
+        try:
+            invocation = glue_runner.run(
+                context,
+                job_name=prepare.etl_job,
+                arguments=_job_arguments(
+                    config_store, object_store, env,
+                    config_name=prepare.config_name, table_name=table.table_name, batch_id=batch_id,
+                ),
+                timeout_minutes=prepare.job_settings.timeout_minutes,
+                worker_type=prepare.job_settings.worker_type,
+                number_of_workers=prepare.job_settings.number_of_workers,
+            )
+            result = invocation.get_materialize_result()
+        except BaseException as exc:
+            partition_registry.set_status(tid, batch_id, "FAILED", error=f"{table_name}: {exc}"[:4000])
+            raise
+        target_rows = int(_metadata_value(result, "target_rows", -1))
+        partition_registry.set_status(tid, batch_id, "PREPARED", target_rows=target_rows)
+        check_results = []
+        if table.primary_key:
+            pk = ", ".join(table.primary_key)
+            dupes = query_engine.query(
+                f"SELECT count(*) FROM (SELECT {pk} FROM {table_name} GROUP BY {pk} HAVING count(*) > 1) d",
+                config_store.list_configs(),
+            ).rows[0][0]
+            check_results.append(
+                dg.AssetCheckResult(
+                    check_name=PK_CHECK, asset_key=key, passed=dupes == 0, metadata={"duplicate_keys": int(dupes)}
+                )
+            )
+        metadata = {
+            **(result.metadata or {}),
+            "dagster/row_count": target_rows,
+            "dagster/table_name": table_name,
+            "dagster/uri": _metadata_value(result, "table_uri", ""),
+            "dagster/column_schema": column_schema(table),
+            "dagster/column_lineage": lineage,
+            "dagster_run_id": context.run.run_id,
+        }
+        return dg.MaterializeResult(metadata=metadata, check_results=check_results, data_version=dg.DataVersion(batch_id))
+
+    return target_asset
+
+
+def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) -> list[TableAssets]:
+    """Build the assets and per-table jobs for every ingest table and its prepared targets."""
+    ingests = [c for c in configs if isinstance(c, IngestConfig)]
+    prepares = [c for c in configs if isinstance(c, PrepareConfig)]
+    built: list[TableAssets] = []
+    for config in ingests:
+        for table in config.table_config:
+            pdef = dg.DynamicPartitionsDefinition(name=partitions_def_name(config.config_name, table.table_name))
+            entry = TableAssets(
+                config=config,
+                table=table,
+                partitions_def=pdef,
+                raw=_build_raw(config, table, pdef),
+                source=_build_source(config, table, pdef, env),
+            )
+            for prepare in prepares:
+                if prepare.source.config_name != config.config_name:
+                    continue
+                for target_table in prepare.table_config:
+                    if target_table.source_table_name == table.table_name:
+                        entry.targets.append(_build_target(prepare, target_table, config, pdef, env))
+            entry.job = dg.define_asset_job(
+                name=job_name_for(config.config_name, table.table_name),
+                selection=dg.AssetSelection.assets(entry.raw, entry.source, *entry.targets),
+                partitions_def=pdef,
+                description=f"Process one batch of {entry.table_id}: raw -> source -> target.",
+                tags={"lake/table": entry.table_id},
+            )
+            built.append(entry)
+    return built

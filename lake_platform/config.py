@@ -1,0 +1,331 @@
+"""Config items: the pydantic models that every config file and DynamoDB item must satisfy.
+
+The shape follows the DynamoDB-driven framework the platform grew out of (``config_name``,
+``config_type``, ``etl_job``, ``job_settings``, ``source``, ``target``, ``table_config[]``,
+``run_next[]``), so that its users recognise it. Identifiers become S3 prefixes, Glue table
+names and SQL identifiers, hence the strict pattern.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, is_temporal
+
+IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+ColumnType = Annotated[str, Field(pattern=SUPPORTED_TYPE_PATTERN)]
+CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
+
+
+class ConfigError(ValueError):
+    """A config file or item is invalid; the message names the file, the field and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JobSettings(_Strict):
+    """How a Glue job runs for this config, and when it is scheduled."""
+
+    cron: str | None = None
+    worker_type: Literal["G.025X", "G.1X", "G.2X", "G.4X", "G.8X", "Z.2X"] = "G.1X"
+    number_of_workers: int = Field(default=2, ge=2, le=299)
+    timeout_minutes: int = Field(default=30, ge=1, le=2880)
+    logging_lvl: Literal["DEBUG", "INFO", "WARN", "ERROR"] = "INFO"
+    num_rows_per_file: int = Field(default=500_000, ge=1_000)
+
+    @model_validator(mode="after")
+    def _cron_has_five_fields(self) -> "JobSettings":
+        if self.cron is not None:
+            parts = self.cron.split()
+            if len(parts) != 5 or not all(CRON_FIELD.match(p) for p in parts):
+                raise ValueError(f"cron {self.cron!r} must be a five-field cron expression")
+        return self
+
+
+class Column(_Strict):
+    """One declared column. Types are never inferred from the data."""
+
+    name: Identifier
+    type: ColumnType
+    nullable: bool = True
+    timestamp_mask: str | None = None
+    description: str | None = None
+    expression: str | None = Field(
+        default=None, description="prepare only: a Spark SQL expression over source columns"
+    )
+    source_column: Identifier | None = Field(
+        default=None, description="prepare only: the source column this one is renamed from"
+    )
+    source_columns: list[Identifier] | None = Field(
+        default=None, description="prepare only: the source columns an expression reads"
+    )
+
+    @model_validator(mode="after")
+    def _mask_only_on_temporal(self) -> "Column":
+        if self.timestamp_mask is not None and not is_temporal(self.type):
+            raise ValueError(
+                f"column {self.name!r}: timestamp_mask is only allowed on date/timestamp columns,"
+                f" not {self.type!r}"
+            )
+        if self.expression is not None and not self.source_columns:
+            raise ValueError(
+                f"column {self.name!r}: an expression needs source_columns, for column lineage"
+            )
+        if self.name in BUILTIN_COLUMNS:
+            raise ValueError(f"column {self.name!r} is reserved for lineage/partition columns")
+        return self
+
+    @property
+    def lineage_sources(self) -> list[str]:
+        """Source column names this column is computed from (prepare tables)."""
+        if self.source_columns:
+            return list(self.source_columns)
+        return [self.source_column or self.name]
+
+
+class TableConfig(_Strict):
+    """A table of a config: its columns, file format and how it is written."""
+
+    table_name: Identifier
+    description: str | None = None
+    columns: list[Column] = Field(min_length=1)
+    format: Literal["csv", "jsonl"] | None = None
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    header: bool = True
+    primary_key: list[Identifier] = Field(default_factory=list)
+    order_by: list[Identifier] = Field(default_factory=list)
+    write_mode: Literal["append", "overwrite", "upsert"] = "append"
+    partitions: list[Identifier] = Field(default_factory=list)
+    num_buckets: int = Field(default=16, ge=1, le=1024)
+    source_table_name: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _keys_are_columns(self) -> "TableConfig":
+        names = [c.name for c in self.columns]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"table {self.table_name!r}: duplicate columns {dupes}")
+        for field in ("primary_key", "order_by"):
+            missing = [c for c in getattr(self, field) if c not in names]
+            if missing:
+                raise ValueError(
+                    f"table {self.table_name!r}: {field} names unknown columns {missing}"
+                )
+        if self.write_mode == "upsert" and not (self.primary_key and self.order_by):
+            raise ValueError(
+                f"table {self.table_name!r}: write_mode 'upsert' needs primary_key and order_by"
+            )
+        return self
+
+    @property
+    def column_names(self) -> list[str]:
+        """Declared column names, in order."""
+        return [c.name for c in self.columns]
+
+
+class IngestSource(_Strict):
+    """Where an ingest config's files land, and their default format."""
+
+    landing_prefix: str = Field(pattern=r"^[a-z0-9_\-/]+$")
+    format: Literal["csv", "jsonl"] = "csv"
+    options: dict[str, str] = Field(default_factory=dict)
+
+
+class PrepareSource(_Strict):
+    """The ingest config whose source-layer tables a prepare config reads."""
+
+    config_name: Identifier
+    database: Identifier | None = None
+
+
+class Target(_Strict):
+    """Where a config writes: Glue database, S3 prefix and the KMS key for the data."""
+
+    database: Identifier
+    prefix: str = Field(pattern=r"^[a-z0-9_\-/]+$")
+    kms_key: str | None = None
+
+
+class _ConfigBase(_Strict):
+    config_name: Identifier
+    etl_job: str = Field(pattern=r"^[a-z][a-z0-9\-]{0,254}$")
+    description: str | None = None
+    job_settings: JobSettings = Field(default_factory=JobSettings)
+    target: Target
+    table_config: list[TableConfig] = Field(min_length=1)
+    run_next: list[Identifier] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_tables(self) -> "_ConfigBase":
+        names = [t.table_name for t in self.table_config]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate table_name {dupes}")
+        return self
+
+    def table(self, table_name: str) -> TableConfig:
+        """The table called ``table_name``; raises ``KeyError`` naming the config if absent."""
+        for t in self.table_config:
+            if t.table_name == table_name:
+                return t
+        raise KeyError(f"config {self.config_name!r} has no table {table_name!r}")
+
+
+class IngestConfig(_ConfigBase):
+    """A ``spark_ingest`` config: landed files -> typed source-layer Parquet."""
+
+    config_type: Literal["spark_ingest"]
+    source: IngestSource
+
+    @model_validator(mode="after")
+    def _ingest_rules(self) -> "IngestConfig":
+        for t in self.table_config:
+            where = f"table {t.table_name!r}"
+            if t.source_table_name is not None:
+                raise ValueError(f"{where}: source_table_name is only for prepare configs")
+            if t.write_mode != "append":
+                raise ValueError(
+                    f"{where}: the source layer keeps every batch, so write_mode must be"
+                    f" 'append' (got {t.write_mode!r}); set the mode on the prepare table"
+                )
+            bad = [p for p in t.partitions if p not in ("p_ingest_day", "p_batch_id")]
+            if bad:
+                raise ValueError(
+                    f"{where}: source partitions may only be p_ingest_day and p_batch_id, got {bad}"
+                )
+            for c in t.columns:
+                if c.expression or c.source_column or c.source_columns:
+                    raise ValueError(
+                        f"{where}, column {c.name!r}: expression/source_column are prepare-only"
+                    )
+        return self
+
+
+class PrepareConfig(_ConfigBase):
+    """A ``prepare`` config: source-layer tables -> curated target tables."""
+
+    config_type: Literal["prepare"]
+    source: PrepareSource
+
+    @model_validator(mode="after")
+    def _prepare_rules(self) -> "PrepareConfig":
+        for t in self.table_config:
+            where = f"table {t.table_name!r}"
+            if t.source_table_name is None:
+                raise ValueError(f"{where}: prepare tables need source_table_name")
+            allowed = {"append": {"p_ingest_day"}, "upsert": {"p_bucket"}, "overwrite": set()}
+            bad = [p for p in t.partitions if p not in allowed[t.write_mode]]
+            if bad:
+                raise ValueError(
+                    f"{where}: write_mode {t.write_mode!r} allows partitions"
+                    f" {sorted(allowed[t.write_mode])}, got {bad}"
+                )
+        return self
+
+
+LakeConfig = Annotated[IngestConfig | PrepareConfig, Field(discriminator="config_type")]
+
+
+class _Envelope(BaseModel):
+    item: LakeConfig
+
+
+def _format_errors(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"][1:] if p not in ("spark_ingest", "prepare"))
+        lines.append(f"  field {loc or '<root>'}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict, origin: str) -> IngestConfig | PrepareConfig:
+    """Validate one config item. ``origin`` (a file path or table key) is named in errors."""
+    try:
+        return _Envelope.model_validate({"item": data}).item
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: invalid config\n{_format_errors(exc)}") from None
+
+
+def load_config_file(path: Path) -> IngestConfig | PrepareConfig:
+    """Read and validate one JSON config file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config must be a JSON object")
+    config = parse_config(data, str(path))
+    if path.stem != config.config_name:
+        raise ConfigError(
+            f"{path}: field config_name: {config.config_name!r} must match the file name"
+            f" {path.stem!r}"
+        )
+    return config
+
+
+def check_references(configs: list[IngestConfig | PrepareConfig], origin: str) -> None:
+    """Cross-config rules: names unique, prepare sources and run_next point at real configs."""
+    by_name: dict[str, IngestConfig | PrepareConfig] = {}
+    for c in configs:
+        if c.config_name in by_name:
+            raise ConfigError(f"{origin}: config_name {c.config_name!r} is defined twice")
+        by_name[c.config_name] = c
+    databases: dict[str, str] = {}
+    for c in configs:
+        other = databases.setdefault(c.target.database, c.config_name)
+        if other != c.config_name:
+            raise ConfigError(
+                f"{origin}/{c.config_name}.json: field target.database: {c.target.database!r}"
+                f" is already used by config {other!r}"
+            )
+        for nxt in c.run_next:
+            if nxt not in by_name:
+                raise ConfigError(
+                    f"{origin}/{c.config_name}.json: field run_next: unknown config {nxt!r}"
+                )
+        if isinstance(c, PrepareConfig):
+            src = by_name.get(c.source.config_name)
+            where = f"{origin}/{c.config_name}.json"
+            if not isinstance(src, IngestConfig):
+                raise ConfigError(
+                    f"{where}: field source.config_name: {c.source.config_name!r} is not a"
+                    " spark_ingest config"
+                )
+            for t in c.table_config:
+                try:
+                    src_table = src.table(t.source_table_name or "")
+                except KeyError:
+                    raise ConfigError(
+                        f"{where}: table {t.table_name!r} field source_table_name:"
+                        f" {src.config_name!r} has no table {t.source_table_name!r}"
+                    ) from None
+                src_cols = set(src_table.column_names)
+                for col in t.columns:
+                    if col.expression is None:
+                        missing = [s for s in col.lineage_sources if s not in src_cols]
+                    else:
+                        missing = [s for s in col.source_columns or [] if s not in src_cols]
+                    if missing:
+                        raise ConfigError(
+                            f"{where}: table {t.table_name!r} column {col.name!r}: source"
+                            f" columns {missing} do not exist in {src.config_name}.{src_table.table_name}"
+                        )
+
+
+def load_config_dir(directory: Path) -> list[IngestConfig | PrepareConfig]:
+    """Read, validate and cross-check every ``*.json`` config in ``directory``."""
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: config directory does not exist")
+    configs = [load_config_file(p) for p in sorted(directory.glob("*.json"))]
+    if not configs:
+        raise ConfigError(f"{directory}: no *.json config files found")
+    check_references(configs, str(directory))
+    return configs

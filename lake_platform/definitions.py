@@ -1,0 +1,32 @@
+"""The Dagster code location. Loading it reads ``configs/*.json`` and environment variables only:
+no AWS call, no Spark, no writes."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from lake_platform.assets import build_table_assets
+from lake_platform.config import load_config_dir
+from lake_platform.jobs import table_jobs
+from lake_platform.resources import resources_for_env
+from lake_platform.schedules import build_schedules
+from lake_platform.sensors import build_landing_sensor
+from lake_platform.settings import config_dir, lake_env
+
+
+def build_definitions() -> dg.Definitions:
+    """Build every asset, check, job, sensor and schedule from the validated configs."""
+    env = lake_env()
+    configs = load_config_dir(config_dir())
+    tables = build_table_assets(configs, env)
+    assets = [a for t in tables for a in (t.raw, t.source, *t.targets)]
+    return dg.Definitions(
+        assets=assets,
+        jobs=table_jobs(tables),
+        sensors=[build_landing_sensor(tables)],
+        schedules=build_schedules(configs, tables),
+        resources=resources_for_env(env),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,129 @@
+"""Glue job runner: how a generic Glue job is launched for one (config, table, batch).
+
+Locally the Glue script runs as a subprocess on local Spark, with exactly the arguments Glue
+would receive; in AWS the platform's Step Functions state machine runs the real Glue job
+(see ``step_functions.py``). Both talk to the job through Dagster Pipes CLI arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import dagster as dg
+
+from lake_platform.settings import java_environment
+
+
+class GlueJobError(RuntimeError):
+    """A Glue job run failed; the message names the job, the batch and the cause."""
+
+
+class GlueJobRunner(dg.ConfigurableResource):
+    """Launches a Glue job run and returns the Pipes invocation with its reported results."""
+
+    def run(
+        self,
+        context: dg.AssetExecutionContext,
+        *,
+        job_name: str,
+        arguments: dict[str, str],
+        timeout_minutes: int,
+        worker_type: str = "G.1X",
+        number_of_workers: int = 2,
+    ) -> dg.PipesClientCompletedInvocation:
+        """Run ``job_name`` with Glue-style ``arguments`` and wait for it to finish."""
+        raise NotImplementedError
+
+
+def script_for(job_name: str, scripts_dir: Path) -> Path:
+    """The entry-point script of a Glue job: ``files-spark-ingest-default`` -> ``files_spark_ingest_default.py``."""
+    path = scripts_dir / f"{job_name.replace('-', '_')}.py"
+    if not path.is_file():
+        raise GlueJobError(f"Glue job {job_name!r} has no script: {path} does not exist")
+    return path
+
+
+class LocalGlueJobRunner(GlueJobRunner):
+    """Runs the Glue scripts as local Spark subprocesses through Dagster Pipes."""
+
+    scripts_dir: str
+    bucket_root: str
+    buckets: list[str]
+    log_dir: str
+    python_executable: str = sys.executable
+
+    def _environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(java_environment())
+        env["LAKE_LOCAL_BUCKET_ROOT"] = self.bucket_root
+        env["LAKE_LOCAL_BUCKETS"] = ",".join(self.buckets)
+        # --extra-py-files puts the shared package on Glue's path; PYTHONPATH does it here.
+        env["PYTHONPATH"] = os.pathsep.join([self.scripts_dir, env.get("PYTHONPATH", "")]).strip(os.pathsep)
+        env["PYSPARK_PYTHON"] = self.python_executable
+        return env
+
+    def run(self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2):
+        script = script_for(job_name, Path(self.scripts_dir))
+        log_dir = Path(self.log_dir) / context.run.run_id
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = log_dir / f"{job_name}-{arguments.get('--table_name', 'job')}-{arguments.get('--batch_id', '')}.log"
+        with dg.open_pipes_session(
+            context=context,
+            context_injector=dg.PipesTempFileContextInjector(),
+            message_reader=dg.PipesTempFileMessageReader(),
+        ) as session:
+            argv = [self.python_executable, str(script)]
+            for key, value in {**arguments, **session.get_bootstrap_cli_arguments()}.items():
+                argv += [key, value]
+            started = time.monotonic()
+            context.log.info(f"starting local Glue job {job_name} ({log_path})")
+            with open(log_path, "w", encoding="utf-8") as log:
+                proc = subprocess.Popen(
+                    argv, env=self._environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+                try:
+                    returncode = proc.wait(timeout=timeout_minutes * 60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    raise GlueJobError(
+                        f"Glue job {job_name} for {arguments.get('--config_name')}.{arguments.get('--table_name')}"
+                        f" batch {arguments.get('--batch_id')} exceeded timeout_minutes={timeout_minutes}"
+                    ) from None
+                except BaseException:
+                    # Dagster run termination arrives as an exception here: stop the job too.
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait()
+                    raise
+            duration = time.monotonic() - started
+            if returncode != 0:
+                raise GlueJobError(
+                    f"Glue job {job_name} for {arguments.get('--config_name')}.{arguments.get('--table_name')}"
+                    f" batch {arguments.get('--batch_id')} failed (exit {returncode}):\n"
+                    + _error_summary(log_path)
+                )
+        return dg.PipesClientCompletedInvocation(
+            session,
+            metadata={
+                "glue_job_name": job_name,
+                "glue_run_id": f"local-{context.run.run_id[:8]}-{proc.pid}",
+                "glue_log": dg.MetadataValue.path(str(log_path)),
+                "glue_duration_seconds": round(duration, 2),
+            },
+        )
+
+
+def _error_summary(log_path: Path, lines: int = 25) -> str:
+    """The Python traceback's tail and the last lines of the job log."""
+    tail: deque[str] = deque(maxlen=lines)
+    with open(log_path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.startswith("\tat ") and "WARN" not in line[:40]:
+                tail.append(line.rstrip())
+    return "\n".join(tail)

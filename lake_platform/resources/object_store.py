@@ -1,0 +1,158 @@
+"""Object store: folders on disk locally, S3 in AWS. Keys are listed in S3's lexical order."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """One stored object."""
+
+    key: str
+    size: int
+
+
+class ObjectStore(dg.ConfigurableResource):
+    """The three lake buckets and the few object operations the platform needs."""
+
+    raw_bucket: str
+    source_bucket: str
+    target_bucket: str
+
+    def list_objects(
+        self, bucket: str, prefix: str, start_after: str | None = None, max_keys: int = 1000
+    ) -> list[ObjectInfo]:
+        """Up to ``max_keys`` objects under ``prefix`` whose key sorts after ``start_after``."""
+        raise NotImplementedError
+
+    def exists(self, bucket: str, key: str) -> bool:
+        """True if the object exists."""
+        raise NotImplementedError
+
+    def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
+        """Write an object."""
+        raise NotImplementedError
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        """Read an object; ``FileNotFoundError`` naming bucket and key if absent."""
+        raise NotImplementedError
+
+    def uri(self, bucket: str, key: str = "") -> str:
+        """The ``s3://`` URI of a key (also used locally: Spark maps it to the folder)."""
+        return f"s3://{bucket}/{key}"
+
+
+class LocalObjectStore(ObjectStore):
+    """Buckets as folders under ``root``; the embedded default."""
+
+    root: str
+
+    def _path(self, bucket: str, key: str = "") -> Path:
+        return Path(self.root) / bucket / key
+
+    def list_objects(self, bucket, prefix, start_after=None, max_keys=1000):
+        base = self._path(bucket)
+        if not base.is_dir():
+            return []
+        # Walk only the folders that can hold keys under ``prefix`` and after ``start_after``,
+        # in lexical order, so a large landing zone is not read in full on every tick.
+        results: list[ObjectInfo] = []
+        self._walk(base, "", prefix, start_after or "", max_keys, results)
+        return results
+
+    def _walk(self, folder: Path, rel: str, prefix: str, after: str, limit: int, out: list) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name + ("/" if e.is_dir() else ""))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if len(out) >= limit:
+                return
+            if entry.is_dir():
+                sub = f"{rel}{entry.name}/"
+                if not (prefix.startswith(sub) or sub.startswith(prefix)):
+                    continue
+                # Skip whole subtrees that sort entirely before the cursor.
+                if after and not after.startswith(sub) and sub < after:
+                    continue
+                self._walk(Path(entry.path), sub, prefix, after, limit, out)
+            else:
+                key = f"{rel}{entry.name}"
+                if key.startswith(prefix) and key > after:
+                    out.append(ObjectInfo(key, entry.stat().st_size))
+
+    def exists(self, bucket, key):
+        return self._path(bucket, key).is_file()
+
+    def put_bytes(self, bucket, key, data):
+        path = self._path(bucket, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+    def get_bytes(self, bucket, key):
+        path = self._path(bucket, key)
+        if not path.is_file():
+            raise FileNotFoundError(f"s3://{bucket}/{key} does not exist (local file {path})")
+        return path.read_bytes()
+
+
+class S3ObjectStore(ObjectStore):
+    """Amazon S3 through boto3; the client is created on first use."""
+
+    region_name: str
+    endpoint_url: str | None = None
+    _client = PrivateAttr(default=None)
+
+    @property
+    def client(self):
+        """The lazily created boto3 S3 client."""
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3", region_name=self.region_name, endpoint_url=self.endpoint_url or None)
+        return self._client
+
+    def list_objects(self, bucket, prefix, start_after=None, max_keys=1000):
+        results: list[ObjectInfo] = []
+        kwargs = {"Bucket": bucket, "Prefix": prefix}
+        if start_after:
+            kwargs["StartAfter"] = start_after
+        while len(results) < max_keys:
+            page = self.client.list_objects_v2(MaxKeys=min(1000, max_keys - len(results)), **kwargs)
+            results.extend(ObjectInfo(o["Key"], o["Size"]) for o in page.get("Contents", []))
+            if not page.get("IsTruncated"):
+                break
+            kwargs = {"Bucket": bucket, "Prefix": prefix, "ContinuationToken": page["NextContinuationToken"]}
+        return results
+
+    def exists(self, bucket, key):
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def put_bytes(self, bucket, key, data):
+        self.client.put_object(Bucket=bucket, Key=key, Body=data)
+
+    def get_bytes(self, bucket, key):
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey"):
+                raise FileNotFoundError(f"s3://{bucket}/{key} does not exist") from None
+            raise
