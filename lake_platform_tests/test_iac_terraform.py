@@ -41,7 +41,7 @@ LAKE_AWS_ENV_VARS = {
 }
 
 # Same order as local.worker_type_order in terraform/glue_jobs.tf.
-GLUE_WORKER_TYPES = ["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"]
+GLUE_WORKER_TYPES = ["G.1X", "G.2X", "G.4X", "G.8X"]
 GLUE_JOB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 

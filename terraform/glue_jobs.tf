@@ -10,7 +10,8 @@ locals {
   glue_tmp_prefix  = "glue/tmp/"
 
   # Smallest to largest; a job shared by several configs gets the largest worker type asked for.
-  worker_type_order = ["G.025X", "G.1X", "G.2X", "G.4X", "G.8X"]
+  # (G.025X is for streaming jobs only, so batch configs cannot ask for it.)
+  worker_type_order = ["G.1X", "G.2X", "G.4X", "G.8X"]
 
   etl_jobs = toset([for c in values(local.configs) : c.etl_job])
 
@@ -168,4 +169,11 @@ resource "aws_glue_job" "this" {
   }
 
   tags = { etl_job = each.key }
+
+  lifecycle {
+    precondition {
+      condition     = var.glue_execution_class != "FLEX" || contains(["G.1X", "G.2X"], each.value.worker_type)
+      error_message = "Glue FLEX execution supports only G.1X and G.2X workers; ${each.key} needs ${each.value.worker_type}."
+    }
+  }
 }

@@ -92,7 +92,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   dynamic "rule" {
     for_each = var.prefix_expirations
     content {
-      id     = "expire-${trimsuffix(rule.key, "/")}"
+      id     = "expire-${replace(trimsuffix(rule.key, "/"), "/", "-")}"
       status = "Enabled"
       filter {
         prefix = rule.key
