@@ -115,10 +115,11 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict) -> dict:
         bucketed = with_bucket(batch_df, pk, int(table.get("num_buckets", 16))).persist()
         buckets = touched_buckets(bucketed)
         existing = _read_existing(spark, table_uri, [join_uri(table_uri, f"p_bucket={b}") for b in buckets])
+        existing_rows = existing.count() if existing is not None else 0
         merged = merge_upsert(existing, bucketed, pk, order_by)
         if buckets:
             _replace_partitions(spark, merged, table_uri, partitions, staging_root, max_rows)
-        figures.update(applied=True, partitions_touched=len(buckets), existing_rows_read=existing.count() if existing is not None else 0)
+        figures.update(applied=True, partitions_touched=len(buckets), existing_rows_read=existing_rows)
         bucketed.unpersist()
     else:
         raise PrepareError(f"{label}: unknown write_mode {mode!r}")

@@ -61,6 +61,10 @@ def get_spark(app_name: str, extra_conf: dict[str, str] | None = None):
                 "spark.ui.enabled": "false",
                 "spark.sql.shuffle.partitions": os.environ.get("LAKE_SPARK_SHUFFLE_PARTITIONS", "4"),
                 "spark.driver.memory": os.environ.get("LAKE_SPARK_DRIVER_MEMORY", "2g"),
+                # Laptop batches are small: compiling whole-stage code costs more than it saves,
+                # and a short-lived driver JVM starts faster without the C2 compiler.
+                "spark.sql.codegen.wholeStage": "false",
+                "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
             }
         )
     conf.update(extra_conf or {})

@@ -1,0 +1,205 @@
+"""The ``lake`` command: what users do outside the Dagster UI.
+
+- ``lake demo``: generate the sample ERP exports, process them, print the summary and a query;
+- ``lake process``: one pass: detect landed batches, register them, run everything pending;
+- ``lake query "SQL"``: query tables as ``<database>.<table>`` (DuckDB locally, Athena in AWS);
+- ``lake configs validate`` / ``lake configs push``: check configs, write them to DynamoDB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+EXAMPLE_QUERY = """SELECT o.currency, count(*) AS orders, sum(o.order_total) AS revenue,
+       sum(l.lines) AS order_lines
+FROM sales.orders o
+JOIN (SELECT order_id, count(*) AS lines FROM sales.order_lines GROUP BY order_id) l USING (order_id)
+WHERE o.order_status <> 'CANCELLED'
+GROUP BY o.currency ORDER BY revenue DESC"""
+
+
+def _print_table(columns: list[str], rows: list[tuple]) -> None:
+    widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) if rows else len(str(c)) for i, c in enumerate(columns)]
+    print("  ".join(str(c).ljust(w) for c, w in zip(columns, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)))
+
+
+@contextmanager
+def _resources(defs):
+    """Initialized resources (``dg.EnvVar`` values resolved), usable outside a run."""
+    import dagster as dg
+
+    with dg.build_resources(dict(defs.resources)) as resources:
+        yield resources
+
+
+def _load_defs():
+    from lake_platform.definitions import build_definitions
+
+    return build_definitions()
+
+
+def cmd_process(args) -> int:
+    """Run one processing pass and print the summary."""
+    from lake_platform.process import format_summary, process, summarize
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        report = process(defs, res.partition_registry)
+        rows = summarize(res.partition_registry, res.query_engine, res.config_store.list_configs())
+    print(f"landing sensor: {report.ticks} tick(s), {sum(len(v) for v in report.registered.values())} new batch(es)")
+    print(f"runs: {len(report.runs)} executed, {len(report.failed)} failed\n")
+    print(format_summary(rows))
+    for failure in report.failed:
+        print(f"\nFAILED {failure.table_id} batch {failure.batch_id} (run {failure.run_id}):\n{failure.error}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def cmd_demo(args) -> int:
+    """Generate the sample, process it, check the counts against the generator, run a query."""
+    from lake_platform.process import format_summary, process, summarize
+    from lake_platform.sample_data import generate
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        store = res.object_store
+        erp = res.config_store.get_config("erp")
+        print(f"writing sample ERP exports to {store.uri(store.raw_bucket, erp.source.landing_prefix)}/ ...")
+        expected = generate(store, erp.source.landing_prefix)
+        report = process(defs, res.partition_registry)
+        rows = summarize(res.partition_registry, res.query_engine, res.config_store.list_configs())
+        print()
+        print(format_summary(rows))
+        problems = _compare(rows, expected)
+        print()
+        if report.failed:
+            problems += [f"run failed: {f.table_id}/{f.batch_id}: {f.error}" for f in report.failed]
+        if problems:
+            print("MISMATCH against the generated data:\n  " + "\n  ".join(problems), file=sys.stderr)
+            return 1
+        print("checks: landed = source + quarantined for every batch; target rows match the generator"
+              " (orders = distinct order ids after upsert)")
+        print(f"in-flight batches left alone (no _SUCCESS yet): {expected.incomplete_batches}")
+        print(f"\nexample analyst query:\n{EXAMPLE_QUERY}\n")
+        result = res.query_engine.query(EXAMPLE_QUERY, res.config_store.list_configs())
+        _print_table(result.columns, result.rows)
+    return 0
+
+
+def _compare(rows: list[dict], expected) -> list[str]:
+    problems = []
+    registry_rows = {r["table"].split(".", 1)[1]: r for r in rows}
+    for table, batches in expected.landed_rows.items():
+        row = registry_rows.get(table)
+        if row is None:
+            problems.append(f"{table}: not in the summary")
+            continue
+        landed = sum(batches.values())
+        bad = sum(expected.bad_rows[table].values())
+        if row["batches"] != len(expected.complete_batches[table]):
+            problems.append(f"{table}: {row['batches']} batches registered, expected {len(expected.complete_batches[table])}")
+        if row["landed"] != landed or row["quarantined"] != bad or row["source"] != landed - bad:
+            problems.append(
+                f"{table}: landed/source/quarantined {row['landed']}/{row['source']}/{row['quarantined']},"
+                f" expected {landed}/{landed - bad}/{bad}"
+            )
+        for name, count in row["targets"].items():
+            if count != expected.target_rows[table]:
+                problems.append(f"{name}: {count} rows, expected {expected.target_rows[table]}")
+    return problems
+
+
+def cmd_query(args) -> int:
+    """Run SQL and print the rows."""
+    from lake_platform.resources.query_engine import QueryError
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        try:
+            result = res.query_engine.query(args.sql, res.config_store.list_configs())
+        except QueryError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    _print_table(result.columns, result.rows)
+    return 0
+
+
+def cmd_configs_validate(args) -> int:
+    """Validate every config file in a folder."""
+    from lake_platform.config import ConfigError, load_config_dir
+    from lake_platform.settings import config_dir
+
+    directory = Path(args.dir) if args.dir else config_dir()
+    try:
+        configs = load_config_dir(directory)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    for c in configs:
+        print(f"ok  {c.config_name:<12} {c.config_type:<13} {c.etl_job:<28} tables: {', '.join(t.table_name for t in c.table_config)}")
+    return 0
+
+
+def cmd_configs_push(args) -> int:
+    """Validate the config files and write changed ones to the DynamoDB configs table."""
+    from lake_platform.config import ConfigError, load_config_dir
+    from lake_platform.resources.config_store import DynamoConfigStore
+    from lake_platform.settings import SettingsError, config_dir, lake_env
+
+    try:
+        configs = load_config_dir(Path(args.dir) if args.dir else config_dir())
+        if lake_env() != "aws":
+            raise SettingsError("`lake configs push` writes to DynamoDB: set LAKE_ENV=aws and the AWS variables")
+        defs = _load_defs()
+    except (ConfigError, SettingsError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    with _resources(defs) as res:
+        store = res.config_store
+        assert isinstance(store, DynamoConfigStore)
+        result = store.push(configs, dry_run=args.dry_run)
+    for name, change in sorted(result.changes.items()):
+        print(f"{change:<9} {name}" + (" (dry run)" if args.dry_run and change != "unchanged" else ""))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``lake`` command."""
+    parser = argparse.ArgumentParser(prog="lake", description="lake_platform command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="generate sample exports and process them end to end").set_defaults(func=cmd_demo)
+    sub.add_parser("process", help="register landed batches and run everything pending").set_defaults(func=cmd_process)
+    q = sub.add_parser("query", help="run SQL against <database>.<table>")
+    q.add_argument("sql")
+    q.set_defaults(func=cmd_query)
+    configs = sub.add_parser("configs", help="validate or push config items").add_subparsers(dest="action", required=True)
+    v = configs.add_parser("validate", help="validate configs/*.json")
+    v.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")
+    v.set_defaults(func=cmd_configs_validate)
+    p = configs.add_parser("push", help="write changed configs to DynamoDB (LAKE_ENV=aws)")
+    p.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")
+    p.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
+    p.set_defaults(func=cmd_configs_push)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lake`` command."""
+    from lake_platform.config import ConfigError
+    from lake_platform.settings import SettingsError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, SettingsError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Headless processing through the same Dagster definitions and instance the UI uses.
+
+``lake process`` evaluates the landing sensor against a real Dagster instance (cursor kept in
+the instance), applies its dynamic-partition requests, executes the requested runs, then runs
+every registered batch that is still unfinished, in batch order. Runs, materializations and
+check results land in the instance, so ``make dev`` shows them afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from lake_platform.settings import lake_home
+
+SENSOR_NAME = "landing_sensor"
+CURSOR_KEY = "lake_process/landing_sensor_cursor"
+FINISHED = ("PREPARED",)
+
+
+@dataclass
+class RunOutcome:
+    """One executed run."""
+
+    table_id: str
+    batch_id: str
+    run_id: str
+    success: bool
+    error: str | None = None
+
+
+@dataclass
+class ProcessReport:
+    """What one ``lake process`` pass did."""
+
+    ticks: int = 0
+    registered: dict[str, list[str]] = field(default_factory=dict)
+    runs: list[RunOutcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[RunOutcome]:
+        """Runs that did not succeed."""
+        return [r for r in self.runs if not r.success]
+
+
+def dagster_home() -> Path:
+    """``DAGSTER_HOME`` for the embedded lake (``$LAKE_HOME/dagster``) unless already set."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(lake_home() / "dagster")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return home
+
+
+def get_instance() -> dg.DagsterInstance:
+    """The persistent Dagster instance shared by ``lake`` and ``make dev``."""
+    dagster_home()
+    return dg.DagsterInstance.get()
+
+
+def _run_error(result) -> str:
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            err = event.step_failure_data.error
+            while err.cause is not None and "GlueJobError" not in err.cls_name:
+                err = err.cause
+            return f"step {event.step_key}: {err.message.strip()}"
+    return "run failed"
+
+
+def evaluate_landing_sensor(instance: dg.DagsterInstance, defs: dg.Definitions, max_ticks: int = 100) -> tuple[list[dg.RunRequest], ProcessReport]:
+    """Tick the landing sensor until it finds nothing new; return the run requests it made."""
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    report = ProcessReport()
+    requests: list[dg.RunRequest] = []
+    cursor = instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)
+    for _ in range(max_ticks):
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, definitions=defs, resources=dict(defs.resources)
+        )
+        result = sensor(context)
+        report.ticks += 1
+        for request in result.dynamic_partitions_requests or []:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        for request in result.run_requests or []:
+            requests.append(request)
+            report.registered.setdefault(request.tags["lake/table"], []).append(request.partition_key)
+        new_cursor = result.cursor
+        instance.run_storage.set_cursor_values({CURSOR_KEY: new_cursor})
+        if new_cursor == cursor and not result.run_requests:
+            break
+        cursor = new_cursor
+    return requests, report
+
+
+def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None = None, log=print) -> ProcessReport:
+    """One headless pass: sensor ticks, then every unfinished batch's run, oldest first.
+
+    ``registry`` is the initialized partition registry resource.
+    """
+    instance = instance or get_instance()
+    requests, report = evaluate_landing_sensor(instance, defs)
+    wanted: dict[tuple[str, str], dg.RunRequest] = {}
+    for request in requests:
+        wanted[(request.job_name, request.partition_key)] = request
+    for job_name in sorted(j.name for j in defs.jobs or []):
+        job = defs.resolve_job_def(job_name)
+        table_id = job.tags.get("lake/table")
+        if table_id is None:
+            continue
+        partitions_name = job.partitions_def.name
+        for record in registry.list_batches(table_id):
+            if record.status in FINISHED:
+                continue
+            if not instance.has_dynamic_partition(partitions_name, record.batch_id):
+                instance.add_dynamic_partitions(partitions_name, [record.batch_id])
+            wanted.setdefault(
+                (job_name, record.batch_id),
+                dg.RunRequest(job_name=job_name, partition_key=record.batch_id,
+                              tags={"lake/table": table_id, "lake/batch": record.batch_id}),
+            )
+    for (job_name, batch_id), request in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        table_id = request.tags["lake/table"]
+        log(f"  running {job_name} for batch {batch_id} ...")
+        tags = {k: v for k, v in request.tags.items()}
+        if request.run_key:
+            tags["dagster/run_key"] = request.run_key
+        tags["dagster/sensor_name"] = SENSOR_NAME
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            instance=instance, partition_key=batch_id, tags=tags, raise_on_error=False
+        )
+        outcome = RunOutcome(table_id, batch_id, result.run_id, result.success)
+        if not result.success:
+            outcome.error = _run_error(result)
+            log(f"    FAILED: {outcome.error}")
+        report.runs.append(outcome)
+    return report
+
+
+def summarize(registry, engine, configs: list) -> list[dict]:
+    """Per ingest table: batches, landed/source/quarantined rows and each target's row count."""
+    from lake_platform.config import IngestConfig, PrepareConfig
+
+    rows = []
+    for config in configs:
+        if not isinstance(config, IngestConfig):
+            continue
+        for table in config.table_config:
+            records = registry.list_batches(f"{config.config_name}.{table.table_name}")
+            row = {
+                "table": f"{config.config_name}.{table.table_name}",
+                "batches": len(records),
+                "done": sum(r.status == "PREPARED" for r in records),
+                "landed": sum(r.landed_rows or 0 for r in records),
+                "source": sum(r.source_rows or 0 for r in records),
+                "quarantined": sum(r.quarantined_rows or 0 for r in records),
+                "targets": {},
+            }
+            for prepare in configs:
+                if isinstance(prepare, PrepareConfig) and prepare.source.config_name == config.config_name:
+                    for t in prepare.table_config:
+                        if t.source_table_name == table.table_name:
+                            name = f"{prepare.target.database}.{t.table_name}"
+                            try:
+                                count = engine.query(f"SELECT count(*) FROM {name}", configs).rows[0][0]
+                            except Exception as exc:  # noqa: BLE001 - a missing table is reported, not fatal
+                                count = f"unavailable ({str(exc).splitlines()[0][:80]})"
+                            row["targets"][name] = count
+            rows.append(row)
+    return rows
+
+
+def format_summary(rows: list[dict]) -> str:
+    """The summary as a fixed-width table."""
+    header = f"{'table':<18} {'batches':>7} {'done':>5} {'landed':>7} {'source':>7} {'quarant.':>8}  target rows"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        targets = ", ".join(f"{k}={v}" for k, v in r["targets"].items()) or "-"
+        lines.append(
+            f"{r['table']:<18} {r['batches']:>7} {r['done']:>5} {r['landed']:>7} {r['source']:>7}"
+            f" {r['quarantined']:>8}  {targets}"
+        )
+    return "\n".join(lines)
+
+
+def to_json(rows: list[dict]) -> str:
+    """The summary as JSON (for scripts)."""
+    return json.dumps(rows, indent=2, default=str)
