@@ -79,3 +79,14 @@ def lake_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("LAKE_ENV", "local")
     monkeypatch.setenv("LAKE_CONFIG_DIR", str(CONFIG_DIR))
     return home
+
+
+def load_glue_script(job_name: str):
+    """Import a Glue entry-point script (``glue_scripts/<job>.py``) as a module."""
+    import importlib.util
+
+    path = REPO_ROOT / "glue_scripts" / f"{job_name.replace('-', '_')}.py"
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

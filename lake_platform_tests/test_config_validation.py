@@ -1,0 +1,88 @@
+"""Config validation: every mistake names the file, the field and the reason."""
+
+import json
+import shutil
+
+import pytest
+
+from lake_platform.cli import main as lake
+from lake_platform.config import ConfigError, IngestConfig, PrepareConfig, load_config_dir
+
+from .conftest import CONFIG_DIR
+
+
+@pytest.fixture
+def config_copy(tmp_path):
+    """A writable copy of the shipped configs and a function to edit one of them."""
+    target = tmp_path / "configs"
+    shutil.copytree(CONFIG_DIR, target)
+
+    def edit(name, change):
+        path = target / f"{name}.json"
+        data = json.loads(path.read_text())
+        change(data)
+        path.write_text(json.dumps(data))
+        return path
+
+    return target, edit
+
+
+def test_shipped_configs_are_valid_and_typed_by_config_type():
+    configs = {c.config_name: c for c in load_config_dir(CONFIG_DIR)}
+    assert isinstance(configs["erp"], IngestConfig)
+    assert isinstance(configs["sales"], PrepareConfig)
+    assert configs["sales"].table("orders").write_mode == "upsert"
+
+
+@pytest.mark.parametrize(
+    "name, change, expected",
+    [
+        ("erp", lambda d: d["table_config"][0].update(table_name="Customers"), "table_config.0.table_name"),
+        ("erp", lambda d: d["table_config"][1]["columns"][0].update(type="integer"), "columns.0.type"),
+        ("erp", lambda d: d["table_config"][1].update(primary_key=["no_such_column"]), "primary_key names unknown columns"),
+        ("erp", lambda d: d["table_config"][1]["columns"][0].update(timestamp_mask="yyyy"), "timestamp_mask is only allowed"),
+        ("erp", lambda d: d["table_config"][1].update(write_mode="upsert"), "the source layer keeps every batch"),
+        ("erp", lambda d: d["job_settings"].update(cron="every hour"), "five-field cron"),
+        ("erp", lambda d: d["job_settings"].update(worker_type="G.16X"), "job_settings.worker_type"),
+        ("erp", lambda d: d.update(unexpected_field=1), "unexpected_field"),
+        ("sales", lambda d: d["table_config"][1].update(order_by=[]), "needs primary_key and order_by"),
+        ("sales", lambda d: d["table_config"][1].update(partitions=["p_ingest_day"]), "allows partitions ['p_bucket']"),
+        ("sales", lambda d: d["table_config"][0].update(source_table_name="invoices"), "has no table 'invoices'"),
+        ("sales", lambda d: d["table_config"][0]["columns"][1].update(name="full_name"), "do not exist in erp.customers"),
+        ("sales", lambda d: d.update(run_next=["nowhere"]), "run_next: unknown config 'nowhere'"),
+        ("sales", lambda d: d["source"].update(config_name="sales"), "is not a spark_ingest config"),
+        ("sales", lambda d: d["target"].update(database="erp"), "already used by config"),
+    ],
+)
+def test_invalid_config_error_names_file_and_field(config_copy, name, change, expected):
+    directory, edit = config_copy
+    edit(name, change)
+    with pytest.raises(ConfigError) as err:
+        load_config_dir(directory)
+    message = str(err.value)
+    assert f"{name}.json" in message
+    assert expected in message
+
+
+def test_config_name_must_match_file_name(config_copy):
+    directory, edit = config_copy
+    edit("erp", lambda d: d.update(config_name="crm"))
+    with pytest.raises(ConfigError, match=r"erp.json: field config_name: 'crm' must match the file name"):
+        load_config_dir(directory)
+
+
+def test_broken_json_names_the_file(config_copy):
+    directory, _ = config_copy
+    (directory / "broken.json").write_text("{ not json")
+    with pytest.raises(ConfigError, match=r"broken.json: not valid JSON"):
+        load_config_dir(directory)
+
+
+def test_lake_configs_validate_exits_non_zero_with_the_reason(config_copy, capsys):
+    directory, edit = config_copy
+    assert lake(["configs", "validate", "--dir", str(directory)]) == 0
+    assert "ok  erp" in capsys.readouterr().out
+    edit("erp", lambda d: d["table_config"][2].update(format="xml"))
+    assert lake(["configs", "validate", "--dir", str(directory)]) == 1
+    err = capsys.readouterr().err
+    assert "erp.json" in err and "table_config.2.format" in err

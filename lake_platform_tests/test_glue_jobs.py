@@ -1,0 +1,145 @@
+"""The Glue entry points' job logic, run in-process on the shared SparkSession.
+
+Buckets are folders under the session's Spark root; each test uses its own prefixes.
+"""
+
+import json
+import uuid
+
+import pytest
+
+from lake_glue.args import parse_job_args
+
+from .conftest import CONFIG_DIR, load_glue_script
+
+ingest_job = load_glue_script("files-spark-ingest-default")
+prepare_job = load_glue_script("dapfw-prepare-default")
+ERP = json.loads((CONFIG_DIR / "erp.json").read_text())
+SALES = json.loads((CONFIG_DIR / "sales.json").read_text())
+ORDERS_HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_at;updated_at\n"
+
+
+class Silent:
+    """Reporter stand-in: the job logic under test does not report by itself."""
+
+
+@pytest.fixture
+def lake(spark_root, spark):
+    """Fresh configs with unique prefixes, and helpers to land batches and run the jobs."""
+    tag = uuid.uuid4().hex[:8]
+    erp = json.loads(json.dumps(ERP))
+    erp["source"]["landing_prefix"] = f"landing/{tag}"
+    erp["target"]["prefix"] = f"erp_{tag}"
+    sales = json.loads(json.dumps(SALES))
+    sales["target"]["prefix"] = f"sales_{tag}"
+
+    class Lake:
+        root = spark_root
+
+        def land(self, table, batch_id, files, complete=True):
+            folder = spark_root / "lake-raw" / erp["source"]["landing_prefix"] / table / batch_id
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, text in files.items():
+                (folder / name).write_text(text)
+            if complete:
+                (folder / "_SUCCESS").write_text("")
+
+        def ingest(self, table, batch_id):
+            args = {"table_name": table, "batch_id": batch_id, "raw_bucket": "lake-raw", "source_bucket": "lake-source"}
+            return ingest_job.run_ingest(spark, args, erp, Silent())
+
+        def prepare(self, table, batch_id, config=None):
+            args = {"table_name": table, "batch_id": batch_id, "source_bucket": "lake-source", "target_bucket": "lake-target"}
+            return prepare_job.run_prepare(spark, args, config or sales, erp)
+
+        def target(self, table):
+            return spark.read.parquet(f"s3://lake-target/{sales['target']['prefix']}/{table}")
+
+    return Lake()
+
+
+def _order(order_id, status, updated):
+    return f"{order_id};1;{status};10.00;ZAR;01/01/2026 10:00:00;01/01/2026 {updated}:00:00\n"
+
+
+def test_ingest_reconciles_landed_rows_with_source_and_quarantine(lake):
+    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + _order(1, "NEW", 10) + "2;x;NEW;1;ZAR;;\n"})
+    figures = lake.ingest("orders", "20260101T000000Z")
+    assert (figures["landed_rows"], figures["source_rows"], figures["quarantined_rows"]) == (2, 1, 1)
+    assert "customer_id: cannot read 'x' as bigint" in figures["quarantine_examples"][0]
+
+
+def test_rerunning_a_batch_replaces_it_instead_of_duplicating(lake):
+    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + _order(1, "NEW", 10) + _order(2, "NEW", 10)})
+    lake.ingest("orders", "20260101T000000Z")
+    again = lake.ingest("orders", "20260101T000000Z")
+    assert again["source_rows"] == 2
+    lake.prepare("orders", "20260101T000000Z")
+    assert lake.prepare("orders", "20260101T000000Z")["target_rows"] == 2
+
+
+def test_incomplete_batch_is_refused_naming_the_marker(lake):
+    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER}, complete=False)
+    with pytest.raises(ingest_job.IngestError, match=r"orders/20260101T000000Z.*_SUCCESS is missing"):
+        lake.ingest("orders", "20260101T000000Z")
+
+
+def test_header_drift_fails_the_batch_naming_the_file(lake):
+    lake.land("orders", "20260101T000000Z", {"drifted.csv": ORDERS_HEADER.replace("currency", "ccy") + _order(1, "NEW", 10)})
+    with pytest.raises(ingest_job.IngestError, match=r"(?s)batch erp.orders/20260101T000000Z: CSV header.*drifted.csv"):
+        lake.ingest("orders", "20260101T000000Z")
+
+
+def test_upsert_applies_updates_across_batches_and_touches_few_buckets(lake):
+    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + "".join(_order(i, "NEW", 10) for i in range(1, 41))})
+    lake.land("orders", "20260102T000000Z", {"a.csv": ORDERS_HEADER + _order(7, "PAID", 12) + _order(41, "NEW", 11)})
+    for batch in ("20260101T000000Z", "20260102T000000Z"):
+        lake.ingest("orders", batch)
+        figures = lake.prepare("orders", batch)
+    assert figures["target_rows"] == 41
+    assert figures["partitions_touched"] <= 2 < 8
+    assert figures["existing_rows_read"] < 40
+    statuses = {r["order_id"]: r["order_status"] for r in lake.target("orders").collect()}
+    assert statuses[7] == "PAID" and statuses[8] == "NEW"
+
+
+def test_overwrite_keeps_the_newest_snapshot_when_an_older_batch_is_replayed(lake):
+    header = "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
+    lake.land("customers", "20260101T000000Z", {"c.csv": header + "1,A,,ZA,1.00,2025-01-01 00:00:00\n"})
+    lake.land("customers", "20260102T000000Z", {"c.csv": header + "1,A,,ZA,1.00,2025-01-01 00:00:00\n2,B,,NL,,2025-01-01 00:00:00\n"})
+    for batch in ("20260101T000000Z", "20260102T000000Z"):
+        lake.ingest("customers", batch)
+    lake.prepare("customers", "20260102T000000Z")
+    replay = lake.prepare("customers", "20260101T000000Z")
+    assert replay["applied"] is False and "newer" in replay["skipped_reason"]
+    assert lake.target("customers").count() == 2
+
+
+def test_append_keeps_every_batch_and_computes_expressions(lake):
+    for batch, lines in (("20260101T000000Z", 2), ("20260102T000000Z", 3)):
+        text = "".join(
+            json.dumps({"order_id": i, "line_number": 1, "sku": "S", "quantity": 2, "unit_price": 1.25}) + "\n"
+            for i in range(lines)
+        )
+        lake.land("order_lines", batch, {"l.jsonl": text})
+        lake.ingest("order_lines", batch)
+        figures = lake.prepare("order_lines", batch)
+    assert figures["target_rows"] == 5
+    assert {str(r["line_amount"]) for r in lake.target("order_lines").collect()} == {"2.50"}
+
+
+def test_all_rows_quarantined_yields_an_empty_batch_not_an_error(lake):
+    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + _order(1, "NEW", 10)})
+    lake.ingest("orders", "20260101T000000Z")
+    lake.land("orders", "20260103T000000Z", {"a.csv": ORDERS_HEADER + "bad;;;;;;\n"})
+    assert lake.ingest("orders", "20260103T000000Z")["source_rows"] == 0
+    assert lake.prepare("orders", "20260103T000000Z")["batch_rows"] == 0
+
+
+def test_job_arguments_ignore_what_glue_adds_and_require_ours():
+    argv = ["--JOB_ID", "j_1", "--config_name", "erp", "--job-bookmark-option=job-bookmark-disable", "--table_name", "t"]
+    assert parse_job_args(argv, ["config_name", "table_name"], {"lake_env": "local"}) == {
+        "config_name": "erp", "table_name": "t", "lake_env": "local"
+    }
+    with pytest.raises(SystemExit, match="--batch_id"):
+        parse_job_args(argv, ["config_name", "batch_id"], {})
