@@ -59,10 +59,10 @@ def _local_resources() -> dict[str, dg.ConfigurableResource]:
 
 
 def _aws_resources() -> dict[str, dg.ConfigurableResource]:
+    require_aws_settings()
     from lake_platform.resources.athena import AthenaQueryEngine
     from lake_platform.resources.step_functions import StepFunctionsGlueJobRunner
 
-    require_aws_settings()
     region = dg.EnvVar("AWS_REGION")
     endpoint = dg.EnvVar("AWS_ENDPOINT_URL").get_value() or None
     buckets = {

@@ -1,0 +1,105 @@
+"""The asset factory and the code location: keys, groups, partitions, lineage, checks, jobs."""
+
+import importlib
+import os
+
+import dagster as dg
+import pytest
+
+from lake_platform.assets import build_table_assets
+from lake_platform.config import load_config_dir
+from lake_platform.settings import AWS_SETTINGS, SettingsError
+
+from .conftest import CONFIG_DIR
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return build_table_assets(load_config_dir(CONFIG_DIR), "local")
+
+
+@pytest.fixture
+def defs(lake_home):
+    import lake_platform.definitions as module
+
+    return importlib.reload(module).defs
+
+
+def test_every_table_gets_raw_source_and_target_assets_keyed_by_layer(tables):
+    keys = {k.to_user_string() for t in tables for a in (t.raw, t.source, *t.targets) for k in a.keys}
+    assert {"raw/erp/orders", "source/erp/orders", "target/sales/orders"} <= keys
+    assert len(keys) == 9
+
+
+def test_groups_and_kinds_follow_the_layer(tables):
+    orders = next(t for t in tables if t.table_id == "erp.orders")
+    assert orders.raw.group_names_by_key[orders.raw.key] == "raw"
+    assert orders.source.group_names_by_key[orders.source.key] == "source"
+    target = orders.targets[0]
+    assert target.group_names_by_key[target.key] == "target"
+    assert "glue" in orders.source.specs_by_key[orders.source.key].kinds
+    assert "athena" in target.specs_by_key[target.key].kinds
+
+
+def test_a_batch_is_one_partition_across_all_three_layers(tables):
+    orders = next(t for t in tables if t.table_id == "erp.orders")
+    names = {a.partitions_def.name for a in (orders.raw, orders.source, *orders.targets)}
+    assert names == {"erp__orders"}
+
+
+def test_target_column_lineage_points_at_source_columns(tables):
+    lines = next(t for t in tables if t.table_id == "erp.order_lines")
+    target = lines.targets[0]
+    lineage = target.specs_by_key[target.key].metadata["dagster/column_lineage"]
+    deps = {d.column_name for d in lineage.deps_by_column["line_amount"]}
+    assert deps == {"quantity", "unit_price"}
+    assert all(d.asset_key == lines.source.key for d in lineage.deps_by_column["sku"])
+
+
+def test_table_name_metadata_is_the_glue_database_and_table(tables):
+    orders = next(t for t in tables if t.table_id == "erp.orders")
+    assert orders.source.specs_by_key[orders.source.key].metadata["dagster/table_name"] == "erp.orders"
+    target = orders.targets[0]
+    assert target.specs_by_key[target.key].metadata["dagster/table_name"] == "sales.orders"
+
+
+def test_checks_reconcile_source_and_guard_target_primary_keys(tables):
+    orders = next(t for t in tables if t.table_id == "erp.orders")
+    assert {c.name for c in orders.source.check_specs} == {"landed_rows_reconcile"}
+    assert {c.name for c in orders.targets[0].check_specs} == {"primary_key_unique"}
+
+
+def test_targets_follow_their_source_automatically(tables):
+    target = tables[0].targets[0]
+    assert target.specs_by_key[target.key].automation_condition is not None
+
+
+def test_code_location_loads_without_touching_the_lake(defs, lake_home):
+    assert not lake_home.exists()
+    assert defs.resolve_job_def("process_erp__orders").partitions_def.name == "erp__orders"
+    assert {s.name for s in defs.sensors} >= {"landing_sensor"}
+    assert {s.name for s in defs.schedules} == {
+        "erp__customers_catch_up", "erp__orders_catch_up", "erp__order_lines_catch_up"
+    }
+    assert dg.Definitions.validate_loadable(defs) is None
+
+
+def test_aws_mode_names_every_missing_variable(lake_home, monkeypatch):
+    monkeypatch.setenv("LAKE_ENV", "aws")
+    for name in AWS_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    import lake_platform.definitions as module
+
+    with pytest.raises(SettingsError) as err:
+        importlib.reload(module)
+    assert all(name in str(err.value) for name in AWS_SETTINGS)
+    monkeypatch.setenv("LAKE_ENV", "local")
+    importlib.reload(module)
+
+
+def test_unknown_lake_env_is_refused(monkeypatch):
+    from lake_platform.settings import lake_env
+
+    monkeypatch.setenv("LAKE_ENV", "prod")
+    with pytest.raises(SettingsError, match="LAKE_ENV must be 'local' or 'aws'"):
+        lake_env()

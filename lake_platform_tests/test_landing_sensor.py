@@ -1,0 +1,104 @@
+"""The landing sensor, evaluated with build_sensor_context on a real instance and SQLite registry."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from lake_platform.assets import build_table_assets
+from lake_platform.config import load_config_dir
+from lake_platform.resources.object_store import LocalObjectStore
+from lake_platform.resources.partition_registry import BatchRecord, SqlitePartitionRegistry
+from lake_platform.sensors import build_landing_sensor
+
+from .conftest import CONFIG_DIR
+
+BATCH = "20260105T020000Z"
+LATER = "20260106T020000Z"
+
+
+@pytest.fixture
+def env(tmp_path):
+    """Sensor, store, registry and instance for one test."""
+    tables = build_table_assets(load_config_dir(CONFIG_DIR), "local")
+    store = LocalObjectStore(root=str(tmp_path / "buckets"), raw_bucket="raw", source_bucket="src", target_bucket="tgt")
+    registry = SqlitePartitionRegistry(path=str(tmp_path / "registry.sqlite"))
+    instance = dg.DagsterInstance.ephemeral()
+    sensor = build_landing_sensor(tables)
+
+    class Env:
+        def land(self, table, batch_id, marker=True, name="part-0.csv"):
+            prefix = f"landing/erp/{table}/{batch_id}/"
+            store.put_bytes("raw", prefix + name, b"x")
+            if marker:
+                store.put_bytes("raw", prefix + "_SUCCESS", b"")
+
+        def tick(self, cursor=None):
+            context = dg.build_sensor_context(
+                instance=instance, cursor=cursor, resources={"object_store": store, "partition_registry": registry}
+            )
+            result = sensor(context)
+            for request in result.dynamic_partitions_requests:
+                instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+            return result
+
+    e = Env()
+    e.store, e.registry, e.instance = store, registry, instance
+    return e
+
+
+def test_complete_batch_is_registered_partitioned_and_requested(env):
+    env.land("orders", BATCH)
+    result = env.tick()
+    assert [(r.job_name, r.partition_key, r.run_key) for r in result.run_requests] == [
+        ("process_erp__orders", BATCH, f"erp.orders:{BATCH}")
+    ]
+    assert env.instance.get_dynamic_partitions("erp__orders") == [BATCH]
+    record = env.registry.get("erp.orders", BATCH)
+    assert record.status == "LANDED" and record.files == [f"landing/erp/orders/{BATCH}/part-0.csv"]
+
+
+def test_batch_without_marker_is_left_alone_until_the_marker_arrives(env):
+    env.land("orders", BATCH, marker=False)
+    first = env.tick()
+    assert first.run_requests == []
+    assert env.registry.get("erp.orders", BATCH) is None
+    assert json.loads(first.cursor)["erp.orders"]["pending"] == [BATCH]
+    env.land("orders", LATER)
+    env.store.put_bytes("raw", f"landing/erp/orders/{BATCH}/_SUCCESS", b"")
+    second = env.tick(first.cursor)
+    assert sorted(r.partition_key for r in second.run_requests) == [BATCH, LATER]
+    assert json.loads(second.cursor)["erp.orders"]["pending"] == []
+
+
+def test_batch_already_registered_is_not_requested_again_on_the_next_tick(env):
+    env.land("orders", BATCH)
+    first = env.tick()
+    second = env.tick(first.cursor)
+    assert second.run_requests == []
+    assert second.dynamic_partitions_requests == []
+
+
+def test_batch_registered_by_another_producer_still_gets_its_partition_and_run(env):
+    env.registry.register(BatchRecord("erp.orders", BATCH, files=["x"], registered_by="uploader"))
+    env.land("orders", BATCH)
+    result = env.tick()
+    assert [r.partition_key for r in result.run_requests] == [BATCH]
+    assert env.instance.get_dynamic_partitions("erp__orders") == [BATCH]
+    assert env.registry.get("erp.orders", BATCH).registered_by == "uploader"
+
+
+def test_folder_that_is_not_a_batch_id_is_skipped_with_a_warning(env, caplog):
+    env.land("orders", "2026-01-05", marker=True)
+    result = env.tick()
+    assert result.run_requests == []
+    assert env.registry.list_batches("erp.orders") == []
+
+
+def test_restart_from_an_empty_cursor_does_not_redo_registered_batches(env):
+    env.land("customers", BATCH)
+    env.tick()
+    restarted = env.tick(None)
+    # The run key is the same, so Dagster dedupes the request; the partition is not added twice.
+    assert [r.run_key for r in restarted.run_requests] == [f"erp.customers:{BATCH}"]
+    assert restarted.dynamic_partitions_requests == []
