@@ -62,7 +62,7 @@ def run_ingest(spark, args: dict, config: dict, reporter) -> dict:
     except Exception as exc:
         if "CSV header does not conform" in str(exc):
             detail = str(exc).split("CSV header does not conform", 1)[1].split("\tat ", 1)[0]
-            raise IngestError(f"{label}: CSV header does not conform{detail.strip()}") from None
+            raise IngestError(f"{label}: CSV header does not conform{detail.rstrip()}") from None
         raise
     valid, rejected = cast_and_validate(raw, table["columns"])
 
