@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -75,6 +76,27 @@ class PartitionRegistry(dg.ConfigurableResource):
             raise ValueError(f"unknown count fields {sorted(unknown)}")
 
 
+def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL mode (persistent), tolerating other processes doing the same.
+
+    Changing the journal mode needs an exclusive lock, and SQLite answers "database is locked"
+    at once instead of waiting in its busy handler, so two producers opening a new registry at
+    the same moment (the sensor and a run) would fail. Once the file is in WAL mode the check
+    is a plain read.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class SqlitePartitionRegistry(PartitionRegistry):
     """The registry as a SQLite file (the embedded default)."""
 
@@ -84,7 +106,7 @@ class SqlitePartitionRegistry(PartitionRegistry):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(conn, timeout=30)
         conn.execute(
             """CREATE TABLE IF NOT EXISTS batches (
                 table_id TEXT NOT NULL, batch_id TEXT NOT NULL, status TEXT NOT NULL,

@@ -1,0 +1,233 @@
+"""Contract of the partition registry: a SQLite file locally, the DynamoDB partitions table in AWS.
+
+The DynamoDB table is created as Terraform defines it: ``table_id`` hash key, ``batch_id`` range
+key, and the ``by_status`` index on (``status``, ``updated_at``). The race tests use real threads
+against a real SQLite file and a real (moto) DynamoDB endpoint: registration must be decided by
+the store's conditional write, not by luck of timing.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+
+from lake_platform.resources.partition_registry import (
+    BatchRecord,
+    DynamoPartitionRegistry,
+    PartitionRegistry,
+    SqlitePartitionRegistry,
+)
+
+REGION = "eu-west-1"
+TABLE = "lake-test-partitions"
+TID = "erp.customers"
+
+
+def create_partitions_table(endpoint: str) -> None:
+    """The partitions table exactly as terraform/modules/dynamodb/main.tf declares it."""
+    boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint).create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "table_id", "KeyType": "HASH"},
+            {"AttributeName": "batch_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("table_id", "batch_id", "status", "updated_at")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_status",
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": "updated_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("aws", marks=pytest.mark.aws)])
+def make_registry(request, tmp_path):
+    """A factory of registry handles on one fresh store (separate handles = separate producers)."""
+    if request.param == "sqlite":
+        path = str(tmp_path / "registry.sqlite")
+        return lambda: SqlitePartitionRegistry(path=path)
+    endpoint = request.getfixturevalue("aws")
+    create_partitions_table(endpoint)
+    return lambda: DynamoPartitionRegistry(table_name=TABLE, region_name=REGION, endpoint_url=endpoint)
+
+
+@pytest.fixture
+def registry(make_registry) -> PartitionRegistry:
+    """One handle on a fresh registry."""
+    return make_registry()
+
+
+def batch(batch_id: str, table: str = TID, files=None, by: str = "test") -> BatchRecord:
+    """A record as a producer would register it."""
+    return BatchRecord(table, batch_id, files=files if files is not None else [f"{batch_id}/part-0.csv"], registered_by=by)
+
+
+def test_register_once_then_false_and_first_record_wins(registry):
+    assert registry.register(batch("20240101T000000Z", files=["a.csv", "b.csv"], by="landing_sensor")) is True
+    assert registry.register(batch("20240101T000000Z", files=["other.csv"], by="raw_asset")) is False
+
+    record = registry.get(TID, "20240101T000000Z")
+    assert record.status == "LANDED"
+    assert record.files == ["a.csv", "b.csv"]
+    assert record.registered_by == "landing_sensor"
+    assert record.registered_at and record.registered_at == record.updated_at
+    assert record.error is None and record.landed_rows is None
+
+
+def test_same_batch_id_in_two_tables_are_two_batches(registry):
+    assert registry.register(batch("20240101T000000Z", table="erp.customers"))
+    assert registry.register(batch("20240101T000000Z", table="erp.orders"))
+    assert registry.get("erp.orders", "20240101T000000Z").table_id == "erp.orders"
+
+
+def test_get_unknown_batch_is_none(registry):
+    assert registry.get(TID, "20990101T000000Z") is None
+
+
+def test_concurrent_registration_of_one_batch_succeeds_exactly_once(make_registry):
+    # Eight producers (each with its own handle and connection, like racing sensor ticks in
+    # separate processes) register the same batch at the same moment.
+    handles = [make_registry() for _ in range(8)]
+    for h in handles:
+        # boto3 client creation is not thread-safe; create clients before the race, as each
+        # process would have its own.
+        getattr(h, "client", None)
+    barrier = threading.Barrier(len(handles))
+
+    def attempt(args):
+        i, handle = args
+        barrier.wait()
+        return handle.register(batch("20240102T000000Z", files=[f"from-{i}.csv"], by=f"producer-{i}"))
+
+    for round_ in range(3):
+        barrier.reset()
+        with ThreadPoolExecutor(len(handles)) as pool:
+            results = list(pool.map(attempt, enumerate(handles)))
+        assert results.count(True) == (1 if round_ == 0 else 0), results
+    # The winner's record is the one stored, whole.
+    winner = handles[0].get(TID, "20240102T000000Z")
+    i = int(winner.registered_by.split("-")[1])
+    assert winner.files == [f"from-{i}.csv"]
+
+
+def test_concurrent_registration_of_different_batches_all_succeed(make_registry):
+    handles = [make_registry() for _ in range(8)]
+    for h in handles:
+        getattr(h, "client", None)
+    barrier = threading.Barrier(len(handles))
+
+    def attempt(args):
+        i, handle = args
+        barrier.wait()
+        return handle.register(batch(f"20240103T00000{i}Z"))
+
+    with ThreadPoolExecutor(len(handles)) as pool:
+        assert all(pool.map(attempt, enumerate(handles)))
+    assert len(handles[0].list_batches(TID)) == 8
+
+
+def test_set_status_records_counts_and_error_and_clears_the_error(registry):
+    registry.register(batch("20240101T000000Z"))
+    registered = registry.get(TID, "20240101T000000Z")
+
+    registry.set_status(TID, "20240101T000000Z", "FAILED", error="Glue: OutOfMemory", landed_rows=10)
+    failed = registry.get(TID, "20240101T000000Z")
+    assert (failed.status, failed.error, failed.landed_rows) == ("FAILED", "Glue: OutOfMemory", 10)
+    assert failed.updated_at >= registered.updated_at
+    assert failed.registered_at == registered.registered_at
+
+    registry.set_status(TID, "20240101T000000Z", "INGESTED", landed_rows=10, source_rows=9, quarantined_rows=1)
+    ingested = registry.get(TID, "20240101T000000Z")
+    assert ingested.status == "INGESTED"
+    assert ingested.error is None
+    assert (ingested.landed_rows, ingested.source_rows, ingested.quarantined_rows) == (10, 9, 1)
+    assert ingested.target_rows is None
+
+    registry.set_status(TID, "20240101T000000Z", "PREPARED", target_rows=9)
+    prepared = registry.get(TID, "20240101T000000Z")
+    # Counts not passed are kept, not reset.
+    assert (prepared.status, prepared.source_rows, prepared.target_rows) == ("PREPARED", 9, 9)
+    assert prepared.files == registered.files
+
+
+def test_set_status_on_unknown_batch_raises_key_error_and_creates_nothing(registry):
+    with pytest.raises(KeyError, match="erp.customers/20990101T000000Z"):
+        registry.set_status(TID, "20990101T000000Z", "INGESTING")
+    assert registry.get(TID, "20990101T000000Z") is None
+    assert registry.list_batches(TID) == []
+
+
+def test_set_status_rejects_unknown_status_and_count_fields(registry):
+    registry.register(batch("20240101T000000Z"))
+    with pytest.raises(ValueError, match="DONE"):
+        registry.set_status(TID, "20240101T000000Z", "DONE")
+    with pytest.raises(ValueError, match="row_count"):
+        registry.set_status(TID, "20240101T000000Z", "INGESTED", row_count=3)
+    assert registry.get(TID, "20240101T000000Z").status == "LANDED"
+
+
+def test_list_batches_is_in_batch_id_order_and_per_table(registry):
+    ids = ["20240105T000000Z", "20240101T000000Z", "20240103T120000Z", "20240103T000000Z"]
+    for b in ids:
+        registry.register(batch(b))
+    registry.register(batch("20240102T000000Z", table="erp.orders"))
+    assert [r.batch_id for r in registry.list_batches(TID)] == sorted(ids)
+    assert [r.batch_id for r in registry.list_batches("erp.orders")] == ["20240102T000000Z"]
+    assert registry.list_batches("erp.unknown") == []
+
+
+def test_delete_forgets_a_batch_and_is_idempotent(registry):
+    for b in ("20240101T000000Z", "20240102T000000Z"):
+        registry.register(batch(b))
+    registry.delete(TID, "20240101T000000Z")
+    registry.delete(TID, "20240101T000000Z")
+    registry.delete(TID, "20990101T000000Z")
+    assert registry.get(TID, "20240101T000000Z") is None
+    assert [r.batch_id for r in registry.list_batches(TID)] == ["20240102T000000Z"]
+    # A deleted batch can be registered again (e.g. re-delivered by the source system).
+    assert registry.register(batch("20240101T000000Z")) is True
+
+
+def test_list_batches_returns_every_batch_across_query_pages(registry):
+    # DynamoDB returns at most 1 MB per Query page (moto enforces this too); records with long
+    # file lists make 12 batches span several pages. SQLite has no pages but the same contract.
+    files = [f"landing/erp/customers/batch/part-{i:05d}-{'x' * 80}.csv" for i in range(1200)]
+    ids = [f"202401{d:02d}T000000Z" for d in range(12, 0, -1)]
+    for b in ids:
+        registry.register(batch(b, files=files))
+    pages: list[int] = []
+    if isinstance(registry, DynamoPartitionRegistry):
+        registry.client.meta.events.register("after-call.dynamodb.Query", lambda parsed, **_: pages.append(parsed["Count"]))
+    records = registry.list_batches(TID)
+    assert [r.batch_id for r in records] == sorted(ids)
+    assert all(r.files == files for r in records)
+    if isinstance(registry, DynamoPartitionRegistry):
+        assert len(pages) > 1 and sum(pages) == 12
+
+
+def test_many_producers_opening_a_new_sqlite_registry_at_once_do_not_fail(tmp_path):
+    # The first connections to a new file switch it to WAL mode; SQLite refuses that switch
+    # with "database is locked" (no busy wait) while another connection holds the file.
+    # Twenty fresh files make the window reliably reachable.
+    for n in range(20):
+        handles = [SqlitePartitionRegistry(path=str(tmp_path / f"r{n}.sqlite")) for _ in range(8)]
+        barrier = threading.Barrier(len(handles))
+
+        def attempt(args):
+            i, handle = args
+            barrier.wait()
+            return handle.register(batch(f"20240103T00000{i}Z"))
+
+        with ThreadPoolExecutor(len(handles)) as pool:
+            assert all(pool.map(attempt, enumerate(handles)))
