@@ -7,6 +7,10 @@ and ``pending`` (batches seen without their ``_SUCCESS`` marker). A tick lists o
 re-checks each pending batch with one existence check on its marker key. Because batch ids are
 UTC timestamps, ``after`` only moves forward through time, so the landing prefix is never
 listed in full; a marker that arrives after later batches is found through ``pending``.
+A page holds whole batches only (the possibly cut-off last batch is left for the next tick),
+except when one batch fills a page by itself: then it is read in full before it is registered,
+and the rest of it on later pages (like files that land after a marker) is recognised as a
+continuation of a batch already pending or complete, so it is never reported twice.
 A batch is registered with a conditional write and requested with the run key
 ``<table_id>:<batch_id>``, so nothing is processed twice across ticks, races or restarts.
 """
@@ -84,25 +88,36 @@ def scan_landing(
         # Rotate so that a long pending list is re-checked fairly across ticks.
         pending = still_pending[MAX_PENDING_CHECKS:] + still_pending[:MAX_PENDING_CHECKS]
 
+        start_after = after
         keys = [o.key for o in store.list_objects(store.raw_bucket, prefix, start_after=after, max_keys=budget)]
         result.keys_listed += len(keys)
         groups = _group_by_batch(prefix, keys)
         truncated = len(keys) >= budget
+        # A batch that fills a whole page by itself may continue past it.
+        cut_off = truncated and len(groups) == 1
         if truncated and len(groups) > 1:
             # The last batch may continue past the page; leave it for the next tick.
             groups = groups[:-1]
         for batch_id, batch_keys in groups:
             after = batch_keys[-1]
+            # The rest of a batch whose first keys an earlier tick listed (a batch larger than a
+            # page, or files landing after its marker): that tick already made it pending or
+            # complete, so only a pending batch may complete here, and never twice.
+            continued = bool(start_after) and start_after.startswith(f"{prefix}{batch_id}/")
             if not is_batch_id(batch_id) or batch_keys[0] == f"{prefix}{batch_id}":
-                result.warnings.append(
-                    f"{table.table_id}: ignoring s3://{store.raw_bucket}/{prefix}{batch_id}: folder name is"
-                    " not a batch id YYYYMMDDTHHMMSSZ (see the landing contract)"
-                )
+                if not continued:
+                    result.warnings.append(
+                        f"{table.table_id}: ignoring s3://{store.raw_bucket}/{prefix}{batch_id}: folder name is"
+                        " not a batch id YYYYMMDDTHHMMSSZ (see the landing contract)"
+                    )
+                continue
+            if continued and batch_id not in pending:
                 continue
             names = {k.rsplit("/", 1)[-1] for k in batch_keys}
             if SUCCESS_MARKER in names:
-                # One oversized batch can fill a whole page; read it in full before registering.
-                _register(store, registry, table, batch_id, None if truncated else batch_keys)
+                # A batch that is only partly on this page is read in full before registering;
+                # every other batch on the page is whole, so its listed keys are its file list.
+                _register(store, registry, table, batch_id, None if cut_off or continued else batch_keys)
                 complete.append(batch_id)
                 pending = [p for p in pending if p != batch_id]
             elif batch_id not in pending:
