@@ -130,7 +130,13 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict) -> dict:
     if args.get("lake_env") == "aws":
         from lake_glue.catalog import register_target_table
 
-        figures["glue_partitions_added"] = register_target_table(config, table, table_uri, partitions)
+        # The partition values this batch wrote: the catalog learns them from the job, no listing.
+        written = (
+            [{"p_ingest_day": day}] if mode == "append"
+            else [{"p_bucket": b} for b in buckets] if mode == "upsert"
+            else []
+        )
+        figures["glue_partitions_added"] = register_target_table(config, table, table_uri, partitions, written)
     return figures
 
 
