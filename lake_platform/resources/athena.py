@@ -1,0 +1,141 @@
+"""Query engine for AWS: Amazon Athena over the Glue Data Catalog.
+
+The Glue jobs register every table and partition they write (``lake_glue.catalog``), so Athena
+already knows ``<database>.<table>`` for every config; unlike the local DuckDB engine nothing
+has to be set up per query, and the ``configs`` argument is not needed. Results come back in
+the local engine's shape: column names and tuples of Python values typed from Athena's column
+metadata (``bigint`` -> ``int``, ``decimal`` -> ``Decimal``, ``timestamp`` -> ``datetime``...).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import PrivateAttr
+
+from lake_platform.resources.query_engine import QueryEngine, QueryError, QueryResult
+
+_INTEGER_TYPES = frozenset({"tinyint", "smallint", "integer", "int", "bigint"})
+_FLOAT_TYPES = frozenset({"double", "float", "real"})
+_FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+# GetQueryResults returns at most 1000 rows per page.
+_PAGE_SIZE = 1000
+
+
+def convert_value(athena_type: str, value: str | None) -> Any:
+    """One result cell as a Python value, by its Athena column type; ``None`` for NULL.
+
+    Types without a faithful Python equivalent (arrays, maps, rows, JSON, timestamps with a
+    zone name) stay as Athena's text rendering.
+    """
+    if value is None:
+        return None
+    kind = athena_type.lower().split("(", 1)[0].strip()
+    try:
+        if kind in _INTEGER_TYPES:
+            return int(value)
+        if kind in _FLOAT_TYPES:
+            return float(value)
+        if kind == "decimal":
+            return Decimal(value)
+        if kind == "boolean":
+            return value.lower() == "true"
+        if kind == "date":
+            return date.fromisoformat(value)
+        if kind == "timestamp":
+            return datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return value
+
+
+class AthenaQueryEngine(QueryEngine):
+    """Runs SQL through Athena in the platform's workgroup (which fixes the result location)."""
+
+    workgroup: str
+    region_name: str | None = None
+    endpoint_url: str | None = None
+    initial_poll_seconds: float = 0.25
+    max_poll_seconds: float = 2.0
+    query_timeout_seconds: float = 1800.0
+
+    _client: Any = PrivateAttr(default=None)
+
+    def use_client(self, client: Any) -> "AthenaQueryEngine":
+        """Use this boto3-compatible Athena client instead of creating one; returns ``self``."""
+        self._client = client
+        return self
+
+    @property
+    def client(self) -> Any:
+        """The Athena client, created on first use (no AWS call when definitions load)."""
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client(
+                "athena", region_name=self.region_name or None, endpoint_url=self.endpoint_url or None
+            )
+        return self._client
+
+    def query(self, sql, configs=()):
+        """Run ``sql`` in Athena and return every result row, typed; raise ``QueryError`` on failure.
+
+        ``configs`` is accepted for the interface; Athena reads the tables from the catalog.
+        """
+        query_id = self.client.start_query_execution(QueryString=sql, WorkGroup=self.workgroup)["QueryExecutionId"]
+        execution = self._wait(query_id)
+        status = execution["Status"]
+        if status["State"] != "SUCCEEDED":
+            reason = status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage") or "no reason given"
+            raise QueryError(f"Athena query {query_id} {status['State']} in workgroup {self.workgroup}: {reason}")
+        # For DML (SELECT) Athena repeats the column names as the first row of the first page;
+        # DDL and utility statements (SHOW ...) return data only.
+        skip_header = execution.get("StatementType") == "DML"
+        return self._results(query_id, skip_header)
+
+    def _wait(self, query_id: str) -> dict:
+        deadline = time.monotonic() + self.query_timeout_seconds
+        delay = self.initial_poll_seconds
+        while True:
+            execution = self.client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+            if execution["Status"]["State"] in _FINAL_STATES:
+                return execution
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                # Stop it: an abandoned query keeps scanning, and Athena bills per byte scanned.
+                self.client.stop_query_execution(QueryExecutionId=query_id)
+                raise QueryError(f"Athena query {query_id} did not finish within {self.query_timeout_seconds:g}s; stopped")
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, self.max_poll_seconds)
+
+    def _results(self, query_id: str, skip_header: bool) -> QueryResult:
+        columns: list[str] = []
+        types: list[str] = []
+        rows: list[tuple] = []
+        token = None
+        first_page = True
+        while True:
+            kwargs: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": _PAGE_SIZE}
+            if token:
+                kwargs["NextToken"] = token
+            page = self.client.get_query_results(**kwargs)
+            result_set = page["ResultSet"]
+            if first_page:
+                info = result_set.get("ResultSetMetadata", {}).get("ColumnInfo", [])
+                columns = [c.get("Label") or c["Name"] for c in info]
+                types = [c.get("Type", "varchar") for c in info]
+            page_rows = result_set.get("Rows", [])
+            if first_page and skip_header and page_rows:
+                page_rows = page_rows[1:]
+            for row in page_rows:
+                cells = [cell.get("VarCharValue") for cell in row.get("Data", [])]
+                rows.append(
+                    tuple(convert_value(types[i] if i < len(types) else "varchar", v) for i, v in enumerate(cells))
+                )
+            first_page = False
+            token = page.get("NextToken")
+            if not token:
+                return QueryResult(columns, rows)
