@@ -76,14 +76,17 @@ ALLOWED_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 @pytest.fixture
 def fast_pipes_close(monkeypatch):
-    """Shorten Dagster's 10 s wait for late Pipes messages after a job that sent none.
+    """Shorten the Pipes message reader's pacing: 1 s loop sleeps and a 10 s wait after close.
 
-    That grace period belongs to Dagster's message reader, not to the runner; failure paths
-    whose job never opened Pipes would otherwise each spend 11 s in it.
+    Both belong to Dagster's threaded message reader (how long it keeps looking for late
+    messages after the session closes), not to the runner; at their defaults, a job that sent
+    no messages would cost each failure test 11 s. Delivery itself is unchanged: the fake job's
+    last chunk is in S3 before its execution leaves RUNNING.
     """
     import dagster._core.pipes.utils as pipes_utils
 
-    monkeypatch.setattr(pipes_utils, "WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL", 1)
+    monkeypatch.setattr(pipes_utils, "WAIT_FOR_LOGS_AFTER_EXECUTION_INTERVAL", 0)
+    monkeypatch.setattr(pipes_utils, "DEFAULT_SLEEP_INTERVAL", 0.1)
 
 
 @pytest.fixture

@@ -136,7 +136,9 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
     def use_clients(self, *, stepfunctions: Any = None, s3: Any = None) -> "StepFunctionsGlueJobRunner":
         """Use these boto3-compatible clients instead of creating them (assumed-role sessions, tests).
 
-        Returns ``self`` so that it chains after the constructor.
+        Returns ``self`` so that it chains after the constructor. Applies to this instance
+        only: a resource that Dagster initializes from config is a new instance and creates
+        its own clients.
         """
         if stepfunctions is not None:
             self._stepfunctions = stepfunctions
@@ -209,10 +211,9 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
             started = time.monotonic()
             execution_arn = self._start(name, execution_input, label)
             console_url = execution_console_url(self._region(), execution_arn)
-            context.log.info(f"started {label}: Step Functions execution {name} ({console_url})")
-
             deadline = started + timeout_minutes * 60 + self.timeout_grace_seconds
             try:
+                context.log.info(f"started {label}: Step Functions execution {name} ({console_url})")
                 described = self._wait(execution_arn, deadline)
             except BaseException as exc:
                 # Dagster run termination (DagsterExecutionInterruptedError, KeyboardInterrupt) or
