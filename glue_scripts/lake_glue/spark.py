@@ -12,6 +12,7 @@ from pathlib import Path
 
 LOCAL_ROOT_ENV = "LAKE_LOCAL_BUCKET_ROOT"
 LOCAL_BUCKETS_ENV = "LAKE_LOCAL_BUCKETS"
+JAVA_OPTIONS_ENV = "LAKE_SPARK_JAVA_OPTIONS"
 
 COMMON_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -64,7 +65,9 @@ def get_spark(app_name: str, extra_conf: dict[str, str] | None = None):
                 # Laptop batches are small: compiling whole-stage code costs more than it saves,
                 # and a short-lived driver JVM starts faster without the C2 compiler.
                 "spark.sql.codegen.wholeStage": "false",
-                "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+                "spark.driver.extraJavaOptions": " ".join(
+                    ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", os.environ.get(JAVA_OPTIONS_ENV, "")]
+                ).strip(),
             }
         )
     conf.update(extra_conf or {})
