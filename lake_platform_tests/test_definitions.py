@@ -103,3 +103,36 @@ def test_unknown_lake_env_is_refused(monkeypatch):
     monkeypatch.setenv("LAKE_ENV", "prod")
     with pytest.raises(SettingsError, match="LAKE_ENV must be 'local' or 'aws'"):
         lake_env()
+
+
+@pytest.mark.aws
+def test_aws_mode_loads_from_environment_variables_alone_without_calling_aws(lake_home, monkeypatch):
+    monkeypatch.setenv("LAKE_ENV", "aws")
+    for name in AWS_SETTINGS:
+        monkeypatch.setenv(name, "arn:aws:states:eu-west-1:123456789012:stateMachine:x" if "ARN" in name else f"x-{name.lower()}")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    # Port 9 refuses connections: any AWS call while loading would fail this test.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    import lake_platform.definitions as module
+    from lake_platform.resources.athena import AthenaQueryEngine
+    from lake_platform.resources.step_functions import StepFunctionsGlueJobRunner
+
+    defs = importlib.reload(module).defs
+    assert isinstance(defs.resources["glue_runner"], StepFunctionsGlueJobRunner)
+    assert isinstance(defs.resources["query_engine"], AthenaQueryEngine)
+    assert dg.Definitions.validate_loadable(defs) is None
+    with dg.build_resources(dict(defs.resources)) as res:
+        assert res.object_store.raw_bucket == "x-lake_raw_bucket"
+        assert res.partition_registry.table_name == "x-lake_partitions_table"
+    monkeypatch.setenv("LAKE_ENV", "local")
+    importlib.reload(module)
+
+
+def test_terraform_outputs_print_exactly_the_variables_aws_mode_reads():
+    import re
+
+    from .conftest import REPO_ROOT
+
+    text = (REPO_ROOT / "terraform" / "output.tf").read_text()
+    exported = set(re.findall(r"\b(LAKE_[A-Z_]+|AWS_REGION)\s*=", text))
+    assert exported == set(AWS_SETTINGS) | {"LAKE_ENV"}
