@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 
 from pyspark.sql import functions as F
 
-from lake_glue.args import parse_job_args
 from lake_glue.configs import find_table, load_config_item
+from lake_glue.entrypoint import run_job
+from lake_glue.layout import batch_day, source_batch_path
 from lake_glue.prepare import (
     PrepareError,
     merge_append,
@@ -25,12 +26,9 @@ from lake_glue.prepare import (
     touched_buckets,
     with_bucket,
 )
-from lake_glue.report import open_reporter
-from lake_glue.spark import get_spark, set_log_level
 from lake_glue.storage import delete_path, join_uri, path_exists
 
 REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "source_bucket", "target_bucket"]
-OPTIONAL = {"lake_env": "local"}
 
 
 def _read_existing(spark, table_uri: str, partition_paths: list[str]):
@@ -60,8 +58,13 @@ def _replace_partitions(spark, df, table_uri: str, partitions: list[str], stagin
         delete_path(spark, staging)
 
 
-def run_prepare(spark, args: dict, config: dict, source_config: dict) -> dict:
-    """Prepare one batch of one target table and return the figures reported to Dagster."""
+def run_prepare(spark, args: dict, config: dict, source_config: dict | None = None) -> dict:
+    """Prepare one batch of one target table and return the figures reported to Dagster.
+
+    ``source_config`` is the ingest config the prepare config reads; loaded when not given.
+    """
+    if source_config is None:
+        source_config = load_config_item(args["config_source"], config["source"]["config_name"])
     table = find_table(config, args["table_name"])
     batch_id = args["batch_id"]
     label = f"batch {config['config_name']}.{table['table_name']}/{batch_id}"
@@ -69,10 +72,8 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict) -> dict:
     source_uri = join_uri(
         f"s3://{args['source_bucket']}", source_config["target"]["prefix"], source_table["table_name"]
     )
-    day = f"{batch_id[0:4]}-{batch_id[4:6]}-{batch_id[6:8]}"
-    source_parts = [p for p in source_table.get("partitions", []) if p != "p_batch_id"] + ["p_batch_id"]
-    values = {"p_ingest_day": day, "p_batch_id": batch_id}
-    batch_path = join_uri(source_uri, *[f"{p}={values[p]}" for p in source_parts])
+    day = batch_day(batch_id)
+    batch_path = source_batch_path(source_uri, source_table, batch_id)
     if not path_exists(spark, source_uri):
         raise PrepareError(f"{label}: source table {source_uri} does not exist; ingest the batch first")
     if path_exists(spark, batch_path):
@@ -142,19 +143,13 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict) -> dict:
 
 def main(argv: list[str]) -> dict:
     """Entry point: parse Glue arguments, prepare the batch, report the figures."""
-    args = parse_job_args(argv, REQUIRED, OPTIONAL)
-    spark = get_spark(f"dapfw-prepare-default:{args['config_name']}.{args['table_name']}")
-    config = load_config_item(args["config_source"], args["config_name"])
-    source_config = load_config_item(args["config_source"], config["source"]["config_name"])
-    set_log_level(spark, config)
-    with open_reporter(argv, args["lake_env"]) as reporter:
-        figures = run_prepare(spark, args, config, source_config)
-        reporter.log.info(
-            f"prepared {figures['batch_rows']} rows ({figures['write_mode']});"
-            f" target now has {figures['target_rows']} rows"
-        )
-        reporter.report_asset_materialization(metadata=figures, data_version=args["batch_id"])
-    return figures
+    return run_job(
+        argv,
+        "dapfw-prepare-default",
+        REQUIRED,
+        run_prepare,
+        lambda f: f"prepared {f['batch_rows']} rows ({f['write_mode']}); target now has {f['target_rows']} rows",
+    )
 
 
 if __name__ == "__main__":

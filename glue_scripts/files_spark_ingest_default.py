@@ -12,34 +12,26 @@ import json
 import sys
 from datetime import datetime, timezone
 
-from lake_glue.args import parse_job_args
-from lake_glue.configs import find_table, load_config_item
-from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_batch
-from lake_glue.report import open_reporter
-from lake_glue.spark import get_spark, set_log_level
+from lake_glue.configs import find_table
+from lake_glue.entrypoint import run_job
+from lake_glue.ingest import (
+    REASON_COLUMN,
+    add_lineage,
+    cast_and_validate,
+    explain_header_mismatch,
+    read_landed_batch,
+)
+from lake_glue.layout import source_batch_path, source_partitions
 from lake_glue.storage import delete_path, join_uri, list_files, path_exists
 
 REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "raw_bucket", "source_bucket"]
-OPTIONAL = {"lake_env": "local"}
 
 
 class IngestError(RuntimeError):
     """The batch cannot be ingested; the message names the batch and what is wrong."""
 
 
-def source_partitions(table: dict) -> list[str]:
-    """Source-layer partition columns: the configured ones, always ending in ``p_batch_id``."""
-    parts = [p for p in table.get("partitions", []) if p != "p_batch_id"]
-    return parts + ["p_batch_id"]
-
-
-def batch_partition_path(table_uri: str, table: dict, batch_id: str) -> str:
-    """The folder holding exactly one batch of a source table."""
-    values = {"p_ingest_day": f"{batch_id[0:4]}-{batch_id[4:6]}-{batch_id[6:8]}", "p_batch_id": batch_id}
-    return join_uri(table_uri, *[f"{p}={values[p]}" for p in source_partitions(table)])
-
-
-def run_ingest(spark, args: dict, config: dict, reporter) -> dict:
+def run_ingest(spark, args: dict, config: dict) -> dict:
     """Ingest one batch and return the figures reported to Dagster."""
     table = find_table(config, args["table_name"])
     batch_id = args["batch_id"]
@@ -60,14 +52,14 @@ def run_ingest(spark, args: dict, config: dict, reporter) -> dict:
     try:
         landed_rows = raw.count()
     except Exception as exc:
-        if "CSV header does not conform" in str(exc):
-            detail = str(exc).split("CSV header does not conform", 1)[1].split("\tat ", 1)[0]
-            raise IngestError(f"{label}: CSV header does not conform{detail.rstrip()}") from None
+        problem = explain_header_mismatch(str(exc))
+        if problem:
+            raise IngestError(f"{label}: {problem}") from None
         raise
     valid, rejected = cast_and_validate(raw, table["columns"])
 
     table_uri = join_uri(f"s3://{args['source_bucket']}", config["target"]["prefix"], table["table_name"])
-    batch_path = batch_partition_path(table_uri, table, batch_id)
+    batch_path = source_batch_path(table_uri, table, batch_id)
     quarantine_uri = join_uri(
         f"s3://{args['source_bucket']}", "quarantine", config["target"]["prefix"], table["table_name"]
     )
@@ -120,18 +112,14 @@ def run_ingest(spark, args: dict, config: dict, reporter) -> dict:
 
 def main(argv: list[str]) -> dict:
     """Entry point: parse Glue arguments, run the ingest, report the figures."""
-    args = parse_job_args(argv, REQUIRED, OPTIONAL)
-    spark = get_spark(f"files-spark-ingest-default:{args['config_name']}.{args['table_name']}")
-    config = load_config_item(args["config_source"], args["config_name"])
-    set_log_level(spark, config)
-    with open_reporter(argv, args["lake_env"]) as reporter:
-        figures = run_ingest(spark, args, config, reporter)
-        reporter.log.info(
-            f"ingested {figures['landed_rows']} landed rows: {figures['source_rows']} to source,"
-            f" {figures['quarantined_rows']} quarantined"
-        )
-        reporter.report_asset_materialization(metadata=figures, data_version=args["batch_id"])
-    return figures
+    return run_job(
+        argv,
+        "files-spark-ingest-default",
+        REQUIRED,
+        run_ingest,
+        lambda f: f"ingested {f['landed_rows']} landed rows: {f['source_rows']} to source,"
+        f" {f['quarantined_rows']} quarantined",
+    )
 
 
 if __name__ == "__main__":

@@ -75,7 +75,8 @@ def test_batch_without_marker_is_not_registered(processed):
 def test_a_failing_batch_is_reported_with_its_file_and_does_not_block_others(processed):
     failed = processed["first"].failed
     assert [(f.table_id, f.batch_id) for f in failed] == [("erp.customers", DRIFTED_BATCH)]
-    assert "CSV header does not conform" in failed[0].error and "customers_v2.csv" in failed[0].error
+    assert "CSV header does not match the declared columns" in failed[0].error
+    assert "Header length: 2, schema size: 6" in failed[0].error and "customers_v2.csv" in failed[0].error
     record = processed["res"].partition_registry.get("erp.customers", DRIFTED_BATCH)
     assert record.status == "FAILED" and "customers_v2.csv" in record.error
 
@@ -96,5 +97,5 @@ def test_materializations_carry_row_counts_schema_lineage_and_checks(processed):
         [dg.AssetCheckKey(dg.AssetKey(["target", "sales", "orders"]), "primary_key_unique")]
     )
     assert check, "primary key check was never recorded"
-    reconcile = instance.get_latest_materialization_event(dg.AssetKey(["source", "erp", "orders"]))
+    reconcile = instance.get_latest_materialization_event(dg.AssetKey(["source", "erp", "customers"]))
     assert reconcile.asset_materialization.metadata["quarantined_rows"].value >= 1

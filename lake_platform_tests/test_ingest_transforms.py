@@ -92,3 +92,18 @@ def test_json_lines_keep_numbers_and_report_broken_lines(spark, tmp_path):
     row = valid.first()
     assert row["id"] == 5 and row["amount"] == Decimal("3.50") and row["label"] == '{"nested":true}'
     assert rejected.first()["_reject_reason"].startswith("malformed record")
+
+
+def test_header_length_mismatch_is_explained_with_the_file_and_no_java_stack():
+    from lake_glue.ingest import explain_header_mismatch
+
+    text = (
+        "py4j.protocol.Py4JJavaError: An error occurred\n: org.apache.spark.SparkException: Job aborted: "
+        "java.lang.IllegalArgumentException: Number of column in CSV header is not equal to number of fields"
+        " in the schema:\n Header length: 2, schema size: 6\nCSV file: s3://raw/landing/a/b/c/x.csv\n\tat org.apache..."
+    )
+    assert explain_header_mismatch(text) == (
+        "CSV header does not match the declared columns: Number of column in CSV header is not equal to number"
+        " of fields in the schema: Header length: 2, schema size: 6 CSV file: s3://raw/landing/a/b/c/x.csv"
+    )
+    assert explain_header_mismatch("some other failure") is None

@@ -25,6 +25,7 @@ from typing import Any
 
 import boto3
 
+from lake_glue.layout import batch_day, source_partitions
 from lake_glue.types import glue_type
 
 PARQUET_STORAGE = {
@@ -41,19 +42,6 @@ PARTITION_KEY_TYPES = {"p_ingest_day": "string", "p_batch_id": "string", "p_buck
 PARTITION_BATCH = 100
 # Glue rejects column comments longer than 255 characters.
 COMMENT_MAX = 255
-
-
-def source_partition_keys(table: dict) -> list[str]:
-    """Source-layer partition keys: the configured ones without ``p_batch_id``, then ``p_batch_id``.
-
-    Mirrors ``source_partitions`` in ``files_spark_ingest_default.py``, which writes the folders.
-    """
-    return [p for p in table.get("partitions", []) if p != "p_batch_id"] + ["p_batch_id"]
-
-
-def batch_day(batch_id: str) -> str:
-    """``p_ingest_day`` of a batch: its landing day from the batch id (``YYYYMMDD...``)."""
-    return f"{batch_id[0:4]}-{batch_id[4:6]}-{batch_id[6:8]}"
 
 
 def _column(name: str, type_name: str, comment: str | None = None) -> dict:
@@ -88,7 +76,7 @@ def _table_input(config: dict, table: dict, table_uri: str, columns: list[dict],
 
 def source_table_input(config: dict, table: dict, table_uri: str) -> dict:
     """The Glue ``TableInput`` of an ingest config's source-layer table."""
-    keys = source_partition_keys(table)
+    keys = source_partitions(table)
     columns = _declared_columns(table, set(keys)) + [
         _column(name, type_name) for name, type_name in SOURCE_LINEAGE_COLUMNS if name not in keys
     ]
@@ -187,7 +175,7 @@ def register_source_table(config: dict, table: dict, table_uri: str, batch_id: s
     table_input = source_table_input(config, table, table_uri)
     upsert_table(glue, database, table_input)
     values = {"p_ingest_day": batch_day(batch_id), "p_batch_id": batch_id}
-    partition = {k: values[k] for k in source_partition_keys(table)}
+    partition = {k: values[k] for k in source_partitions(table)}
     return add_partitions(glue, database, table_input, [partition])
 
 

@@ -10,6 +10,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from lake_glue.layout import batch_day
 from lake_glue.types import spark_type
 
 CORRUPT_COLUMN = "_corrupt_record"
@@ -98,7 +99,7 @@ def add_lineage(df: DataFrame, batch_id: str, ingested_at: str) -> DataFrame:
     ``p_ingest_day`` is the landing day taken from the batch id, not the wall clock, so that
     re-running a batch writes the same partition again instead of a second copy elsewhere.
     """
-    day = f"{batch_id[0:4]}-{batch_id[4:6]}-{batch_id[6:8]}"
+    day = batch_day(batch_id)
     return df.select(
         "*",
         F.lit(batch_id).alias("_batch_id"),
@@ -107,6 +108,32 @@ def add_lineage(df: DataFrame, batch_id: str, ingested_at: str) -> DataFrame:
         F.lit(day).alias("p_ingest_day"),
         F.lit(batch_id).alias("p_batch_id"),
     )
+
+
+_HEADER_ERRORS = (
+    "CSV header does not conform to the schema",
+    "Number of column in CSV header is not equal to number of fields in the schema",
+)
+
+
+def explain_header_mismatch(error_text: str) -> str | None:
+    """Spark's CSV header complaint (which file, which columns) from an error, or None.
+
+    Spark raises it deep inside a task; the user needs the file and the mismatch, not the
+    JVM stack.
+    """
+    for marker in _HEADER_ERRORS:
+        if marker in error_text:
+            detail = error_text.split(marker, 1)[1]
+            lines = [marker + ":"]
+            for line in detail.splitlines()[1:]:
+                if line.startswith(("\tat ", "\n")) or not line.strip():
+                    break
+                lines.append(line.strip())
+                if line.startswith("CSV file:"):
+                    break
+            return "CSV header does not match the declared columns: " + " ".join(lines)
+    return None
 
 
 def read_landed_batch(spark, batch_uri: str, table: dict, fmt: str, options: dict[str, str]) -> DataFrame:

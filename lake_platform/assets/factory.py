@@ -65,18 +65,44 @@ def _metadata_value(result: dg.MaterializeResult, key: str, default=None):
     return getattr(value, "value", value)
 
 
-def _job_arguments(config_store: ConfigStore, store: ObjectStore, env: str, **named: str) -> dict[str, str]:
-    args = {f"--{k}": v for k, v in named.items()}
-    args.update(
-        {
-            "--config_source": config_store.job_config_source(),
-            "--raw_bucket": store.raw_bucket,
-            "--source_bucket": store.source_bucket,
-            "--target_bucket": store.target_bucket,
-            "--lake_env": env,
-        }
-    )
-    return args
+def _run_glue_job(
+    context: dg.AssetExecutionContext,
+    *,
+    config: IngestConfig | PrepareConfig,
+    table_name: str,
+    batch_id: str,
+    env: str,
+    glue_runner: GlueJobRunner,
+    config_store: ConfigStore,
+    object_store: ObjectStore,
+    partition_registry: PartitionRegistry,
+    registry_table_id: str,
+) -> dg.MaterializeResult:
+    """Run the config's Glue job for one table and batch; a failure marks the batch FAILED."""
+    arguments = {
+        "--config_name": config.config_name,
+        "--table_name": table_name,
+        "--batch_id": batch_id,
+        "--config_source": config_store.job_config_source(),
+        "--raw_bucket": object_store.raw_bucket,
+        "--source_bucket": object_store.source_bucket,
+        "--target_bucket": object_store.target_bucket,
+        "--lake_env": env,
+    }
+    try:
+        invocation = glue_runner.run(
+            context,
+            job_name=config.etl_job,
+            arguments=arguments,
+            timeout_minutes=config.job_settings.timeout_minutes,
+            worker_type=config.job_settings.worker_type,
+            number_of_workers=config.job_settings.number_of_workers,
+        )
+        return invocation.get_materialize_result()
+    except BaseException as exc:
+        error = f"{config.target.database}.{table_name}: {exc}"
+        partition_registry.set_status(registry_table_id, batch_id, "FAILED", error=error[:4000])
+        raise
 
 
 def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition) -> dg.AssetsDefinition:
@@ -181,22 +207,11 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
         if partition_registry.get(tid, batch_id) is None:
             raise dg.Failure(f"batch {tid}/{batch_id} is not registered; materialize raw first")
         partition_registry.set_status(tid, batch_id, "INGESTING")
-        try:
-            invocation = glue_runner.run(
-                context,
-                job_name=config.etl_job,
-                arguments=_job_arguments(
-                    config_store, object_store, env,
-                    config_name=config.config_name, table_name=table.table_name, batch_id=batch_id,
-                ),
-                timeout_minutes=config.job_settings.timeout_minutes,
-                worker_type=config.job_settings.worker_type,
-                number_of_workers=config.job_settings.number_of_workers,
-            )
-            result = invocation.get_materialize_result()
-        except BaseException as exc:
-            partition_registry.set_status(tid, batch_id, "FAILED", error=str(exc)[:4000])
-            raise
+        result = _run_glue_job(
+            context, config=config, table_name=table.table_name, batch_id=batch_id, env=env,
+            glue_runner=glue_runner, config_store=config_store, object_store=object_store,
+            partition_registry=partition_registry, registry_table_id=tid,
+        )
         landed = int(_metadata_value(result, "landed_rows", -1))
         source_rows = int(_metadata_value(result, "source_rows", -1))
         quarantined = int(_metadata_value(result, "quarantined_rows", -1))
@@ -276,22 +291,11 @@ def _build_target(
     ) -> dg.MaterializeResult:
         """Run the prepare Glue job for one batch, then check the primary key over the whole table."""
         batch_id = validate_batch_id(context.partition_key)
-        try:
-            invocation = glue_runner.run(
-                context,
-                job_name=prepare.etl_job,
-                arguments=_job_arguments(
-                    config_store, object_store, env,
-                    config_name=prepare.config_name, table_name=table.table_name, batch_id=batch_id,
-                ),
-                timeout_minutes=prepare.job_settings.timeout_minutes,
-                worker_type=prepare.job_settings.worker_type,
-                number_of_workers=prepare.job_settings.number_of_workers,
-            )
-            result = invocation.get_materialize_result()
-        except BaseException as exc:
-            partition_registry.set_status(tid, batch_id, "FAILED", error=f"{table_name}: {exc}"[:4000])
-            raise
+        result = _run_glue_job(
+            context, config=prepare, table_name=table.table_name, batch_id=batch_id, env=env,
+            glue_runner=glue_runner, config_store=config_store, object_store=object_store,
+            partition_registry=partition_registry, registry_table_id=tid,
+        )
         target_rows = int(_metadata_value(result, "target_rows", -1))
         partition_registry.set_status(tid, batch_id, "PREPARED", target_rows=target_rows)
         check_results = []

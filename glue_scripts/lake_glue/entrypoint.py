@@ -1,0 +1,33 @@
+"""The common shape of a job's ``main(argv)``: arguments, session, config, reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lake_glue.args import parse_job_args
+from lake_glue.configs import load_config_item
+from lake_glue.report import open_reporter
+from lake_glue.spark import get_spark, set_log_level
+
+
+def run_job(
+    argv: list[str],
+    job_name: str,
+    required: list[str],
+    body: Callable[[object, dict, dict], dict],
+    summary: Callable[[dict], str],
+) -> dict:
+    """Parse Glue arguments, start Spark, load the config item, run ``body`` and report.
+
+    ``body(spark, args, config)`` returns the figures that become the asset materialization's
+    metadata; ``summary(figures)`` is the one log line a person reads first.
+    """
+    args = parse_job_args(argv, required, {"lake_env": "local"})
+    spark = get_spark(f"{job_name}:{args['config_name']}.{args['table_name']}")
+    config = load_config_item(args["config_source"], args["config_name"])
+    set_log_level(spark, config)
+    with open_reporter(argv, args["lake_env"]) as reporter:
+        figures = body(spark, args, config)
+        reporter.log.info(summary(figures))
+        reporter.report_asset_materialization(metadata=figures, data_version=args["batch_id"])
+    return figures
