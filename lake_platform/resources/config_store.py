@@ -9,6 +9,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from lake_platform.resources.aws import lazy_client
+
 from lake_platform.config import (
     ConfigError,
     IngestConfig,
@@ -83,16 +85,12 @@ class DynamoConfigStore(ConfigStore):
     table_name: str
     region_name: str
     endpoint_url: str | None = None
-    _client = PrivateAttr(default=None)
+    _clients: dict = PrivateAttr(default_factory=dict)
 
     @property
     def client(self):
         """The lazily created boto3 DynamoDB client."""
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("dynamodb", region_name=self.region_name, endpoint_url=self.endpoint_url or None)
-        return self._client
+        return lazy_client(self, "dynamodb")
 
     def _items(self) -> list[dict]:
         items, kwargs = [], {"TableName": self.table_name, "ConsistentRead": True}

@@ -9,6 +9,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from lake_platform.resources.aws import lazy_client
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -109,16 +111,12 @@ class S3ObjectStore(ObjectStore):
 
     region_name: str
     endpoint_url: str | None = None
-    _client = PrivateAttr(default=None)
+    _clients: dict = PrivateAttr(default_factory=dict)
 
     @property
     def client(self):
         """The lazily created boto3 S3 client."""
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("s3", region_name=self.region_name, endpoint_url=self.endpoint_url or None)
-        return self._client
+        return lazy_client(self, "s3")
 
     def list_objects(self, bucket, prefix, start_after=None, max_keys=1000):
         results: list[ObjectInfo] = []

@@ -17,6 +17,8 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from lake_platform.resources.aws import lazy_client
+
 STATUSES = ("LANDED", "INGESTING", "INGESTED", "PREPARED", "FAILED")
 COUNT_FIELDS = ("landed_rows", "source_rows", "quarantined_rows", "target_rows")
 
@@ -169,16 +171,12 @@ class DynamoPartitionRegistry(PartitionRegistry):
     table_name: str
     region_name: str
     endpoint_url: str | None = None
-    _client = PrivateAttr(default=None)
+    _clients: dict = PrivateAttr(default_factory=dict)
 
     @property
     def client(self):
         """The lazily created boto3 DynamoDB client."""
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("dynamodb", region_name=self.region_name, endpoint_url=self.endpoint_url or None)
-        return self._client
+        return lazy_client(self, "dynamodb")
 
     @staticmethod
     def _record(item: dict) -> BatchRecord:
