@@ -193,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     from lake_platform.config import ConfigError
     from lake_platform.settings import SettingsError
 
+    import warnings
+
+    # Dagster's preview/supersession notices are for library authors, not for `lake` users.
+    warnings.filterwarnings("ignore", module="dagster")
+    warnings.filterwarnings("ignore", category=UserWarning, message=".*get_sensor_def.*")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -20,6 +20,8 @@ from lake_platform.settings import lake_home
 SENSOR_NAME = "landing_sensor"
 CURSOR_KEY = "lake_process/landing_sensor_cursor"
 FINISHED = ("PREPARED",)
+# The full event stream is in the instance (and the UI); the terminal gets warnings and errors.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass
@@ -133,7 +135,7 @@ def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None 
             tags["dagster/run_key"] = request.run_key
         tags["dagster/sensor_name"] = SENSOR_NAME
         result = defs.resolve_job_def(job_name).execute_in_process(
-            instance=instance, partition_key=batch_id, tags=tags, raise_on_error=False
+            instance=instance, partition_key=batch_id, tags=tags, raise_on_error=False, run_config=QUIET_CONSOLE
         )
         outcome = RunOutcome(table_id, batch_id, result.run_id, result.success)
         if not result.success:
