@@ -113,7 +113,9 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
     elif mode == "upsert":
         partitions = ["p_bucket"]
         pk, order_by = table["primary_key"], table["order_by"]
-        bucketed = with_bucket(batch_df, pk, int(table.get("num_buckets", 16))).persist()
+        bucketed = with_bucket(
+            batch_df, pk, int(table.get("num_buckets", 16)), table.get("bucket_by", "hash"), table.get("bucket_width")
+        ).persist()
         buckets = touched_buckets(bucketed)
         existing = _read_existing(spark, table_uri, [join_uri(table_uri, f"p_bucket={b}") for b in buckets])
         existing_rows = existing.count() if existing is not None else 0

@@ -105,6 +105,8 @@ class TableConfig(_Strict):
     write_mode: Literal["append", "overwrite", "upsert"] = "append"
     partitions: list[Identifier] = Field(default_factory=list)
     num_buckets: int = Field(default=16, ge=1, le=1024)
+    bucket_by: Literal["hash", "range"] = "hash"
+    bucket_width: int | None = Field(default=None, ge=1)
     source_table_name: Identifier | None = None
 
     @model_validator(mode="after")
@@ -221,6 +223,17 @@ class PrepareConfig(_ConfigBase):
             where = f"table {t.table_name!r}"
             if t.source_table_name is None:
                 raise ValueError(f"{where}: prepare tables need source_table_name")
+            if t.bucket_by == "range":
+                pk_types = [c.type for c in t.columns if c.name in t.primary_key]
+                if t.write_mode != "upsert" or len(t.primary_key) != 1 or pk_types[0] not in ("int", "bigint"):
+                    raise ValueError(
+                        f"{where}: bucket_by 'range' needs write_mode 'upsert' and a single int/bigint"
+                        " primary key"
+                    )
+                if t.bucket_width is None:
+                    raise ValueError(f"{where}: bucket_by 'range' needs bucket_width (keys per bucket)")
+            elif t.bucket_width is not None:
+                raise ValueError(f"{where}: bucket_width only applies to bucket_by 'range'")
             allowed = {"append": {"p_ingest_day"}, "upsert": {"p_bucket"}, "overwrite": set()}
             bad = [p for p in t.partitions if p not in allowed[t.write_mode]]
             if bad:

@@ -28,9 +28,11 @@ def lake(spark_root, spark):
     erp["target"]["prefix"] = f"erp_{tag}"
     sales = json.loads(json.dumps(SALES))
     sales["target"]["prefix"] = f"sales_{tag}"
+    sales_config = sales
 
     class Lake:
         root = spark_root
+        sales = sales_config
 
         def land(self, table, batch_id, files, complete=True):
             folder = spark_root / "lake-raw" / erp["source"]["landing_prefix"] / table / batch_id
@@ -86,7 +88,15 @@ def test_header_drift_fails_the_batch_naming_the_file(lake):
         lake.ingest("orders", "20260101T000000Z")
 
 
-def test_upsert_applies_updates_across_batches_and_touches_few_buckets(lake):
+def _use_buckets(lake, **settings):
+    orders = next(t for t in lake.sales["table_config"] if t["table_name"] == "orders")
+    for key in ("bucket_by", "bucket_width", "num_buckets"):
+        orders.pop(key, None)
+    orders.update(settings)
+
+
+def test_hash_bucketed_upsert_applies_updates_and_touches_only_the_keys_buckets(lake):
+    _use_buckets(lake, bucket_by="hash", num_buckets=8)
     lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + "".join(_order(i, "NEW", 10) for i in range(1, 41))})
     lake.land("orders", "20260102T000000Z", {"a.csv": ORDERS_HEADER + _order(7, "PAID", 12) + _order(41, "NEW", 11)})
     for batch in ("20260101T000000Z", "20260102T000000Z"):
@@ -97,6 +107,20 @@ def test_upsert_applies_updates_across_batches_and_touches_few_buckets(lake):
     assert figures["existing_rows_read"] < 40
     statuses = {r["order_id"]: r["order_status"] for r in lake.target("orders").collect()}
     assert statuses[7] == "PAID" and statuses[8] == "NEW"
+
+
+def test_range_bucketed_upsert_reads_only_the_recent_buckets_however_large_the_table(lake):
+    _use_buckets(lake, bucket_by="range", bucket_width=50)
+    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + "".join(_order(i, "NEW", 10) for i in range(1, 200))})
+    lake.land("orders", "20260102T000000Z", {"a.csv": ORDERS_HEADER + _order(195, "PAID", 12) + _order(201, "NEW", 11)})
+    for batch in ("20260101T000000Z", "20260102T000000Z"):
+        lake.ingest("orders", batch)
+        figures = lake.prepare("orders", batch)
+    assert figures["partitions_touched"] == 2
+    assert figures["existing_rows_read"] == 50
+    assert figures["target_rows"] == 200
+    rows = {r["order_id"]: (r["order_status"], r["p_bucket"]) for r in lake.target("orders").collect()}
+    assert rows[195] == ("PAID", 3) and rows[201] == ("NEW", 4) and rows[1] == ("NEW", 0)
 
 
 def test_overwrite_keeps_the_newest_snapshot_when_an_older_batch_is_replayed(lake):

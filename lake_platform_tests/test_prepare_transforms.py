@@ -47,6 +47,12 @@ def test_bucket_of_a_key_is_stable_and_within_range(spark):
     assert set(first.values()) == set(range(8))
 
 
+def test_range_buckets_hold_bucket_width_consecutive_keys(spark):
+    df = spark.createDataFrame([(i, "x", 1, "b", "d") for i in (0, 49, 50, 1234)], SCHEMA)
+    buckets = {r["id"]: r["p_bucket"] for r in with_bucket(df, ["id"], 8, "range", 50).collect()}
+    assert buckets == {0: 0, 49: 0, 50: 1, 1234: 24}
+
+
 def test_a_small_batch_touches_only_the_buckets_of_its_keys(spark):
     df = with_bucket(spark.createDataFrame([(42, "x", 1, "b", "d")], SCHEMA), ["id"], 64)
     assert len(touched_buckets(df)) == 1

@@ -2,7 +2,7 @@
 
 Each write mode touches only what the batch touches:
 - ``append``: the batch's ``p_ingest_day`` partition, replacing any earlier copy of the batch;
-- ``upsert``: the ``p_bucket`` partitions (hash of the primary key) that the batch's keys fall in;
+- ``upsert``: the ``p_bucket`` partitions (hash or range of the primary key) that the batch's keys fall in;
 - ``overwrite``: the whole table, which is the batch itself (a snapshot).
 """
 
@@ -51,9 +51,22 @@ def latest_per_key(df: DataFrame, primary_key: list[str], order_by: list[str]) -
     return df.withColumn("__rn", F.row_number().over(window)).where("__rn = 1").drop("__rn")
 
 
-def with_bucket(df: DataFrame, primary_key: list[str], num_buckets: int) -> DataFrame:
-    """Add ``p_bucket``: a stable hash of the primary key, so a key never changes partition."""
-    return df.withColumn("p_bucket", F.pmod(F.xxhash64(*primary_key), F.lit(num_buckets)).cast("int"))
+def with_bucket(
+    df: DataFrame, primary_key: list[str], num_buckets: int, bucket_by: str = "hash", bucket_width: int | None = None
+) -> DataFrame:
+    """Add ``p_bucket``, a function of the primary key alone, so a key never changes partition.
+
+    ``hash`` spreads keys evenly over ``num_buckets``; ``range`` puts ``bucket_width``
+    consecutive integer keys in one bucket, so with ever-growing keys (order ids) new rows and
+    updates to recent ones land in the last few buckets and a bucket never grows past its width.
+    """
+    if bucket_by == "range":
+        if not bucket_width or len(primary_key) != 1:
+            raise ValueError("range buckets need bucket_width and a single integer primary key")
+        bucket = F.floor(F.col(primary_key[0]) / F.lit(bucket_width))
+    else:
+        bucket = F.pmod(F.xxhash64(*primary_key), F.lit(num_buckets))
+    return df.withColumn("p_bucket", bucket.cast("int"))
 
 
 def touched_buckets(batch_df: DataFrame) -> list[int]:
