@@ -20,6 +20,7 @@ from lake_glue.ingest import (
     cast_and_validate,
     explain_header_mismatch,
     read_landed_batch,
+    undeclared_json_fields,
 )
 from lake_glue.layout import source_batch_path, source_partitions
 from lake_glue.storage import delete_path, join_uri, list_files, path_exists
@@ -57,6 +58,12 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
             raise IngestError(f"{label}: {problem}") from None
         raise
     valid, rejected = cast_and_validate(raw, table["columns"])
+    # CSV headers are checked against the declared columns by the reader; JSON keys are not.
+    undeclared = (
+        undeclared_json_fields(spark.read.text(batch_uri), [c["name"] for c in table["columns"]])
+        if fmt == "jsonl"
+        else {}
+    )
 
     table_uri = join_uri(f"s3://{args['source_bucket']}", config["target"]["prefix"], table["table_name"])
     batch_path = source_batch_path(table_uri, table, batch_id)
@@ -101,6 +108,7 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
         "table_uri": table_uri,
         "quarantine_uri": quarantine_path,
         "quarantine_examples": reasons,
+        "undeclared_fields": undeclared,
         "format": fmt,
     }
     if args.get("lake_env") == "aws":

@@ -178,6 +178,10 @@ def generate(store: ObjectStore, landing_prefix: str = "landing/erp", batches: i
         valid_line_count += len(lines)
         bad = 0
         if n == 1:
+            # A field the config does not declare: the record is loaded, the field is flagged.
+            first = json.loads(lines[0])
+            first["gift_wrap"] = True
+            lines[0] = json.dumps(first)
             lines.append('{"order_id": 5, "line_number": 9, "sku": "SKU-0001", "quantity": "two", "unit_price": 1.5}')
             lines.append('{"order_id": 5, "line_number": 10, "sku": ')
             bad = 2

@@ -65,7 +65,7 @@ def test_table_name_metadata_is_the_glue_database_and_table(tables):
 
 def test_checks_reconcile_source_and_guard_target_primary_keys(tables):
     orders = next(t for t in tables if t.table_id == "erp.orders")
-    assert {c.name for c in orders.source.check_specs} == {"landed_rows_reconcile"}
+    assert {c.name for c in orders.source.check_specs} == {"landed_rows_reconcile", "no_undeclared_fields"}
     assert {c.name for c in orders.targets[0].check_specs} == {"primary_key_unique"}
 
 

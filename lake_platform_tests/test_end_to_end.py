@@ -99,3 +99,12 @@ def test_materializations_carry_row_counts_schema_lineage_and_checks(processed):
     assert check, "primary key check was never recorded"
     reconcile = instance.get_latest_materialization_event(dg.AssetKey(["source", "erp", "customers"]))
     assert reconcile.asset_materialization.metadata["quarantined_rows"].value >= 1
+
+
+def test_undeclared_json_field_in_the_sample_raises_a_warning_check(processed):
+    key = dg.AssetCheckKey(dg.AssetKey(["source", "erp", "order_lines"]), "no_undeclared_fields")
+    records = processed["instance"].event_log_storage.get_asset_check_execution_history(key, limit=10)
+    evaluations = [r.event.dagster_event.event_specific_data for r in records if r.event and r.event.dagster_event]
+    failed = [e for e in evaluations if getattr(e, "passed", True) is False]
+    assert len(failed) == 1 and failed[0].severity == dg.AssetCheckSeverity.WARN
+    assert failed[0].metadata["undeclared_fields"].value == {"gift_wrap": 1}

@@ -148,6 +148,14 @@ def test_append_keeps_every_batch_and_computes_expressions(lake):
     assert {str(r["line_amount"]) for r in lake.target("order_lines").collect()} == {"2.50"}
 
 
+def test_undeclared_json_fields_are_reported_and_the_records_still_load(lake):
+    text = json.dumps({"order_id": 1, "line_number": 1, "sku": "S", "quantity": 2, "unit_price": 1.25, "gift_wrap": True})
+    lake.land("order_lines", "20260101T000000Z", {"l.jsonl": text + "\n"})
+    figures = lake.ingest("order_lines", "20260101T000000Z")
+    assert figures["undeclared_fields"] == {"gift_wrap": 1}
+    assert figures["source_rows"] == 1
+
+
 def test_all_rows_quarantined_yields_an_empty_batch_not_an_error(lake):
     lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + _order(1, "NEW", 10)})
     lake.ingest("orders", "20260101T000000Z")
@@ -163,3 +171,13 @@ def test_job_arguments_ignore_what_glue_adds_and_require_ours():
     }
     with pytest.raises(SystemExit, match="--batch_id"):
         parse_job_args(argv, ["config_name", "batch_id"], {})
+
+
+def test_figures_with_dict_values_are_valid_pipes_metadata():
+    from dagster_pipes import _normalize_param_metadata
+
+    from lake_glue.entrypoint import pipes_metadata
+
+    figures = {"landed_rows": 3, "undeclared_fields": {}, "quarantine_examples": ["x"]}
+    normalized = _normalize_param_metadata(pipes_metadata(figures), "report_asset_materialization", "metadata")
+    assert normalized["undeclared_fields"] == {"raw_value": {}, "type": "json"}

@@ -107,3 +107,12 @@ def test_header_length_mismatch_is_explained_with_the_file_and_no_java_stack():
         " of fields in the schema: Header length: 2, schema size: 6 CSV file: s3://raw/landing/a/b/c/x.csv"
     )
     assert explain_header_mismatch("some other failure") is None
+
+
+def test_json_fields_nobody_declared_are_counted_not_silently_dropped(spark):
+    from lake_glue.ingest import undeclared_json_fields
+
+    text = spark.createDataFrame(
+        [('{"id": 1, "gift_wrap": true}',), ('{"id": 2, "gift_wrap": false, "note": "x"}',), ('{"id": ',)], "value string"
+    )
+    assert undeclared_json_fields(text, ["id", "amount"]) == {"gift_wrap": 2, "note": 1}

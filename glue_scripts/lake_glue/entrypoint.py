@@ -10,6 +10,11 @@ from lake_glue.report import open_reporter
 from lake_glue.spark import get_spark, set_log_level
 
 
+def pipes_metadata(figures: dict) -> dict:
+    """Figures as Pipes metadata: a dict value must be wrapped, or Pipes reads it as a typed value."""
+    return {k: {"raw_value": v, "type": "json"} if isinstance(v, dict) else v for k, v in figures.items()}
+
+
 def run_job(
     argv: list[str],
     job_name: str,
@@ -29,5 +34,5 @@ def run_job(
     with open_reporter(argv, args["lake_env"]) as reporter:
         figures = body(spark, args, config)
         reporter.log.info(summary(figures))
-        reporter.report_asset_materialization(metadata=figures, data_version=args["batch_id"])
+        reporter.report_asset_materialization(metadata=pipes_metadata(figures), data_version=args["batch_id"])
     return figures

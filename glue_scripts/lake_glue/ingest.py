@@ -110,6 +110,20 @@ def add_lineage(df: DataFrame, batch_id: str, ingested_at: str) -> DataFrame:
     )
 
 
+def undeclared_json_fields(text_df: DataFrame, declared: list[str]) -> dict[str, int]:
+    """Top-level JSON keys that no declared column reads, with the number of records carrying each.
+
+    The typed reader ignores such keys, so without this their values would vanish from the
+    source layer without a word (they stay in the raw files). ``text_df`` has one JSON
+    document per row in ``value``, as ``spark.read.text`` gives it; malformed lines count nothing.
+    """
+    keys = text_df.select(
+        F.explode(F.map_keys(F.from_json("value", T.MapType(T.StringType(), T.StringType())))).alias("key")
+    )
+    rows = keys.where(~F.col("key").isin(declared)).groupBy("key").count().collect()
+    return {r["key"]: int(r["count"]) for r in sorted(rows, key=lambda r: r["key"])}
+
+
 _HEADER_ERRORS = (
     "CSV header does not conform to the schema",
     "Number of column in CSV header is not equal to number of fields in the schema",

@@ -25,6 +25,7 @@ from lake_platform.resources.partition_registry import BatchRecord
 
 RECONCILE_CHECK = "landed_rows_reconcile"
 PK_CHECK = "primary_key_unique"
+UNDECLARED_CHECK = "no_undeclared_fields"
 
 
 @dataclass
@@ -192,7 +193,13 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
                 RECONCILE_CHECK,
                 asset=key,
                 description="landed rows = source rows + quarantined rows: no record is lost",
-            )
+            ),
+            dg.AssetCheckSpec(
+                UNDECLARED_CHECK,
+                asset=key,
+                description="landed JSON records carry no field the config does not declare"
+                " (such values stay in the raw layer only); a warning, not a failure",
+            ),
         ],
     )
     def source_asset(
@@ -234,7 +241,21 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
             metadata={"landed_rows": landed, "source_rows": source_rows, "quarantined_rows": quarantined},
             description=None if quarantined == 0 else f"{quarantined} rows quarantined at {_metadata_value(result, 'quarantine_uri')}",
         )
-        return dg.MaterializeResult(metadata=metadata, check_results=[check], data_version=dg.DataVersion(batch_id))
+        undeclared = _metadata_value(result, "undeclared_fields", {}) or {}
+        drift = dg.AssetCheckResult(
+            check_name=UNDECLARED_CHECK,
+            asset_key=key,
+            passed=not undeclared,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"undeclared_fields": dg.MetadataValue.json(undeclared)},
+            description=(
+                f"records carry undeclared fields {sorted(undeclared)}; declare them in"
+                f" {config.config_name}.json to keep them" if undeclared else None
+            ),
+        )
+        return dg.MaterializeResult(
+            metadata=metadata, check_results=[check, drift], data_version=dg.DataVersion(batch_id)
+        )
 
     return source_asset
 
