@@ -101,8 +101,14 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
         if newest is not None and newest > batch_id:
             figures.update(applied=False, skipped_reason=f"snapshot {newest} is newer than {batch_id}")
         else:
-            _replace_partitions(spark, batch_df.drop("p_ingest_day"), table_uri, partitions, staging_root, max_rows)
-            # Dynamic overwrite with no partition columns replaces the whole folder's content.
+            # The snapshot is read from the source layer, not from this table, so it can be
+            # written straight over it; with no partition columns Spark replaces the folder.
+            (
+                batch_df.drop("p_ingest_day")
+                .write.mode("overwrite")
+                .option("maxRecordsPerFile", max_rows)
+                .parquet(table_uri)
+            )
             figures.update(applied=True, partitions_touched=1)
     elif mode == "append":
         partitions = ["p_ingest_day"]

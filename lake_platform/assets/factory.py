@@ -16,10 +16,10 @@ from lake_platform.layout import (
     asset_key,
     batch_prefix,
     job_name_for,
-    partitions_def_name,
     table_id,
     validate_batch_id,
 )
+from lake_platform.partitions import batch_partitions
 from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry, QueryEngine
 from lake_platform.resources.partition_registry import BatchRecord
 
@@ -352,7 +352,7 @@ def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) ->
     built: list[TableAssets] = []
     for config in ingests:
         for table in config.table_config:
-            pdef = dg.DynamicPartitionsDefinition(name=partitions_def_name(config.config_name, table.table_name))
+            pdef = batch_partitions(config.config_name, table.table_name)
             entry = TableAssets(
                 config=config,
                 table=table,
