@@ -52,8 +52,7 @@ validate: $(VENV)/.installed
 	$(VENV)/bin/dagster definitions validate -w workspace.yaml
 
 dev: $(VENV)/.installed
-	@mkdir -p $(DAGSTER_HOME)
-	@test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	@$(VENV)/bin/python -c "from lake_platform.process import dagster_home; dagster_home()"
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:

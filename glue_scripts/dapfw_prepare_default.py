@@ -1,24 +1,37 @@
-"""Glue job ``dapfw-prepare-default``: one batch of a source table -> a curated target table.
+"""Glue job ``dapfw-prepare-default``: one batch of a source table -> a curated Iceberg target table.
 
 Arguments (Glue style): ``--config_name`` (a ``prepare`` config), ``--table_name`` (its target
-table), ``--batch_id``, ``--config_source``, ``--source_bucket``, ``--target_bucket`` and
-optionally ``--lake_env``. The batch's cost grows with the batch and the partitions it
-touches, never with the whole target table (see ``lake_glue.prepare``).
+table), ``--batch_id``, ``--config_source``, ``--catalog``, ``--target_bucket`` and optionally
+``--lake_env`` and ``--rebuild true`` (rebuild the whole table from the source layer in one
+commit, e.g. after a bucket-spec change). The source batch is read from the files of the source
+table's current snapshot, never from a folder listing.
+
+Each write mode is one Iceberg transaction (see ``lake_glue.tables``):
+
+- ``append``: delete the rows of this batch (``_batch_id``), add the batch's files. Batches
+  never conflict with each other; a re-run replaces its own rows only.
+- ``upsert``: read the buckets the batch's keys fall in, merge, delete those buckets, add the
+  merged files. A concurrent commit that touched the same buckets makes the commit fail
+  validation; the job then re-reads the buckets, re-merges and tries again.
+- ``overwrite``: the table becomes the batch, unless the table's ``lake.snapshot-batch-id``
+  is newer. The check and the swap are one commit: a newer snapshot committed in between
+  fails validation, and the job decides again.
 """
 
 from __future__ import annotations
 
 import sys
-import uuid
 from datetime import datetime, timezone
 
 from pyspark.sql import functions as F
 
 from lake_glue.configs import find_table, load_config_item
 from lake_glue.entrypoint import run_job
-from lake_glue.layout import batch_day, source_batch_path
+from lake_glue.layout import bucket_spec, source_table_spec, target_table_spec
 from lake_glue.prepare import (
     PrepareError,
+    duplicate_keys,
+    latest_per_key,
     merge_append,
     merge_upsert,
     null_violations,
@@ -26,126 +39,180 @@ from lake_glue.prepare import (
     touched_buckets,
     with_bucket,
 )
-from lake_glue.storage import delete_path, join_uri, path_exists
+from lake_glue.storage import delete_path
+from lake_glue.tables import (
+    APPLIED_SNAPSHOT_PROPERTY,
+    BUCKET_SPEC_PROPERTY,
+    EMPTY_BATCH_PREFIX,
+    arrow_schema_of,
+    commit,
+    data_files,
+    find_table as find_iceberg_table,
+    load_table,
+    open_catalog,
+    read_files,
+    retry_on_conflict,
+    snapshot_properties,
+    total_records,
+    write_files,
+)
 
-REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "source_bucket", "target_bucket"]
+REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "catalog", "target_bucket"]
 
 
-def _read_existing(spark, table_uri: str, partition_paths: list[str]):
-    paths = [p for p in partition_paths if path_exists(spark, p)]
-    if not paths:
-        return None
-    return spark.read.option("basePath", table_uri).parquet(*paths)
+def read_source(spark, catalog, source_config: dict, source_table: dict, batch_id: str | None, label: str):
+    """The source rows of one batch (or of every batch when ``batch_id`` is None).
 
-
-def _replace_partitions(spark, df, table_uri: str, partitions: list[str], staging_root: str, max_rows: int):
-    """Write ``df`` over its partitions of ``table_uri`` via a staging copy.
-
-    The merged rows are computed from the very partitions being replaced; writing them
-    straight back would delete the input files before Spark has read them.
+    A batch the source table has never committed is refused: an empty result would be taken
+    for an empty batch and, for a snapshot table, would empty the target.
     """
-    staging = join_uri(staging_root, uuid.uuid4().hex)
-    try:
-        df.write.mode("overwrite").partitionBy(*partitions).parquet(staging)
-        staged = spark.read.parquet(staging)
-        (
-            staged.write.mode("overwrite")
-            .option("maxRecordsPerFile", max_rows)
-            .partitionBy(*partitions)
-            .parquet(table_uri)
+    from pyiceberg.expressions import EqualTo
+
+    spec = source_table_spec(source_config, source_table, "unused")
+    table = find_iceberg_table(catalog, spec.database, spec.name)
+    if table is None:
+        raise PrepareError(f"{label}: source table {spec.label} does not exist; ingest the batch first")
+    files = data_files(table, EqualTo("p_batch_id", batch_id) if batch_id else None)
+    if files:
+        return read_files(spark, table, files)
+    if batch_id is None or f"{EMPTY_BATCH_PREFIX}{batch_id}" in table.properties:
+        return read_files(spark, table, [])
+    raise PrepareError(
+        f"{label}: {spec.label} has no committed batch {batch_id} (no data files and no record of an"
+        " empty batch); ingest the batch first"
+    )
+
+
+def _refuse_bucket_change(table, wanted: str, label: str) -> None:
+    current = table.properties.get(BUCKET_SPEC_PROPERTY)
+    if current is not None and current != wanted:
+        name = ".".join(table.name())
+        raise PrepareError(
+            f"{label}: {name} is bucketed by {current}, the config now says {wanted}; one key would"
+            f" land in two buckets. Run `lake rebuild {name}` to rebuild the table with the new spec"
+            " in one commit, or restore the old bucket settings."
         )
-    finally:
-        delete_path(spark, staging)
 
 
 def run_prepare(spark, args: dict, config: dict, source_config: dict | None = None) -> dict:
-    """Prepare one batch of one target table and return the figures reported to Dagster.
+    """Prepare one batch of one target table, commit it, and return the figures reported to Dagster.
 
     ``source_config`` is the ingest config the prepare config reads; loaded when not given.
     """
+    from pyiceberg.expressions import AlwaysTrue, EqualTo, In
+
     if source_config is None:
         source_config = load_config_item(args["config_source"], config["source"]["config_name"])
     table = find_table(config, args["table_name"])
+    rebuild = args.get("rebuild", "").lower() == "true"
     batch_id = args["batch_id"]
     label = f"batch {config['config_name']}.{table['table_name']}/{batch_id}"
     source_table = find_table(source_config, table["source_table_name"])
-    source_uri = join_uri(
-        f"s3://{args['source_bucket']}", source_config["target"]["prefix"], source_table["table_name"]
-    )
-    day = batch_day(batch_id)
-    batch_path = source_batch_path(source_uri, source_table, batch_id)
-    if not path_exists(spark, source_uri):
-        raise PrepareError(f"{label}: source table {source_uri} does not exist; ingest the batch first")
-    if path_exists(spark, batch_path):
-        source_df = spark.read.option("basePath", source_uri).parquet(batch_path)
-    else:
-        # Every row of the batch was quarantined: an empty batch, not a missing one.
-        source_df = spark.read.parquet(source_uri).where(F.lit(False))
+    catalog = open_catalog(args["catalog"])
+    source_df = read_source(spark, catalog, source_config, source_table, None if rebuild else batch_id, label)
     prepared_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    batch_df = project_columns(source_df, table, prepared_at).persist()
+    mode = table.get("write_mode", "append")
+    batch_df = project_columns(source_df, table, prepared_at)
+    if rebuild and mode == "overwrite":
+        newest = batch_df.agg(F.max("_batch_id")).first()[0]
+        batch_df, batch_id = batch_df.where(F.col("_batch_id") == newest), newest or batch_id
+    batch_df = batch_df.persist()
     batch_rows = batch_df.count()
     violations = null_violations(batch_df, table)
     if violations:
         raise PrepareError(f"{label}: required columns would be null after casting: {violations}")
 
-    mode = table.get("write_mode", "append")
-    table_uri = join_uri(f"s3://{args['target_bucket']}", config["target"]["prefix"], table["table_name"])
-    staging_root = join_uri(f"s3://{args['target_bucket']}", "_staging", config["target"]["prefix"], table["table_name"])
+    spec = target_table_spec(config, table, args["target_bucket"])
     max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
-    figures = {"batch_id": batch_id, "write_mode": mode, "batch_rows": batch_rows, "table_uri": table_uri}
+    summary = snapshot_properties({"batch_id": batch_id, "batch_rows": batch_rows, "rebuild": rebuild or None})
+    iceberg = load_table(catalog, spec, arrow_schema_of(
+        with_bucket(batch_df, table.get("primary_key") or [], 1).schema if mode == "upsert" else batch_df.schema,
+        spec.docs,
+    ))
+    figures = {"batch_id": batch_id, "write_mode": mode, "batch_rows": batch_rows, "table_uri": spec.location,
+               "table": spec.label, "applied": True}
+    pk = table.get("primary_key") or []
 
     if mode == "overwrite":
-        partitions: list[str] = []
-        current = spark.read.parquet(table_uri) if path_exists(spark, table_uri) else None
-        newest = current.agg(F.max("_batch_id")).first()[0] if current is not None else None
-        if newest is not None and newest > batch_id:
-            figures.update(applied=False, skipped_reason=f"snapshot {newest} is newer than {batch_id}")
-        else:
-            # The snapshot is read from the source layer, not from this table, so it can be
-            # written straight over it; with no partition columns Spark replaces the folder.
-            (
-                batch_df.drop("p_ingest_day")
-                .write.mode("overwrite")
-                .option("maxRecordsPerFile", max_rows)
-                .parquet(table_uri)
+        if batch_rows == 0:
+            raise PrepareError(
+                f"{label}: the snapshot has 0 rows (an empty, header-only or fully quarantined upload);"
+                f" {spec.label} keeps snapshot {iceberg.properties.get(APPLIED_SNAPSHOT_PROPERTY, '(none)')}"
             )
-            figures.update(applied=True, partitions_touched=1)
+        folder, files = write_files(spark, batch_df, spec, max_rows)
+
+        def attempt(n: int):
+            current = iceberg if n == 0 else load_table(catalog, spec)
+            applied = current.properties.get(APPLIED_SNAPSHOT_PROPERTY)
+            if applied is not None and applied > batch_id and not rebuild:
+                return current, f"snapshot {applied} is newer than {batch_id}"
+            return commit(current, delete_filter=AlwaysTrue(), files=files, summary=summary,
+                          set_properties={APPLIED_SNAPSHOT_PROPERTY: batch_id}), None
+
+        committed, skipped = retry_on_conflict(f"{spec.label} {label}", attempt)
+        if skipped:
+            delete_path(spark, folder)
+            figures.update(applied=False, skipped_reason=skipped)
+        figures.update(partitions_touched=1, duplicate_keys=duplicate_keys(batch_df, pk) if pk else 0)
     elif mode == "append":
-        partitions = ["p_ingest_day"]
-        existing = _read_existing(spark, table_uri, [join_uri(table_uri, f"p_ingest_day={day}")])
-        merged = merge_append(existing, batch_df, batch_id)
-        _replace_partitions(spark, merged, table_uri, partitions, staging_root, max_rows)
-        figures.update(applied=True, partitions_touched=1)
+        if rebuild:
+            folder, files = write_files(spark, batch_df, spec, max_rows)
+            delete_filter = AlwaysTrue()
+        else:
+            folder, files = write_files(spark, merge_append(None, batch_df, batch_id), spec, max_rows)
+            delete_filter = EqualTo("_batch_id", batch_id)
+
+        def attempt(n: int):
+            current = iceberg if n == 0 else load_table(catalog, spec)
+            return commit(current, delete_filter=delete_filter, files=files, summary=summary), None
+
+        committed, _ = retry_on_conflict(f"{spec.label} {label}", attempt)
+        figures.update(partitions_touched=1, duplicate_keys=duplicate_keys(batch_df, pk) if pk else 0)
     elif mode == "upsert":
-        partitions = ["p_bucket"]
-        pk, order_by = table["primary_key"], table["order_by"]
+        wanted_spec = bucket_spec(table)
+        if not rebuild:
+            _refuse_bucket_change(iceberg, wanted_spec, label)
         bucketed = with_bucket(
             batch_df, pk, int(table.get("num_buckets", 16)), table.get("bucket_by", "hash"), table.get("bucket_width")
         ).persist()
         buckets = touched_buckets(bucketed)
-        existing = _read_existing(spark, table_uri, [join_uri(table_uri, f"p_bucket={b}") for b in buckets])
-        existing_rows = existing.count() if existing is not None else 0
-        merged = merge_upsert(existing, bucketed, pk, order_by)
-        if buckets:
-            _replace_partitions(spark, merged, table_uri, partitions, staging_root, max_rows)
-        figures.update(applied=True, partitions_touched=len(buckets), existing_rows_read=existing_rows)
+        order_by = table.get("order_by") or []
+
+        def attempt(n: int):
+            current = iceberg if n == 0 else load_table(catalog, spec)
+            if rebuild:
+                merged, existing_rows, delete_filter = latest_per_key(bucketed, pk, order_by), 0, AlwaysTrue()
+            else:
+                _refuse_bucket_change(current, wanted_spec, label)
+                delete_filter = In("p_bucket", buckets) if buckets else EqualTo("p_bucket", -1)
+                existing_files = data_files(current, delete_filter) if buckets else []
+                existing = read_files(spark, current, existing_files) if existing_files else None
+                existing_rows = existing.count() if existing is not None else 0
+                merged = merge_upsert(existing, bucketed, pk, order_by)
+            folder, files = write_files(spark, merged, spec, max_rows)
+            try:
+                committed = commit(current, delete_filter=delete_filter, files=files, summary=summary,
+                                   set_properties={BUCKET_SPEC_PROPERTY: wanted_spec})
+            except Exception:
+                delete_path(spark, folder)
+                raise
+            # What was committed for these buckets is exactly these files: check keys there.
+            dupes = duplicate_keys(read_files(spark, committed, files), pk) if files else 0
+            return committed, (existing_rows, dupes)
+
+        committed, (existing_rows, dupes) = retry_on_conflict(f"{spec.label} {label}", attempt)
+        figures.update(partitions_touched=len(buckets), existing_rows_read=existing_rows, duplicate_keys=dupes)
         bucketed.unpersist()
     else:
         raise PrepareError(f"{label}: unknown write_mode {mode!r}")
     batch_df.unpersist()
 
-    target_rows = spark.read.parquet(table_uri).count() if path_exists(spark, table_uri) else 0
-    figures["target_rows"] = target_rows
-    if args.get("lake_env") == "aws":
-        from lake_glue.catalog import register_target_table
-
-        # The partition values this batch wrote: the catalog learns them from the job, no listing.
-        written = (
-            [{"p_ingest_day": day}] if mode == "append"
-            else [{"p_bucket": b} for b in buckets] if mode == "upsert"
-            else []
-        )
-        figures["glue_partitions_added"] = register_target_table(config, table, table_uri, partitions, written)
+    snapshot = committed.current_snapshot()
+    figures.update(
+        snapshot_id=snapshot.snapshot_id if snapshot else None,
+        target_rows=total_records(committed),
+        rebuild=rebuild,
+    )
     return figures
 
 
@@ -156,7 +223,10 @@ def main(argv: list[str]) -> dict:
         "dapfw-prepare-default",
         REQUIRED,
         run_prepare,
-        lambda f: f"prepared {f['batch_rows']} rows ({f['write_mode']}); target now has {f['target_rows']} rows",
+        lambda f: f"prepared {f['batch_rows']} rows ({f['write_mode']}"
+        f"{'' if f['applied'] else ', skipped: ' + f.get('skipped_reason', '')}); {f['table']} now has"
+        f" {f['target_rows']} rows (snapshot {f['snapshot_id']})",
+        optional={"rebuild": "false"},
     )
 
 

@@ -1,15 +1,20 @@
-"""Glue job ``files-spark-ingest-default``: one landed batch -> typed source-layer Parquet.
+"""Glue job ``files-spark-ingest-default``: one landed batch -> the source layer's Iceberg table.
 
 Arguments (Glue style, ``--key value``): ``--config_name``, ``--table_name``, ``--batch_id``,
-``--config_source`` (``dynamodb://table`` or ``file:///dir``), ``--raw_bucket``,
-``--source_bucket`` and optionally ``--lake_env`` (``aws`` registers the table in the Glue
-Data Catalog and talks to Dagster through S3). Arguments Glue adds itself are ignored.
+``--config_source`` (``dynamodb://table`` or ``file:///dir``), ``--catalog`` (``glue`` or
+``sqlite:///<file>``), ``--raw_bucket``, ``--source_bucket`` and optionally ``--lake_env``
+(``aws`` talks to Dagster through S3). Arguments Glue adds itself are ignored.
+
+The batch is the table's ``p_batch_id`` partition: a run writes the batch's files to a fresh
+folder and commits "delete partition p_batch_id=<batch> + add the new files" in one Iceberg
+transaction, so a re-run replaces exactly that batch and a killed run changes nothing.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import uuid
 from datetime import datetime, timezone
 
 from lake_glue.configs import find_table
@@ -22,18 +27,42 @@ from lake_glue.ingest import (
     read_landed_batch,
     undeclared_json_fields,
 )
-from lake_glue.layout import source_batch_path, source_partitions
-from lake_glue.storage import delete_path, join_uri, list_files, path_exists
+from lake_glue.layout import source_table_spec
+from lake_glue.storage import delete_path, join_uri, list_dirs, list_files, path_exists
+from lake_glue.tables import (
+    EMPTY_BATCH_PREFIX,
+    arrow_schema_of,
+    commit,
+    load_table,
+    open_catalog,
+    retry_on_conflict,
+    snapshot_properties,
+    total_records,
+    write_files,
+)
 
-REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "raw_bucket", "source_bucket"]
+REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "catalog", "raw_bucket", "source_bucket"]
 
 
 class IngestError(RuntimeError):
     """The batch cannot be ingested; the message names the batch and what is wrong."""
 
 
+def _write_quarantine(spark, rejected, quarantine_batch_uri: str) -> tuple[str, int, list]:
+    """Write rejected rows as JSON to a fresh attempt folder; returns (folder, rows, example reasons)."""
+    attempt = join_uri(quarantine_batch_uri, f"attempt={uuid.uuid4().hex[:12]}")
+    rejected.drop("p_ingest_day", "p_batch_id").write.mode("errorifexists").json(attempt)
+    # Read as text: counting lines needs no JSON schema inference pass.
+    lines = spark.read.text(attempt)
+    rows = lines.count()
+    reasons = [json.loads(r.value).get(REASON_COLUMN) for r in lines.limit(5).collect()] if rows else []
+    return attempt, rows, reasons
+
+
 def run_ingest(spark, args: dict, config: dict) -> dict:
-    """Ingest one batch and return the figures reported to Dagster."""
+    """Ingest one batch, commit it, and return the figures reported to Dagster."""
+    from pyiceberg.expressions import EqualTo
+
     table = find_table(config, args["table_name"])
     batch_id = args["batch_id"]
     batch_uri = join_uri(
@@ -65,56 +94,62 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
         else {}
     )
 
-    table_uri = join_uri(f"s3://{args['source_bucket']}", config["target"]["prefix"], table["table_name"])
-    batch_path = source_batch_path(table_uri, table, batch_id)
-    quarantine_uri = join_uri(
-        f"s3://{args['source_bucket']}", "quarantine", config["target"]["prefix"], table["table_name"]
-    )
-    quarantine_path = join_uri(quarantine_uri, f"p_batch_id={batch_id}")
-    # A re-run must replace the batch, including when it now yields no rows on one side.
-    delete_path(spark, batch_path)
-    delete_path(spark, quarantine_path)
+    spec = source_table_spec(config, table, args["source_bucket"])
+    catalog = open_catalog(args["catalog"])
+    iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, {c["name"]: c.get("description") or "" for c in table["columns"]}))
     max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
-    (
-        valid.write.mode("overwrite")
-        .option("maxRecordsPerFile", max_rows)
-        .partitionBy(*source_partitions(table))
-        .parquet(table_uri)
+    _, data_files = write_files(spark, valid, spec, max_rows)
+    source_rows = spark.read.parquet(*data_files).count() if data_files else 0
+
+    quarantine_batch_uri = join_uri(
+        f"s3://{args['source_bucket']}", "quarantine", config["target"]["prefix"], table["table_name"],
+        f"p_batch_id={batch_id}",
     )
-    (
-        rejected.drop("p_ingest_day")
-        .write.mode("overwrite")
-        .partitionBy("p_batch_id")
-        .json(quarantine_uri)
-    )
+    quarantine_path, quarantined_rows, reasons = _write_quarantine(spark, rejected, quarantine_batch_uri)
     raw.unpersist()
 
-    # Count what was written, not what was planned: the reconciliation check is only worth
-    # something if it reads the outputs back.
-    source_rows = spark.read.parquet(batch_path).count() if path_exists(spark, batch_path) else 0
-    quarantined_rows, reasons = 0, []
-    if path_exists(spark, quarantine_path):
-        # Read as text: counting lines needs no JSON schema inference pass.
-        lines = spark.read.text(quarantine_path)
-        quarantined_rows = lines.count()
-        reasons = [json.loads(r.value).get(REASON_COLUMN) for r in lines.limit(5).collect()]
     figures = {
         "batch_id": batch_id,
         "landed_files": len(files),
         "landed_rows": landed_rows,
         "source_rows": source_rows,
         "quarantined_rows": quarantined_rows,
-        "source_uri": batch_path,
-        "table_uri": table_uri,
+        "table_uri": spec.location,
         "quarantine_uri": quarantine_path,
         "quarantine_examples": reasons,
         "undeclared_fields": undeclared,
         "format": fmt,
     }
-    if args.get("lake_env") == "aws":
-        from lake_glue.catalog import register_source_table
+    summary = snapshot_properties(
+        {k: figures[k] for k in ("batch_id", "landed_rows", "source_rows", "quarantined_rows", "quarantine_uri")}
+    )
+    empty_key = f"{EMPTY_BATCH_PREFIX}{batch_id}"
 
-        figures["glue_partitions_added"] = register_source_table(config, table, table_uri, batch_id)
+    def attempt(n: int):
+        current = iceberg if n == 0 else load_table(catalog, spec)
+        return commit(
+            current,
+            delete_filter=EqualTo("p_batch_id", batch_id),
+            files=data_files,
+            summary=summary,
+            # A batch with no valid row has no file to show that it was ingested; the property does.
+            set_properties={empty_key: json.dumps({"landed_rows": landed_rows, "quarantined_rows": quarantined_rows})}
+            if not data_files else None,
+            remove_properties=[empty_key] if data_files else None,
+        )
+
+    committed = retry_on_conflict(f"{spec.label} {label}", attempt)
+    # Earlier attempts' quarantine folders of this batch are superseded by the committed one.
+    for folder in list_dirs(spark, quarantine_batch_uri):
+        if folder.rstrip("/").rsplit("/", 1)[-1] != quarantine_path.rstrip("/").rsplit("/", 1)[-1]:
+            delete_path(spark, folder)
+    snapshot = committed.current_snapshot()
+    figures.update(
+        table=spec.label,
+        snapshot_id=snapshot.snapshot_id if snapshot else None,
+        table_rows=total_records(committed),
+        source_uri=spec.location,
+    )
     return figures
 
 
@@ -126,7 +161,7 @@ def main(argv: list[str]) -> dict:
         REQUIRED,
         run_ingest,
         lambda f: f"ingested {f['landed_rows']} landed rows: {f['source_rows']} to source,"
-        f" {f['quarantined_rows']} quarantined",
+        f" {f['quarantined_rows']} quarantined (snapshot {f['snapshot_id']})",
     )
 
 

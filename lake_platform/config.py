@@ -121,9 +121,13 @@ class TableConfig(_Strict):
                 raise ValueError(
                     f"table {self.table_name!r}: {field} names unknown columns {missing}"
                 )
-        if self.write_mode == "upsert" and not (self.primary_key and self.order_by):
+        if self.write_mode == "upsert" and not self.primary_key:
+            raise ValueError(f"table {self.table_name!r}: write_mode 'upsert' needs a primary_key")
+        nullable_keys = [c.name for c in self.columns if c.name in self.primary_key and c.nullable]
+        if nullable_keys:
             raise ValueError(
-                f"table {self.table_name!r}: write_mode 'upsert' needs primary_key and order_by"
+                f"table {self.table_name!r}: primary_key columns {nullable_keys} must be declared"
+                ' "nullable": false (a null key cannot be matched or deduplicated)'
             )
         return self
 

@@ -18,6 +18,8 @@ import dagster as dg
 from lake_platform.settings import lake_home
 
 SENSOR_NAME = "landing_sensor"
+# One run at a time per lake table (see factory.table_pool): a backfill queues, it does not race.
+INSTANCE_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
 CURSOR_KEY = "lake_process/landing_sensor_cursor"
 FINISHED = ("PREPARED",)
 # The full event stream is in the instance (and the UI); the terminal gets warnings and errors.
@@ -56,7 +58,7 @@ def dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        config.write_text(INSTANCE_YAML, encoding="utf-8")
     return home
 
 

@@ -45,6 +45,11 @@ def lake_home() -> Path:
     return Path(os.environ.get("LAKE_HOME") or PROJECT_ROOT / ".lake").resolve()
 
 
+def local_catalog_uri() -> str:
+    """The embedded lake's Iceberg catalog: pyiceberg's SQL catalog on ``LAKE_HOME/catalog.sqlite``."""
+    return f"sqlite:///{lake_home() / 'catalog.sqlite'}"
+
+
 def config_dir() -> Path:
     """Folder of the JSON config files (``LAKE_CONFIG_DIR``, default ``configs/``)."""
     return Path(os.environ.get("LAKE_CONFIG_DIR") or PROJECT_ROOT / "configs").resolve()

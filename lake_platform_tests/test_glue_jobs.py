@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from lake_glue.args import parse_job_args
+from lake_glue.tables import data_files, open_catalog, read_files
 
 from .conftest import CONFIG_DIR, load_glue_script
 
@@ -20,7 +21,7 @@ ORDERS_HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_
 
 
 @pytest.fixture
-def lake(spark_root, spark):
+def lake(spark_root, spark, tmp_path):
     """Fresh configs with unique prefixes, and helpers to land batches and run the jobs."""
     tag = uuid.uuid4().hex[:8]
     erp = json.loads(json.dumps(ERP))
@@ -29,10 +30,12 @@ def lake(spark_root, spark):
     sales = json.loads(json.dumps(SALES))
     sales["target"]["prefix"] = f"sales_{tag}"
     sales_config = sales
+    catalog_uri = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
 
     class Lake:
         root = spark_root
         sales = sales_config
+        catalog = catalog_uri
 
         def land(self, table, batch_id, files, complete=True):
             folder = spark_root / "lake-raw" / erp["source"]["landing_prefix"] / table / batch_id
@@ -43,15 +46,22 @@ def lake(spark_root, spark):
                 (folder / "_SUCCESS").write_text("")
 
         def ingest(self, table, batch_id):
-            args = {"table_name": table, "batch_id": batch_id, "raw_bucket": "lake-raw", "source_bucket": "lake-source"}
+            args = {"table_name": table, "batch_id": batch_id, "raw_bucket": "lake-raw", "source_bucket": "lake-source",
+                    "catalog": catalog_uri}
             return ingest_job.run_ingest(spark, args, erp)
 
-        def prepare(self, table, batch_id, config=None):
-            args = {"table_name": table, "batch_id": batch_id, "source_bucket": "lake-source", "target_bucket": "lake-target"}
+        def prepare(self, table, batch_id, config=None, **extra):
+            args = {"table_name": table, "batch_id": batch_id, "target_bucket": "lake-target",
+                    "catalog": catalog_uri, **extra}
             return prepare_job.run_prepare(spark, args, config or sales, erp)
 
+        def iceberg(self, table, database="sales"):
+            return open_catalog(catalog_uri).load_table((database, table))
+
         def target(self, table):
-            return spark.read.parquet(f"s3://lake-target/{sales['target']['prefix']}/{table}")
+            """The committed rows of a target table, read from its current snapshot's files."""
+            iceberg = self.iceberg(table)
+            return read_files(spark, iceberg, data_files(iceberg))
 
     return Lake()
 

@@ -21,13 +21,14 @@ def run_job(
     required: list[str],
     body: Callable[[object, dict, dict], dict],
     summary: Callable[[dict], str],
+    optional: dict[str, str] | None = None,
 ) -> dict:
     """Parse Glue arguments, start Spark, load the config item, run ``body`` and report.
 
     ``body(spark, args, config)`` returns the figures that become the asset materialization's
     metadata; ``summary(figures)`` is the one log line a person reads first.
     """
-    args = parse_job_args(argv, required, {"lake_env": "local"})
+    args = parse_job_args(argv, required, {"lake_env": "local", **(optional or {})})
     spark = get_spark(f"{job_name}:{args['config_name']}.{args['table_name']}")
     config = load_config_item(args["config_source"], args["config_name"])
     set_log_level(spark, config)

@@ -105,7 +105,7 @@ def add_lineage(df: DataFrame, batch_id: str, ingested_at: str) -> DataFrame:
         F.lit(batch_id).alias("_batch_id"),
         F.input_file_name().alias("_source_file"),
         F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
-        F.lit(day).alias("p_ingest_day"),
+        F.lit(day).cast("date").alias("p_ingest_day"),
         F.lit(batch_id).alias("p_batch_id"),
     )
 

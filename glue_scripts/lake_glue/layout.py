@@ -1,8 +1,9 @@
-"""Where a batch lives in the source layer; shared by the ingest job (writer) and prepare (reader)."""
+"""Where the lake's tables live and how they are partitioned; shared by the writers and readers."""
 
 from __future__ import annotations
 
 from lake_glue.storage import join_uri
+from lake_glue.tables import BUCKET_SPEC_PROPERTY, TableSpec
 
 
 def batch_day(batch_id: str) -> str:
@@ -13,12 +14,56 @@ def batch_day(batch_id: str) -> str:
 def source_partitions(table: dict) -> list[str]:
     """Source-layer partition columns: the configured ones, always ending in ``p_batch_id``.
 
-    One folder per batch is what makes a re-run replace exactly that batch.
+    One partition per batch is what makes a re-run replace exactly that batch.
     """
     return [p for p in table.get("partitions", []) if p != "p_batch_id"] + ["p_batch_id"]
 
 
-def source_batch_path(table_uri: str, table: dict, batch_id: str) -> str:
-    """The folder holding exactly one batch of a source table."""
-    values = {"p_ingest_day": batch_day(batch_id), "p_batch_id": batch_id}
-    return join_uri(table_uri, *[f"{p}={values[p]}" for p in source_partitions(table)])
+def table_uri(bucket: str, config: dict, table_name: str) -> str:
+    """``s3://<bucket>/<target.prefix>/<table>``: a table's location, in either layer."""
+    return join_uri(f"s3://{bucket}", config["target"]["prefix"], table_name)
+
+
+def source_table_spec(config: dict, table: dict, source_bucket: str) -> TableSpec:
+    """The source-layer table of an ingest config's table."""
+    return TableSpec(
+        database=config["target"]["database"],
+        name=table["table_name"],
+        location=table_uri(source_bucket, config, table["table_name"]),
+        partition_columns=source_partitions(table),
+        properties={"lake.config-name": config["config_name"], "lake.layer": "source"},
+        docs={c["name"]: c.get("description") or "" for c in table["columns"]},
+    )
+
+
+def target_partitions(table: dict) -> list[str]:
+    """A target table's partition columns, implied by its write mode."""
+    return {"append": ["p_ingest_day"], "upsert": ["p_bucket"]}.get(table.get("write_mode", "append"), [])
+
+
+def bucket_spec(table: dict) -> str:
+    """The upsert bucket function as a stable string, stored as a table property.
+
+    A key's bucket is a function of this spec; two specs over one table would put one key in
+    two buckets, so a job refuses a config whose spec differs from the table's.
+    """
+    by = table.get("bucket_by", "hash")
+    if by == "range":
+        return f"range(width={int(table['bucket_width'])})"
+    return f"hash(xxhash64, buckets={int(table.get('num_buckets', 16))})"
+
+
+def target_table_spec(config: dict, table: dict, target_bucket: str) -> TableSpec:
+    """The target-layer table of a prepare config's table."""
+    properties = {"lake.config-name": config["config_name"], "lake.layer": "target",
+                  "lake.write-mode": table.get("write_mode", "append")}
+    if table.get("write_mode") == "upsert":
+        properties[BUCKET_SPEC_PROPERTY] = bucket_spec(table)
+    return TableSpec(
+        database=config["target"]["database"],
+        name=table["table_name"],
+        location=table_uri(target_bucket, config, table["table_name"]),
+        partition_columns=target_partitions(table),
+        properties=properties,
+        docs={c["name"]: c.get("description") or "" for c in table["columns"]},
+    )

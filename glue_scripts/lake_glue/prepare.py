@@ -45,10 +45,25 @@ def null_violations(df: DataFrame, table: dict) -> dict[str, int]:
 
 
 def latest_per_key(df: DataFrame, primary_key: list[str], order_by: list[str]) -> DataFrame:
-    """Keep one row per primary key: the greatest ``order_by``, ties going to the later batch."""
-    ordering = [F.col(c).desc_nulls_last() for c in order_by] + [F.col("_batch_id").desc()]
+    """Keep one row per primary key, deterministically.
+
+    The greatest ``order_by`` wins; a null ``order_by`` value sorts below every value, so a row
+    with a null never replaces a row with a value. Ties (and tables without ``order_by``) go to
+    the later batch, then to the greater hash of the row's values, so the same input always
+    yields the same rows whatever order Spark reads it in.
+    """
+    data_columns = [c for c in df.columns if not c.startswith("_")]
+    ordering = (
+        [F.col(c).desc_nulls_last() for c in order_by]
+        + [F.col("_batch_id").desc(), F.xxhash64(*[F.col(c) for c in data_columns]).desc()]
+    )
     window = Window.partitionBy(*primary_key).orderBy(*ordering)
     return df.withColumn("__rn", F.row_number().over(window)).where("__rn = 1").drop("__rn")
+
+
+def duplicate_keys(df: DataFrame, primary_key: list[str]) -> int:
+    """How many primary-key values occur more than once in ``df``."""
+    return df.groupBy(*primary_key).count().where("count > 1").count()
 
 
 def with_bucket(
@@ -76,7 +91,7 @@ def touched_buckets(batch_df: DataFrame) -> list[int]:
 
 def merge_upsert(existing: DataFrame | None, batch: DataFrame, primary_key: list[str], order_by: list[str]) -> DataFrame:
     """The new content of the touched buckets: existing rows and batch rows, latest per key."""
-    combined = batch if existing is None else existing.unionByName(batch)
+    combined = batch if existing is None else existing.unionByName(batch, allowMissingColumns=True)
     return latest_per_key(combined, primary_key, order_by)
 
 
@@ -87,4 +102,4 @@ def merge_append(existing: DataFrame | None, batch: DataFrame, batch_id: str) ->
     """
     if existing is None:
         return batch
-    return existing.where(F.col("_batch_id") != batch_id).unionByName(batch)
+    return existing.where(F.col("_batch_id") != batch_id).unionByName(batch, allowMissingColumns=True)

@@ -39,3 +39,25 @@ def join_uri(*parts: str) -> str:
     """Join URI parts with single slashes."""
     head, *rest = parts
     return "/".join([head.rstrip("/")] + [p.strip("/") for p in rest if p])
+
+
+def list_files_recursive(spark, uri: str) -> list[str]:
+    """Every data file below ``uri`` as a full URI, skipping ``_``/``.`` markers such as ``_SUCCESS``."""
+    fs, path = _fs_and_path(spark, uri)
+    if not fs.exists(path):
+        return []
+    found = []
+    iterator = fs.listFiles(path, True)
+    while iterator.hasNext():
+        file_path = iterator.next().getPath()
+        if not file_path.getName().startswith(("_", ".")):
+            found.append(file_path.toString())
+    return sorted(found)
+
+
+def list_dirs(spark, uri: str) -> list[str]:
+    """Sub-folders directly under ``uri`` as full URIs."""
+    fs, path = _fs_and_path(spark, uri)
+    if not fs.exists(path):
+        return []
+    return sorted(s.getPath().toString() for s in fs.listStatus(path) if s.isDirectory())

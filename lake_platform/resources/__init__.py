@@ -19,6 +19,7 @@ from lake_platform.settings import (
     glue_scripts_dir,
     lake_env,
     lake_home,
+    local_catalog_uri,
     require_aws_settings,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
 def _local_resources() -> dict[str, dg.ConfigurableResource]:
     home = lake_home()
     buckets = str(home / "buckets")
+    catalog = local_catalog_uri()
     return {
         "object_store": LocalObjectStore(
             root=buckets,
@@ -45,16 +47,13 @@ def _local_resources() -> dict[str, dg.ConfigurableResource]:
         "config_store": LocalConfigStore(config_dir=str(config_dir())),
         "partition_registry": SqlitePartitionRegistry(path=str(home / "registry.sqlite")),
         "glue_runner": LocalGlueJobRunner(
+            catalog_uri=catalog,
             scripts_dir=str(glue_scripts_dir()),
             bucket_root=buckets,
             buckets=list(LOCAL_BUCKETS.values()),
             log_dir=str(home / "logs"),
         ),
-        "query_engine": DuckDBQueryEngine(
-            bucket_root=buckets,
-            source_bucket=LOCAL_BUCKETS["source"],
-            target_bucket=LOCAL_BUCKETS["target"],
-        ),
+        "query_engine": DuckDBQueryEngine(catalog_uri=catalog),
     }
 
 

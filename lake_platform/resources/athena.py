@@ -80,11 +80,17 @@ class AthenaQueryEngine(QueryEngine):
             )
         return self._client
 
-    def query(self, sql, configs=()):
+    def query(self, sql, configs=(), as_of=None):
         """Run ``sql`` in Athena and return every result row, typed; raise ``QueryError`` on failure.
 
         ``configs`` is accepted for the interface; Athena reads the tables from the catalog.
+        Athena's time travel is per table in the SQL itself, so ``as_of`` is refused with the syntax.
         """
+        if as_of is not None:
+            raise QueryError(
+                "Athena time travel is written per table: SELECT ... FROM sales.orders"
+                " FOR TIMESTAMP AS OF TIMESTAMP '2026-01-05 02:00:00 UTC' (or FOR VERSION AS OF <snapshot id>)"
+            )
         query_id = self.client.start_query_execution(QueryString=sql, WorkGroup=self.workgroup)["QueryExecutionId"]
         execution = self._wait(query_id)
         status = execution["Status"]

@@ -25,7 +25,13 @@ class GlueJobError(RuntimeError):
 
 
 class GlueJobRunner(dg.ConfigurableResource):
-    """Launches a Glue job run and returns the Pipes invocation with its reported results."""
+    """Launches a Glue job run and returns the Pipes invocation with its reported results.
+
+    ``catalog_uri`` is the Iceberg catalog the jobs commit to, passed as their ``--catalog``
+    argument: ``glue`` (the Glue Data Catalog) in AWS, ``sqlite:///<file>`` locally.
+    """
+
+    catalog_uri: str = "glue"
 
     def run(
         self,

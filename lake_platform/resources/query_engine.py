@@ -1,4 +1,4 @@
-"""Query engine: DuckDB over the local Parquet folders, Athena in AWS.
+"""Query engine: DuckDB over the files of each Iceberg snapshot locally, Athena in AWS.
 
 Tables are addressed as ``<database>.<table>`` in both, the database being a config's
 ``target.database``; results come back as ``QueryResult`` in both.
@@ -7,7 +7,6 @@ Tables are addressed as ``<database>.<table>`` in both, the database being a con
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 
@@ -29,39 +28,57 @@ class QueryError(RuntimeError):
 class QueryEngine(dg.ConfigurableResource):
     """Runs analyst SQL against the lake's tables."""
 
-    def query(self, sql: str, configs: list[IngestConfig | PrepareConfig]) -> QueryResult:
-        """Run ``sql`` with every config's tables visible as ``database.table``."""
+    def query(self, sql: str, configs: list[IngestConfig | PrepareConfig], as_of: str | None = None) -> QueryResult:
+        """Run ``sql`` with every config's tables visible as ``database.table``.
+
+        ``as_of`` (a snapshot id, or an ISO-8601 UTC timestamp) reads the tables as they were
+        then: time travel over Iceberg snapshots.
+        """
         raise NotImplementedError
 
 
+def _snapshot_for(table, as_of: str | None):
+    """The snapshot ``as_of`` names for ``table`` (current when None); None if the table is empty then."""
+    if as_of is None:
+        return table.current_snapshot()
+    if as_of.isdigit():
+        snapshot = table.snapshot_by_id(int(as_of))
+        return snapshot if snapshot is not None else table.current_snapshot()
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError(f"--as-of {as_of!r} is neither a snapshot id nor an ISO-8601 timestamp") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return table.snapshot_as_of_timestamp(int(moment.timestamp() * 1000))
+
+
 class DuckDBQueryEngine(QueryEngine):
-    """DuckDB views over the Parquet folders that local Spark wrote."""
+    """DuckDB over the files of each Iceberg table's current (or ``as_of``) snapshot.
 
-    bucket_root: str
-    source_bucket: str
-    target_bucket: str
+    The files come from pyiceberg's scan plan, never from a folder listing, so files of a
+    killed or running job, which no snapshot references, are never read.
+    """
 
-    def table_location(self, config: IngestConfig | PrepareConfig, table_name: str) -> Path:
-        """Folder holding a table's Parquet files."""
-        bucket = self.source_bucket if config.config_type == "spark_ingest" else self.target_bucket
-        return Path(self.bucket_root) / bucket / config.target.prefix / table_name
+    catalog_uri: str
 
-    def query(self, sql, configs):
+    def query(self, sql, configs, as_of=None):
         import duckdb
 
+        from lake_glue.tables import open_catalog
+
+        if not sql or not sql.strip():
+            raise QueryError("no SQL given: pass a statement, e.g. \"select * from sales.orders limit 5\"")
+        catalog = open_catalog(self.catalog_uri)
         conn = duckdb.connect()
         try:
-            for config in configs:
-                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{config.target.database}"')
-                for table in config.table_config:
-                    location = self.table_location(config, table.table_name)
-                    if not any(location.rglob("*.parquet")):
-                        continue
-                    conn.execute(
-                        f'CREATE VIEW "{config.target.database}"."{table.table_name}" AS SELECT * FROM'
-                        f" read_parquet('{location}/**/*.parquet', hive_partitioning=true,"
-                        " hive_types_autocast=false, union_by_name=true)"
-                    )
+            for namespace in catalog.list_namespaces():
+                database = namespace[0]
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
+                for identifier in catalog.list_tables(database):
+                    self._create_view(conn, catalog.load_table(identifier), database, identifier[-1], as_of)
             try:
                 cursor = conn.execute(sql)
             except duckdb.Error as exc:
@@ -70,3 +87,21 @@ class DuckDBQueryEngine(QueryEngine):
             return QueryResult(columns, [tuple(r) for r in cursor.fetchall()])
         finally:
             conn.close()
+
+    @staticmethod
+    def _create_view(conn, table, database: str, name: str, as_of: str | None) -> None:
+        snapshot = _snapshot_for(table, as_of)
+        view = f'"{database}"."{name}"'
+        paths = []
+        if snapshot is not None:
+            for task in table.scan(snapshot_id=snapshot.snapshot_id).plan_files():
+                if task.delete_files:
+                    raise QueryError(f"{database}.{name}: row-level delete files are not read by the local engine")
+                paths.append(task.file.file_path.removeprefix("file://"))
+        if not paths:
+            empty = f"__empty_{database}_{name}"
+            conn.register(empty, table.schema().as_arrow().empty_table())
+            conn.execute(f"CREATE VIEW {view} AS SELECT * FROM {empty}")
+            return
+        files = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+        conn.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet([{files}], union_by_name=true)")

@@ -1,0 +1,357 @@
+"""Iceberg tables: where Spark's files become visible, in one atomic, conflict-checked commit.
+
+The protocol every writing job follows:
+
+1. Spark writes the batch's Parquet files to a folder no one else writes to,
+   ``<table location>/data/<write id>/``; readers never list folders, so these files are
+   invisible until step 2.
+2. pyiceberg commits one transaction: delete the files the batch replaces (a filter on the
+   batch or on the partitions it rewrote) and add the new files. The catalog swaps the table's
+   metadata pointer in one compare-and-set (a SQL ``UPDATE ... WHERE metadata_location = ?``
+   locally, Glue ``UpdateTable`` with a version id in AWS), so readers see the table before or
+   after the batch, never in between.
+3. If another writer committed first, pyiceberg re-validates: a concurrent commit that added
+   files matching this transaction's delete filter is a conflict (``ValidationException``), a
+   disjoint one is not. Callers re-read and retry through :func:`retry_on_conflict`.
+
+A job killed before step 2 leaves unreferenced files (removed later by ``lake maintain``);
+a job killed during step 2 leaves manifests that no snapshot points to. Either way the table is
+unchanged and a re-run replaces the batch as if the first attempt never happened.
+
+Locally Spark reaches buckets through ``s3://`` URIs mapped to folders (see ``lake_glue.spark``);
+pyiceberg cannot use that mapping, so the catalog holds ``file://`` locations there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from lake_glue import failpoints
+from lake_glue.spark import LOCAL_ROOT_ENV
+
+SNAPSHOT_PREFIX = "lake."
+BUCKET_SPEC_PROPERTY = "lake.bucket-spec"
+APPLIED_SNAPSHOT_PROPERTY = "lake.snapshot-batch-id"
+EMPTY_BATCH_PREFIX = "lake.empty-batch."
+DATA_DIR = "data"
+COMMIT_ATTEMPTS = 5
+
+T = TypeVar("T")
+
+
+class CommitConflict(RuntimeError):
+    """Concurrent writers kept winning; the message names the table and the competing snapshot."""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What a job needs to create or load one lake table."""
+
+    database: str
+    name: str
+    location: str
+    partition_columns: list[str] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
+    docs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def identifier(self) -> tuple[str, str]:
+        """``(database, table)`` as the catalog names it."""
+        return (self.database, self.name)
+
+    @property
+    def label(self) -> str:
+        """``database.table``, as analysts query it."""
+        return f"{self.database}.{self.name}"
+
+
+def catalog_uri_of(uri: str) -> str:
+    """The location pyiceberg uses for a lake ``s3://`` URI: itself in AWS, a ``file://`` path locally."""
+    root = os.environ.get(LOCAL_ROOT_ENV)
+    if root and uri.startswith(("s3://", "s3a://")):
+        rest = uri.split("://", 1)[1]
+        return f"file://{os.path.abspath(root)}/{rest}"
+    return uri
+
+
+def spark_uri_of(location: str) -> str:
+    """The path Spark reads for a file the catalog lists (``file://`` paths need no mapping)."""
+    return location
+
+
+def open_catalog(catalog_uri: str):
+    """The Iceberg catalog named by a job's ``--catalog`` argument.
+
+    ``glue`` is the Glue Data Catalog of the job's account and region (``AWS_ENDPOINT_URL``
+    points it and S3 at a moto server in tests); ``sqlite:///<path>`` is pyiceberg's SQL
+    catalog on a SQLite file, the embedded lake's.
+    """
+    if catalog_uri == "glue":
+        from pyiceberg.catalog.glue import GlueCatalog
+
+        props: dict[str, str] = {}
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if region:
+            props.update({"client.region": region, "s3.region": region})
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            props.update({"glue.endpoint": endpoint, "s3.endpoint": endpoint})
+            for env, key in (("AWS_ACCESS_KEY_ID", "client.access-key-id"),
+                             ("AWS_SECRET_ACCESS_KEY", "client.secret-access-key"),
+                             ("AWS_SESSION_TOKEN", "client.session-token")):
+                if os.environ.get(env):
+                    props[key] = os.environ[env]
+        return GlueCatalog("lake", **props)
+    if catalog_uri.startswith("sqlite:///"):
+        from pyiceberg.catalog.sql import SqlCatalog
+
+        path = catalog_uri[len("sqlite:///"):]
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        return SqlCatalog("lake", uri=catalog_uri, warehouse=f"file://{os.path.dirname(os.path.abspath(path))}")
+    raise ValueError(f"--catalog must be 'glue' or 'sqlite:///<file>', got {catalog_uri!r}")
+
+
+def table_properties(spec: TableSpec) -> dict[str, str]:
+    """Properties every lake table carries, plus the spec's own.
+
+    Full metrics on partition columns and ``_batch_id`` let a delete by batch or partition drop
+    whole files from metadata alone (pyiceberg truncates string bounds to 16 characters by default).
+    """
+    props = {
+        "format-version": "2",
+        "write.delete.mode": "copy-on-write",
+        "write.parquet.compression-codec": "snappy",
+        "commit.retry.num-retries": "4",
+    }
+    for column in [*spec.partition_columns, "_batch_id", "p_batch_id"]:
+        props[f"write.metadata.metrics.column.{column}"] = "full"
+    props.update(spec.properties)
+    return props
+
+
+def arrow_schema_of(spark_schema, docs: dict[str, str] | None = None):
+    """The Arrow schema of a Spark DataFrame, every field nullable, with column docs attached.
+
+    Spark marks literals as non-nullable; an Iceberg ``required`` field would then refuse files
+    of a later batch whose column is nullable, so lake tables keep every field optional and
+    enforce ``nullable: false`` in the jobs instead.
+    """
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    schema = to_arrow_schema(spark_schema)
+    fields = []
+    for f in schema:
+        doc = (docs or {}).get(f.name)
+        fields.append(pa.field(f.name, f.type, nullable=True, metadata={b"doc": doc.encode()} if doc else None))
+    return pa.schema(fields)
+
+
+def _create(catalog, spec: TableSpec, arrow_schema):
+    from pyiceberg.exceptions import NamespaceAlreadyExistsError, TableAlreadyExistsError
+    from pyiceberg.partitioning import PartitionField, PartitionSpec
+    from pyiceberg.schema import Schema
+    from pyiceberg.io.pyarrow import pyarrow_to_schema
+    from pyiceberg.table.name_mapping import create_mapping_from_schema
+    from pyiceberg.transforms import IdentityTransform
+
+    try:
+        catalog.create_namespace(spec.database)
+    except NamespaceAlreadyExistsError:
+        pass
+    # Field ids are assigned here, once; later files are matched to them by name.
+    provisional = pyarrow_to_schema(arrow_schema, name_mapping=_fresh_mapping(arrow_schema))
+    schema = Schema(*[f for f in provisional.fields], schema_id=0)
+    fields = []
+    for i, column in enumerate(spec.partition_columns):
+        source = schema.find_field(column)
+        fields.append(PartitionField(source_id=source.field_id, field_id=1000 + i, transform=IdentityTransform(), name=column))
+    props = table_properties(spec)
+    props["schema.name-mapping.default"] = create_mapping_from_schema(schema).model_dump_json()
+    try:
+        return catalog.create_table(
+            spec.identifier,
+            schema=schema,
+            location=catalog_uri_of(spec.location),
+            partition_spec=PartitionSpec(*fields),
+            properties=props,
+        )
+    except TableAlreadyExistsError:
+        # Another run of the same table created it a moment ago.
+        return catalog.load_table(spec.identifier)
+
+
+def _fresh_mapping(arrow_schema):
+    from pyiceberg.table.name_mapping import MappedField, NameMapping
+
+    return NameMapping([MappedField(field_id=i + 1, names=[f.name]) for i, f in enumerate(arrow_schema)])
+
+
+def load_table(catalog, spec: TableSpec, arrow_schema=None):
+    """Load the table, creating it (or adding new columns) from ``arrow_schema`` when given.
+
+    A column a config adds is appended to the schema (by name); a column a config drops stays
+    in the table with nulls for new batches, so no earlier data disappears.
+    """
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        table = catalog.load_table(spec.identifier)
+    except NoSuchTableError:
+        if arrow_schema is None:
+            raise
+        return _create(catalog, spec, arrow_schema)
+    if arrow_schema is not None:
+        known = {f.name for f in table.schema().fields}
+        if any(f.name not in known for f in arrow_schema):
+            with table.update_schema() as update:
+                update.union_by_name(arrow_schema)
+            table = catalog.load_table(spec.identifier)
+    return table
+
+
+def find_table(catalog, database: str, name: str):
+    """The table ``database.name``, or None if it was never created."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    try:
+        return catalog.load_table((database, name))
+    except (NoSuchTableError, NoSuchNamespaceError):
+        return None
+
+
+def write_files(spark, df, spec: TableSpec, max_rows: int) -> tuple[str, list[str]]:
+    """Write ``df`` as Parquet under a new ``data/<write id>/`` folder; returns (folder, catalog paths).
+
+    Each file holds one value of each partition column and keeps the column inside the file
+    (``add_files`` reads partition values from the files' statistics, and Spark's
+    ``partitionBy`` would drop them), so the folders are named after copies of the columns.
+    """
+    from pyspark.sql import functions as F
+
+    from lake_glue.storage import join_uri, list_files_recursive
+
+    folder = join_uri(spec.location, DATA_DIR, f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}")
+    copies = [f"part_{c}" for c in spec.partition_columns]
+    out = df.select("*", *[F.col(c).alias(k) for c, k in zip(spec.partition_columns, copies)])
+    if copies:
+        out = out.repartition(*copies)
+    writer = out.write.mode("errorifexists").option("maxRecordsPerFile", max_rows)
+    if copies:
+        writer = writer.partitionBy(*copies)
+    writer.parquet(folder)
+    files = [catalog_uri_of(p) for p in list_files_recursive(spark, folder) if p.endswith(".parquet")]
+    return folder, files
+
+
+def snapshot_properties(figures: dict[str, Any]) -> dict[str, str]:
+    """Job figures as snapshot summary properties (``lake.<name>``), strings only."""
+    return {
+        f"{SNAPSHOT_PREFIX}{k.replace('_', '-')}": v if isinstance(v, str) else json.dumps(v, default=str)
+        for k, v in figures.items()
+        if v is not None
+    }
+
+
+def commit(
+    table,
+    *,
+    delete_filter,
+    files: list[str],
+    summary: dict[str, str],
+    set_properties: dict[str, str] | None = None,
+    remove_properties: list[str] | None = None,
+):
+    """Replace what ``delete_filter`` matches with ``files`` in one transaction; returns the new table.
+
+    ``table`` must be the object the caller planned its read from: its snapshot is the base
+    that concurrent commits are validated against.
+    """
+    failpoints.hit("commit:before")
+    with warnings.catch_warnings():
+        # "Delete operation did not match any records" is the normal first run of a batch.
+        warnings.simplefilter("ignore", UserWarning)
+        tx = table.transaction()
+        if set_properties:
+            tx.set_properties(set_properties)
+        if remove_properties:
+            present = [k for k in remove_properties if k in table.properties]
+            if present:
+                tx.remove_properties(*present)
+        tx.delete(delete_filter, snapshot_properties=summary)
+        if files:
+            tx.add_files(files, snapshot_properties=summary, check_duplicate_files=False)
+        failpoints.hit("commit:staged")
+        result = tx.commit_transaction()
+    failpoints.hit("commit:after")
+    return result
+
+
+def retry_on_conflict(label: str, attempt: Callable[[int], T], attempts: int = COMMIT_ATTEMPTS) -> T:
+    """Run ``attempt(n)`` until it commits; each try must re-read the table it merges with.
+
+    Raises :class:`CommitConflict` naming the table and the snapshot that won after ``attempts``.
+    """
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+    last: Exception | None = None
+    for n in range(attempts):
+        try:
+            return attempt(n)
+        except (CommitFailedException, ValidationException) as exc:
+            last = exc
+            time.sleep(min(0.2 * 2**n, 3.0))
+    raise CommitConflict(
+        f"{label}: gave up after {attempts} commits lost to concurrent writers; last conflict: {last}"
+    ) from last
+
+
+def data_files(table, row_filter=None) -> list[str]:
+    """Paths of the current snapshot's data files, optionally only those ``row_filter`` may match."""
+    from pyiceberg.expressions import AlwaysTrue
+
+    if table.current_snapshot() is None:
+        return []
+    return [task.file.file_path for task in table.scan(row_filter=row_filter or AlwaysTrue()).plan_files()]
+
+
+def current_summary(table) -> dict[str, str]:
+    """The current snapshot's summary (``total-records``, ``lake.*`` properties), empty for a new table."""
+    snapshot = table.current_snapshot()
+    if snapshot is None or snapshot.summary is None:
+        return {}
+    return {k: str(v) for k, v in snapshot.summary.additional_properties.items()} | {
+        "operation": str(snapshot.summary.operation.value),
+        "snapshot-id": str(snapshot.snapshot_id),
+    }
+
+
+def total_records(table) -> int:
+    """Rows in the current snapshot, from its summary: no data file is read."""
+    return int(current_summary(table).get("total-records", 0))
+
+
+def read_files(spark, table, files: list[str]):
+    """Spark rows of some of ``table``'s data files, shaped like the table's current schema.
+
+    Files written before a column was added lack it; it reads as null. No files gives an
+    empty DataFrame with the table's columns.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    schema = from_arrow_schema(table.schema().as_arrow())
+    if not files:
+        return spark.createDataFrame([], schema)
+    df = spark.read.option("mergeSchema", "true").parquet(*[spark_uri_of(f) for f in files])
+    present = set(df.columns)
+    return df.select(*[
+        F.col(f.name) if f.name in present else F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields
+    ])
