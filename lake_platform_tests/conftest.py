@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import json
 import socket
+import uuid
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from lake_glue.tables import data_files, open_catalog, read_files
 from lake_platform.settings import ensure_java_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -90,3 +93,72 @@ def load_glue_script(job_name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+ingest_job = load_glue_script("files-spark-ingest-default")
+prepare_job = load_glue_script("dapfw-prepare-default")
+ERP = json.loads((CONFIG_DIR / "erp.json").read_text())
+SALES = json.loads((CONFIG_DIR / "sales.json").read_text())
+ORDERS_HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_at;updated_at\n"
+
+
+@pytest.fixture
+def lake(spark_root, spark, tmp_path):
+    """Fresh configs with unique prefixes and catalog, and helpers to land batches and run the jobs."""
+    tag = uuid.uuid4().hex[:8]
+    erp = json.loads(json.dumps(ERP))
+    erp["source"]["landing_prefix"] = f"landing/{tag}"
+    erp["target"]["prefix"] = f"erp_{tag}"
+    sales = json.loads(json.dumps(SALES))
+    sales["target"]["prefix"] = f"sales_{tag}"
+    sales_config = sales
+    catalog_uri = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+
+    erp_config = erp
+
+    class Lake:
+        root = spark_root
+        erp = erp_config
+        sales = sales_config
+        catalog = catalog_uri
+
+        def config_dir(self):
+            """The test's configs as a ``--config_source file://`` folder, for jobs run as subprocesses."""
+            folder = tmp_path / "configs"
+            folder.mkdir(exist_ok=True)
+            for config in (erp, sales):
+                (folder / f"{config['config_name']}.json").write_text(json.dumps(config))
+            return folder
+
+        def land(self, table, batch_id, files, complete=True):
+            folder = spark_root / "lake-raw" / erp["source"]["landing_prefix"] / table / batch_id
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, text in files.items():
+                (folder / name).write_text(text)
+            if complete:
+                (folder / "_SUCCESS").write_text("")
+
+        def ingest(self, table, batch_id):
+            args = {"table_name": table, "batch_id": batch_id, "raw_bucket": "lake-raw", "source_bucket": "lake-source",
+                    "catalog": catalog_uri}
+            return ingest_job.run_ingest(spark, args, erp)
+
+        def prepare(self, table, batch_id, config=None, **extra):
+            args = {"table_name": table, "batch_id": batch_id, "target_bucket": "lake-target",
+                    "catalog": catalog_uri, **extra}
+            return prepare_job.run_prepare(spark, args, config or sales, erp)
+
+        def iceberg(self, table, database="sales"):
+            return open_catalog(catalog_uri).load_table((database, table))
+
+        def target(self, table):
+            """The committed rows of a target table, read from its current snapshot's files."""
+            iceberg = self.iceberg(table)
+            return read_files(spark, iceberg, data_files(iceberg))
+
+    return Lake()
+
+
+def order_row(order_id, status, updated):
+    """One ``erp.orders`` CSV line; ``updated`` is the hour of ``updated_at`` on 2026-01-01."""
+    return f"{order_id};1;{status};10.00;ZAR;01/01/2026 10:00:00;01/01/2026 {updated}:00:00\n"

@@ -155,17 +155,13 @@ def arrow_schema_of(spark_schema, docs: dict[str, str] | None = None):
 
 
 def _create(catalog, spec: TableSpec, arrow_schema):
-    from pyiceberg.exceptions import NamespaceAlreadyExistsError, TableAlreadyExistsError
     from pyiceberg.partitioning import PartitionField, PartitionSpec
     from pyiceberg.schema import Schema
     from pyiceberg.io.pyarrow import pyarrow_to_schema
     from pyiceberg.table.name_mapping import create_mapping_from_schema
     from pyiceberg.transforms import IdentityTransform
 
-    try:
-        catalog.create_namespace(spec.database)
-    except NamespaceAlreadyExistsError:
-        pass
+    _ensure_namespace(catalog, spec.database)
     # Field ids are assigned here, once; later files are matched to them by name.
     provisional = pyarrow_to_schema(arrow_schema, name_mapping=_fresh_mapping(arrow_schema))
     schema = Schema(*[f for f in provisional.fields], schema_id=0)
@@ -183,9 +179,22 @@ def _create(catalog, spec: TableSpec, arrow_schema):
             partition_spec=PartitionSpec(*fields),
             properties=props,
         )
-    except TableAlreadyExistsError:
-        # Another run of the same table created it a moment ago.
-        return catalog.load_table(spec.identifier)
+    except Exception as exc:
+        # Another run of the same table created it a moment ago: SQLite reports that as a
+        # unique-key violation rather than TableAlreadyExistsError.
+        try:
+            return catalog.load_table(spec.identifier)
+        except Exception:
+            raise exc from None
+
+
+def _ensure_namespace(catalog, database: str) -> None:
+    """Create the namespace unless it exists; a concurrent creator winning the race is fine."""
+    try:
+        catalog.create_namespace(database)
+    except Exception:
+        if (database,) not in [tuple(ns) for ns in catalog.list_namespaces()]:
+            raise
 
 
 def _fresh_mapping(arrow_schema):
@@ -274,6 +283,8 @@ def commit(
     ``table`` must be the object the caller planned its read from: its snapshot is the base
     that concurrent commits are validated against.
     """
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
     failpoints.hit("commit:before")
     with warnings.catch_warnings():
         # "Delete operation did not match any records" is the normal first run of a batch.
@@ -289,9 +300,22 @@ def commit(
         if files:
             tx.add_files(files, snapshot_properties=summary, check_duplicate_files=False)
         failpoints.hit("commit:staged")
-        result = tx.commit_transaction()
+        try:
+            result = tx.commit_transaction()
+        except (CommitFailedException, ValidationException) as exc:
+            raise type(exc)(f"{exc} (competing writer: {_head_description(table)})") from exc
     failpoints.hit("commit:after")
     return result
+
+
+def _head_description(table) -> str:
+    """The table's newest snapshot and the batch that wrote it, for conflict messages."""
+    try:
+        table.refresh()
+    except Exception:  # noqa: BLE001 - only decorates an error that is raised anyway
+        return "unknown"
+    summary = current_summary(table)
+    return f"snapshot {summary.get('snapshot-id')} of batch {summary.get('lake.batch-id', '?')}"
 
 
 def retry_on_conflict(label: str, attempt: Callable[[int], T], attempts: int = COMMIT_ATTEMPTS) -> T:
