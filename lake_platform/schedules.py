@@ -30,6 +30,18 @@ def build_schedules(configs: list[IngestConfig | PrepareConfig], table_assets: l
                 selection = [t.key for t in entry.targets if t.key in targets]
                 if selection:
                     schedules.append(_schedule(config, entry, ("INGESTED", "FAILED"), selection))
+    from lake_platform.jobs import lake_maintenance
+
+    schedules.append(
+        dg.ScheduleDefinition(
+            name="lake_maintenance_daily",
+            job=lake_maintenance,
+            cron_schedule="30 3 * * *",
+            execution_timezone="UTC",
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            description="Nightly: compact small files, expire snapshots older than 7 days, remove orphan files.",
+        )
+    )
     return schedules
 
 

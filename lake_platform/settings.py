@@ -45,8 +45,10 @@ def lake_home() -> Path:
     return Path(os.environ.get("LAKE_HOME") or PROJECT_ROOT / ".lake").resolve()
 
 
-def local_catalog_uri() -> str:
-    """The embedded lake's Iceberg catalog: pyiceberg's SQL catalog on ``LAKE_HOME/catalog.sqlite``."""
+def catalog_uri(env: str | None = None) -> str:
+    """The Iceberg catalog of ``env``: ``glue`` in AWS, a SQLite file ``LAKE_HOME/catalog.sqlite`` locally."""
+    if (env or lake_env()) == "aws":
+        return "glue"
     return f"sqlite:///{lake_home() / 'catalog.sqlite'}"
 
 

@@ -15,11 +15,11 @@ from lake_platform.resources.partition_registry import (
 from lake_platform.resources.query_engine import DuckDBQueryEngine, QueryEngine
 from lake_platform.settings import (
     LOCAL_BUCKETS,
+    catalog_uri,
     config_dir,
     glue_scripts_dir,
     lake_env,
     lake_home,
-    local_catalog_uri,
     require_aws_settings,
 )
 
@@ -36,7 +36,7 @@ __all__ = [
 def _local_resources() -> dict[str, dg.ConfigurableResource]:
     home = lake_home()
     buckets = str(home / "buckets")
-    catalog = local_catalog_uri()
+    catalog = catalog_uri("local")
     return {
         "object_store": LocalObjectStore(
             root=buckets,

@@ -1,0 +1,161 @@
+"""Table maintenance: expire old snapshots, remove files no snapshot references, compact small files.
+
+Every step is itself a conflict-checked Iceberg commit or touches only files that no snapshot can
+reach, so maintenance may run beside the ingest and prepare jobs:
+
+- **expire**: snapshots older than the retention window are dropped from the metadata (time
+  travel keeps working inside the window; the current snapshot is never expired);
+- **orphans**: data files under ``<location>/data/`` and manifests under ``<location>/metadata/``
+  that no remaining snapshot references and that are older than a safety window (so a job that
+  is writing right now, and has not committed yet, never loses its files) are deleted. Killed
+  jobs leave exactly such files;
+- **compact**: a partition holding more than ``min_files`` files is rewritten as one file in a
+  commit that replaces those files; if a job commits to that partition meanwhile, the compaction
+  of that partition loses the race and is skipped until the next run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlparse
+
+
+@dataclass
+class MaintenanceReport:
+    """What one maintenance pass did to one table."""
+
+    table: str
+    snapshots_expired: int = 0
+    orphans_removed: list[str] = field(default_factory=list)
+    partitions_compacted: int = 0
+    files_compacted: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def _list_location(location: str) -> dict[str, float]:
+    """Every file under a table location with its modification time (epoch seconds)."""
+    parsed = urlparse(location)
+    found: dict[str, float] = {}
+    if parsed.scheme == "file":
+        for root, _dirs, files in os.walk(parsed.path):
+            for name in files:
+                path = os.path.join(root, name)
+                found[f"file://{path}"] = os.path.getmtime(path)
+        return found
+    if parsed.scheme in ("s3", "s3a"):
+        import boto3
+
+        paginator = boto3.client("s3").get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/").rstrip("/") + "/"):
+            for obj in page.get("Contents", []):
+                found[f"{parsed.scheme}://{parsed.netloc}/{obj['Key']}"] = obj["LastModified"].timestamp()
+        return found
+    raise ValueError(f"cannot list table location {location!r}")
+
+
+def _delete(path: str) -> None:
+    parsed = urlparse(path)
+    if parsed.scheme == "file":
+        os.remove(parsed.path)
+        return
+    import boto3
+
+    boto3.client("s3").delete_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
+
+
+def referenced_files(table) -> set[str]:
+    """Data files, manifests and manifest lists that any snapshot of ``table`` still reaches."""
+    referenced: set[str] = set()
+    for snapshot in table.metadata.snapshots:
+        referenced.add(snapshot.manifest_list)
+        for manifest in snapshot.manifests(table.io):
+            referenced.add(manifest.manifest_path)
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+                referenced.add(entry.data_file.file_path)
+    return referenced
+
+
+def expire_snapshots(table, retain: timedelta, now: datetime) -> int:
+    """Drop snapshots older than ``now - retain`` (never the current one); returns how many."""
+    cutoff = now - retain
+    before = len(table.metadata.snapshots)
+    table.maintenance.expire_snapshots().older_than(cutoff).commit()
+    table.refresh()
+    return before - len(table.metadata.snapshots)
+
+
+def remove_orphans(table, older_than: timedelta, now: datetime) -> list[str]:
+    """Delete unreferenced data files and manifests older than ``older_than``; returns their paths."""
+    referenced = referenced_files(table)
+    location = table.location().rstrip("/")
+    cutoff = (now - older_than).timestamp()
+    removed = []
+    for path, mtime in sorted(_list_location(location).items()):
+        relative = path[len(location) + 1:]
+        is_data = relative.startswith("data/") and path.endswith(".parquet")
+        is_manifest = relative.startswith("metadata/") and path.endswith(".avro")
+        if (is_data or is_manifest) and path not in referenced and mtime < cutoff:
+            _delete(path)
+            removed.append(path)
+    return removed
+
+
+def compact(table, min_files: int, label: str) -> tuple[int, int, list[str]]:
+    """Rewrite every partition with more than ``min_files`` files as one; returns (partitions, files, skipped)."""
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+    from pyiceberg.expressions import AlwaysTrue, And, EqualTo
+
+    if table.current_snapshot() is None:
+        return 0, 0, []
+    by_partition: dict[tuple, list] = {}
+    for task in table.scan().plan_files():
+        by_partition.setdefault(tuple(task.file.partition), []).append(task)
+    fields = [f.name for f in table.spec().fields]
+    partitions = files = 0
+    skipped = []
+    for values, tasks in sorted(by_partition.items(), key=lambda kv: str(kv[0])):
+        if len(tasks) <= min_files:
+            continue
+        predicates = [EqualTo(name, value) for name, value in zip(fields, values)]
+        row_filter = AlwaysTrue() if not predicates else predicates[0] if len(predicates) == 1 else And(*predicates)
+        data = table.scan(row_filter=row_filter).to_arrow()
+        try:
+            table.overwrite(data, overwrite_filter=row_filter,
+                            snapshot_properties={"lake.maintenance": "compaction", "lake.batch-id": "maintenance"})
+        except (CommitFailedException, ValidationException) as exc:
+            skipped.append(f"{label} partition {dict(zip(fields, values))}: a job committed meanwhile ({exc})")
+            table.refresh()
+            continue
+        partitions += 1
+        files += len(tasks)
+    return partitions, files, skipped
+
+
+def maintain_table(
+    table,
+    *,
+    retain: timedelta = timedelta(days=7),
+    orphan_age: timedelta = timedelta(hours=24),
+    compact_min_files: int = 16,
+    now: datetime | None = None,
+) -> MaintenanceReport:
+    """Compact, expire and clean one table, in that order (compaction's replaced files expire later)."""
+    now = now or datetime.now(timezone.utc)
+    label = ".".join(table.name())
+    report = MaintenanceReport(table=label)
+    report.partitions_compacted, report.files_compacted, report.skipped = compact(table, compact_min_files, label)
+    report.snapshots_expired = expire_snapshots(table, retain, now)
+    report.orphans_removed = remove_orphans(table, orphan_age, now)
+    return report
+
+
+def maintain_catalog(catalog, **settings) -> list[MaintenanceReport]:
+    """Maintain every table of every namespace in ``catalog``."""
+    reports = []
+    for namespace in sorted(catalog.list_namespaces()):
+        for identifier in sorted(catalog.list_tables(namespace[0])):
+            reports.append(maintain_table(catalog.load_table(identifier), **settings))
+    return reports
+
