@@ -3,6 +3,8 @@
 - ``lake demo``: generate the sample ERP exports, process them, print the summary and a query;
 - ``lake process``: one pass: detect landed batches, register them, run everything pending;
 - ``lake query "SQL"``: query tables as ``<database>.<table>`` (DuckDB locally, Athena in AWS);
+- ``lake maintain``: compact, expire snapshots and remove orphan files of every Iceberg table;
+- ``lake rebuild <database.table>`` / ``lake rebuild --from-raw``: rebuild from the layer below;
 - ``lake configs validate`` / ``lake configs push``: check configs, write them to DynamoDB.
 """
 
@@ -121,12 +123,101 @@ def cmd_query(args) -> int:
     defs = _load_defs()
     with _resources(defs) as res:
         try:
-            result = res.query_engine.query(args.sql, res.config_store.list_configs())
+            result = res.query_engine.query(args.sql, res.config_store.list_configs(), as_of=args.as_of)
         except QueryError as exc:
             print(str(exc), file=sys.stderr)
             return 1
     _print_table(result.columns, result.rows)
     return 0
+
+
+def cmd_maintain(args) -> int:
+    """Compact, expire and clean every Iceberg table; print what was done per table."""
+    from datetime import timedelta
+
+    from lake_glue.tables import open_catalog
+    from lake_platform.maintenance import maintain_catalog
+    from lake_platform.settings import catalog_uri
+
+    reports = maintain_catalog(
+        open_catalog(catalog_uri()),
+        retain=timedelta(days=args.retain_days),
+        orphan_age=timedelta(hours=args.orphan_hours),
+        compact_min_files=args.compact_min_files,
+    )
+    for r in reports:
+        print(f"{r.table:<22} compacted {r.files_compacted} files in {r.partitions_compacted} partitions,"
+              f" expired {r.snapshots_expired} snapshots, removed {len(r.orphans_removed)} orphan files")
+        for reason in r.skipped:
+            print(f"  skipped: {reason}")
+    return 0
+
+
+def _target_table(configs, name: str):
+    from lake_platform.config import PrepareConfig
+
+    for config in configs:
+        if isinstance(config, PrepareConfig) and config.target.database == name.split(".", 1)[0]:
+            for table in config.table_config:
+                if f"{config.target.database}.{table.table_name}" == name:
+                    return config, table
+    known = sorted(f"{c.target.database}.{t.table_name}" for c in configs if isinstance(c, PrepareConfig) for t in c.table_config)
+    raise SystemExit(f"lake rebuild: {name!r} is not a target table; target tables: {', '.join(known)}")
+
+
+def cmd_rebuild(args) -> int:
+    """Rebuild target tables from the source layer (one commit each), or the whole lake from raw."""
+    from lake_platform.resources.glue_runner import LocalGlueJobRunner
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        if args.from_raw:
+            return _rebuild_from_raw(defs, res)
+        if not args.table:
+            raise SystemExit("lake rebuild: name a target table (e.g. sales.orders) or pass --from-raw")
+        config, table = _target_table(res.config_store.list_configs(), args.table)
+        runner = res.glue_runner
+        if not isinstance(runner, LocalGlueJobRunner):
+            print(
+                f"LAKE_ENV=aws: start the Glue job {config.etl_job} with --config_name {config.config_name}"
+                f" --table_name {table.table_name} --batch_id rebuild --rebuild true (and the job's usual arguments)",
+                file=sys.stderr,
+            )
+            return 1
+        arguments = {
+            "--config_name": config.config_name, "--table_name": table.table_name, "--batch_id": "rebuild",
+            "--config_source": res.config_store.job_config_source(), "--catalog": runner.catalog_uri,
+            "--target_bucket": res.object_store.target_bucket, "--rebuild": "true",
+        }
+        print(f"rebuilding {args.table} from the source layer in one commit ...")
+        return runner.run_standalone(config.etl_job, arguments)
+
+
+def _rebuild_from_raw(defs, res) -> int:
+    """Drop the source and target layers and their catalog, then process every registered batch again.
+
+    The raw layer is the lake's system of record, so this also turns a lake written by an
+    earlier layout (plain Parquet folders) into Iceberg tables.
+    """
+    import shutil
+
+    from lake_platform.process import format_summary, process, summarize
+    from lake_platform.settings import catalog_uri, lake_env
+
+    if lake_env() != "local":
+        raise SystemExit("lake rebuild --from-raw rebuilds the embedded lake only (LAKE_ENV=local)")
+    store = res.object_store
+    for bucket in (store.source_bucket, store.target_bucket):
+        shutil.rmtree(Path(store.root) / bucket, ignore_errors=True)
+    Path(catalog_uri().removeprefix("sqlite:///")).unlink(missing_ok=True)
+    registry = res.partition_registry
+    for job in defs.jobs or []:
+        table_id = job.tags.get("lake/table")
+        for record in registry.list_batches(table_id) if table_id else []:
+            registry.set_status(table_id, record.batch_id, "LANDED")
+    report = process(defs, registry)
+    print(format_summary(summarize(registry, res.query_engine, res.config_store.list_configs())))
+    return 1 if report.failed else 0
 
 
 def cmd_configs_validate(args) -> int:
@@ -176,7 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("process", help="register landed batches and run everything pending").set_defaults(func=cmd_process)
     q = sub.add_parser("query", help="run SQL against <database>.<table>")
     q.add_argument("sql")
+    q.add_argument("--as-of", help="read the tables as of a snapshot id or an ISO-8601 UTC timestamp")
     q.set_defaults(func=cmd_query)
+    m = sub.add_parser("maintain", help="compact small files, expire old snapshots, remove orphan files")
+    m.add_argument("--retain-days", type=float, default=7.0, help="keep time travel for this many days")
+    m.add_argument("--orphan-hours", type=float, default=24.0, help="only remove unreferenced files older than this")
+    m.add_argument("--compact-min-files", type=int, default=16, help="compact partitions with more files than this")
+    m.set_defaults(func=cmd_maintain)
+    r = sub.add_parser("rebuild", help="rebuild a target table from the source layer, or everything from raw")
+    r.add_argument("table", nargs="?", help="a target table, e.g. sales.orders")
+    r.add_argument("--from-raw", action="store_true", help="drop the source and target layers and re-process every batch")
+    r.set_defaults(func=cmd_rebuild)
     configs = sub.add_parser("configs", help="validate or push config items").add_subparsers(dest="action", required=True)
     v = configs.add_parser("validate", help="validate configs/*.json")
     v.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")

@@ -8,6 +8,7 @@ catalog connection, as separate processes would).
 """
 
 import json
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
@@ -198,3 +199,32 @@ def test_row_counts_come_from_the_snapshot_summary(lake):
     summary = lake.iceberg("orders").current_snapshot().summary
     assert figures["target_rows"] == int(summary["total-records"]) == 5
     assert summary["lake.batch-id"] == "20260101T000000Z"
+
+
+def test_maintenance_compacts_expires_and_removes_only_old_orphans_without_changing_results(lake):
+    from datetime import timedelta
+
+    from lake_platform.maintenance import maintain_table
+
+    for hour in ("01", "02", "03"):
+        _land_lines(lake, f"20260101T{hour}0000Z", [int(hour), int(hour) + 10])
+        lake.prepare("order_lines", f"20260101T{hour}0000Z")
+    before = sorted(query(lake, "select order_id, _batch_id, line_amount from sales.order_lines"))
+    data_dir = lake.root / "lake-target" / lake.sales["target"]["prefix"] / "order_lines" / "data"
+    committed = next(data_dir.rglob("*.parquet"))
+    old_orphan, fresh_orphan = data_dir / "killed-a" / "old.parquet", data_dir / "killed-b" / "fresh.parquet"
+    for orphan in (old_orphan, fresh_orphan):
+        orphan.parent.mkdir()
+        shutil.copy(committed, orphan)
+    os.utime(old_orphan, (0, 0))
+
+    table = lake.iceberg("order_lines")
+    report = maintain_table(table, retain=timedelta(0), orphan_age=timedelta(hours=1), compact_min_files=2)
+    assert (report.partitions_compacted, report.files_compacted) == (1, 3)
+    assert report.snapshots_expired == 3
+    remaining = lake.iceberg("order_lines").metadata.snapshots
+    assert {s.summary["lake.maintenance"] for s in remaining} == {"compaction"}
+    assert [p.rsplit("/", 1)[-1] for p in report.orphans_removed if "killed" in p] == ["old.parquet"]
+    assert fresh_orphan.exists() and not old_orphan.exists()
+    assert sorted(query(lake, "select order_id, _batch_id, line_amount from sales.order_lines")) == before
+    assert len(lake.iceberg("order_lines").inspect.files()) == 1

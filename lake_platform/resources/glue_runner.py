@@ -92,6 +92,16 @@ class LocalGlueJobRunner(GlueJobRunner):
         env["PYSPARK_PYTHON"] = self.python_executable
         return env
 
+    def run_standalone(self, job_name: str, arguments: dict[str, str]) -> int:
+        """Run a Glue script outside Dagster (``lake rebuild``); its output goes to the terminal.
+
+        Without Pipes arguments the job reports through its stand-in reporter (JSON on stdout).
+        """
+        argv = [self.python_executable, str(script_for(job_name, Path(self.scripts_dir)))]
+        for key, value in arguments.items():
+            argv += [key, value]
+        return subprocess.run(argv, env=self._environment(), check=False).returncode
+
     def run(self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2):
         script = script_for(job_name, Path(self.scripts_dir))
         log_dir = Path(self.log_dir) / context.run.run_id
