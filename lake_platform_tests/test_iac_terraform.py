@@ -395,8 +395,13 @@ def test_glue_job_default_arguments_follow_the_runtime_contract():
     assert args["--source_bucket"] == "${module.storage.source_bucket}"
     assert args["--target_bucket"] == "${module.storage.target_bucket}"
     assert args["--extra-py-files"] == "s3://${module.storage.artifacts_bucket}/${aws_s3_object.lake_glue_zip.key}"
-    assert args["--additional-python-modules"] == "dagster-pipes==${var.dagster_pipes_version}"
+    assert args["--catalog"] == "glue"
+    assert args["--additional-python-modules"] == (
+        "dagster-pipes==${var.dagster_pipes_version},pyiceberg[glue,pyarrow]==${var.pyiceberg_version}"
+    )
     assert named(root["variable"])["dagster_pipes_version"]["default"] == "1.13.27"
+    locked = re.search(r'name = "pyiceberg"\nversion = "([^"]+)"', (TF.parent / "uv.lock").read_text()).group(1)
+    assert named(root["variable"])["pyiceberg_version"]["default"] == locked
     assert args["--enable-continuous-cloudwatch-log"] == "true"
     assert args["--enable-metrics"] == "true"
     assert args["--job-language"] == "python"
@@ -611,7 +616,8 @@ def test_glue_job_role_reads_raw_writes_lake_and_manages_catalog_tables_only():
     assert statements["ReadRawLanding"]["actions"] == ["s3:GetObject"]
     assert statements["WriteSourceAndTarget"]["resources"] == ["${local.source_arn}/*", "${local.target_arn}/*"]
     catalog = statements["CatalogTablesOfPlatformDatabases"]["actions"]
-    assert {"glue:CreateTable", "glue:UpdateTable", "glue:BatchCreatePartition"} <= set(catalog)
+    assert {"glue:CreateTable", "glue:UpdateTable", "glue:GetTable"} <= set(catalog)
+    assert not any("Partition" in action for action in catalog)
     assert not any(a.startswith("dynamodb:") and a != "dynamodb:DescribeTable" and "Get" not in a
                    and a not in ("dynamodb:Query", "dynamodb:Scan") for a in statements["ReadConfigs"]["actions"])
     assert "partitions" not in json.dumps(statements)

@@ -150,12 +150,13 @@ resource "aws_glue_job" "this" {
 
   default_arguments = {
     "--lake_env"                         = "aws"
+    "--catalog"                          = "glue"
     "--config_source"                    = "dynamodb://${module.dynamodb.configs_table_name}"
     "--raw_bucket"                       = module.storage.raw_bucket
     "--source_bucket"                    = module.storage.source_bucket
     "--target_bucket"                    = module.storage.target_bucket
     "--extra-py-files"                   = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.lake_glue_zip.key}"
-    "--additional-python-modules"        = "dagster-pipes==${var.dagster_pipes_version}"
+    "--additional-python-modules"        = "dagster-pipes==${var.dagster_pipes_version},pyiceberg[glue,pyarrow]==${var.pyiceberg_version}"
     "--job-language"                     = "python"
     "--enable-glue-datacatalog"          = "true"
     "--enable-continuous-cloudwatch-log" = "true"

@@ -101,13 +101,6 @@ data "aws_iam_policy_document" "glue_job" {
       "glue:CreateTable",
       "glue:UpdateTable",
       "glue:DeleteTable",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:CreatePartition",
-      "glue:BatchCreatePartition",
-      "glue:UpdatePartition",
-      "glue:BatchUpdatePartition",
-      "glue:BatchDeletePartition",
     ]
     resources = concat([local.glue_catalog_arn], local.glue_database_arns, local.glue_table_arns)
   }
@@ -289,6 +282,20 @@ data "aws_iam_policy_document" "dagster" {
     sid       = "ReadLakeForAthena"
     actions   = ["s3:GetObject"]
     resources = ["${local.source_arn}/*", "${local.target_arn}/*"]
+  }
+
+  # `lake maintain` / the lake_maintenance job: compaction writes files and commits, expiry and
+  # orphan removal delete files no snapshot references. Commits swap the metadata pointer.
+  statement {
+    sid       = "MaintainIcebergFiles"
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${local.source_arn}/*", "${local.target_arn}/*"]
+  }
+
+  statement {
+    sid       = "CommitIcebergMaintenance"
+    actions   = ["glue:UpdateTable"]
+    resources = concat([local.glue_catalog_arn], local.glue_database_arns, local.glue_table_arns)
   }
 
   statement {

@@ -89,6 +89,12 @@ variable "dagster_pipes_version" {
   default     = "1.13.27"
 }
 
+variable "pyiceberg_version" {
+  description = "pyiceberg version installed in the Glue jobs through --additional-python-modules; the jobs commit every batch to the Iceberg tables with it. Must match uv.lock."
+  type        = string
+  default     = "0.12.0"
+}
+
 variable "glue_max_concurrent_runs" {
   description = "Maximum concurrent runs of each Glue job (tables and batches run in parallel)."
   type        = number
