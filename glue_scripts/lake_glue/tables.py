@@ -250,8 +250,6 @@ def write_files(spark, df, spec: TableSpec, max_rows: int) -> tuple[str, list[st
     folder = join_uri(spec.location, DATA_DIR, f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}")
     copies = [f"part_{c}" for c in spec.partition_columns]
     out = df.select("*", *[F.col(c).alias(k) for c, k in zip(spec.partition_columns, copies)])
-    if copies:
-        out = out.repartition(*copies)
     writer = out.write.mode("errorifexists").option("maxRecordsPerFile", max_rows)
     if copies:
         writer = writer.partitionBy(*copies)
