@@ -1,12 +1,13 @@
 """Jobs: one partitioned job per ingest table (raw -> source -> target for one batch), and maintenance."""
 
-from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
 
 import dagster as dg
 
+from lake_platform.resources import ConfigStore, QueryEngine
+from lake_platform.resources.query_engine import QueryError
 from lake_platform.settings import catalog_uri
 
 
@@ -18,7 +19,7 @@ class MaintenanceConfig(dg.Config):
     compact_min_files: int = 16
 
 
-@dg.op(description="Compact small files, expire snapshots past the retention window and remove orphan files.")
+@dg.op(out=dg.Out(dg.Nothing), description="Compact small files, expire snapshots past the retention window and remove orphan files.")
 def maintain_tables(context: dg.OpExecutionContext, config: MaintenanceConfig) -> None:
     """Run :func:`lake_platform.maintenance.maintain_catalog` and log what it did per table."""
     from lake_glue.tables import open_catalog
@@ -38,10 +39,43 @@ def maintain_tables(context: dg.OpExecutionContext, config: MaintenanceConfig) -
             context.log.warning(reason)
 
 
-@dg.job(description="Maintain every Iceberg table of the lake (see lake_platform.maintenance).", tags={"lake/maintenance": "true"})
+@dg.op(ins={"after": dg.In(dg.Nothing)}, description="Count duplicate primary keys over every whole target table (the per-batch check sees only what a batch wrote).")
+def check_primary_keys(context: dg.OpExecutionContext, config_store: ConfigStore, query_engine: QueryEngine) -> None:
+    """Report ``primary_key_unique`` on each target asset for its whole table; fail if any table has duplicates."""
+    from lake_platform.assets.factory import PK_CHECK
+    from lake_platform.config import PrepareConfig
+    from lake_platform.layout import asset_key
+
+    configs = config_store.list_configs()
+    failing = []
+    for config in configs:
+        if not isinstance(config, PrepareConfig):
+            continue
+        for table in config.table_config:
+            if not table.primary_key:
+                continue
+            name, pk = f"{config.target.database}.{table.table_name}", ", ".join(table.primary_key)
+            try:
+                dupes = query_engine.query(
+                    f"SELECT count(*) FROM (SELECT {pk} FROM {name} GROUP BY {pk} HAVING count(*) > 1) d", configs
+                ).rows[0][0]
+            except QueryError as exc:
+                context.log.warning(f"{name}: not checked ({exc})")
+                continue
+            context.log_event(dg.AssetCheckEvaluation(
+                asset_key=asset_key("target", config.config_name, table.table_name), check_name=PK_CHECK,
+                passed=dupes == 0, metadata={"duplicate_keys": int(dupes), "scope": "the whole table"},
+            ))
+            if dupes:
+                failing.append(f"{name}: {dupes} duplicate keys")
+    if failing:
+        raise dg.Failure("primary keys are not unique: " + "; ".join(failing))
+
+
+@dg.job(description="Maintain every Iceberg table of the lake (see lake_platform.maintenance), then check primary keys over whole tables.", tags={"lake/maintenance": "true"})
 def lake_maintenance():
-    """One maintenance pass over all lake tables."""
-    maintain_tables()
+    """One maintenance pass over all lake tables, then the full-table primary-key check."""
+    check_primary_keys(after=maintain_tables())
 
 
 def table_jobs(table_assets: list) -> list:

@@ -228,3 +228,32 @@ def test_maintenance_compacts_expires_and_removes_only_old_orphans_without_chang
     assert fresh_orphan.exists() and not old_orphan.exists()
     assert sorted(query(lake, "select order_id, _batch_id, line_amount from sales.order_lines")) == before
     assert len(lake.iceberg("order_lines").inspect.files()) == 1
+
+
+def test_the_maintenance_job_checks_primary_keys_over_whole_tables_and_fails_on_duplicates(lake, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from lake_platform.jobs import lake_maintenance
+    from lake_platform.resources.config_store import LocalConfigStore
+
+    monkeypatch.setenv("LAKE_HOME", str(tmp_path))  # the job opens LAKE_HOME/catalog.sqlite, the lake's catalog
+    _land_orders(lake, "20260101T000000Z", [(1, "NEW", 10)])
+    lake.prepare("orders", "20260101T000000Z")
+    for batch in ("20260101T010000Z", "20260101T020000Z"):  # the same line delivered twice
+        _land_lines(lake, batch, [7])
+        lake.prepare("order_lines", batch)
+    instance = dg.DagsterInstance.ephemeral()
+    result = lake_maintenance.execute_in_process(
+        instance=instance, raise_on_error=False,
+        resources={"config_store": LocalConfigStore(config_dir=str(lake.config_dir())),
+                   "query_engine": DuckDBQueryEngine(catalog_uri=lake.catalog)},
+    )
+    assert not result.success
+    evaluations = {
+        tuple(e.asset_key.path): (e.passed, e.metadata["duplicate_keys"].value)
+        for e in (
+            record.get_dagster_event().event_specific_data
+            for record in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        )
+    }
+    assert evaluations == {("target", "sales", "orders"): (True, 0), ("target", "sales", "order_lines"): (False, 1)}
