@@ -133,18 +133,9 @@ def cmd_query(args) -> int:
 
 def cmd_maintain(args) -> int:
     """Compact, expire and clean every Iceberg table; print what was done per table."""
-    from datetime import timedelta
+    from lake_platform.maintenance import maintain_lake
 
-    from lake_glue.tables import open_catalog
-    from lake_platform.maintenance import maintain_catalog
-    from lake_platform.settings import catalog_uri
-
-    reports = maintain_catalog(
-        open_catalog(catalog_uri()),
-        retain=timedelta(days=args.retain_days),
-        orphan_age=timedelta(hours=args.orphan_hours),
-        compact_min_files=args.compact_min_files,
-    )
+    reports = maintain_lake(args.retain_days, args.orphan_hours, args.compact_min_files)
     for r in reports:
         print(f"{r.table:<22} compacted {r.files_compacted} files in {r.partitions_compacted} partitions,"
               f" expired {r.snapshots_expired} snapshots, removed {len(r.orphans_removed)} orphan files")

@@ -1,14 +1,15 @@
-"""Jobs: one partitioned job per ingest table (raw -> source -> target for one batch), and maintenance."""
+"""Jobs: one partitioned job per ingest table (raw -> source -> target for one batch), and maintenance.
 
+No ``from __future__ import annotations`` here: Dagster reads the op's ``config`` annotation
+at definition time.
+"""
 
 import dataclasses
-from datetime import timedelta
 
 import dagster as dg
 
 from lake_platform.resources import ConfigStore, QueryEngine
 from lake_platform.resources.query_engine import QueryError
-from lake_platform.settings import catalog_uri
 
 
 class MaintenanceConfig(dg.Config):
@@ -22,15 +23,9 @@ class MaintenanceConfig(dg.Config):
 @dg.op(out=dg.Out(dg.Nothing), description="Compact small files, expire snapshots past the retention window and remove orphan files.")
 def maintain_tables(context: dg.OpExecutionContext, config: MaintenanceConfig) -> None:
     """Run :func:`lake_platform.maintenance.maintain_catalog` and log what it did per table."""
-    from lake_glue.tables import open_catalog
-    from lake_platform.maintenance import maintain_catalog
+    from lake_platform.maintenance import maintain_lake
 
-    reports = maintain_catalog(
-        open_catalog(catalog_uri()),
-        retain=timedelta(days=config.retain_snapshot_days),
-        orphan_age=timedelta(hours=config.orphan_age_hours),
-        compact_min_files=config.compact_min_files,
-    )
+    reports = maintain_lake(config.retain_snapshot_days, config.orphan_age_hours, config.compact_min_files)
     for report in reports:
         summary = dataclasses.asdict(report)
         summary["orphans_removed"] = len(report.orphans_removed)

@@ -159,3 +159,16 @@ def maintain_catalog(catalog, **settings) -> list[MaintenanceReport]:
             reports.append(maintain_table(catalog.load_table(identifier), **settings))
     return reports
 
+
+
+def maintain_lake(retain_days: float, orphan_hours: float, compact_min_files: int) -> list[MaintenanceReport]:
+    """Maintain every table of this environment's catalog (``LAKE_ENV``) with these windows."""
+    from lake_glue.tables import open_catalog
+    from lake_platform.settings import catalog_uri
+
+    return maintain_catalog(
+        open_catalog(catalog_uri()),
+        retain=timedelta(days=retain_days),
+        orphan_age=timedelta(hours=orphan_hours),
+        compact_min_files=compact_min_files,
+    )

@@ -108,3 +108,28 @@ def test_undeclared_json_field_in_the_sample_raises_a_warning_check(processed):
     failed = [e for e in evaluations if getattr(e, "passed", True) is False]
     assert len(failed) == 1 and failed[0].severity == dg.AssetCheckSeverity.WARN
     assert failed[0].metadata["undeclared_fields"].value == {"gift_wrap": 1}
+
+
+def test_materializations_name_the_iceberg_snapshot_they_produced(processed):
+    event = processed["instance"].get_latest_materialization_event(dg.AssetKey(["target", "sales", "orders"]))
+    snapshot_id = event.asset_materialization.metadata["snapshot_id"].value
+    table = processed["res"].query_engine
+    rows = table.query("select count(*) from sales.orders", [], as_of=str(snapshot_id)).rows
+    assert rows == [(processed["orders"][0],)]
+
+
+def test_lake_rebuild_rebuilds_a_target_table_from_the_source_layer_in_one_commit(processed, capsys):
+    from lake_platform.cli import main
+
+    sql = "select * exclude (_prepared_at) from sales.orders order by order_id"
+    before = processed["res"].query_engine.query(sql, []).rows
+    assert main(["rebuild", "sales.orders"]) == 0
+    assert processed["res"].query_engine.query(sql, []).rows == before
+    assert "rebuilding sales.orders" in capsys.readouterr().out
+
+
+def test_empty_sql_is_refused_with_a_message_not_a_traceback(processed):
+    from lake_platform.resources.query_engine import QueryError
+
+    with pytest.raises(QueryError, match="no SQL given"):
+        processed["res"].query_engine.query("  ", [])

@@ -191,8 +191,9 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
         partitions_def=pdef,
         pool=table_pool(config.target.database, table.table_name),
         description=(
-            f"{table.description or table.table_name} Typed, validated Parquet written by the Glue"
-            f" job {config.etl_job}; rows that fail their declared type go to quarantine with a reason."
+            f"{table.description or table.table_name} Typed, validated Iceberg table `{table_name}`"
+            f" committed batch by batch by the Glue job {config.etl_job}; rows that fail their"
+            " declared type go to quarantine with a reason."
         ),
         metadata={
             "dagster/table_name": table_name,
