@@ -96,7 +96,7 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
 
     spec = source_table_spec(config, table, args["source_bucket"])
     catalog = open_catalog(args["catalog"])
-    iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, {c["name"]: c.get("description") or "" for c in table["columns"]}))
+    iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
     max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
     _, data_files = write_files(spark, valid, spec, max_rows)
     source_rows = spark.read.parquet(*data_files).count() if data_files else 0
@@ -138,7 +138,12 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
             remove_properties=[empty_key] if data_files else None,
         )
 
-    committed = retry_on_conflict(f"{spec.label} {label}", attempt)
+    try:
+        committed = retry_on_conflict(f"{spec.label} {label}", attempt)
+    except Exception:
+        # Nothing of this attempt was committed: its quarantine must not be mistaken for the batch's.
+        delete_path(spark, quarantine_path)
+        raise
     # Earlier attempts' quarantine folders of this batch are superseded by the committed one.
     for folder in list_dirs(spark, quarantine_batch_uri):
         if folder.rstrip("/").rsplit("/", 1)[-1] != quarantine_path.rstrip("/").rsplit("/", 1)[-1]:

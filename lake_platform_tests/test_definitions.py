@@ -79,7 +79,7 @@ def test_code_location_loads_without_touching_the_lake(defs, lake_home):
     assert defs.resolve_job_def("process_erp__orders").partitions_def.name == "erp__orders"
     assert {s.name for s in defs.sensors} >= {"landing_sensor"}
     assert {s.name for s in defs.schedules} == {
-        "erp__customers_catch_up", "erp__orders_catch_up", "erp__order_lines_catch_up"
+        "erp__customers_catch_up", "erp__orders_catch_up", "erp__order_lines_catch_up", "lake_maintenance_daily"
     }
     assert dg.Definitions.validate_loadable(defs) is None
 

@@ -27,9 +27,12 @@ SCHEMA = pa.schema([
 
 
 @pytest.fixture
-def glue_lake(aws):
+def glue_lake(aws, monkeypatch):
     """A source bucket on moto, the Glue catalog, and the orders table spec."""
     import boto3
+
+    # The test session's Spark maps s3:// to folders; a Glue job has no such mapping.
+    monkeypatch.delenv("LAKE_LOCAL_BUCKET_ROOT", raising=False)
 
     boto3.client("s3").create_bucket(Bucket="lake-source", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     catalog = open_catalog("glue")

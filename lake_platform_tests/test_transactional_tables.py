@@ -257,3 +257,11 @@ def test_the_maintenance_job_checks_primary_keys_over_whole_tables_and_fails_on_
         )
     }
     assert evaluations == {("target", "sales", "orders"): (True, 0), ("target", "sales", "order_lines"): (False, 1)}
+
+
+def test_many_jobs_opening_a_new_local_catalog_at_once_all_get_it(tmp_path):
+    from lake_glue.tables import open_catalog
+
+    uri = f"sqlite:///{tmp_path / 'new' / 'catalog.sqlite'}"
+    catalogs = _at_once(*[lambda: open_catalog(uri) for _ in range(8)])
+    assert all(c.list_namespaces() == [] for c in catalogs)

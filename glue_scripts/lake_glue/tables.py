@@ -81,11 +81,6 @@ def catalog_uri_of(uri: str) -> str:
     return uri
 
 
-def spark_uri_of(location: str) -> str:
-    """The path Spark reads for a file the catalog lists (``file://`` paths need no mapping)."""
-    return location
-
-
 def open_catalog(catalog_uri: str):
     """The Iceberg catalog named by a job's ``--catalog`` argument.
 
@@ -112,9 +107,16 @@ def open_catalog(catalog_uri: str):
     if catalog_uri.startswith("sqlite:///"):
         from pyiceberg.catalog.sql import SqlCatalog
 
-        path = catalog_uri[len("sqlite:///"):]
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        return SqlCatalog("lake", uri=catalog_uri, warehouse=f"file://{os.path.dirname(os.path.abspath(path))}")
+        folder = os.path.dirname(os.path.abspath(catalog_uri[len("sqlite:///"):]))
+        os.makedirs(folder, exist_ok=True)
+        for attempt in range(3):
+            try:
+                return SqlCatalog("lake", uri=catalog_uri, warehouse=f"file://{folder}")
+            except Exception as exc:  # noqa: BLE001 - only the creation race is retried
+                # Two jobs opening a new catalog file at once both try to create its tables.
+                if "already exists" not in str(exc) or attempt == 2:
+                    raise
+                time.sleep(0.1)
     raise ValueError(f"--catalog must be 'glue' or 'sqlite:///<file>', got {catalog_uri!r}")
 
 
@@ -372,7 +374,7 @@ def read_files(spark, table, files: list[str]):
     schema = from_arrow_schema(table.schema().as_arrow())
     if not files:
         return spark.createDataFrame([], schema)
-    df = spark.read.option("mergeSchema", "true").parquet(*[spark_uri_of(f) for f in files])
+    df = spark.read.option("mergeSchema", "true").parquet(*files)
     present = set(df.columns)
     return df.select(*[
         F.col(f.name) if f.name in present else F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields
