@@ -11,6 +11,8 @@ from lake_platform.resources.object_store import LocalObjectStore
 from lake_platform.resources.partition_registry import BatchRecord, SqlitePartitionRegistry
 from lake_platform.sensors import build_landing_sensor
 
+from lake_platform.sensors.landing import LOOK_BACK_INTERVAL_SECONDS
+
 from .conftest import CONFIG_DIR
 
 BATCH = "20260105T020000Z"
@@ -102,3 +104,69 @@ def test_restart_from_an_empty_cursor_does_not_redo_registered_batches(env):
     # The run key is the same, so Dagster dedupes the request; the partition is not added twice.
     assert [r.run_key for r in restarted.run_requests] == [f"erp.customers:{BATCH}"]
     assert restarted.dynamic_partitions_requests == []
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The sensor's wall clock, advanced by hand."""
+    import lake_platform.sensors.landing as landing
+
+    now = {"t": 1_800_000_000.0}
+    monkeypatch.setattr(landing.time, "time", lambda: now["t"])
+
+    def advance(seconds):
+        now["t"] += seconds
+
+    return advance
+
+
+def test_a_late_batch_landing_below_the_cursor_is_registered_by_the_look_back(env, clock):
+    env.land("orders", LATER)
+    cursor = env.tick().cursor
+    env.land("orders", BATCH)  # an earlier export, landed after the cursor passed its id
+    cursor = env.tick(cursor).cursor
+    clock(LOOK_BACK_INTERVAL_SECONDS + 1)
+    result = env.tick(cursor)
+    assert [r.partition_key for r in result.run_requests] == [BATCH]
+    assert [r.batch_id for r in env.registry.list_batches("erp.orders")] == [BATCH, LATER]
+    clock(LOOK_BACK_INTERVAL_SECONDS + 1)
+    assert env.tick(result.cursor).run_requests == []
+
+
+def test_a_folder_name_sorting_after_every_batch_id_does_not_hide_later_batches(env, clock, caplog):
+    env.land("orders", "2099-12-31")
+    env.land("orders", BATCH)
+    cursor = env.tick().cursor
+    env.land("orders", LATER)
+    for _ in range(2):
+        clock(LOOK_BACK_INTERVAL_SECONDS + 1)
+        cursor = env.tick(cursor).cursor
+    assert [r.batch_id for r in env.registry.list_batches("erp.orders")] == [BATCH, LATER]
+
+
+def test_bad_folder_names_are_reported_wherever_they_sort_and_at_most_hourly(env, clock):
+    from lake_platform.sensors.landing import LandedTable, scan_landing
+
+    env.land("orders", BATCH)
+    env.land("orders", "2026-01-01")  # sorts before the batch ids
+    env.land("orders", "zzz")  # sorts after
+    table = [LandedTable("erp.orders", "landing/erp", "orders")]
+    first = scan_landing(env.store, env.registry, table, {}, now=1000.0)
+    assert sorted(w.split("orders/", 1)[1].split(":")[0] for w in first.warnings) == ["2026-01-01", "zzz"]
+    again = scan_landing(env.store, env.registry, table, first.cursor, now=1000.0 + 700)
+    assert again.warnings == []
+
+
+def test_the_pending_list_expires_with_a_report_and_the_skip_reason_names_waiting_batches(env, clock):
+    from lake_platform.sensors.landing import PENDING_EXPIRY_SECONDS
+
+    env.land("orders", BATCH, marker=False)
+    first = env.tick()
+    assert f"waiting for _SUCCESS: erp.orders/{BATCH}" in first.skip_reason.skip_message
+    clock(PENDING_EXPIRY_SECONDS + 1)
+    from lake_platform.sensors.landing import LandedTable, scan_landing
+
+    table = [LandedTable("erp.orders", "landing/erp", "orders")]
+    expired = scan_landing(env.store, env.registry, table, json.loads(first.cursor), now=1_800_000_000.0 + PENDING_EXPIRY_SECONDS + 1)
+    assert any(f"erp.orders/{BATCH}: no _SUCCESS after 7 days" in w for w in expired.warnings)
+    assert expired.cursor["erp.orders"]["pending"] == []

@@ -2,11 +2,18 @@
 partitions and runs, with bounded work per tick.
 
 How it scales: per table, the cursor keeps ``after`` (the last landing key fully dealt with)
-and ``pending`` (batches seen without their ``_SUCCESS`` marker). A tick lists only keys after
-``after`` (``StartAfter`` in S3), at most ``max_keys`` per tick shared between tables, and
-re-checks each pending batch with one existence check on its marker key. Because batch ids are
-UTC timestamps, ``after`` only moves forward through time, so the landing prefix is never
-listed in full; a marker that arrives after later batches is found through ``pending``.
+and ``pending`` (batches seen without their ``_SUCCESS`` marker, with when each was first seen).
+A tick lists only keys after ``after`` (``StartAfter`` in S3), at most ``max_keys`` per tick
+shared between tables, and re-checks each pending batch with one existence check on its marker
+key. Because batch ids are UTC timestamps, ``after`` only moves forward through time, so the
+landing prefix is never listed in full; a marker that arrives after later batches is found
+through ``pending``. What the forward scan cannot see, a batch landing entirely below the
+cursor (a late export, or one below a folder whose name is not a batch id and sorts after
+every batch id), is found by the look-back: each tick also lists one page of the window
+``LOOK_BACK`` behind the newest batch id, and registers complete batches the registry does not
+know; a pass over the window starts every ``LOOK_BACK_INTERVAL_SECONDS`` and uses only what the
+forward scan left of the tick's listing budget. Folders that are not batch ids never stop the scan; they are reported once an hour each.
+The pending list is capped and expires; what it drops is reported.
 A page holds whole batches only (the possibly cut-off last batch is left for the next tick),
 except when one batch fills a page by itself: then it is read in full before it is registered,
 and the rest of it on later pages (like files that land after a marker) is recognised as a
@@ -17,7 +24,9 @@ A batch is registered with a conditional write and requested with the run key
 
 
 import json
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
@@ -26,6 +35,12 @@ from lake_platform.resources import ObjectStore, PartitionRegistry
 from lake_platform.resources.partition_registry import BatchRecord
 
 MAX_PENDING_CHECKS = 200
+MAX_PENDING = 1000
+PENDING_EXPIRY_SECONDS = 7 * 86400
+BAD_NAME_REPORT_SECONDS = 3600
+# How far behind the newest batch id the look-back re-lists for late batches, and how often.
+LOOK_BACK = timedelta(days=7)
+LOOK_BACK_INTERVAL_SECONDS = 600
 
 
 @dataclass
@@ -45,6 +60,9 @@ class ScanResult:
     warnings: list[str] = field(default_factory=list)
     cursor: dict = field(default_factory=dict)
     keys_listed: int = 0
+    waiting: dict[str, list[str]] = field(default_factory=dict)
+    late: dict[str, list[str]] = field(default_factory=dict)
+    look_back_keys_listed: int = 0
 
 
 def _group_by_batch(prefix: str, keys: list[str]) -> list[tuple[str, list[str]]]:
@@ -66,27 +84,114 @@ def _register(store: ObjectStore, registry: PartitionRegistry, table: LandedTabl
     registry.register(BatchRecord(table.table_id, batch_id, files=files, registered_by="landing_sensor"))
 
 
+def _batch_time(batch_id: str) -> datetime:
+    return datetime.strptime(batch_id, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+
+
+def _report_bad_name(result: ScanResult, bad: dict, table: LandedTable, store: ObjectStore, prefix: str, name: str, now: float) -> None:
+    """Warn about a folder that is not a batch id, at most once per ``BAD_NAME_REPORT_SECONDS`` each."""
+    if name in bad and now - bad[name] < BAD_NAME_REPORT_SECONDS:
+        return
+    bad[name] = now
+    result.warnings.append(
+        f"{table.table_id}: ignoring s3://{store.raw_bucket}/{prefix}{name}: folder name is"
+        " not a batch id YYYYMMDDTHHMMSSZ (see the landing contract); batches landed beside it are"
+        " still picked up"
+    )
+
+
+def _look_back(
+    store: ObjectStore, registry: PartitionRegistry, table: LandedTable, state: dict, result: ScanResult,
+    complete: list[str], pending: dict[str, float], budget: int, now: float,
+) -> None:
+    """Re-list a window behind the cursor, a page per tick, for batches the forward scan cannot see.
+
+    A batch whose files all land after the cursor passed its id (a late export, or one hidden
+    behind a folder name that sorts after every batch id) is below the cursor forever. The
+    window starts ``LOOK_BACK`` before the newest batch id seen and ends at the cursor; a pass over
+    it lists one page per tick and registers complete batches the registry does not know.
+    """
+    prefix = landing_table_prefix(table.landing_prefix, table.table_name)
+    after, newest = state.get("after"), state.get("newest")
+    if not after or not newest or budget <= 0:
+        return
+    if state.get("back") is None and now - float(state.get("back_done_at") or 0) < LOOK_BACK_INTERVAL_SECONDS:
+        return
+    window_start = prefix + (_batch_time(newest) - LOOK_BACK).strftime("%Y%m%dT%H%M%SZ")
+    position = state.get("back") or window_start
+    keys = [o.key for o in store.list_objects(store.raw_bucket, prefix, start_after=position, max_keys=budget)]
+    result.keys_listed += len(keys)
+    result.look_back_keys_listed += len(keys)
+    truncated = len(keys) >= budget
+    keys = [k for k in keys if k <= after]
+    truncated = truncated and len(keys) == budget
+    groups = _group_by_batch(prefix, keys)
+    if truncated and len(groups) > 1:
+        groups = groups[:-1]
+    for batch_id, batch_keys in groups:
+        if not is_batch_id(batch_id) or batch_keys[0] == f"{prefix}{batch_id}":
+            _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
+            continue
+        if batch_id in complete or batch_id in pending:
+            continue
+        names = {k.rsplit("/", 1)[-1] for k in batch_keys}
+        if SUCCESS_MARKER in names:
+            if registry.get(table.table_id, batch_id) is None:
+                _register(store, registry, table, batch_id, None)
+                complete.append(batch_id)
+                result.late[table.table_id] = result.late.get(table.table_id, []) + [batch_id]
+        elif registry.get(table.table_id, batch_id) is None:
+            pending[batch_id] = now
+    if truncated and groups:
+        state["back"] = groups[-1][1][-1]
+    else:
+        state["back"], state["back_done_at"] = None, now
+
+
+def _expire_pending(result: ScanResult, table: LandedTable, pending: dict[str, float], now: float) -> dict[str, float]:
+    """Drop pending batches that waited too long, or past the cap (oldest first), and say so."""
+    kept = {b: t for b, t in pending.items() if now - t < PENDING_EXPIRY_SECONDS}
+    for batch_id in sorted(set(pending) - set(kept)):
+        result.warnings.append(
+            f"{table.table_id}/{batch_id}: no {SUCCESS_MARKER} after {PENDING_EXPIRY_SECONDS // 86400} days;"
+            " no longer re-checked every tick (the look-back window and `lake doctor` still see it)"
+        )
+    if len(kept) > MAX_PENDING:
+        dropped = sorted(kept, key=lambda b: (kept[b], b))[: len(kept) - MAX_PENDING]
+        result.warnings.append(
+            f"{table.table_id}: {len(kept)} batches wait for {SUCCESS_MARKER}, more than {MAX_PENDING};"
+            f" no longer re-checking the oldest {len(dropped)}: {', '.join(dropped[:10])}"
+        )
+        kept = {b: t for b, t in kept.items() if b not in set(dropped)}
+    return kept
+
+
 def scan_landing(
-    store: ObjectStore, registry: PartitionRegistry, tables: list[LandedTable], cursor: dict, max_keys: int = 2000
+    store: ObjectStore, registry: PartitionRegistry, tables: list[LandedTable], cursor: dict, max_keys: int = 2000,
+    now: float | None = None,
 ) -> ScanResult:
     """One bounded pass over the landing prefixes; see the module docstring for the design."""
+    now = time.time() if now is None else now
     result = ScanResult(cursor={})
     budget = max(50, max_keys // max(1, len(tables)))
     for table in tables:
         state = dict(cursor.get(table.table_id) or {})
-        after, pending = state.get("after"), list(state.get("pending", []))
+        state["bad"] = dict(state.get("bad") or {})
+        after = state.get("after")
+        pending = _pending_of(state, now)
         prefix = landing_table_prefix(table.landing_prefix, table.table_name)
         complete: list[str] = []
 
-        still_pending = []
+        still_pending = {}
         for i, batch_id in enumerate(pending):
             if i < MAX_PENDING_CHECKS and store.exists(store.raw_bucket, f"{prefix}{batch_id}/{SUCCESS_MARKER}"):
                 _register(store, registry, table, batch_id, None)
                 complete.append(batch_id)
             else:
-                still_pending.append(batch_id)
+                still_pending[batch_id] = pending[batch_id]
         # Rotate so that a long pending list is re-checked fairly across ticks.
-        pending = still_pending[MAX_PENDING_CHECKS:] + still_pending[:MAX_PENDING_CHECKS]
+        order = list(still_pending)
+        pending = {b: still_pending[b] for b in order[MAX_PENDING_CHECKS:] + order[:MAX_PENDING_CHECKS]}
 
         start_after = after
         keys = [o.key for o in store.list_objects(store.raw_bucket, prefix, start_after=after, max_keys=budget)]
@@ -105,12 +210,10 @@ def scan_landing(
             # complete, so only a pending batch may complete here, and never twice.
             continued = bool(start_after) and start_after.startswith(f"{prefix}{batch_id}/")
             if not is_batch_id(batch_id) or batch_keys[0] == f"{prefix}{batch_id}":
-                if not continued:
-                    result.warnings.append(
-                        f"{table.table_id}: ignoring s3://{store.raw_bucket}/{prefix}{batch_id}: folder name is"
-                        " not a batch id YYYYMMDDTHHMMSSZ (see the landing contract)"
-                    )
+                # The cursor moves past it: batches that land below it later are the look-back's.
+                _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
                 continue
+            state["newest"] = max(state.get("newest") or batch_id, batch_id)
             if continued and batch_id not in pending:
                 continue
             names = {k.rsplit("/", 1)[-1] for k in batch_keys}
@@ -119,12 +222,27 @@ def scan_landing(
                 # every other batch on the page is whole, so its listed keys are its file list.
                 _register(store, registry, table, batch_id, None if cut_off or continued else batch_keys)
                 complete.append(batch_id)
-                pending = [p for p in pending if p != batch_id]
+                pending.pop(batch_id, None)
             elif batch_id not in pending:
-                pending.append(batch_id)
+                pending[batch_id] = now
+        state["after"] = after
+        # The look-back gets what the forward scan left of this table's share of the tick.
+        _look_back(store, registry, table, state, result, complete, pending, budget - len(keys), now)
+        pending = _expire_pending(result, table, pending, now)
         result.complete[table.table_id] = sorted(set(complete))
-        result.cursor[table.table_id] = {"after": after, "pending": pending}
+        result.waiting[table.table_id] = sorted(pending)
+        result.cursor[table.table_id] = {
+            "after": state["after"], "pending": sorted(pending), "pending_since": pending,
+            "newest": state.get("newest"), "back": state.get("back"), "back_done_at": state.get("back_done_at"),
+            "bad": state["bad"],
+        }
     return result
+
+
+def _pending_of(state: dict, now: float) -> dict[str, float]:
+    """The cursor's pending batches with the time each was first seen (older cursors lack the times)."""
+    since = state.get("pending_since") or {}
+    return {b: float(since.get(b, now)) for b in state.get("pending", [])}
 
 
 def build_landing_sensor(table_assets: list, max_keys_per_tick: int = 2000) -> dg.SensorDefinition:
@@ -163,10 +281,20 @@ def build_landing_sensor(table_assets: list, max_keys_per_tick: int = 2000) -> d
                     )
                 )
         context.log.info(f"listed {scan.keys_listed} keys; {len(run_requests)} complete batches")
+        for tid, late in scan.late.items():
+            context.log.info(f"{tid}: found late batches below the cursor: {', '.join(late)}")
+        waiting = [f"{tid}/{b}" for tid, batches in sorted(scan.waiting.items()) for b in batches]
+        skip = None
+        if not run_requests:
+            skip = "no new complete batch" + (
+                f"; waiting for {SUCCESS_MARKER}: {', '.join(waiting[:20])}" + (" ..." if len(waiting) > 20 else "")
+                if waiting else ""
+            )
         return dg.SensorResult(
             run_requests=run_requests,
             dynamic_partitions_requests=partition_requests,
             cursor=json.dumps(scan.cursor, sort_keys=True),
+            skip_reason=skip,
         )
 
     return landing_sensor
