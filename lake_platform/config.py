@@ -40,6 +40,8 @@ class JobSettings(_Strict):
     timeout_minutes: int = Field(default=30, ge=1, le=2880)
     logging_lvl: Literal["DEBUG", "INFO", "WARN", "ERROR"] = "INFO"
     num_rows_per_file: int = Field(default=500_000, ge=1_000)
+    max_attempts: int = Field(default=3, ge=1, le=20, description="runs a batch gets before catch-up stops retrying it")
+    retry_backoff_minutes: int = Field(default=15, ge=0, description="wait after a failed run, doubled per failure")
 
     @model_validator(mode="after")
     def _cron_has_five_fields(self) -> "JobSettings":

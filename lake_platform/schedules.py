@@ -4,6 +4,7 @@ The landing sensor starts work as batches arrive; a config's cron is the safety 
 retries failed batches and picks up batches registered by other producers.
 """
 
+import time
 
 import dagster as dg
 
@@ -45,7 +46,76 @@ def build_schedules(configs: list[IngestConfig | PrepareConfig], table_assets: l
     return schedules
 
 
+def _run_history(instance: dg.DagsterInstance, job_name: str, table_id: str) -> tuple[dict[str, str], dict[str, list[float]]]:
+    """Per batch of one table: the run in flight (queued or running), and the end times of failed runs."""
+    from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
+
+    def records(statuses):
+        return instance.get_run_records(
+            filters=dg.RunsFilter(job_name=job_name, tags={"lake/table": table_id}, statuses=statuses)
+        )
+
+    in_flight = {
+        r.dagster_run.tags.get("dagster/partition"): r.dagster_run.run_id for r in records(IN_PROGRESS_RUN_STATUSES)
+    }
+    failures: dict[str, list[float]] = {}
+    for r in records([dg.DagsterRunStatus.FAILURE]):
+        ended = r.end_time or (r.update_timestamp.timestamp() if r.update_timestamp else 0.0)
+        failures.setdefault(r.dagster_run.tags.get("dagster/partition"), []).append(ended)
+    return in_flight, {b: sorted(times) for b, times in failures.items()}
+
+
+def catch_up_requests(
+    instance: dg.DagsterInstance,
+    registry: PartitionRegistry,
+    *,
+    job_name: str,
+    table_id: str,
+    statuses: tuple[str, ...],
+    selection: list | None,
+    scope: str,
+    max_attempts: int,
+    backoff_minutes: int,
+    now: float,
+) -> tuple[list[dg.RunRequest], list[str]]:
+    """Run requests for the unfinished batches of one table, and why the others are left alone.
+
+    A batch with a run queued or in flight is skipped. A batch whose runs failed waits
+    ``backoff_minutes * 2**(failures - 1)`` after the last failure and gets at most
+    ``max_attempts`` runs in all; then it stays FAILED with its reason until someone retries it
+    by hand. Each request's run key names the attempt, so a retried tick never starts it twice.
+    """
+    in_flight, failures = _run_history(instance, job_name, table_id)
+    requests, left = [], []
+    for record in registry.list_batches(table_id):
+        batch = record.batch_id
+        if record.status not in statuses:
+            continue
+        if batch in in_flight:
+            left.append(f"{batch}: run {in_flight[batch]} is queued or running")
+            continue
+        failed = failures.get(batch, [])
+        if len(failed) >= max_attempts:
+            left.append(f"{batch}: gave up after {len(failed)} failed runs ({(record.error or 'no reason recorded')[:200]})")
+            continue
+        wait = backoff_minutes * 60 * 2 ** (len(failed) - 1) if failed else 0
+        if failed and now - failed[-1] < wait:
+            left.append(f"{batch}: retry {len(failed) + 1} waits until {wait / 60:.0f} min after the last failure")
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{table_id}:{batch}:{scope}:attempt{len(failed) + 1}",
+                partition_key=batch,
+                asset_selection=selection,
+                tags={"lake/table": table_id, "lake/batch": batch},
+            )
+        )
+    return requests, left
+
+
 def _schedule(config, entry, statuses, selection) -> dg.ScheduleDefinition:
+    scope = "ingest" if selection is None else config.config_name
+
     @dg.schedule(
         name=f"{config.config_name}__{entry.table.table_name}_catch_up",
         cron_schedule=config.job_settings.cron,
@@ -53,20 +123,20 @@ def _schedule(config, entry, statuses, selection) -> dg.ScheduleDefinition:
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=(
-            f"{config.config_name}: runs every batch of {entry.table_id} still in status {', '.join(statuses)}."
+            f"{config.config_name}: runs every batch of {entry.table_id} still in status {', '.join(statuses)},"
+            f" unless a run of it is in flight; failed batches back off and stop after"
+            f" {config.job_settings.max_attempts} attempts."
         ),
     )
     def catch_up(context: dg.ScheduleEvaluationContext, partition_registry: PartitionRegistry):
-        """Request a run for each batch of this table that is not finished yet."""
-        requests = [
-            dg.RunRequest(
-                partition_key=record.batch_id,
-                asset_selection=selection,
-                tags={"lake/table": entry.table_id, "lake/batch": record.batch_id},
-            )
-            for record in partition_registry.list_batches(entry.table_id)
-            if record.status in statuses
-        ]
-        return requests or dg.SkipReason("no unfinished batches")
+        """Request a run for each batch of this table that is not finished and not in flight."""
+        requests, left = catch_up_requests(
+            context.instance, partition_registry, job_name=entry.job.name, table_id=entry.table_id,
+            statuses=statuses, selection=selection, scope=scope, max_attempts=config.job_settings.max_attempts,
+            backoff_minutes=config.job_settings.retry_backoff_minutes, now=time.time(),
+        )
+        for reason in left:
+            context.log.info(f"{entry.table_id}/{reason}")
+        return requests or dg.SkipReason("no batch to run" + (": " + "; ".join(left[:10]) if left else ""))
 
     return catch_up
