@@ -48,7 +48,7 @@ def _load_defs():
 
 def cmd_process(args) -> int:
     """Run one processing pass and print the summary."""
-    from lake_platform.process import format_summary, process, summarize
+    from lake_platform.process import format_summary, one_line, process, summarize
 
     defs = _load_defs()
     with _resources(defs) as res:
@@ -58,13 +58,15 @@ def cmd_process(args) -> int:
     print(f"runs: {len(report.runs)} executed, {len(report.failed)} failed\n")
     print(format_summary(rows))
     for failure in report.failed:
-        print(f"\nFAILED {failure.table_id} batch {failure.batch_id} (run {failure.run_id}):\n{failure.error}", file=sys.stderr)
+        print(f"FAILED {failure.table_id}/{failure.batch_id} (run {failure.run_id}): {one_line(failure.error)}", file=sys.stderr)
+    for reason in report.gave_up:
+        print(f"GAVE UP {reason}", file=sys.stderr)
     return 1 if report.failed else 0
 
 
 def cmd_demo(args) -> int:
     """Generate the sample, process it, check the counts against the generator, run a query."""
-    from lake_platform.process import format_summary, process, summarize
+    from lake_platform.process import format_summary, one_line, process, summarize
     from lake_platform.sample_data import generate
 
     defs = _load_defs()
@@ -80,7 +82,7 @@ def cmd_demo(args) -> int:
         problems = _compare(rows, expected)
         print()
         if report.failed:
-            problems += [f"run failed: {f.table_id}/{f.batch_id}: {f.error}" for f in report.failed]
+            problems += [f"run failed: {f.table_id}/{f.batch_id}: {one_line(f.error)}" for f in report.failed]
         if problems:
             print("MISMATCH against the generated data:\n  " + "\n  ".join(problems), file=sys.stderr)
             return 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,6 @@ SENSOR_NAME = "landing_sensor"
 # One run at a time per lake table (see factory.table_pool): a backfill queues, it does not race.
 INSTANCE_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
 CURSOR_KEY = "lake_process/landing_sensor_cursor"
-FINISHED = ("PREPARED",)
 # The full event stream is in the instance (and the UI); the terminal gets warnings and errors.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -45,6 +45,7 @@ class ProcessReport:
     registered: dict[str, list[str]] = field(default_factory=dict)
     runs: list[RunOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    gave_up: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[RunOutcome]:
@@ -78,6 +79,21 @@ def _run_error(result) -> str:
     return "run failed"
 
 
+_EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception|Conflict|Failure)): (.+)$")
+
+
+def one_line(error: str) -> str:
+    """The reason a run failed, in one line: the job's own exception message and where its log is.
+
+    A failed run's error carries the tail of the job's log (the JVM's chatter included); a
+    person scanning ``lake process`` output needs the last exception and the log's path.
+    """
+    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
+    reason = next((m.group(2) for line in reversed(lines) if (m := _EXCEPTION_LINE.match(line))), None)
+    log = re.search(r"full log: ([^)\s]+)", error or "")
+    return (reason or (lines[0] if lines else "run failed"))[:500] + (f" (log: {log.group(1)})" if log else "")
+
+
 def evaluate_landing_sensor(instance: dg.DagsterInstance, defs: dg.Definitions, max_ticks: int = 100) -> tuple[list[dg.RunRequest], ProcessReport]:
     """Tick the landing sensor until it finds nothing new; return the run requests it made."""
     sensor = defs.resolve_sensor_def(SENSOR_NAME)
@@ -103,10 +119,25 @@ def evaluate_landing_sensor(instance: dg.DagsterInstance, defs: dg.Definitions, 
     return requests, report
 
 
+def _run_outcomes(instance: dg.DagsterInstance, job_name: str) -> tuple[set[str], dict[str, int]]:
+    """Batches (partitions) of ``job_name`` with a successful run, and failed-run counts per batch."""
+    def partitions(status):
+        records = instance.get_run_records(filters=dg.RunsFilter(job_name=job_name, statuses=[status]))
+        return [r.dagster_run.tags.get("dagster/partition") for r in records]
+
+    failed: dict[str, int] = {}
+    for batch in partitions(dg.DagsterRunStatus.FAILURE):
+        failed[batch] = failed.get(batch, 0) + 1
+    return set(partitions(dg.DagsterRunStatus.SUCCESS)), failed
+
+
 def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None = None, log=print) -> ProcessReport:
     """One headless pass: sensor ticks, then every unfinished batch's run, oldest first.
 
-    ``registry`` is the initialized partition registry resource.
+    "Unfinished" is Dagster's word, not the registry's: a batch whose job has a successful run
+    for it is done, so a reset cursor or a second pass starts nothing twice, and an ingest-only
+    table is not re-run. A batch whose runs failed ``lake/max_attempts`` times is left alone and
+    reported. ``registry`` is the initialized partition registry resource.
     """
     instance = instance or get_instance()
     requests, report = evaluate_landing_sensor(instance, defs)
@@ -120,8 +151,6 @@ def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None 
             continue
         partitions_name = job.partitions_def.name
         for record in registry.list_batches(table_id):
-            if record.status in FINISHED:
-                continue
             if not instance.has_dynamic_partition(partitions_name, record.batch_id):
                 instance.add_dynamic_partitions(partitions_name, [record.batch_id])
             wanted.setdefault(
@@ -129,13 +158,21 @@ def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None 
                 dg.RunRequest(job_name=job_name, partition_key=record.batch_id,
                               tags={"lake/table": table_id, "lake/batch": record.batch_id}),
             )
+    outcomes = {name: _run_outcomes(instance, name) for name in {job for job, _ in wanted}}
     for (job_name, batch_id), request in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         table_id = request.tags["lake/table"]
+        succeeded, failed = outcomes[job_name]
+        if batch_id in succeeded:
+            continue
+        max_attempts = int(defs.resolve_job_def(job_name).tags.get("lake/max_attempts", 3))
+        if failed.get(batch_id, 0) >= max_attempts:
+            report.gave_up.append(f"{table_id}/{batch_id}: {failed[batch_id]} failed runs; not retried")
+            continue
         log(f"  running {job_name} for batch {batch_id} ...")
         tags = {k: v for k, v in request.tags.items()}
         if request.run_key:
             tags["dagster/run_key"] = request.run_key
-        tags["dagster/sensor_name"] = SENSOR_NAME
+        tags["lake/launched_by"] = "lake process"
         result = defs.resolve_job_def(job_name).execute_in_process(
             instance=instance, partition_key=batch_id, tags=tags, raise_on_error=False, run_config=QUIET_CONSOLE
         )

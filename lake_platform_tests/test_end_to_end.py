@@ -85,6 +85,18 @@ def test_a_second_pass_only_retries_what_is_unfinished(processed):
     assert [(r.table_id, r.batch_id) for r in processed["second"].runs] == [("erp.customers", DRIFTED_BATCH)]
 
 
+def test_a_reset_cursor_starts_nothing_twice_and_a_failing_batch_stops_after_max_attempts(processed):
+    from lake_platform.process import CURSOR_KEY
+
+    instance, res = processed["instance"], processed["res"]
+    instance.run_storage.set_cursor_values({CURSOR_KEY: ""})
+    third = process(processed["defs"], res.partition_registry, instance, log=lambda *_: None)
+    assert [(r.table_id, r.batch_id) for r in third.runs] == [("erp.customers", DRIFTED_BATCH)]
+    fourth = process(processed["defs"], res.partition_registry, instance, log=lambda *_: None)
+    assert fourth.runs == []
+    assert fourth.gave_up == [f"erp.customers/{DRIFTED_BATCH}: 3 failed runs; not retried"]
+
+
 def test_materializations_carry_row_counts_schema_lineage_and_checks(processed):
     instance = processed["instance"]
     event = instance.get_latest_materialization_event(dg.AssetKey(["target", "sales", "orders"]))

@@ -384,7 +384,7 @@ def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) ->
                 selection=dg.AssetSelection.assets(entry.raw, entry.source, *entry.targets),
                 partitions_def=pdef,
                 description=f"Process one batch of {entry.table_id}: raw -> source -> target.",
-                tags={"lake/table": entry.table_id},
+                tags={"lake/table": entry.table_id, "lake/max_attempts": str(config.job_settings.max_attempts)},
             )
             built.append(entry)
     return built

@@ -144,7 +144,7 @@ class LocalGlueJobRunner(GlueJobRunner):
             if returncode != 0:
                 raise GlueJobError(
                     f"Glue job {job_name} for {arguments.get('--config_name')}.{arguments.get('--table_name')}"
-                    f" batch {arguments.get('--batch_id')} failed (exit {returncode}):\n"
+                    f" batch {arguments.get('--batch_id')} failed (exit {returncode}; full log: {log_path}):\n"
                     + _error_summary(log_path)
                 )
         return dg.PipesClientCompletedInvocation(
