@@ -3,6 +3,7 @@
 - ``lake demo``: generate the sample ERP exports, process them, print the summary and a query;
 - ``lake process``: one pass: detect landed batches, register them, run everything pending;
 - ``lake query "SQL"``: query tables as ``<database>.<table>`` (DuckDB locally, Athena in AWS);
+- ``lake doctor`` / ``lake redrive`` / ``lake retire``: find, re-run and retire stuck or bad batches;
 - ``lake maintain``: compact, expire snapshots and remove orphan files of every Iceberg table;
 - ``lake rebuild <database.table>`` / ``lake rebuild --from-raw``: rebuild from the layer below;
 - ``lake configs validate`` / ``lake configs push``: check configs, write them to DynamoDB.
@@ -146,6 +147,57 @@ def cmd_maintain(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    """List batches and landed files that need a person; exit 1 if there are any."""
+    from lake_platform.assets import build_table_assets
+    from lake_platform.operations import doctor
+    from lake_platform.process import get_instance
+    from lake_platform.settings import lake_env
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        tables = build_table_assets(res.config_store.list_configs(), lake_env())
+        findings = doctor(tables, res.object_store, res.partition_registry, get_instance())
+    for finding in findings:
+        print(finding)
+    print(f"{len(findings)} finding(s)" if findings else "nothing waiting, failed, stuck or retired")
+    return 1 if findings else 0
+
+
+def cmd_retire(args) -> int:
+    """Retire a bad batch for good, with its reason."""
+    from lake_platform.operations import retire
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        try:
+            retire(res.partition_registry, args.table, args.batch, args.reason)
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    print(f"retired {args.table}/{args.batch}: {args.reason}")
+    return 0
+
+
+def cmd_redrive(args) -> int:
+    """Re-run failed (or the named) batches of a table through Dagster."""
+    from lake_platform.operations import redrive
+    from lake_platform.process import get_instance, one_line, run_error
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        try:
+            results = redrive(defs, res.partition_registry, get_instance(), args.table, args.batches)
+        except ValueError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+    failed = [r for r in results if not r.success]
+    for r in failed:
+        print(f"FAILED run {r.run_id}: {one_line(run_error(r))}", file=sys.stderr)
+    print(f"{len(results)} run(s), {len(failed)} failed")
+    return 1 if failed else 0
+
+
 def _target_table(configs, name: str):
     from lake_platform.config import PrepareConfig
 
@@ -267,6 +319,17 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--orphan-hours", type=float, default=24.0, help="only remove unreferenced files older than this")
     m.add_argument("--compact-min-files", type=int, default=16, help="compact partitions with more files than this")
     m.set_defaults(func=cmd_maintain)
+    d = sub.add_parser("doctor", help="list batches waiting for a marker, failed, stuck or retired, and stray files")
+    d.set_defaults(func=cmd_doctor)
+    rt = sub.add_parser("retire", help="retire a bad batch for good, with a reason")
+    rt.add_argument("table", help="ingest table, e.g. erp.orders")
+    rt.add_argument("batch", help="batch id")
+    rt.add_argument("--reason", required=True, help="why; kept in the registry and shown by lake doctor")
+    rt.set_defaults(func=cmd_retire)
+    rd = sub.add_parser("redrive", help="re-run failed (or the named) batches of a table through Dagster")
+    rd.add_argument("table", help="ingest table, e.g. erp.orders")
+    rd.add_argument("batches", nargs="*", help="batch ids (default: the table's failed batches)")
+    rd.set_defaults(func=cmd_redrive)
     r = sub.add_parser("rebuild", help="rebuild a target table from the source layer, or everything from raw")
     r.add_argument("table", nargs="?", help="a target table, e.g. sales.orders")
     r.add_argument("--from-raw", action="store_true", help="drop the source and target layers and re-process every batch")

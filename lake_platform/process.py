@@ -69,7 +69,7 @@ def get_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def _run_error(result) -> str:
+def run_error(result) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             err = event.step_failure_data.error
@@ -143,7 +143,9 @@ def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None 
     requests, report = evaluate_landing_sensor(instance, defs)
     wanted: dict[tuple[str, str], dg.RunRequest] = {}
     for request in requests:
-        wanted[(request.job_name, request.partition_key)] = request
+        record = registry.get(request.tags["lake/table"], request.partition_key)
+        if record is None or record.status != "RETIRED":
+            wanted[(request.job_name, request.partition_key)] = request
     for job_name in sorted(j.name for j in defs.jobs or []):
         job = defs.resolve_job_def(job_name)
         table_id = job.tags.get("lake/table")
@@ -151,6 +153,8 @@ def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None 
             continue
         partitions_name = job.partitions_def.name
         for record in registry.list_batches(table_id):
+            if record.status == "RETIRED":
+                continue
             if not instance.has_dynamic_partition(partitions_name, record.batch_id):
                 instance.add_dynamic_partitions(partitions_name, [record.batch_id])
             wanted.setdefault(
@@ -178,7 +182,7 @@ def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None 
         )
         outcome = RunOutcome(table_id, batch_id, result.run_id, result.success)
         if not result.success:
-            outcome.error = _run_error(result)
+            outcome.error = run_error(result)
             log(f"    FAILED: {outcome.error}")
         report.runs.append(outcome)
     return report

@@ -117,6 +117,15 @@ def _run_glue_job(
         raise
 
 
+def _require_live_batch(partition_registry: PartitionRegistry, tid: str, batch_id: str) -> None:
+    """Fail before any job starts when the batch is not registered or was retired."""
+    record = partition_registry.get(tid, batch_id)
+    if record is None:
+        raise dg.Failure(f"batch {tid}/{batch_id} is not registered; materialize raw first")
+    if record.status == "RETIRED":
+        raise dg.Failure(f"batch {tid}/{batch_id} is retired ({record.error}); it is not processed again")
+
+
 def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition) -> dg.AssetsDefinition:
     key = asset_key("raw", config.config_name, table.table_name)
     tid = table_id(config.config_name, table.table_name)
@@ -224,8 +233,7 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
     ) -> dg.MaterializeResult:
         """Run the ingest Glue job for one batch and check that every landed row is accounted for."""
         batch_id = validate_batch_id(context.partition_key)
-        if partition_registry.get(tid, batch_id) is None:
-            raise dg.Failure(f"batch {tid}/{batch_id} is not registered; materialize raw first")
+        _require_live_batch(partition_registry, tid, batch_id)
         partition_registry.set_status(tid, batch_id, "INGESTING")
         result = _run_glue_job(
             context, config=config, table_name=table.table_name, batch_id=batch_id, env=env,
@@ -326,6 +334,7 @@ def _build_target(
     ) -> dg.MaterializeResult:
         """Run the prepare Glue job for one batch and check the primary key where the batch wrote."""
         batch_id = validate_batch_id(context.partition_key)
+        _require_live_batch(partition_registry, tid, batch_id)
         result = _run_glue_job(
             context, config=prepare, table_name=table.table_name, batch_id=batch_id, env=env,
             glue_runner=glue_runner, config_store=config_store, object_store=object_store,

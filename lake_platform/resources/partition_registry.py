@@ -19,7 +19,7 @@ from pydantic import PrivateAttr
 
 from lake_platform.resources.aws import lazy_client
 
-STATUSES = ("LANDED", "INGESTING", "INGESTED", "PREPARED", "FAILED")
+STATUSES = ("LANDED", "INGESTING", "INGESTED", "PREPARED", "FAILED", "RETIRED")
 COUNT_FIELDS = ("landed_rows", "source_rows", "quarantined_rows", "target_rows")
 
 

@@ -1,0 +1,145 @@
+"""Operating the batch lifecycle by hand: find stuck batches, re-drive them, retire bad ones.
+
+- :func:`doctor` lists, per ingest table, batches waiting for their ``_SUCCESS`` marker,
+  landed folders and files that are not in any batch, failed batches with their reason (and
+  whether the automatic retries gave up), runs that have been in flight longer than the
+  table's ``timeout_minutes``, and retired batches;
+- :func:`retire` marks a batch RETIRED with a reason: no schedule, ``lake process`` or asset
+  run processes it again, and the reason stays in the registry;
+- :func:`redrive` runs failed or stuck batches again through Dagster, whatever their attempt
+  count.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import dagster as dg
+
+from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
+
+RETIRED = "RETIRED"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing ``lake doctor`` reports."""
+
+    table_id: str
+    kind: str
+    subject: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.table_id:<18} {self.kind:<17} {self.subject}  {self.detail}"
+
+
+def _landing_findings(store, entry) -> list[Finding]:
+    """Batch folders without a marker, folders that are not batch ids, and files outside any batch."""
+    prefix = landing_table_prefix(entry.config.source.landing_prefix, entry.table.table_name)
+    folders: dict[str, set[str]] = {}
+    findings = []
+    start_after = None
+    while True:
+        page = store.list_objects(store.raw_bucket, prefix, start_after=start_after, max_keys=1000)
+        if not page:
+            break
+        for obj in page:
+            rest = obj.key[len(prefix):]
+            if "/" not in rest:
+                findings.append(Finding(entry.table_id, "loose file", store.uri(store.raw_bucket, obj.key),
+                                        "not inside a batch folder; it is never ingested"))
+                continue
+            folder, name = rest.split("/", 1)
+            folders.setdefault(folder, set()).add(name.rsplit("/", 1)[-1])
+        start_after = page[-1].key
+    for folder, names in sorted(folders.items()):
+        uri = store.uri(store.raw_bucket, f"{prefix}{folder}/")
+        if not is_batch_id(folder):
+            findings.append(Finding(entry.table_id, "not a batch id", uri,
+                                    "folder name is not YYYYMMDDTHHMMSSZ; its files are never ingested"))
+        elif SUCCESS_MARKER not in names:
+            findings.append(Finding(entry.table_id, "waiting for marker", folder,
+                                    f"{len(names)} file(s), no {SUCCESS_MARKER} yet"))
+    return findings
+
+
+def _run_findings(instance: dg.DagsterInstance, entry, registry, now: float) -> list[Finding]:
+    from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
+
+    findings = []
+    timeout = entry.config.job_settings.timeout_minutes * 60
+    for record in instance.get_run_records(
+        filters=dg.RunsFilter(job_name=entry.job.name, statuses=IN_PROGRESS_RUN_STATUSES)
+    ):
+        started = record.start_time or record.create_timestamp.timestamp()
+        if now - started > timeout:
+            batch = record.dagster_run.tags.get("dagster/partition", "?")
+            findings.append(Finding(entry.table_id, "stuck run", batch,
+                                    f"run {record.dagster_run.run_id} {record.dagster_run.status.value} for"
+                                    f" {(now - started) / 60:.0f} min, past timeout_minutes="
+                                    f"{entry.config.job_settings.timeout_minutes}; `lake redrive` re-runs it"))
+    failures: dict[str, int] = {}
+    for record in instance.get_run_records(
+        filters=dg.RunsFilter(job_name=entry.job.name, statuses=[dg.DagsterRunStatus.FAILURE])
+    ):
+        batch = record.dagster_run.tags.get("dagster/partition")
+        failures[batch] = failures.get(batch, 0) + 1
+    for batch in registry.list_batches(entry.table_id):
+        if batch.status == "FAILED":
+            count = failures.get(batch.batch_id, 0)
+            gave_up = count >= entry.config.job_settings.max_attempts
+            findings.append(Finding(entry.table_id, "failed", batch.batch_id,
+                                    f"{count} failed run(s){', retries gave up' if gave_up else ''}:"
+                                    f" {(batch.error or 'no reason recorded').splitlines()[0][:300]}"))
+        elif batch.status == RETIRED:
+            findings.append(Finding(entry.table_id, "retired", batch.batch_id, batch.error or ""))
+    return findings
+
+
+def doctor(tables: list, store, registry, instance: dg.DagsterInstance, now: float | None = None) -> list[Finding]:
+    """Everything about the lake's batches that needs a person, per ingest table."""
+    now = time.time() if now is None else now
+    findings = []
+    for entry in tables:
+        findings += _landing_findings(store, entry)
+        findings += _run_findings(instance, entry, registry, now)
+    return findings
+
+
+def retire(registry, table_id: str, batch_id: str, reason: str) -> None:
+    """Retire a batch for good; the reason is kept as the batch's error."""
+    if not reason.strip():
+        raise ValueError("retiring a batch needs a reason (--reason)")
+    if registry.get(table_id, batch_id) is None:
+        raise ValueError(f"batch {table_id}/{batch_id} is not registered")
+    registry.set_status(table_id, batch_id, RETIRED, error=f"retired: {reason.strip()}")
+
+
+def redrive(defs: dg.Definitions, registry, instance: dg.DagsterInstance, table_id: str, batch_ids: list[str], log=print):
+    """Run the given batches (default: the table's failed ones) again; returns the run results."""
+    from lake_platform.process import QUIET_CONSOLE
+
+    job = next((j for j in defs.jobs or [] if j.tags.get("lake/table") == table_id), None)
+    if job is None:
+        known = sorted(j.tags["lake/table"] for j in defs.jobs or [] if "lake/table" in j.tags)
+        raise ValueError(f"unknown table {table_id!r}; tables: {', '.join(known)}")
+    records = {r.batch_id: r for r in registry.list_batches(table_id)}
+    batch_ids = batch_ids or [b for b, r in records.items() if r.status == "FAILED"]
+    for batch_id in batch_ids:
+        record = records.get(batch_id)
+        if record is None:
+            raise ValueError(f"batch {table_id}/{batch_id} is not registered")
+        if record.status == RETIRED:
+            raise ValueError(f"batch {table_id}/{batch_id} is retired ({record.error}); it is not re-run")
+    results = []
+    for batch_id in batch_ids:
+        if not instance.has_dynamic_partition(job.partitions_def.name, batch_id):
+            instance.add_dynamic_partitions(job.partitions_def.name, [batch_id])
+        log(f"  re-running {job.name} for batch {batch_id} ...")
+        results.append(defs.resolve_job_def(job.name).execute_in_process(
+            instance=instance, partition_key=batch_id, raise_on_error=False, run_config=QUIET_CONSOLE,
+            tags={"lake/table": table_id, "lake/batch": batch_id, "lake/launched_by": "lake redrive"},
+        ))
+    return results
