@@ -1,5 +1,8 @@
 """Schedules from ``job_settings.cron``: catch-up runs for batches that are registered but not done.
 
+"Done" is Dagster's partition status (every asset of the schedule materialized for the batch),
+not a status in the registry.
+
 The landing sensor starts work as batches arrive; a config's cron is the safety net that
 retries failed batches and picks up batches registered by other producers.
 """
@@ -12,7 +15,6 @@ from lake_platform.config import IngestConfig, PrepareConfig
 from lake_platform.layout import asset_key
 from lake_platform.resources import PartitionRegistry
 
-INGEST_PENDING = ("LANDED", "INGESTING", "FAILED")
 
 
 def build_schedules(configs: list[IngestConfig | PrepareConfig], table_assets: list) -> list[dg.ScheduleDefinition]:
@@ -24,13 +26,14 @@ def build_schedules(configs: list[IngestConfig | PrepareConfig], table_assets: l
         if isinstance(config, IngestConfig):
             for entry in table_assets:
                 if entry.config.config_name == config.config_name:
-                    schedules.append(_schedule(config, entry, INGEST_PENDING, None))
+                    keys = [entry.raw.key, entry.source.key, *[t.key for t in entry.targets]]
+                    schedules.append(_schedule(config, entry, keys, None))
         else:
             targets = {asset_key("target", config.config_name, t.table_name) for t in config.table_config}
             for entry in table_assets:
                 selection = [t.key for t in entry.targets if t.key in targets]
                 if selection:
-                    schedules.append(_schedule(config, entry, ("INGESTED", "FAILED"), selection))
+                    schedules.append(_schedule(config, entry, selection, selection))
     from lake_platform.jobs import lake_maintenance
 
     schedules.append(
@@ -71,7 +74,7 @@ def catch_up_requests(
     *,
     job_name: str,
     table_id: str,
-    statuses: tuple[str, ...],
+    asset_keys: list[dg.AssetKey],
     selection: list | None,
     scope: str,
     max_attempts: int,
@@ -80,16 +83,20 @@ def catch_up_requests(
 ) -> tuple[list[dg.RunRequest], list[str]]:
     """Run requests for the unfinished batches of one table, and why the others are left alone.
 
-    A batch with a run queued or in flight is skipped. A batch whose runs failed waits
+    Progress is Dagster's: a batch is finished when every one of ``asset_keys`` has a
+    materialization for its partition. The registry only says which batches exist and which
+    were retired, so a status one asset wrote cannot hide another asset's failure. A batch with
+    a run queued or in flight is skipped. A batch whose runs failed waits
     ``backoff_minutes * 2**(failures - 1)`` after the last failure and gets at most
     ``max_attempts`` runs in all; then it stays FAILED with its reason until someone retries it
     by hand. Each request's run key names the attempt, so a retried tick never starts it twice.
     """
     in_flight, failures = _run_history(instance, job_name, table_id)
+    materialized = [instance.get_materialized_partitions(key) for key in asset_keys]
     requests, left = [], []
     for record in registry.list_batches(table_id):
         batch = record.batch_id
-        if record.status not in statuses:
+        if record.status == "RETIRED" or all(batch in done for done in materialized):
             continue
         if batch in in_flight:
             left.append(f"{batch}: run {in_flight[batch]} is queued or running")
@@ -113,7 +120,7 @@ def catch_up_requests(
     return requests, left
 
 
-def _schedule(config, entry, statuses, selection) -> dg.ScheduleDefinition:
+def _schedule(config, entry, asset_keys, selection) -> dg.ScheduleDefinition:
     scope = "ingest" if selection is None else config.config_name
 
     @dg.schedule(
@@ -123,8 +130,9 @@ def _schedule(config, entry, statuses, selection) -> dg.ScheduleDefinition:
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=(
-            f"{config.config_name}: runs every batch of {entry.table_id} still in status {', '.join(statuses)},"
-            f" unless a run of it is in flight; failed batches back off and stop after"
+            f"{config.config_name}: runs every batch of {entry.table_id} that is not yet materialized in"
+            f" {', '.join(k.to_user_string() for k in asset_keys)}, unless a run of it is in flight;"
+            f" failed batches back off and stop after"
             f" {config.job_settings.max_attempts} attempts."
         ),
     )
@@ -132,7 +140,7 @@ def _schedule(config, entry, statuses, selection) -> dg.ScheduleDefinition:
         """Request a run for each batch of this table that is not finished and not in flight."""
         requests, left = catch_up_requests(
             context.instance, partition_registry, job_name=entry.job.name, table_id=entry.table_id,
-            statuses=statuses, selection=selection, scope=scope, max_attempts=config.job_settings.max_attempts,
+            asset_keys=asset_keys, selection=selection, scope=scope, max_attempts=config.job_settings.max_attempts,
             backoff_minutes=config.job_settings.retry_backoff_minutes, now=time.time(),
         )
         for reason in left:

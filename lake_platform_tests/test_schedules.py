@@ -15,15 +15,23 @@ JOB, TABLE = "process_erp__orders", "erp.orders"
 A, B, C = "20260105T020000Z", "20260106T020000Z", "20260107T020000Z"
 
 
+KEYS = [dg.AssetKey(["source", "erp", "orders"]), dg.AssetKey(["target", "sales", "orders"])]
+
+
 @pytest.fixture
 def registry(tmp_path):
-    """A SQLite registry with three orders batches: LANDED, FAILED and INGESTED."""
+    """A SQLite registry with three orders batches; B failed, C's registry status says PREPARED."""
     registry = SqlitePartitionRegistry(path=str(tmp_path / "registry.sqlite"))
     for batch in (A, B, C):
         registry.register(BatchRecord(TABLE, batch, files=["f"], registered_by="test"))
     registry.set_status(TABLE, B, "FAILED", error="order_total: cannot read")
-    registry.set_status(TABLE, C, "INGESTED")
+    registry.set_status(TABLE, C, "PREPARED")
     return registry
+
+
+def _materialize(instance, batch, keys=KEYS):
+    for key in keys:
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key, partition=batch))
 
 
 def _runs(instance, batch, status, count=1):
@@ -34,24 +42,43 @@ def _runs(instance, batch, status, count=1):
 
 
 def _requests(instance, registry, now=None, **overrides):
-    settings = dict(job_name=JOB, table_id=TABLE, statuses=("LANDED", "INGESTING", "FAILED"), selection=None,
+    settings = dict(job_name=JOB, table_id=TABLE, asset_keys=KEYS, selection=None,
                     scope="ingest", max_attempts=3, backoff_minutes=15, now=now or 4_000_000_000.0)
     settings.update(overrides)
     return catch_up_requests(instance, registry, **settings)
 
 
 def test_each_unfinished_batch_gets_one_request_with_a_run_key_naming_the_attempt(registry):
-    requests, left = _requests(dg.DagsterInstance.ephemeral(), registry)
+    instance = dg.DagsterInstance.ephemeral()
+    _materialize(instance, C)
+    requests, left = _requests(instance, registry)
     assert [(r.partition_key, r.run_key) for r in requests] == [
         (A, f"{TABLE}:{A}:ingest:attempt1"), (B, f"{TABLE}:{B}:ingest:attempt1")
     ]
     assert left == []
 
 
+def test_progress_comes_from_dagster_so_a_registry_status_cannot_hide_a_failed_target(registry):
+    instance = dg.DagsterInstance.ephemeral()
+    _materialize(instance, A)
+    _materialize(instance, C, keys=KEYS[:1])  # the target of C failed, whatever the registry says
+    requests, _ = _requests(instance, registry)
+    assert [r.partition_key for r in requests] == [B, C]
+
+
+def test_a_retired_batch_is_never_requested(registry):
+    from lake_platform.operations import retire
+
+    retire(registry, TABLE, B, "corrupt export")
+    requests, _ = _requests(dg.DagsterInstance.ephemeral(), registry)
+    assert [r.partition_key for r in requests] == [A, C]
+
+
 def test_a_batch_with_a_run_in_flight_is_not_requested_again(registry):
     instance = dg.DagsterInstance.ephemeral()
     _runs(instance, A, dg.DagsterRunStatus.STARTED)
     _runs(instance, B, dg.DagsterRunStatus.STARTING)
+    _materialize(instance, C)
     requests, left = _requests(instance, registry)
     assert requests == []
     assert [reason.split(":")[0] for reason in left] == [A, B]
@@ -59,6 +86,7 @@ def test_a_batch_with_a_run_in_flight_is_not_requested_again(registry):
 
 def test_failed_batches_back_off_and_stop_after_max_attempts(registry):
     instance = dg.DagsterInstance.ephemeral()
+    _materialize(instance, C)
     _runs(instance, B, dg.DagsterRunStatus.FAILURE, count=2)
     last_failure = max(r.end_time or r.update_timestamp.timestamp() for r in instance.get_run_records())
     waiting, left = _requests(instance, registry, now=last_failure + 60)
@@ -82,6 +110,9 @@ def test_the_schedule_evaluates_against_the_instance_and_registry(registry, lake
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("erp__orders", [A, B, C])
         _runs(instance, A, dg.DagsterRunStatus.STARTED)
+        _materialize(instance, C, keys=[dg.AssetKey(["raw", "erp", "orders"]), *KEYS,
+                                        dg.AssetKey(["target", "sales", "customers"]),
+                                        dg.AssetKey(["target", "sales", "order_lines"])])
         context = dg.build_schedule_context(instance=instance, resources={"partition_registry": registry},
                                             repository_def=defs.get_repository_def())
         result = schedule.evaluate_tick(context)
