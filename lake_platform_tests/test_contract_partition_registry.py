@@ -231,3 +231,16 @@ def test_many_producers_opening_a_new_sqlite_registry_at_once_do_not_fail(tmp_pa
 
         with ThreadPoolExecutor(len(handles)) as pool:
             assert all(pool.map(attempt, enumerate(handles)))
+
+
+def test_a_retired_batch_keeps_its_status_and_reason_whatever_a_late_run_writes(registry):
+    from lake_platform.resources.partition_registry import BatchRetiredError
+
+    registry.register(BatchRecord("erp.orders", "20260105T020000Z", files=["a"]))
+    registry.set_status("erp.orders", "20260105T020000Z", "RETIRED", error="retired: resent as 20260106T020000Z")
+    with pytest.raises(BatchRetiredError, match=r"erp.orders/20260105T020000Z is retired \(retired: resent"):
+        registry.set_status("erp.orders", "20260105T020000Z", "PREPARED", target_rows=3)
+    record = registry.get("erp.orders", "20260105T020000Z")
+    assert (record.status, record.error, record.target_rows) == ("RETIRED", "retired: resent as 20260106T020000Z", None)
+    with pytest.raises(KeyError, match="is not registered"):
+        registry.set_status("erp.orders", "20990101T000000Z", "FAILED", error="x")

@@ -23,6 +23,10 @@ STATUSES = ("LANDED", "INGESTING", "INGESTED", "PREPARED", "FAILED", "RETIRED")
 COUNT_FIELDS = ("landed_rows", "source_rows", "quarantined_rows", "target_rows")
 
 
+class BatchRetiredError(RuntimeError):
+    """A retired batch's status cannot change; the message names the batch and the reason."""
+
+
 def utc_now() -> str:
     """Current UTC time as ISO-8601 with microseconds (sortable as text)."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -62,7 +66,11 @@ class PartitionRegistry(dg.ConfigurableResource):
         raise NotImplementedError
 
     def set_status(self, table_id: str, batch_id: str, status: str, *, error: str | None = None, **counts: int) -> None:
-        """Move a registered batch to ``status``, recording row counts and the error, if any."""
+        """Move a registered batch to ``status``, recording row counts and the error, if any.
+
+        RETIRED is terminal: once a batch is retired, no other status is written over it (a
+        run still in flight when it was retired fails with ``BatchRetiredError`` instead).
+        """
         raise NotImplementedError
 
     def delete(self, table_id: str, batch_id: str) -> None:
@@ -76,6 +84,13 @@ class PartitionRegistry(dg.ConfigurableResource):
         unknown = set(counts) - set(COUNT_FIELDS)
         if unknown:
             raise ValueError(f"unknown count fields {sorted(unknown)}")
+
+
+def _refuse(record: BatchRecord | None, table_id: str, batch_id: str) -> None:
+    """Raise why a status write did not apply: the batch is unknown, or retired."""
+    if record is None:
+        raise KeyError(f"batch {table_id}/{batch_id} is not registered")
+    raise BatchRetiredError(f"batch {table_id}/{batch_id} is retired ({record.error}); its status stays RETIRED")
 
 
 def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
@@ -154,11 +169,12 @@ class SqlitePartitionRegistry(PartitionRegistry):
         sets = ["status = ?", "error = ?", "updated_at = ?"] + [f"{k} = ?" for k in counts]
         with closing(self._connect()) as conn:
             cur = conn.execute(
-                f"UPDATE batches SET {', '.join(sets)} WHERE table_id = ? AND batch_id = ?",
-                (status, error, utc_now(), *counts.values(), table_id, batch_id),
+                f"UPDATE batches SET {', '.join(sets)} WHERE table_id = ? AND batch_id = ?"
+                " AND (status != 'RETIRED' OR ? = 'RETIRED')",
+                (status, error, utc_now(), *counts.values(), table_id, batch_id, status),
             )
             if cur.rowcount != 1:
-                raise KeyError(f"batch {table_id}/{batch_id} is not registered")
+                _refuse(self.get(table_id, batch_id), table_id, batch_id)
 
     def delete(self, table_id, batch_id):
         with closing(self._connect()) as conn:
@@ -259,18 +275,22 @@ class DynamoPartitionRegistry(PartitionRegistry):
         else:
             update += " REMOVE #e"
             names["#e"] = "error"
+        condition = "attribute_exists(batch_id)"
+        if status != "RETIRED":
+            condition += " AND #s <> :retired"
+            values[":retired"] = {"S": "RETIRED"}
         try:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={"table_id": {"S": table_id}, "batch_id": {"S": batch_id}},
                 UpdateExpression=update,
-                ConditionExpression="attribute_exists(batch_id)",
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise KeyError(f"batch {table_id}/{batch_id} is not registered") from None
+                _refuse(self.get(table_id, batch_id), table_id, batch_id)
             raise
 
     def delete(self, table_id, batch_id):
