@@ -10,7 +10,7 @@ from lake_platform.config import load_config_dir
 from lake_platform.jobs import table_jobs
 from lake_platform.resources import resources_for_env
 from lake_platform.schedules import build_schedules
-from lake_platform.sensors import build_landing_sensor, build_registry_sync_sensor
+from lake_platform.sensors import build_automation_sensor, build_landing_sensor, build_registry_sync_sensor
 from lake_platform.settings import config_dir, lake_env
 
 
@@ -23,7 +23,7 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         jobs=table_jobs(tables),
-        sensors=[build_landing_sensor(tables), build_registry_sync_sensor(tables)],
+        sensors=[build_landing_sensor(tables), build_registry_sync_sensor(tables), build_automation_sensor()],
         schedules=build_schedules(configs, tables),
         resources=resources_for_env(env),
     )

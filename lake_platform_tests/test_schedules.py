@@ -117,3 +117,21 @@ def test_the_schedule_evaluates_against_the_instance_and_registry(registry, lake
                                             repository_def=defs.get_repository_def())
         result = schedule.evaluate_tick(context)
     assert [r.partition_key for r in result.run_requests] == [B]
+
+
+def test_a_source_materialized_on_its_own_is_followed_by_its_targets(lake_home):
+    from lake_platform.definitions import build_definitions
+
+    defs = build_definitions()
+    assert defs.resolve_sensor_def("lake_automation_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("erp__orders", [A])
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the sensor's first tick
+        for layer, config in (("raw", "erp"), ("source", "erp")):
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(asset_key=dg.AssetKey([layer, config, "orders"]), partition=A)
+            )
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    targets = ["customers", "orders", "order_lines"]
+    requested = {t: result.get_requested_partitions(dg.AssetKey(["target", "sales", t])) for t in targets}
+    assert requested == {"customers": set(), "orders": {A}, "order_lines": set()}
