@@ -80,3 +80,20 @@ def test_a_retired_batch_is_neither_redriven_nor_processed(lake, lake_home):
         report = process(defs, registry, instance, log=lambda *_: None)
     assert report.runs == []
     assert report.gave_up == [f"erp.orders/{A}: 3 failed runs; not retried"]
+
+
+def test_a_run_for_a_key_that_is_no_batch_or_an_unregistered_batch_fails_before_any_job(lake, lake_home):
+    from lake_platform.definitions import build_definitions
+
+    defs = build_definitions()
+    job = defs.resolve_job_def("process_erp__orders")
+    with dg.instance_for_test() as instance:
+        for key, reason in (("latest", "partition key 'latest' is not a batch"),
+                            (A, f"batch erp.orders/{A} is not complete")):
+            instance.add_dynamic_partitions("erp__orders", [key])
+            result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+            assert not result.success
+            failure = next(e for e in result.all_events if e.is_step_failure)
+            assert reason in failure.step_failure_data.error.message
+            started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+            assert started == {"raw__erp__orders"}

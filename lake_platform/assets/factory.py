@@ -117,6 +117,14 @@ def _run_glue_job(
         raise
 
 
+def _batch_of(context: dg.AssetExecutionContext) -> str:
+    """The run's partition key as a batch id; a key that is not one fails with a one-line reason."""
+    try:
+        return validate_batch_id(context.partition_key)
+    except ValueError as exc:
+        raise dg.Failure(f"partition key {context.partition_key!r} is not a batch: {exc}") from None
+
+
 def _require_live_batch(partition_registry: PartitionRegistry, tid: str, batch_id: str) -> None:
     """Fail before any job starts when the batch is not registered or was retired."""
     record = partition_registry.get(tid, batch_id)
@@ -152,7 +160,7 @@ def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartiti
         context: dg.AssetExecutionContext, object_store: ObjectStore, partition_registry: PartitionRegistry
     ) -> dg.MaterializeResult:
         """Check that the batch is complete and record its files; nothing is copied or changed."""
-        batch_id = validate_batch_id(context.partition_key)
+        batch_id = _batch_of(context)
         prefix = batch_prefix(config.source.landing_prefix, table.table_name, batch_id)
         if not object_store.exists(object_store.raw_bucket, prefix + SUCCESS_MARKER):
             raise dg.Failure(
@@ -232,7 +240,7 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
         glue_runner: GlueJobRunner,
     ) -> dg.MaterializeResult:
         """Run the ingest Glue job for one batch and check that every landed row is accounted for."""
-        batch_id = validate_batch_id(context.partition_key)
+        batch_id = _batch_of(context)
         _require_live_batch(partition_registry, tid, batch_id)
         partition_registry.set_status(tid, batch_id, "INGESTING")
         result = _run_glue_job(
@@ -333,7 +341,7 @@ def _build_target(
         glue_runner: GlueJobRunner,
     ) -> dg.MaterializeResult:
         """Run the prepare Glue job for one batch and check the primary key where the batch wrote."""
-        batch_id = validate_batch_id(context.partition_key)
+        batch_id = _batch_of(context)
         _require_live_batch(partition_registry, tid, batch_id)
         result = _run_glue_job(
             context, config=prepare, table_name=table.table_name, batch_id=batch_id, env=env,
