@@ -20,10 +20,15 @@ def build_definitions() -> dg.Definitions:
     configs = load_config_dir(config_dir())
     tables = build_table_assets(configs, env)
     assets = [a for t in tables for a in (t.raw, t.source, *t.targets)]
+    sensors = [build_landing_sensor(tables), build_registry_sync_sensor(tables), build_automation_sensor()]
+    if env == "aws":
+        from lake_platform.sensors.landing_queue import build_landing_queue_sensor
+
+        sensors.append(build_landing_queue_sensor(tables))
     return dg.Definitions(
         assets=assets,
         jobs=table_jobs(tables),
-        sensors=[build_landing_sensor(tables), build_registry_sync_sensor(tables), build_automation_sensor()],
+        sensors=sensors,
         schedules=build_schedules(configs, tables),
         resources=resources_for_env(env),
     )

@@ -23,6 +23,7 @@ AWS_SETTINGS: dict[str, str] = {
     "LAKE_ATHENA_WORKGROUP": "Athena workgroup for queries and checks",
     "LAKE_PIPES_BUCKET": "bucket for Dagster Pipes context and messages",
     "LAKE_PIPES_PREFIX": "key prefix for Dagster Pipes context and messages",
+    "LAKE_LANDING_QUEUE_URL": "SQS queue receiving the raw bucket's landing events (EventBridge)",
 }
 OPTIONAL_AWS_SETTINGS = {"AWS_ENDPOINT_URL": "endpoint override (e.g. a moto server in tests)"}
 LOCAL_BUCKETS = {"raw": "lake-raw", "source": "lake-source", "target": "lake-target"}

@@ -120,10 +120,12 @@ def test_aws_mode_loads_from_environment_variables_alone_without_calling_aws(lak
     defs = importlib.reload(module).defs
     assert isinstance(defs.resources["glue_runner"], StepFunctionsGlueJobRunner)
     assert isinstance(defs.resources["query_engine"], AthenaQueryEngine)
+    assert {s.name for s in defs.sensors} >= {"landing_sensor", "landing_queue_sensor", "lake_automation_sensor"}
     assert dg.Definitions.validate_loadable(defs) is None
     with dg.build_resources(dict(defs.resources)) as res:
         assert res.object_store.raw_bucket == "x-lake_raw_bucket"
         assert res.partition_registry.table_name == "x-lake_partitions_table"
+        assert res.landing_queue.queue_url == "x-lake_landing_queue_url"
     monkeypatch.setenv("LAKE_ENV", "local")
     importlib.reload(module)
 

@@ -28,6 +28,7 @@ GLUE_SCRIPTS = REPO / "glue_scripts"
 # The variables lake_platform reads in LAKE_ENV=aws mode; output.tf must print exactly these.
 LAKE_AWS_ENV_VARS = {
     "LAKE_ENV",
+    "LAKE_LANDING_QUEUE_URL",
     "AWS_REGION",
     "LAKE_RAW_BUCKET",
     "LAKE_SOURCE_BUCKET",
@@ -501,6 +502,29 @@ def test_outputs_print_exactly_the_environment_variables_of_aws_mode():
     assert out["lake_env"]["value"] == "${local.lake_env}"
     exports = out["lake_env_exports"]["value"]
     assert "for k in sort(keys(local.lake_env))" in exports and "export ${k}=${local.lake_env[k]}" in exports
+
+
+def test_landing_events_reach_an_encrypted_queue_with_a_dead_letter_queue_and_an_alarm():
+    root = load_dir(TF)
+    res = resources(root)
+    rule = res[("aws_cloudwatch_event_rule", "landing_object_created")]
+    pattern = rule["event_pattern"]
+    assert '"Object Created"' in pattern or "Object Created" in pattern
+    assert 'prefix = "landing/"' in pattern and "module.storage.raw_bucket" in pattern
+    assert res[("aws_cloudwatch_event_target", "landing_queue")]["arn"] == "${aws_sqs_queue.landing_events.arn}"
+    queue, dlq = res[("aws_sqs_queue", "landing_events")], res[("aws_sqs_queue", "landing_events_dlq")]
+    assert queue["kms_master_key_id"] == dlq["kms_master_key_id"] == "${module.kms.key_arn}"
+    assert "aws_sqs_queue.landing_events_dlq.arn" in queue["redrive_policy"]
+    data = resources(root, "data")
+    (send,) = data[("aws_iam_policy_document", "landing_events_queue")]["statement"]
+    assert send["actions"] == ["sqs:SendMessage"]
+    assert send["condition"][0]["values"] == ["${aws_cloudwatch_event_rule.landing_object_created.arn}"]
+    alarm = res[("aws_cloudwatch_metric_alarm", "landing_events_dead_letters")]
+    assert alarm["alarm_actions"] == ["${module.monitoring.alerts_topic_arn}"]
+    dagster = {s["sid"]: s for s in data[("aws_iam_policy_document", "dagster")]["statement"]}
+    assert dagster["ConsumeLandingEvents"]["resources"] == ["${aws_sqs_queue.landing_events.arn}"]
+    # The raw bucket's module call is the one that sends its events to EventBridge.
+    assert "eventbridge_notifications          = true" in (MODULES / "storage" / "main.tf").read_text()
 
 
 # --------------------------------------------------------------------------------------------

@@ -249,6 +249,12 @@ data "aws_iam_policy_document" "dagster" {
   }
 
   statement {
+    sid       = "ConsumeLandingEvents"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.landing_events.arn]
+  }
+
+  statement {
     sid       = "ReadLandingFiles"
     actions   = ["s3:GetObject"]
     resources = ["${local.raw_arn}/landing/*"]

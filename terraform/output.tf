@@ -15,6 +15,7 @@ locals {
     LAKE_ATHENA_WORKGROUP  = module.athena.workgroup_name
     LAKE_PIPES_BUCKET      = module.storage.artifacts_bucket
     LAKE_PIPES_PREFIX      = local.pipes_prefix
+    LAKE_LANDING_QUEUE_URL = aws_sqs_queue.landing_events.id
   }
 }
 

@@ -227,3 +227,15 @@ variable "jdbc_secret_arn" {
   type        = string
   default     = null
 }
+
+variable "landing_events_retention_seconds" {
+  description = "How long an unconsumed landing event stays on the queue (the listing sensor is the fallback after that)."
+  type        = number
+  default     = 345600
+}
+
+variable "landing_events_max_receives" {
+  description = "Receives after which an unreadable landing event moves to the dead-letter queue."
+  type        = number
+  default     = 5
+}

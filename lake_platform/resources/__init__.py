@@ -60,6 +60,7 @@ def _local_resources() -> dict[str, dg.ConfigurableResource]:
 def _aws_resources() -> dict[str, dg.ConfigurableResource]:
     require_aws_settings()
     from lake_platform.resources.athena import AthenaQueryEngine
+    from lake_platform.sensors.landing_queue import LandingQueue
     from lake_platform.resources.step_functions import StepFunctionsGlueJobRunner
 
     region = dg.EnvVar("AWS_REGION")
@@ -86,6 +87,9 @@ def _aws_resources() -> dict[str, dg.ConfigurableResource]:
         ),
         "query_engine": AthenaQueryEngine(
             workgroup=dg.EnvVar("LAKE_ATHENA_WORKGROUP"), region_name=region, endpoint_url=endpoint
+        ),
+        "landing_queue": LandingQueue(
+            queue_url=dg.EnvVar("LAKE_LANDING_QUEUE_URL"), region_name=region, endpoint_url=endpoint
         ),
     }
 

@@ -245,6 +245,28 @@ def _pending_of(state: dict, now: float) -> dict[str, float]:
     return {b: float(since.get(b, now)) for b in state.get("pending", [])}
 
 
+def run_requests_for(
+    instance: dg.DagsterInstance, by_id: dict, complete: dict[str, list[str]]
+) -> tuple[list[dg.RunRequest], list]:
+    """Run requests (run key ``<table_id>:<batch_id>``) and new dynamic partitions for complete batches."""
+    run_requests, partition_requests = [], []
+    for tid, batch_ids in complete.items():
+        entry = by_id[tid]
+        new = [b for b in batch_ids if not instance.has_dynamic_partition(entry.partitions_def.name, b)]
+        if new:
+            partition_requests.append(entry.partitions_def.build_add_request(new))
+        for batch_id in batch_ids:
+            run_requests.append(
+                dg.RunRequest(
+                    run_key=f"{tid}:{batch_id}",
+                    job_name=entry.job.name,
+                    partition_key=batch_id,
+                    tags={"lake/table": tid, "lake/batch": batch_id},
+                )
+            )
+    return run_requests, partition_requests
+
+
 def build_landing_sensor(table_assets: list, max_keys_per_tick: int = 2000) -> dg.SensorDefinition:
     """The sensor over every ingest table built by the asset factory."""
     by_id = {t.table_id: t for t in table_assets}
@@ -265,21 +287,7 @@ def build_landing_sensor(table_assets: list, max_keys_per_tick: int = 2000) -> d
         scan = scan_landing(object_store, partition_registry, landed, cursor, max_keys_per_tick)
         for warning in scan.warnings:
             context.log.warning(warning)
-        run_requests, partition_requests = [], []
-        for tid, batch_ids in scan.complete.items():
-            entry = by_id[tid]
-            new = [b for b in batch_ids if not context.instance.has_dynamic_partition(entry.partitions_def.name, b)]
-            if new:
-                partition_requests.append(entry.partitions_def.build_add_request(new))
-            for batch_id in batch_ids:
-                run_requests.append(
-                    dg.RunRequest(
-                        run_key=f"{tid}:{batch_id}",
-                        job_name=entry.job.name,
-                        partition_key=batch_id,
-                        tags={"lake/table": tid, "lake/batch": batch_id},
-                    )
-                )
+        run_requests, partition_requests = run_requests_for(context.instance, by_id, scan.complete)
         context.log.info(f"listed {scan.keys_listed} keys; {len(run_requests)} complete batches")
         for tid, late in scan.late.items():
             context.log.info(f"{tid}: found late batches below the cursor: {', '.join(late)}")
