@@ -183,7 +183,7 @@ def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None 
         outcome = RunOutcome(table_id, batch_id, result.run_id, result.success)
         if not result.success:
             outcome.error = run_error(result)
-            log(f"    FAILED: {outcome.error}")
+            log(f"    FAILED: {one_line(outcome.error)}")
         report.runs.append(outcome)
     return report
 
