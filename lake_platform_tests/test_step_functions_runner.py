@@ -200,9 +200,11 @@ class FakeStepFunctions:
     run termination (its SIGTERM handler) surfaces in the step's thread while the runner waits.
     """
 
-    def __init__(self, glue_job, interrupt_on_describe: int | None = None):
+    def __init__(self, glue_job, interrupt_on_describe: int | None = None, capacity_delay: float = 0.0):
         self.glue_job = glue_job
         self.interrupt_on_describe = interrupt_on_describe
+        # How long the state machine waits (ConcurrentRunsExceeded retries) before Glue accepts the run.
+        self.capacity_delay = capacity_delay
         self.meta = SimpleNamespace(region_name=REGION)
         self.executions: dict[str, dict] = {}
         self.inputs: list[dict] = []
@@ -233,6 +235,8 @@ class FakeStepFunctions:
     def _run_glue(self, execution: dict, payload: dict) -> None:
         run_id = "jr_" + hashlib.sha256(execution["arn"].encode()).hexdigest()
         job_run = {"Id": run_id, "JobName": payload["glue_job_name"], "Arguments": payload["arguments"]}
+        if execution["stopped"].wait(self.capacity_delay):
+            return
         execution["events"].append(
             {"type": "TaskSubmitted", "taskSubmittedEventDetails": {"output": json.dumps({"JobRunId": run_id})}}
         )
@@ -261,8 +265,11 @@ class FakeStepFunctions:
             "executionArn": executionArn
         }
 
-    def get_execution_history(self, *, executionArn: str, maxResults: int, includeExecutionData: bool, nextToken=None):
-        return {"events": list(self.executions[executionArn]["events"])}
+    def get_execution_history(
+        self, *, executionArn: str, maxResults: int, includeExecutionData: bool, nextToken=None, reverseOrder=False
+    ):
+        events = list(self.executions[executionArn]["events"])
+        return {"events": events[::-1] if reverseOrder else events}
 
     def stop_execution(self, *, executionArn: str, error: str, cause: str) -> dict:
         self.stop_calls.append({"executionArn": executionArn, "error": error, "cause": cause})
@@ -449,6 +456,36 @@ def test_timeout_stops_the_execution_and_names_the_batch(pipes_bucket):
     # Polling backs off (0.05, 0.1, 0.2, 0.2 s...) yet still notices the deadline promptly.
     assert 4 <= fake.describe_calls <= 12
     assert time.monotonic() - started < 15
+
+
+def test_waiting_for_glue_capacity_has_its_own_limit_and_is_named(pipes_bucket):
+    fake = FakeStepFunctions(hanging_job, capacity_delay=30)
+    runner = make_runner(
+        pipes_bucket, "arn:aws:states:eu-west-1:123456789012:stateMachine:m", capacity_wait_seconds=0.5
+    ).use_clients(stepfunctions=fake)
+    result, _ = materialize_with(runner, timeout_minutes=30)
+    fake.join()
+    assert not result.success
+    assert f"Glue job {JOB} for erp.orders batch {BATCH} waited more than capacity_wait_seconds=0.5" in failure_text(result)
+    (stop,) = fake.stop_calls
+    assert stop["error"] == "DagsterCapacityTimeout"
+    (execution,) = fake.executions.values()
+    assert not any(e["type"] == "TaskSubmitted" for e in execution["events"])
+
+
+def test_the_job_timeout_counts_from_the_glue_runs_start_not_the_executions(pipes_bucket):
+    fake = FakeStepFunctions(hanging_job, capacity_delay=1.5)
+    runner = make_runner(
+        pipes_bucket, "arn:aws:states:eu-west-1:123456789012:stateMachine:m", timeout_grace_seconds=1.0,
+        capacity_wait_seconds=60,
+    ).use_clients(stepfunctions=fake)
+    result, _ = materialize_with(runner, timeout_minutes=0)
+    fake.join()
+    assert "exceeded timeout_minutes=0 (+1s grace) counted from the Glue run's start" in failure_text(result)
+    (execution,) = fake.executions.values()
+    # Counted from the execution's start, the 1 s deadline would have stopped it before Glue accepted the run.
+    assert any(e["type"] == "TaskSubmitted" for e in execution["events"])
+    assert fake.stop_calls[0]["error"] == "DagsterTimeout"
 
 
 def test_dagster_run_termination_stops_the_execution_and_is_re_raised(pipes_bucket):

@@ -14,8 +14,9 @@ Step Functions client). For one (config, table, batch) it:
    under a deterministic execution ``name`` (see ``execution_name``);
 3. polls ``DescribeExecution`` with exponential backoff until the execution ends, while the
    S3 message reader delivers the job's logs and materializations to Dagster as they arrive;
-4. stops the execution (and with it the ``.sync`` Glue run) when Dagster terminates the run or
-   the overall deadline passes, and raises ``GlueJobError`` with the Step Functions error and
+4. stops the execution (and with it the ``.sync`` Glue run) when Dagster terminates the run, when
+   Glue has not accepted the run within ``capacity_wait_seconds``, or when the run outlives
+   ``timeout_minutes`` (plus a grace) counted from the moment Glue accepted it, and raises ``GlueJobError`` with the Step Functions error and
    cause and the Glue error message when the execution fails;
 5. returns the invocation with the execution ARN, Glue JobRunId, console URLs and duration.
 """
@@ -128,6 +129,10 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
     # an execution that hangs beyond that (queued runs, state machine retries), so it allows
     # this much longer before stopping the execution.
     timeout_grace_seconds: float = 300.0
+    # Before Glue accepts the run (the state machine retries ConcurrentRunsExceeded with backoff,
+    # and a FLEX run waits for spare capacity), the wait is for capacity, not the job: it has its
+    # own limit, and ``timeout_minutes`` counts from the moment Glue accepted the run.
+    capacity_wait_seconds: float = 3600.0
     message_poll_seconds: float = 10.0
 
     _stepfunctions: Any = PrivateAttr(default=None)
@@ -211,15 +216,18 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
             started = time.monotonic()
             execution_arn = self._start(name, execution_input, label)
             console_url = execution_console_url(self._region(), execution_arn)
-            deadline = started + timeout_minutes * 60 + self.timeout_grace_seconds
             try:
                 context.log.info(f"started {label}: Step Functions execution {name} ({console_url})")
-                described = self._wait(execution_arn, deadline)
+                described, waited_for = self._wait(execution_arn, started, timeout_minutes * 60 + self.timeout_grace_seconds)
             except BaseException as exc:
                 # Dagster run termination (DagsterExecutionInterruptedError, KeyboardInterrupt) or
                 # a lost connection: stop the execution so that no Glue run is left unwatched.
                 self._stop(context, execution_arn, "DagsterRunTerminated", f"{label}: {type(exc).__name__}: {exc}")
                 raise
+            if described is None and waited_for == "capacity":
+                reason = f"{label} waited more than capacity_wait_seconds={self.capacity_wait_seconds:g} for Glue to accept the run"
+                self._stop(context, execution_arn, "DagsterCapacityTimeout", reason)
+                raise GlueJobError(f"{reason}; execution stopped: {console_url}")
             if described is None:
                 self._stop(
                     context, execution_arn, "DagsterTimeout",
@@ -227,7 +235,8 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
                 )
                 raise GlueJobError(
                     f"{label} exceeded timeout_minutes={timeout_minutes}"
-                    f" (+{self.timeout_grace_seconds:g}s grace); execution stopped: {console_url}"
+                    f" (+{self.timeout_grace_seconds:g}s grace) counted from the Glue run's start;"
+                    f" execution stopped: {console_url}"
                 )
             duration = time.monotonic() - started
             details = self._history_details(execution_arn)
@@ -269,19 +278,37 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
             raise
         return response["executionArn"]
 
-    def _wait(self, execution_arn: str, deadline: float) -> dict | None:
-        """``DescribeExecution`` until the execution ends; ``None`` if ``deadline`` passes first."""
+    def _wait(self, execution_arn: str, started: float, run_seconds: float) -> tuple[dict | None, str]:
+        """``DescribeExecution`` until the execution ends; ``(None, what)`` if a deadline passes first.
+
+        Until the execution history shows the Glue run submitted, the deadline is
+        ``capacity_wait_seconds`` from the start (``what`` = ``"capacity"``); from then on it is
+        ``run_seconds`` from the submission (``what`` = ``"run"``).
+        """
         delay = self.initial_poll_seconds
+        submitted: float | None = None
         while True:
             described = self.stepfunctions.describe_execution(executionArn=execution_arn)
             if described["status"] not in _ACTIVE_STATUSES:
-                return described
+                return described, "run" if submitted is not None else "capacity"
+            if submitted is None and self._glue_run_submitted(execution_arn):
+                submitted = time.monotonic()
+            deadline = started + self.capacity_wait_seconds if submitted is None else submitted + run_seconds
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return None
+                return None, "capacity" if submitted is None else "run"
             # Backoff keeps long Glue runs cheap in API calls while short ones still end promptly.
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, self.max_poll_seconds)
+
+    def _glue_run_submitted(self, execution_arn: str) -> bool:
+        """True once the execution history has the Glue task's TaskSubmitted event."""
+        # Newest first: the Glue task's current attempt is at the end of a history that may hold
+        # many capacity retries.
+        page = self.stepfunctions.get_execution_history(
+            executionArn=execution_arn, maxResults=50, includeExecutionData=False, reverseOrder=True
+        )
+        return any(event.get("type") == "TaskSubmitted" for event in page.get("events", []))
 
     def _stop(self, context, execution_arn: str, error: str, cause: str) -> None:
         from botocore.exceptions import ClientError
