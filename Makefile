@@ -49,6 +49,7 @@ test-aws: install
 
 validate: $(VENV)/.installed
 	$(VENV)/bin/lake configs validate
+	@$(VENV)/bin/python -c "from lake_platform.process import dagster_home; dagster_home()"
 	$(VENV)/bin/dagster definitions validate -w workspace.yaml
 
 dev: $(VENV)/.installed
