@@ -170,3 +170,15 @@ def test_the_pending_list_expires_with_a_report_and_the_skip_reason_names_waitin
     expired = scan_landing(env.store, env.registry, table, json.loads(first.cursor), now=1_800_000_000.0 + PENDING_EXPIRY_SECONDS + 1)
     assert any(f"erp.orders/{BATCH}: no _SUCCESS after 7 days" in w for w in expired.warnings)
     assert expired.cursor["erp.orders"]["pending"] == []
+
+
+def test_a_batch_every_asset_already_materialized_is_not_requested_again(env):
+    tables = build_table_assets(load_config_dir(CONFIG_DIR), "local")
+    orders = next(t for t in tables if t.table_id == "erp.orders")
+    env.land("orders", BATCH)
+    env.land("orders", LATER)
+    for asset in (orders.raw, orders.source, *orders.targets):
+        env.instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=asset.key, partition=BATCH))
+    # e.g. processed by `lake process`, then seen by the daemon's sensor with its own cursor
+    result = env.tick(None)
+    assert [r.partition_key for r in result.run_requests] == [LATER]

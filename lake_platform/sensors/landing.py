@@ -248,14 +248,23 @@ def _pending_of(state: dict, now: float) -> dict[str, float]:
 def run_requests_for(
     instance: dg.DagsterInstance, by_id: dict, complete: dict[str, list[str]]
 ) -> tuple[list[dg.RunRequest], list]:
-    """Run requests (run key ``<table_id>:<batch_id>``) and new dynamic partitions for complete batches."""
+    """Run requests (run key ``<table_id>:<batch_id>``) and new dynamic partitions for complete batches.
+
+    A batch that every asset of its job has already materialized (by ``lake process``, a
+    backfill, another sensor) is not requested again, whatever the run keys say: a reset
+    cursor or a second sensor over the same landing zone starts nothing twice.
+    """
     run_requests, partition_requests = [], []
     for tid, batch_ids in complete.items():
         entry = by_id[tid]
         new = [b for b in batch_ids if not instance.has_dynamic_partition(entry.partitions_def.name, b)]
         if new:
             partition_requests.append(entry.partitions_def.build_add_request(new))
+        keys = [entry.raw.key, entry.source.key, *[t.key for t in entry.targets]]
+        done = set.intersection(*[set(instance.get_materialized_partitions(k)) for k in keys]) if batch_ids else set()
         for batch_id in batch_ids:
+            if batch_id in done:
+                continue
             run_requests.append(
                 dg.RunRequest(
                     run_key=f"{tid}:{batch_id}",
@@ -288,7 +297,7 @@ def build_landing_sensor(table_assets: list, max_keys_per_tick: int = 2000) -> d
         for warning in scan.warnings:
             context.log.warning(warning)
         run_requests, partition_requests = run_requests_for(context.instance, by_id, scan.complete)
-        context.log.info(f"listed {scan.keys_listed} keys; {len(run_requests)} complete batches")
+        context.log.info(f"listed {scan.keys_listed} keys; {len(run_requests)} batches to run")
         for tid, late in scan.late.items():
             context.log.info(f"{tid}: found late batches below the cursor: {', '.join(late)}")
         waiting = [f"{tid}/{b}" for tid, batches in sorted(scan.waiting.items()) for b in batches]
