@@ -256,11 +256,8 @@ def _rebuild_from_raw(defs, res) -> int:
         shutil.rmtree(Path(store.root) / bucket, ignore_errors=True)
     Path(catalog_uri().removeprefix("sqlite:///")).unlink(missing_ok=True)
     registry = res.partition_registry
-    for job in defs.jobs or []:
-        table_id = job.tags.get("lake/table")
-        for record in registry.list_batches(table_id) if table_id else []:
-            registry.set_status(table_id, record.batch_id, "LANDED")
-    report = process(defs, registry)
+    # Dagster remembers these batches as done; the data behind that is gone, so run them all again.
+    report = process(defs, registry, redo=True)
     print(format_summary(summarize(registry, res.query_engine, res.config_store.list_configs())))
     return 1 if report.failed else 0
 

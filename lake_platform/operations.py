@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
+from lake_platform.run_history import run_history
 
 RETIRED = "RETIRED"
 
@@ -66,29 +67,20 @@ def _landing_findings(store, entry) -> list[Finding]:
 
 
 def _run_findings(instance: dg.DagsterInstance, entry, registry, now: float) -> list[Finding]:
-    from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
-
     findings = []
     timeout = entry.config.job_settings.timeout_minutes * 60
-    for record in instance.get_run_records(
-        filters=dg.RunsFilter(job_name=entry.job.name, statuses=IN_PROGRESS_RUN_STATUSES)
-    ):
-        started = record.start_time or record.create_timestamp.timestamp()
-        if now - started > timeout:
-            batch = record.dagster_run.tags.get("dagster/partition", "?")
-            findings.append(Finding(entry.table_id, "stuck run", batch,
-                                    f"run {record.dagster_run.run_id} {record.dagster_run.status.value} for"
-                                    f" {(now - started) / 60:.0f} min, past timeout_minutes="
-                                    f"{entry.config.job_settings.timeout_minutes}; `lake redrive` re-runs it"))
-    failures: dict[str, int] = {}
-    for record in instance.get_run_records(
-        filters=dg.RunsFilter(job_name=entry.job.name, statuses=[dg.DagsterRunStatus.FAILURE])
-    ):
-        batch = record.dagster_run.tags.get("dagster/partition")
-        failures[batch] = failures.get(batch, 0) + 1
+    history = run_history(instance, entry.job.name)
+    for batch, records in sorted(history.in_flight.items()):
+        for record in records:
+            started = record.start_time or record.create_timestamp.timestamp()
+            if now - started > timeout:
+                findings.append(Finding(entry.table_id, "stuck run", batch,
+                                        f"run {record.dagster_run.run_id} {record.dagster_run.status.value} for"
+                                        f" {(now - started) / 60:.0f} min, past timeout_minutes="
+                                        f"{entry.config.job_settings.timeout_minutes}; `lake redrive` re-runs it"))
     for batch in registry.list_batches(entry.table_id):
         if batch.status == "FAILED":
-            count = failures.get(batch.batch_id, 0)
+            count = history.failures(batch.batch_id)
             gave_up = count >= entry.config.job_settings.max_attempts
             findings.append(Finding(entry.table_id, "failed", batch.batch_id,
                                     f"{count} failed run(s){', retries gave up' if gave_up else ''}:"
@@ -119,7 +111,7 @@ def retire(registry, table_id: str, batch_id: str, reason: str) -> None:
 
 def redrive(defs: dg.Definitions, registry, instance: dg.DagsterInstance, table_id: str, batch_ids: list[str], log=print):
     """Run the given batches (default: the table's failed ones) again; returns the run results."""
-    from lake_platform.process import QUIET_CONSOLE
+    from lake_platform.process import run_batch
 
     job = next((j for j in defs.jobs or [] if j.tags.get("lake/table") == table_id), None)
     if job is None:
@@ -135,11 +127,7 @@ def redrive(defs: dg.Definitions, registry, instance: dg.DagsterInstance, table_
             raise ValueError(f"batch {table_id}/{batch_id} is retired ({record.error}); it is not re-run")
     results = []
     for batch_id in batch_ids:
-        if not instance.has_dynamic_partition(job.partitions_def.name, batch_id):
-            instance.add_dynamic_partitions(job.partitions_def.name, [batch_id])
         log(f"  re-running {job.name} for batch {batch_id} ...")
-        results.append(defs.resolve_job_def(job.name).execute_in_process(
-            instance=instance, partition_key=batch_id, raise_on_error=False, run_config=QUIET_CONSOLE,
-            tags={"lake/table": table_id, "lake/batch": batch_id, "lake/launched_by": "lake redrive"},
-        ))
+        tags = {"lake/table": table_id, "lake/batch": batch_id, "lake/launched_by": "lake redrive"}
+        results.append(run_batch(defs, instance, job.name, batch_id, tags))
     return results

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from lake_platform.run_history import run_history
 from lake_platform.settings import lake_home
 
 SENSOR_NAME = "landing_sensor"
@@ -119,67 +120,75 @@ def evaluate_landing_sensor(instance: dg.DagsterInstance, defs: dg.Definitions, 
     return requests, report
 
 
-def _run_outcomes(instance: dg.DagsterInstance, job_name: str) -> tuple[set[str], dict[str, int]]:
-    """Batches (partitions) of ``job_name`` with a successful run, and failed-run counts per batch."""
-    def partitions(status):
-        records = instance.get_run_records(filters=dg.RunsFilter(job_name=job_name, statuses=[status]))
-        return [r.dagster_run.tags.get("dagster/partition") for r in records]
-
-    failed: dict[str, int] = {}
-    for batch in partitions(dg.DagsterRunStatus.FAILURE):
-        failed[batch] = failed.get(batch, 0) + 1
-    return set(partitions(dg.DagsterRunStatus.SUCCESS)), failed
+def run_batch(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, batch_id: str, tags: dict[str, str]):
+    """Execute one batch's job in-process on ``instance`` (adding the batch's partition if needed)."""
+    job = defs.resolve_job_def(job_name)
+    if not instance.has_dynamic_partition(job.partitions_def.name, batch_id):
+        instance.add_dynamic_partitions(job.partitions_def.name, [batch_id])
+    return job.execute_in_process(
+        instance=instance, partition_key=batch_id, tags=tags, raise_on_error=False, run_config=QUIET_CONSOLE
+    )
 
 
-def process(defs: dg.Definitions, registry, instance: dg.DagsterInstance | None = None, log=print) -> ProcessReport:
-    """One headless pass: sensor ticks, then every unfinished batch's run, oldest first.
+def plan_runs(
+    defs: dg.Definitions, registry, instance: dg.DagsterInstance, requests: list[dg.RunRequest], redo: bool = False
+) -> tuple[list[dg.RunRequest], list[str]]:
+    """The runs one pass starts, oldest batch first, and the batches it gives up on.
 
     "Unfinished" is Dagster's word, not the registry's: a batch whose job has a successful run
-    for it is done, so a reset cursor or a second pass starts nothing twice, and an ingest-only
-    table is not re-run. A batch whose runs failed ``lake/max_attempts`` times is left alone and
-    reported. ``registry`` is the initialized partition registry resource.
+    is done, so a reset cursor or a second pass starts nothing twice, and an ingest-only table is
+    not re-run. A batch with ``lake/max_attempts`` failed runs is given up. Retired batches are
+    never run. ``redo`` runs every batch again, whatever its runs (``lake rebuild --from-raw``).
+    """
+    wanted: dict[tuple[str, str], dg.RunRequest] = {}
+    for request in requests:
+        wanted[(request.job_name, request.partition_key)] = request
+    retired = set()
+    for job in defs.jobs or []:
+        table_id = job.tags.get("lake/table")
+        for record in registry.list_batches(table_id) if table_id else []:
+            if record.status == "RETIRED":
+                retired.add((job.name, record.batch_id))
+            wanted.setdefault(
+                (job.name, record.batch_id),
+                dg.RunRequest(job_name=job.name, partition_key=record.batch_id,
+                              tags={"lake/table": table_id, "lake/batch": record.batch_id}),
+            )
+    histories = {name: run_history(instance, name) for name in {job for job, _ in wanted}}
+    runs, gave_up = [], []
+    for (job_name, batch_id), request in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        table_id = request.tags["lake/table"]
+        if (job_name, batch_id) in retired:
+            continue
+        history = histories[job_name]
+        if not redo and batch_id in history.succeeded:
+            continue
+        max_attempts = int(defs.resolve_job_def(job_name).tags.get("lake/max_attempts", 3))
+        if not redo and history.failures(batch_id) >= max_attempts:
+            gave_up.append(f"{table_id}/{batch_id}: {history.failures(batch_id)} failed runs; not retried")
+            continue
+        runs.append(request)
+    return runs, gave_up
+
+
+def process(
+    defs: dg.Definitions, registry, instance: dg.DagsterInstance | None = None, log=print, redo: bool = False
+) -> ProcessReport:
+    """One headless pass: sensor ticks, then the runs :func:`plan_runs` chooses, oldest batch first.
+
+    ``registry`` is the initialized partition registry resource.
     """
     instance = instance or get_instance()
     requests, report = evaluate_landing_sensor(instance, defs)
-    wanted: dict[tuple[str, str], dg.RunRequest] = {}
-    for request in requests:
-        record = registry.get(request.tags["lake/table"], request.partition_key)
-        if record is None or record.status != "RETIRED":
-            wanted[(request.job_name, request.partition_key)] = request
-    for job_name in sorted(j.name for j in defs.jobs or []):
-        job = defs.resolve_job_def(job_name)
-        table_id = job.tags.get("lake/table")
-        if table_id is None:
-            continue
-        partitions_name = job.partitions_def.name
-        for record in registry.list_batches(table_id):
-            if record.status == "RETIRED":
-                continue
-            if not instance.has_dynamic_partition(partitions_name, record.batch_id):
-                instance.add_dynamic_partitions(partitions_name, [record.batch_id])
-            wanted.setdefault(
-                (job_name, record.batch_id),
-                dg.RunRequest(job_name=job_name, partition_key=record.batch_id,
-                              tags={"lake/table": table_id, "lake/batch": record.batch_id}),
-            )
-    outcomes = {name: _run_outcomes(instance, name) for name in {job for job, _ in wanted}}
-    for (job_name, batch_id), request in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        table_id = request.tags["lake/table"]
-        succeeded, failed = outcomes[job_name]
-        if batch_id in succeeded:
-            continue
-        max_attempts = int(defs.resolve_job_def(job_name).tags.get("lake/max_attempts", 3))
-        if failed.get(batch_id, 0) >= max_attempts:
-            report.gave_up.append(f"{table_id}/{batch_id}: {failed[batch_id]} failed runs; not retried")
-            continue
-        log(f"  running {job_name} for batch {batch_id} ...")
-        tags = {k: v for k, v in request.tags.items()}
+    runs, report.gave_up = plan_runs(defs, registry, instance, requests, redo)
+    for request in runs:
+        table_id, batch_id = request.tags["lake/table"], request.partition_key
+        log(f"  running {request.job_name} for batch {batch_id} ...")
+        tags = dict(request.tags)
         if request.run_key:
             tags["dagster/run_key"] = request.run_key
         tags["lake/launched_by"] = "lake process"
-        result = defs.resolve_job_def(job_name).execute_in_process(
-            instance=instance, partition_key=batch_id, tags=tags, raise_on_error=False, run_config=QUIET_CONSOLE
-        )
+        result = run_batch(defs, instance, request.job_name, batch_id, tags)
         outcome = RunOutcome(table_id, batch_id, result.run_id, result.success)
         if not result.success:
             outcome.error = run_error(result)

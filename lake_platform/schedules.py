@@ -14,6 +14,7 @@ import dagster as dg
 from lake_platform.config import IngestConfig, PrepareConfig
 from lake_platform.layout import asset_key
 from lake_platform.resources import PartitionRegistry
+from lake_platform.run_history import run_history
 
 
 
@@ -49,25 +50,6 @@ def build_schedules(configs: list[IngestConfig | PrepareConfig], table_assets: l
     return schedules
 
 
-def _run_history(instance: dg.DagsterInstance, job_name: str, table_id: str) -> tuple[dict[str, str], dict[str, list[float]]]:
-    """Per batch of one table: the run in flight (queued or running), and the end times of failed runs."""
-    from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
-
-    def records(statuses):
-        return instance.get_run_records(
-            filters=dg.RunsFilter(job_name=job_name, tags={"lake/table": table_id}, statuses=statuses)
-        )
-
-    in_flight = {
-        r.dagster_run.tags.get("dagster/partition"): r.dagster_run.run_id for r in records(IN_PROGRESS_RUN_STATUSES)
-    }
-    failures: dict[str, list[float]] = {}
-    for r in records([dg.DagsterRunStatus.FAILURE]):
-        ended = r.end_time or (r.update_timestamp.timestamp() if r.update_timestamp else 0.0)
-        failures.setdefault(r.dagster_run.tags.get("dagster/partition"), []).append(ended)
-    return in_flight, {b: sorted(times) for b, times in failures.items()}
-
-
 def catch_up_requests(
     instance: dg.DagsterInstance,
     registry: PartitionRegistry,
@@ -91,17 +73,17 @@ def catch_up_requests(
     ``max_attempts`` runs in all; then it stays FAILED with its reason until someone retries it
     by hand. Each request's run key names the attempt, so a retried tick never starts it twice.
     """
-    in_flight, failures = _run_history(instance, job_name, table_id)
+    history = run_history(instance, job_name)
     materialized = [instance.get_materialized_partitions(key) for key in asset_keys]
     requests, left = [], []
     for record in registry.list_batches(table_id):
         batch = record.batch_id
         if record.status == "RETIRED" or all(batch in done for done in materialized):
             continue
-        if batch in in_flight:
-            left.append(f"{batch}: run {in_flight[batch]} is queued or running")
+        if batch in history.in_flight:
+            left.append(f"{batch}: run {history.in_flight[batch][0].dagster_run.run_id} is queued or running")
             continue
-        failed = failures.get(batch, [])
+        failed = history.failed_at.get(batch, [])
         if len(failed) >= max_attempts:
             left.append(f"{batch}: gave up after {len(failed)} failed runs ({(record.error or 'no reason recorded')[:200]})")
             continue

@@ -97,3 +97,20 @@ def test_a_run_for_a_key_that_is_no_batch_or_an_unregistered_batch_fails_before_
             assert reason in failure.step_failure_data.error.message
             started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
             assert started == {"raw__erp__orders"}
+
+
+def test_a_rebuild_from_raw_plans_every_batch_again_but_never_a_retired_one(lake, lake_home):
+    from lake_platform.definitions import build_definitions
+    from lake_platform.process import plan_runs
+
+    _, _, registry = lake
+    registry.set_status("erp.orders", A, "PREPARED")
+    retire(registry, "erp.orders", C, "bad export")
+    defs = build_definitions()
+    with dg.instance_for_test() as instance:
+        create_run_for_test(instance, job_name="process_erp__orders", status=dg.DagsterRunStatus.SUCCESS,
+                            tags={"dagster/partition": A, "lake/table": "erp.orders"})
+        normal, _ = plan_runs(defs, registry, instance, [])
+        redo, _ = plan_runs(defs, registry, instance, [], redo=True)
+    assert [(r.job_name, r.partition_key) for r in normal] == []
+    assert [(r.job_name, r.partition_key) for r in redo] == [("process_erp__orders", A)]

@@ -65,6 +65,11 @@ class ScanResult:
     look_back_keys_listed: int = 0
 
 
+def landed_tables(table_assets: list) -> list[LandedTable]:
+    """What the landing scans need of each ingest table the asset factory built."""
+    return [LandedTable(t.table_id, t.config.source.landing_prefix, t.table.table_name) for t in table_assets]
+
+
 def _group_by_batch(prefix: str, keys: list[str]) -> list[tuple[str, list[str]]]:
     groups: list[tuple[str, list[str]]] = []
     for key in keys:
@@ -279,7 +284,7 @@ def run_requests_for(
 def build_landing_sensor(table_assets: list, max_keys_per_tick: int = 2000) -> dg.SensorDefinition:
     """The sensor over every ingest table built by the asset factory."""
     by_id = {t.table_id: t for t in table_assets}
-    landed = [LandedTable(t.table_id, t.config.source.landing_prefix, t.table.table_name) for t in table_assets]
+    landed = landed_tables(table_assets)
 
     @dg.sensor(
         name="landing_sensor",

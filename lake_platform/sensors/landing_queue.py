@@ -28,7 +28,7 @@ from pydantic import PrivateAttr
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
 from lake_platform.resources import ObjectStore, PartitionRegistry
 from lake_platform.resources.aws import lazy_client
-from lake_platform.sensors.landing import LandedTable, _register, run_requests_for
+from lake_platform.sensors.landing import LandedTable, _register, landed_tables, run_requests_for
 
 
 class LandingQueue(dg.ConfigurableResource):
@@ -103,7 +103,9 @@ def consume_landing_events(
                         " batch id YYYYMMDDTHHMMSSZ (see the landing contract)"
                     )
                 elif name == SUCCESS_MARKER:
-                    _register(store, registry, table, folder, None)
+                    # A repeated event needs no second listing of the folder.
+                    if registry.get(table.table_id, folder) is None:
+                        _register(store, registry, table, folder, None)
                     done = result.complete.setdefault(table.table_id, [])
                     if folder not in done:
                         done.append(folder)
@@ -117,7 +119,7 @@ def consume_landing_events(
 def build_landing_queue_sensor(table_assets: list, max_messages_per_tick: int = 500) -> dg.SensorDefinition:
     """The sensor that turns landing events into registered batches and runs (AWS only)."""
     by_id = {t.table_id: t for t in table_assets}
-    landed = [LandedTable(t.table_id, t.config.source.landing_prefix, t.table.table_name) for t in table_assets]
+    landed = landed_tables(table_assets)
 
     @dg.sensor(
         name="landing_queue_sensor",
