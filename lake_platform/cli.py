@@ -151,13 +151,17 @@ def cmd_doctor(args) -> int:
     """List batches and landed files that need a person; exit 1 if there are any."""
     from lake_platform.assets import build_table_assets
     from lake_platform.operations import doctor
-    from lake_platform.process import get_instance
+    from lake_platform.process import get_instance, sync_batch_status
     from lake_platform.settings import lake_env
 
     defs = _load_defs()
+    instance = get_instance()
     with _resources(defs) as res:
+        if lake_env() == "local":
+            # No daemon locally: mirror the latest runs first, as the batch status sensor would have.
+            sync_batch_status(instance, defs)
         tables = build_table_assets(res.config_store.list_configs(), lake_env())
-        findings = doctor(tables, res.object_store, res.partition_registry, get_instance())
+        findings = doctor(tables, res.object_store, res.partition_registry, instance)
     for finding in findings:
         print(finding)
     print(f"{len(findings)} finding(s)" if findings else "nothing waiting, failed, stuck or retired")
@@ -182,18 +186,26 @@ def cmd_retire(args) -> int:
 def cmd_redrive(args) -> int:
     """Re-run failed (or the named) batches of a table through Dagster."""
     from lake_platform.operations import redrive
-    from lake_platform.process import get_instance, one_line, run_error
+    from lake_platform.process import get_instance, one_line, sync_batch_status
+    from lake_platform.run_history import run_failure_reason
+    from lake_platform.settings import lake_env
 
     defs = _load_defs()
+    instance = get_instance()
+    local = lake_env() == "local"
     with _resources(defs) as res:
+        if local:
+            sync_batch_status(instance, defs)
         try:
-            results = redrive(defs, res.partition_registry, get_instance(), args.table, args.batches)
+            results = redrive(defs, res.partition_registry, instance, args.table, args.batches)
         except ValueError as exc:
             print(str(exc), file=sys.stderr)
             return 1
+        if local:
+            sync_batch_status(instance, defs)
     failed = [r for r in results if not r.success]
     for r in failed:
-        print(f"FAILED run {r.run_id}: {one_line(run_error(r))}", file=sys.stderr)
+        print(f"FAILED run {r.run_id}: {one_line(run_failure_reason(instance, r.run_id))}", file=sys.stderr)
     print(f"{len(results)} run(s), {len(failed)} failed")
     return 1 if failed else 0
 

@@ -10,7 +10,12 @@ from lake_platform.config import load_config_dir
 from lake_platform.jobs import table_jobs
 from lake_platform.resources import resources_for_env
 from lake_platform.schedules import build_schedules
-from lake_platform.sensors import build_automation_sensor, build_landing_sensor, build_registry_sync_sensor
+from lake_platform.sensors import (
+    build_automation_sensor,
+    build_batch_status_sensor,
+    build_landing_sensor,
+    build_registry_sync_sensor,
+)
 from lake_platform.settings import config_dir, lake_env
 
 
@@ -20,7 +25,12 @@ def build_definitions() -> dg.Definitions:
     configs = load_config_dir(config_dir())
     tables = build_table_assets(configs, env)
     assets = [a for t in tables for a in (t.raw, t.source, *t.targets)]
-    sensors = [build_landing_sensor(tables), build_registry_sync_sensor(tables), build_automation_sensor()]
+    sensors = [
+        build_landing_sensor(tables),
+        build_registry_sync_sensor(tables),
+        build_batch_status_sensor(tables),
+        build_automation_sensor(),
+    ]
     if env == "aws":
         from lake_platform.sensors.landing_queue import build_landing_queue_sensor
 

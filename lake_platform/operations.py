@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
-from lake_platform.run_history import run_history
+from lake_platform.run_history import one_line, run_history
 
 RETIRED = "RETIRED"
 
@@ -79,14 +79,18 @@ def _run_findings(instance: dg.DagsterInstance, entry, registry, now: float) -> 
                                         f" {(now - started) / 60:.0f} min, past timeout_minutes="
                                         f"{entry.config.job_settings.timeout_minutes}; `lake redrive` re-runs it"))
     for batch in registry.list_batches(entry.table_id):
-        if batch.status == "FAILED":
+        if batch.status == RETIRED:
+            findings.append(Finding(entry.table_id, "retired", batch.batch_id, batch.error or ""))
+            continue
+        failed = batch.failed_assets()
+        if failed and batch.batch_id not in history.in_flight:
             count = history.failures(batch.batch_id)
             gave_up = count >= entry.config.job_settings.max_attempts
+            asset, progress = sorted(failed.items())[0]
             findings.append(Finding(entry.table_id, "failed", batch.batch_id,
-                                    f"{count} failed run(s){', retries gave up' if gave_up else ''}:"
-                                    f" {(batch.error or 'no reason recorded').splitlines()[0][:300]}"))
-        elif batch.status == RETIRED:
-            findings.append(Finding(entry.table_id, "retired", batch.batch_id, batch.error or ""))
+                                    f"{count} failed run(s){', retries gave up' if gave_up else ''};"
+                                    f" {', '.join(sorted(failed))} not materialized:"
+                                    f" {one_line(progress.error or 'no reason recorded')[:300]}"))
     return findings
 
 
@@ -106,7 +110,7 @@ def retire(registry, table_id: str, batch_id: str, reason: str) -> None:
         raise ValueError("retiring a batch needs a reason (--reason)")
     if registry.get(table_id, batch_id) is None:
         raise ValueError(f"batch {table_id}/{batch_id} is not registered")
-    registry.set_status(table_id, batch_id, RETIRED, error=f"retired: {reason.strip()}")
+    registry.retire(table_id, batch_id, f"retired: {reason.strip()}")
 
 
 def redrive(defs: dg.Definitions, registry, instance: dg.DagsterInstance, table_id: str, batch_ids: list[str], log=print):
@@ -118,7 +122,7 @@ def redrive(defs: dg.Definitions, registry, instance: dg.DagsterInstance, table_
         known = sorted(j.tags["lake/table"] for j in defs.jobs or [] if "lake/table" in j.tags)
         raise ValueError(f"unknown table {table_id!r}; tables: {', '.join(known)}")
     records = {r.batch_id: r for r in registry.list_batches(table_id)}
-    batch_ids = batch_ids or [b for b, r in records.items() if r.status == "FAILED"]
+    batch_ids = batch_ids or [b for b, r in records.items() if r.status != RETIRED and r.failed_assets()]
     for batch_id in batch_ids:
         record = records.get(batch_id)
         if record is None:

@@ -16,12 +16,17 @@ from pathlib import Path
 
 import dagster as dg
 
-from lake_platform.run_history import run_history
+from lake_platform.run_history import one_line, run_failure_reason, run_history
+from lake_platform.sensors.batch_status import SENSOR_NAME as STATUS_SENSOR_NAME
 from lake_platform.settings import lake_home
 
 SENSOR_NAME = "landing_sensor"
 # One run at a time per lake table (see factory.table_pool): a backfill queues, it does not race.
-INSTANCE_YAML = "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
+# Run monitoring fails runs whose worker died, so the batch status sensor can mirror them as FAILED.
+INSTANCE_YAML = (
+    "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
+    "run_monitoring:\n  enabled: true\n  start_timeout_seconds: 300\n"
+)
 CURSOR_KEY = "lake_process/landing_sensor_cursor"
 # The full event stream is in the instance (and the UI); the terminal gets warnings and errors.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -70,29 +75,22 @@ def get_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_error(result) -> str:
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            err = event.step_failure_data.error
-            while err.cause is not None and "GlueJobError" not in err.cls_name:
-                err = err.cause
-            return f"step {event.step_key}: {err.message.strip()}"
-    return "run failed"
+def sync_batch_status(instance: dg.DagsterInstance, defs: dg.Definitions, max_ticks: int = 100) -> None:
+    """Tick the batch status sensor until it has mirrored every run into the registry.
 
-
-_EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception|Conflict|Failure)): (.+)$")
-
-
-def one_line(error: str) -> str:
-    """The reason a run failed, in one line: the job's own exception message and where its log is.
-
-    A failed run's error carries the tail of the job's log (the JVM's chatter included); a
-    person scanning ``lake process`` output needs the last exception and the log's path.
+    Headless commands do what the daemon would have done by now, so that ``lake doctor`` and
+    the registry reflect the runs just made. The cursor is the sensor's own (as the daemon keeps it).
     """
-    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
-    reason = next((m.group(2) for line in reversed(lines) if (m := _EXCEPTION_LINE.match(line))), None)
-    log = re.search(r"full log: ([^)\s]+)", error or "")
-    return (reason or (lines[0] if lines else "run failed"))[:500] + (f" (log: {log.group(1)})" if log else "")
+    sensor = defs.resolve_sensor_def(STATUS_SENSOR_NAME)
+    key = f"lake_process/{STATUS_SENSOR_NAME}_cursor"
+    cursor = instance.run_storage.get_cursor_values({key}).get(key)
+    for _ in range(max_ticks):
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=dict(defs.resources))
+        sensor(context)
+        instance.run_storage.set_cursor_values({key: context.cursor})
+        if context.cursor == cursor:
+            return
+        cursor = context.cursor
 
 
 def evaluate_landing_sensor(instance: dg.DagsterInstance, defs: dg.Definitions, max_ticks: int = 100) -> tuple[list[dg.RunRequest], ProcessReport]:
@@ -137,7 +135,8 @@ def plan_runs(
 
     "Unfinished" is Dagster's word, not the registry's: a batch whose job has a successful run
     is done, so a reset cursor or a second pass starts nothing twice, and an ingest-only table is
-    not re-run. A batch with ``lake/max_attempts`` failed runs is given up. Retired batches are
+    not re-run. A batch with a run queued or in flight is left to it. A batch with
+    ``lake/max_attempts`` failed runs is given up. Retired batches are
     never run. ``redo`` runs every batch again, whatever its runs (``lake rebuild --from-raw``).
     """
     wanted: dict[tuple[str, str], dg.RunRequest] = {}
@@ -162,6 +161,9 @@ def plan_runs(
             continue
         history = histories[job_name]
         if not redo and batch_id in history.succeeded:
+            continue
+        if batch_id in history.in_flight:
+            # The daemon (or another ``lake process``) has it queued or running.
             continue
         max_attempts = int(defs.resolve_job_def(job_name).tags.get("lake/max_attempts", 3))
         if not redo and history.failures(batch_id) >= max_attempts:
@@ -191,10 +193,31 @@ def process(
         result = run_batch(defs, instance, request.job_name, batch_id, tags)
         outcome = RunOutcome(table_id, batch_id, result.run_id, result.success)
         if not result.success:
-            outcome.error = run_error(result)
+            outcome.error = run_failure_reason(instance, result.run_id)
             log(f"    FAILED: {one_line(outcome.error)}")
         report.runs.append(outcome)
+    sync_batch_status(instance, defs)
     return report
+
+
+def _table_asset_keys(config, table, configs: list) -> list[str]:
+    """The asset keys (as the registry's progress names them) of one ingest table's batches."""
+    from lake_platform.config import PrepareConfig
+    from lake_platform.layout import asset_key
+
+    keys = [asset_key(layer, config.config_name, table.table_name).to_user_string() for layer in ("raw", "source")]
+    for prepare in configs:
+        if isinstance(prepare, PrepareConfig) and prepare.source.config_name == config.config_name:
+            keys += [
+                asset_key("target", prepare.config_name, t.table_name).to_user_string()
+                for t in prepare.table_config
+                if t.source_table_name == table.table_name
+            ]
+    return keys
+
+
+def _all_materialized(record, assets: list[str]) -> bool:
+    return all(record.progress.get(a) is not None and record.progress[a].status == "MATERIALIZED" for a in assets)
 
 
 def summarize(registry, engine, configs: list) -> list[dict]:
@@ -207,10 +230,11 @@ def summarize(registry, engine, configs: list) -> list[dict]:
             continue
         for table in config.table_config:
             records = registry.list_batches(f"{config.config_name}.{table.table_name}")
+            assets = _table_asset_keys(config, table, configs)
             row = {
                 "table": f"{config.config_name}.{table.table_name}",
                 "batches": len(records),
-                "done": sum(r.status == "PREPARED" for r in records),
+                "done": sum(_all_materialized(r, assets) for r in records),
                 "landed": sum(r.landed_rows or 0 for r in records),
                 "source": sum(r.source_rows or 0 for r in records),
                 "quarantined": sum(r.quarantined_rows or 0 for r in records),

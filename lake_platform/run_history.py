@@ -6,6 +6,7 @@ read them the same way: by job name (one job per ingest table), whoever launched
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -27,14 +28,14 @@ class RunHistory:
 
 
 def run_history(instance: dg.DagsterInstance, job_name: str) -> RunHistory:
-    """Queued or running runs (their records), failed runs (end times, oldest first), successful batches."""
-    from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES
+    """Queued, starting or running runs (their records), failed runs (end times, oldest first), successful batches."""
+    from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 
     def records(statuses):
         return instance.get_run_records(filters=dg.RunsFilter(job_name=job_name, statuses=statuses))
 
     history = RunHistory()
-    for record in records(IN_PROGRESS_RUN_STATUSES):
+    for record in records(NOT_FINISHED_STATUSES):
         history.in_flight.setdefault(record.dagster_run.tags.get(PARTITION_TAG), []).append(record)
     for record in records([dg.DagsterRunStatus.FAILURE]):
         ended = record.end_time or (record.update_timestamp.timestamp() if record.update_timestamp else 0.0)
@@ -43,3 +44,51 @@ def run_history(instance: dg.DagsterInstance, job_name: str) -> RunHistory:
         times.sort()
     history.succeeded = {r.dagster_run.tags.get(PARTITION_TAG) for r in records([dg.DagsterRunStatus.SUCCESS])}
     return history
+
+
+def error_text(error) -> str:
+    """The message of a step's error (a ``SerializableErrorInfo``), at the Glue job's own error if chained.
+
+    A failed Glue step's exception wraps the job's ``GlueJobError``; that one carries the
+    job's reason and the tail of its log, which is what a person needs.
+    """
+    while error.cause is not None and "GlueJobError" not in error.cls_name:
+        error = error.cause
+    return error.message.strip()
+
+
+def step_failures(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
+    """Step key -> error message, for every step that failed in the run."""
+    failures = {}
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        data = entry.dagster_event.step_failure_data
+        failures[entry.dagster_event.step_key] = error_text(data.error) if data and data.error else entry.message
+    return failures
+
+
+def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> str:
+    """Why a run failed: its first step failure, else the run failure's own message."""
+    failures = step_failures(instance, run_id)
+    if failures:
+        step, message = next(iter(failures.items()))
+        return f"step {step}: {message}"
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
+        data = entry.dagster_event.event_specific_data
+        error = getattr(data, "error", None)
+        return error_text(error) if error else (entry.message or "run failed")
+    return "run failed"
+
+
+_EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception|Conflict|Failure)): (.+)$")
+
+
+def one_line(error: str) -> str:
+    """The reason a run failed, in one line: the job's own exception message and where its log is.
+
+    A failed run's error carries the tail of the job's log (the JVM's chatter included); a
+    person scanning ``lake process`` output needs the last exception and the log's path.
+    """
+    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
+    reason = next((m.group(2) for line in reversed(lines) if (m := _EXCEPTION_LINE.match(line))), None)
+    log = re.search(r"full log: ([^)\s]+)", error or "")
+    return (reason or (lines[0] if lines else "run failed"))[:500] + (f" (log: {log.group(1)})" if log else "")

@@ -85,7 +85,8 @@ def catch_up_requests(
             continue
         failed = history.failed_at.get(batch, [])
         if len(failed) >= max_attempts:
-            left.append(f"{batch}: gave up after {len(failed)} failed runs ({(record.error or 'no reason recorded')[:200]})")
+            reasons = [p.error for _, p in sorted(record.failed_assets().items()) if p.error]
+            left.append(f"{batch}: gave up after {len(failed)} failed runs ({(reasons or ['no reason mirrored yet'])[0][:200]})")
             continue
         wait = backoff_minutes * 60 * 2 ** (len(failed) - 1) if failed else 0
         if failed and now - failed[-1] < wait:

@@ -15,10 +15,12 @@ import boto3
 import pytest
 
 from lake_platform.resources.partition_registry import (
+    AssetProgress,
     BatchRecord,
     DynamoPartitionRegistry,
     PartitionRegistry,
     SqlitePartitionRegistry,
+    progress_order,
 )
 
 REGION = "eu-west-1"
@@ -137,44 +139,77 @@ def test_concurrent_registration_of_different_batches_all_succeed(make_registry)
     assert len(handles[0].list_batches(TID)) == 8
 
 
-def test_set_status_records_counts_and_error_and_clears_the_error(registry):
+def progress(status: str, run: str, created: float, finished: bool = True, **kw) -> AssetProgress:
+    """A progress write as the batch status sensor makes it."""
+    return AssetProgress(status, run, progress_order(created, finished), **kw)
+
+
+SOURCE, TARGET_A, TARGET_B = "source/erp/customers", "target/sales/customers", "target/crm/customers"
+
+
+def test_progress_is_kept_per_asset_and_a_source_writes_the_batch_counts(registry):
     registry.register(batch("20240101T000000Z"))
     registered = registry.get(TID, "20240101T000000Z")
+    counts = {"landed_rows": 10, "source_rows": 9, "quarantined_rows": 1}
+    assert registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", "r1", 100.0, counts=counts))
+    assert registry.record_progress(TID, "20240101T000000Z", TARGET_A, progress("MATERIALIZED", "r1", 100.0, counts={"target_rows": 9}))
+    assert registry.record_progress(TID, "20240101T000000Z", TARGET_B, progress("FAILED", "r1", 100.0, error="Glue: OutOfMemory"))
 
-    registry.set_status(TID, "20240101T000000Z", "FAILED", error="Glue: OutOfMemory", landed_rows=10)
-    failed = registry.get(TID, "20240101T000000Z")
-    assert (failed.status, failed.error, failed.landed_rows) == ("FAILED", "Glue: OutOfMemory", 10)
-    assert failed.updated_at >= registered.updated_at
-    assert failed.registered_at == registered.registered_at
-
-    registry.set_status(TID, "20240101T000000Z", "INGESTED", landed_rows=10, source_rows=9, quarantined_rows=1)
-    ingested = registry.get(TID, "20240101T000000Z")
-    assert ingested.status == "INGESTED"
-    assert ingested.error is None
-    assert (ingested.landed_rows, ingested.source_rows, ingested.quarantined_rows) == (10, 9, 1)
-    assert ingested.target_rows is None
-
-    registry.set_status(TID, "20240101T000000Z", "PREPARED", target_rows=9)
-    prepared = registry.get(TID, "20240101T000000Z")
-    # Counts not passed are kept, not reset.
-    assert (prepared.status, prepared.source_rows, prepared.target_rows) == ("PREPARED", 9, 9)
-    assert prepared.files == registered.files
+    record = registry.get(TID, "20240101T000000Z")
+    assert (record.landed_rows, record.source_rows, record.quarantined_rows) == (10, 9, 1)
+    assert record.progress[TARGET_A].counts == {"target_rows": 9}
+    assert record.status == "LANDED" and record.files == registered.files
+    assert record.registered_at == registered.registered_at and record.updated_at >= registered.updated_at
+    assert record.failed_assets() == {TARGET_B: progress("FAILED", "r1", 100.0, error="Glue: OutOfMemory")}
+    assert registry.list_batches(TID)[0].progress == record.progress
 
 
-def test_set_status_on_unknown_batch_raises_key_error_and_creates_nothing(registry):
+def test_a_sibling_targets_success_leaves_the_other_targets_failure_visible(registry):
+    registry.register(batch("20240101T000000Z"))
+    registry.record_progress(TID, "20240101T000000Z", TARGET_B, progress("FAILED", "r1", 100.0, error="boom"))
+    # A later run that only prepared target A.
+    registry.record_progress(TID, "20240101T000000Z", TARGET_A, progress("MATERIALIZED", "r2", 200.0))
+    assert set(registry.get(TID, "20240101T000000Z").failed_assets()) == {TARGET_B}
+
+
+def test_a_stale_or_repeated_progress_write_is_refused(registry):
+    registry.register(batch("20240101T000000Z"))
+    assert registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("RUNNING", "new", 200.0, finished=False))
+    assert registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", "new", 200.0, counts={"source_rows": 5}))
+    # The older run's failure, mirrored late, and the same write again: neither applies.
+    assert not registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("FAILED", "old", 100.0, error="stale"))
+    assert not registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", "new", 200.0, counts={"source_rows": 7}))
+    # A finished run's outcome is never taken back by its own earlier "running".
+    assert not registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("RUNNING", "new", 200.0, finished=False))
+    record = registry.get(TID, "20240101T000000Z")
+    assert (record.progress[SOURCE].status, record.progress[SOURCE].run_id, record.source_rows) == ("MATERIALIZED", "new", 5)
+
+
+def test_concurrent_progress_writes_keep_the_newest_run(make_registry):
+    make_registry().register(batch("20240101T000000Z"))
+    handles = [make_registry() for _ in range(8)]
+
+    def write(args):
+        i, handle = args
+        return handle.record_progress(TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", f"r{i}", 100.0 + i))
+
+    with ThreadPoolExecutor(len(handles)) as pool:
+        list(pool.map(write, enumerate(handles)))
+    assert make_registry().get(TID, "20240101T000000Z").progress[SOURCE].run_id == "r7"
+
+
+def test_progress_for_an_unknown_batch_raises_key_error_and_creates_nothing(registry):
     with pytest.raises(KeyError, match="erp.customers/20990101T000000Z"):
-        registry.set_status(TID, "20990101T000000Z", "INGESTING")
+        registry.record_progress(TID, "20990101T000000Z", SOURCE, progress("RUNNING", "r", 1.0, finished=False))
     assert registry.get(TID, "20990101T000000Z") is None
     assert registry.list_batches(TID) == []
 
 
-def test_set_status_rejects_unknown_status_and_count_fields(registry):
+def test_progress_rejects_an_unknown_status(registry):
     registry.register(batch("20240101T000000Z"))
     with pytest.raises(ValueError, match="DONE"):
-        registry.set_status(TID, "20240101T000000Z", "DONE")
-    with pytest.raises(ValueError, match="row_count"):
-        registry.set_status(TID, "20240101T000000Z", "INGESTED", row_count=3)
-    assert registry.get(TID, "20240101T000000Z").status == "LANDED"
+        registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("DONE", "r", 1.0))
+    assert registry.get(TID, "20240101T000000Z").progress == {}
 
 
 def test_list_batches_is_in_batch_id_order_and_per_table(registry):
@@ -233,14 +268,12 @@ def test_many_producers_opening_a_new_sqlite_registry_at_once_do_not_fail(tmp_pa
             assert all(pool.map(attempt, enumerate(handles)))
 
 
-def test_a_retired_batch_keeps_its_status_and_reason_whatever_a_late_run_writes(registry):
-    from lake_platform.resources.partition_registry import BatchRetiredError
-
+def test_a_retired_batch_keeps_its_first_reason_and_its_status_whatever_runs_report(registry):
     registry.register(BatchRecord("erp.orders", "20260105T020000Z", files=["a"]))
-    registry.set_status("erp.orders", "20260105T020000Z", "RETIRED", error="retired: resent as 20260106T020000Z")
-    with pytest.raises(BatchRetiredError, match=r"erp.orders/20260105T020000Z is retired \(retired: resent"):
-        registry.set_status("erp.orders", "20260105T020000Z", "PREPARED", target_rows=3)
+    registry.retire("erp.orders", "20260105T020000Z", "retired: resent as 20260106T020000Z")
+    registry.retire("erp.orders", "20260105T020000Z", "retired: second thoughts")
+    registry.record_progress("erp.orders", "20260105T020000Z", SOURCE, progress("FAILED", "r", 1.0, error="x"))
     record = registry.get("erp.orders", "20260105T020000Z")
-    assert (record.status, record.error, record.target_rows) == ("RETIRED", "retired: resent as 20260106T020000Z", None)
+    assert (record.status, record.error) == ("RETIRED", "retired: resent as 20260106T020000Z")
     with pytest.raises(KeyError, match="is not registered"):
-        registry.set_status("erp.orders", "20990101T000000Z", "FAILED", error="x")
+        registry.retire("erp.orders", "20990101T000000Z", "x")

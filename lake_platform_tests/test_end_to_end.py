@@ -78,7 +78,11 @@ def test_a_failing_batch_is_reported_with_its_file_and_does_not_block_others(pro
     assert "CSV header does not match the declared columns" in failed[0].error
     assert "Header length: 2, schema size: 6" in failed[0].error and "customers_v2.csv" in failed[0].error
     record = processed["res"].partition_registry.get("erp.customers", DRIFTED_BATCH)
-    assert record.status == "FAILED" and "customers_v2.csv" in record.error
+    # The batch status sensor mirrored the failed run: the source asset, with the file named.
+    failed = record.failed_assets()
+    assert set(failed) == {"source/erp/customers", "target/sales/customers"}
+    assert "customers_v2.csv" in failed["source/erp/customers"].error
+    assert failed["target/sales/customers"].error.startswith("not run: run failure")
 
 
 def test_a_second_pass_only_retries_what_is_unfinished(processed):

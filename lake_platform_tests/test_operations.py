@@ -9,7 +9,12 @@ from lake_platform.config import load_config_dir
 from lake_platform.operations import doctor, redrive, retire
 from lake_platform.process import process
 from lake_platform.resources.object_store import LocalObjectStore
-from lake_platform.resources.partition_registry import BatchRecord, SqlitePartitionRegistry
+from lake_platform.resources.partition_registry import (
+    AssetProgress,
+    BatchRecord,
+    SqlitePartitionRegistry,
+    progress_order,
+)
 
 from .conftest import CONFIG_DIR
 
@@ -29,7 +34,9 @@ def lake(tmp_path):
     store.put_bytes("raw", f"{land}2026-01-05/a.csv", b"x")  # not a batch id
     store.put_bytes("raw", f"{land}stray.csv", b"x")  # outside any batch
     registry.register(BatchRecord("erp.orders", A, files=["a.csv"], registered_by="test"))
-    registry.set_status("erp.orders", A, "FAILED", error="order_total: cannot read '1,5' as decimal(12,2)\ntrace")
+    registry.record_progress("erp.orders", A, "source/erp/orders", AssetProgress(
+        "FAILED", "r3", progress_order(3.0, True),
+        error="GlueJobError: order_total: cannot read '1,5' as decimal(12,2)\ntrace"))
     registry.register(BatchRecord("erp.orders", C, files=["a.csv"], registered_by="test"))
     return tables, store, registry
 
@@ -50,7 +57,10 @@ def test_doctor_lists_every_kind_of_stuck_failed_or_stray_batch(lake):
         ("waiting for marker", B), ("not a batch id", "2026-01-05"), ("loose file", "stray.csv"),
         ("failed", A), ("retired", C), ("stuck run", B),
     }
-    assert by_kind[("failed", A)].detail == "3 failed run(s), retries gave up: order_total: cannot read '1,5' as decimal(12,2)"
+    assert by_kind[("failed", A)].detail == (
+        "3 failed run(s), retries gave up; source/erp/orders not materialized:"
+        " order_total: cannot read '1,5' as decimal(12,2)"
+    )
     assert stuck.run_id in by_kind[("stuck run", B)].detail
     assert by_kind[("retired", C)].detail == "retired: duplicate of 20260105T020000Z"
 
@@ -97,6 +107,19 @@ def test_a_run_for_a_key_that_is_no_batch_or_an_unregistered_batch_fails_before_
             assert reason in failure.step_failure_data.error.message
             started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
             assert started == {"raw__erp__orders"}
+        # The source alone (as the UI can launch it) with a bad key: its own step fails at once, and
+        # its checks are left unevaluated, not failed.
+        from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
+
+        source = dg.AssetKey(["source", "erp", "orders"])
+        result = job.execute_in_process(instance=instance, partition_key="latest", raise_on_error=False,
+                                        asset_selection=[source])
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        assert "partition key 'latest' is not a batch" in failure.step_failure_data.error.message
+        for check in ("landed_rows_reconcile", "no_undeclared_fields"):
+            history = instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(source, check), limit=10)
+            assert history and {h.status for h in history} == {Status.PLANNED}
 
 
 def test_a_rebuild_from_raw_plans_every_batch_again_but_never_a_retired_one(lake, lake_home):
@@ -104,7 +127,6 @@ def test_a_rebuild_from_raw_plans_every_batch_again_but_never_a_retired_one(lake
     from lake_platform.process import plan_runs
 
     _, _, registry = lake
-    registry.set_status("erp.orders", A, "PREPARED")
     retire(registry, "erp.orders", C, "bad export")
     defs = build_definitions()
     with dg.instance_for_test() as instance:

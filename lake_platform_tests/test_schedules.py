@@ -6,7 +6,12 @@ from dagster._core.test_utils import create_run_for_test
 
 from lake_platform.assets import build_table_assets
 from lake_platform.config import load_config_dir
-from lake_platform.resources.partition_registry import BatchRecord, SqlitePartitionRegistry
+from lake_platform.resources.partition_registry import (
+    AssetProgress,
+    BatchRecord,
+    SqlitePartitionRegistry,
+    progress_order,
+)
 from lake_platform.schedules import build_schedules, catch_up_requests
 
 from .conftest import CONFIG_DIR
@@ -20,12 +25,12 @@ KEYS = [dg.AssetKey(["source", "erp", "orders"]), dg.AssetKey(["target", "sales"
 
 @pytest.fixture
 def registry(tmp_path):
-    """A SQLite registry with three orders batches; B failed, C's registry status says PREPARED."""
+    """A SQLite registry with three orders batches; B's source failed, C's target is mirrored as materialized."""
     registry = SqlitePartitionRegistry(path=str(tmp_path / "registry.sqlite"))
     for batch in (A, B, C):
         registry.register(BatchRecord(TABLE, batch, files=["f"], registered_by="test"))
-    registry.set_status(TABLE, B, "FAILED", error="order_total: cannot read")
-    registry.set_status(TABLE, C, "PREPARED")
+    registry.record_progress(TABLE, B, "source/erp/orders", AssetProgress("FAILED", "r1", progress_order(1.0, True), error="order_total: cannot read"))
+    registry.record_progress(TABLE, C, "target/sales/orders", AssetProgress("MATERIALIZED", "r2", progress_order(2.0, True)))
     return registry
 
 

@@ -255,6 +255,12 @@ data "aws_iam_policy_document" "dagster" {
   }
 
   statement {
+    sid       = "PublishBatchAlerts"
+    actions   = ["sns:Publish"]
+    resources = [module.monitoring.alerts_topic_arn]
+  }
+
+  statement {
     sid       = "ReadLandingFiles"
     actions   = ["s3:GetObject"]
     resources = ["${local.raw_arn}/landing/*"]

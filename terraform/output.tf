@@ -16,6 +16,7 @@ locals {
     LAKE_PIPES_BUCKET      = module.storage.artifacts_bucket
     LAKE_PIPES_PREFIX      = local.pipes_prefix
     LAKE_LANDING_QUEUE_URL = aws_sqs_queue.landing_events.id
+    LAKE_ALERTS_TOPIC_ARN  = module.monitoring.alerts_topic_arn
   }
 }
 

@@ -86,10 +86,8 @@ def _run_glue_job(
     glue_runner: GlueJobRunner,
     config_store: ConfigStore,
     object_store: ObjectStore,
-    partition_registry: PartitionRegistry,
-    registry_table_id: str,
 ) -> dg.MaterializeResult:
-    """Run the config's Glue job for one table and batch; a failure marks the batch FAILED."""
+    """Run the config's Glue job for one table and batch and turn its report into a result."""
     arguments = {
         "--config_name": config.config_name,
         "--table_name": table_name,
@@ -101,20 +99,15 @@ def _run_glue_job(
         "--target_bucket": object_store.target_bucket,
         "--lake_env": env,
     }
-    try:
-        invocation = glue_runner.run(
-            context,
-            job_name=config.etl_job,
-            arguments=arguments,
-            timeout_minutes=config.job_settings.timeout_minutes,
-            worker_type=config.job_settings.worker_type,
-            number_of_workers=config.job_settings.number_of_workers,
-        )
-        return invocation.get_materialize_result()
-    except BaseException as exc:
-        error = f"{config.target.database}.{table_name}: {exc}"
-        partition_registry.set_status(registry_table_id, batch_id, "FAILED", error=error[:4000])
-        raise
+    invocation = glue_runner.run(
+        context,
+        job_name=config.etl_job,
+        arguments=arguments,
+        timeout_minutes=config.job_settings.timeout_minutes,
+        worker_type=config.job_settings.worker_type,
+        number_of_workers=config.job_settings.number_of_workers,
+    )
+    return invocation.get_materialize_result()
 
 
 def _batch_of(context: dg.AssetExecutionContext) -> str:
@@ -242,18 +235,13 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
         """Run the ingest Glue job for one batch and check that every landed row is accounted for."""
         batch_id = _batch_of(context)
         _require_live_batch(partition_registry, tid, batch_id)
-        partition_registry.set_status(tid, batch_id, "INGESTING")
         result = _run_glue_job(
             context, config=config, table_name=table.table_name, batch_id=batch_id, env=env,
             glue_runner=glue_runner, config_store=config_store, object_store=object_store,
-            partition_registry=partition_registry, registry_table_id=tid,
         )
         landed = int(_metadata_value(result, "landed_rows", -1))
         source_rows = int(_metadata_value(result, "source_rows", -1))
         quarantined = int(_metadata_value(result, "quarantined_rows", -1))
-        partition_registry.set_status(
-            tid, batch_id, "INGESTED", landed_rows=landed, source_rows=source_rows, quarantined_rows=quarantined
-        )
         metadata = {
             **(result.metadata or {}),
             "dagster/row_count": source_rows,
@@ -346,10 +334,8 @@ def _build_target(
         result = _run_glue_job(
             context, config=prepare, table_name=table.table_name, batch_id=batch_id, env=env,
             glue_runner=glue_runner, config_store=config_store, object_store=object_store,
-            partition_registry=partition_registry, registry_table_id=tid,
         )
         target_rows = int(_metadata_value(result, "target_rows", -1))
-        partition_registry.set_status(tid, batch_id, "PREPARED", target_rows=target_rows)
         check_results = []
         if table.primary_key:
             # The job counts duplicates where this batch could have created them: the buckets it

@@ -1,9 +1,10 @@
-"""Resources behind five small interfaces, each with a local and an AWS implementation."""
+"""Resources behind small interfaces, each with a local and an AWS implementation."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from lake_platform.resources.alerts import Alerts, LocalAlerts, SnsAlerts
 from lake_platform.resources.config_store import ConfigStore, DynamoConfigStore, LocalConfigStore
 from lake_platform.resources.glue_runner import GlueJobRunner, LocalGlueJobRunner
 from lake_platform.resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
@@ -24,6 +25,7 @@ from lake_platform.settings import (
 )
 
 __all__ = [
+    "Alerts",
     "ConfigStore",
     "GlueJobRunner",
     "ObjectStore",
@@ -54,6 +56,7 @@ def _local_resources() -> dict[str, dg.ConfigurableResource]:
             log_dir=str(home / "logs"),
         ),
         "query_engine": DuckDBQueryEngine(catalog_uri=catalog),
+        "alerts": LocalAlerts(path=str(home / "alerts.jsonl")),
     }
 
 
@@ -91,6 +94,7 @@ def _aws_resources() -> dict[str, dg.ConfigurableResource]:
         "landing_queue": LandingQueue(
             queue_url=dg.EnvVar("LAKE_LANDING_QUEUE_URL"), region_name=region, endpoint_url=endpoint
         ),
+        "alerts": SnsAlerts(topic_arn=dg.EnvVar("LAKE_ALERTS_TOPIC_ARN"), region_name=region, endpoint_url=endpoint),
     }
 
 

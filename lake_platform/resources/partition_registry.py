@@ -1,7 +1,19 @@
-"""Partition registry: one record per (table, batch) with its status, files and row counts.
+"""Partition registry: one record per (table, batch) with the facts Dagster cannot know.
 
 Locally a SQLite file; in AWS the DynamoDB partitions table. Registration is conditional in
 both, so a batch is registered exactly once even when two sensor ticks race.
+
+What it holds, and who writes it:
+
+- **Facts about the landing** (the landing sensors, or the raw asset): that the batch exists,
+  its files, when it was registered.
+- **Retirement** (``lake retire``): ``status`` is LANDED, or RETIRED with the reason.
+- **A mirror of Dagster's progress** per asset of the batch (raw, source and each target), for
+  consumers that read DynamoDB rather than Dagster. Dagster owns progress; the one writer of the
+  mirror is the ``batch_status_sensor``, which reads run records and events. Every write
+  carries the run's creation time and is conditional on being newer than what is stored, so a
+  stale run's outcome never overwrites a later run's, and one target's outcome never touches a
+  sibling target's.
 """
 
 from __future__ import annotations
@@ -10,7 +22,7 @@ import json
 import sqlite3
 import time
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,17 +31,50 @@ from pydantic import PrivateAttr
 
 from lake_platform.resources.aws import lazy_client
 
-STATUSES = ("LANDED", "INGESTING", "INGESTED", "PREPARED", "FAILED", "RETIRED")
-COUNT_FIELDS = ("landed_rows", "source_rows", "quarantined_rows", "target_rows")
-
-
-class BatchRetiredError(RuntimeError):
-    """A retired batch's status cannot change; the message names the batch and the reason."""
+STATUSES = ("LANDED", "RETIRED")
+PROGRESS_STATUSES = ("RUNNING", "MATERIALIZED", "FAILED")
+# Batch-level counts, copied from the source asset's materialization when its progress is written.
+COUNT_FIELDS = ("landed_rows", "source_rows", "quarantined_rows")
+PROGRESS_PREFIX = "progress:"
 
 
 def utc_now() -> str:
     """Current UTC time as ISO-8601 with microseconds (sortable as text)."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class AssetProgress:
+    """Dagster's latest word on one asset of one batch, as the status sensor mirrors it.
+
+    ``at`` orders writes: the run's creation time (fixed width, so it sorts as text), then 0 for
+    a running run and 1 for a finished one. A write applies only when its ``at`` is greater
+    than the stored one.
+    """
+
+    status: str
+    run_id: str
+    at: str
+    error: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """The progress as stored (a JSON object)."""
+        data = {"status": self.status, "run_id": self.run_id, "at": self.at, "counts": self.counts}
+        if self.error:
+            data["error"] = self.error[:4000]
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "AssetProgress":
+        """Parse a stored progress object."""
+        data = json.loads(text)
+        return cls(data["status"], data["run_id"], data["at"], data.get("error"), data.get("counts", {}))
+
+
+def progress_order(run_created: float, finished: bool) -> str:
+    """The ``at`` of a progress write: run creation time, then whether the run had finished."""
+    return f"{run_created:020.6f}#{int(finished)}"
 
 
 @dataclass
@@ -43,11 +88,15 @@ class BatchRecord:
     landed_rows: int | None = None
     source_rows: int | None = None
     quarantined_rows: int | None = None
-    target_rows: int | None = None
     error: str | None = None
     registered_at: str = ""
     updated_at: str = ""
     registered_by: str = ""
+    progress: dict[str, AssetProgress] = field(default_factory=dict)
+
+    def failed_assets(self) -> dict[str, AssetProgress]:
+        """The assets whose latest run failed to materialize them for this batch."""
+        return {k: p for k, p in self.progress.items() if p.status == "FAILED"}
 
 
 class PartitionRegistry(dg.ConfigurableResource):
@@ -65,11 +114,19 @@ class PartitionRegistry(dg.ConfigurableResource):
         """Every batch of a table, in batch-id order."""
         raise NotImplementedError
 
-    def set_status(self, table_id: str, batch_id: str, status: str, *, error: str | None = None, **counts: int) -> None:
-        """Move a registered batch to ``status``, recording row counts and the error, if any.
+    def retire(self, table_id: str, batch_id: str, reason: str) -> None:
+        """Mark a registered batch RETIRED for good, keeping ``reason`` as its error.
 
-        RETIRED is terminal: once a batch is retired, no other status is written over it (a
-        run still in flight when it was retired fails with ``BatchRetiredError`` instead).
+        Raises ``KeyError`` for an unknown batch. Retiring twice keeps the first reason.
+        """
+        raise NotImplementedError
+
+    def record_progress(self, table_id: str, batch_id: str, asset: str, progress: AssetProgress) -> bool:
+        """Store ``progress`` for one asset of a batch if it is newer than the stored one.
+
+        Returns False when the stored progress is as new or newer (a stale or repeated write),
+        raises ``KeyError`` when the batch is not registered. A source asset's counts
+        (``landed_rows`` ...) are copied to the batch in the same conditional write.
         """
         raise NotImplementedError
 
@@ -78,19 +135,15 @@ class PartitionRegistry(dg.ConfigurableResource):
         raise NotImplementedError
 
     @staticmethod
-    def _check(status: str, counts: dict) -> None:
-        if status not in STATUSES:
-            raise ValueError(f"unknown batch status {status!r}; expected one of {STATUSES}")
-        unknown = set(counts) - set(COUNT_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown count fields {sorted(unknown)}")
+    def _check(progress: AssetProgress) -> dict[str, int]:
+        """Validate a progress write; return the batch-level counts it carries."""
+        if progress.status not in PROGRESS_STATUSES:
+            raise ValueError(f"unknown progress status {progress.status!r}; expected one of {PROGRESS_STATUSES}")
+        return {k: int(v) for k, v in progress.counts.items() if k in COUNT_FIELDS and v is not None and v >= 0}
 
 
-def _refuse(record: BatchRecord | None, table_id: str, batch_id: str) -> None:
-    """Raise why a status write did not apply: the batch is unknown, or retired."""
-    if record is None:
-        raise KeyError(f"batch {table_id}/{batch_id} is not registered")
-    raise BatchRetiredError(f"batch {table_id}/{batch_id} is retired ({record.error}); its status stays RETIRED")
+def _unknown(table_id: str, batch_id: str) -> KeyError:
+    return KeyError(f"batch {table_id}/{batch_id} is not registered")
 
 
 def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
@@ -132,13 +185,30 @@ class SqlitePartitionRegistry(PartitionRegistry):
                 registered_at TEXT NOT NULL, updated_at TEXT NOT NULL, registered_by TEXT NOT NULL,
                 PRIMARY KEY (table_id, batch_id))"""
         )
+        conn.execute(
+            """CREATE TABLE IF NOT EXISTS progress (
+                table_id TEXT NOT NULL, batch_id TEXT NOT NULL, asset TEXT NOT NULL,
+                at TEXT NOT NULL, progress TEXT NOT NULL,
+                PRIMARY KEY (table_id, batch_id, asset))"""
+        )
         return conn
 
     @staticmethod
-    def _record(row: sqlite3.Row) -> BatchRecord:
-        data = dict(row)
+    def _record(row: sqlite3.Row, progress: dict[str, AssetProgress]) -> BatchRecord:
+        data = {k: row[k] for k in row.keys() if k in BatchRecord.__dataclass_fields__}
         data["files"] = json.loads(data["files"])
-        return BatchRecord(**data)
+        return BatchRecord(**data, progress=progress)
+
+    def _progress(self, conn: sqlite3.Connection, table_id: str, batch_id: str | None = None) -> dict:
+        """Progress per batch id, then per asset."""
+        query = "SELECT batch_id, asset, progress FROM progress WHERE table_id = ?"
+        args: tuple = (table_id,)
+        if batch_id is not None:
+            query, args = query + " AND batch_id = ?", (table_id, batch_id)
+        found: dict[str, dict[str, AssetProgress]] = {}
+        for row in conn.execute(query, args):
+            found.setdefault(row["batch_id"], {})[row["asset"]] = AssetProgress.from_json(row["progress"])
+        return found
 
     def register(self, record):
         now = utc_now()
@@ -155,30 +225,60 @@ class SqlitePartitionRegistry(PartitionRegistry):
             row = conn.execute(
                 "SELECT * FROM batches WHERE table_id = ? AND batch_id = ?", (table_id, batch_id)
             ).fetchone()
-        return self._record(row) if row else None
+            progress = self._progress(conn, table_id, batch_id).get(batch_id, {}) if row else {}
+        return self._record(row, progress) if row else None
 
     def list_batches(self, table_id):
         with closing(self._connect()) as conn:
             rows = conn.execute(
                 "SELECT * FROM batches WHERE table_id = ? ORDER BY batch_id", (table_id,)
             ).fetchall()
-        return [self._record(r) for r in rows]
+            progress = self._progress(conn, table_id)
+        return [self._record(r, progress.get(r["batch_id"], {})) for r in rows]
 
-    def set_status(self, table_id, batch_id, status, *, error=None, **counts):
-        self._check(status, counts)
-        sets = ["status = ?", "error = ?", "updated_at = ?"] + [f"{k} = ?" for k in counts]
+    def retire(self, table_id, batch_id, reason):
         with closing(self._connect()) as conn:
             cur = conn.execute(
-                f"UPDATE batches SET {', '.join(sets)} WHERE table_id = ? AND batch_id = ?"
-                " AND (status != 'RETIRED' OR ? = 'RETIRED')",
-                (status, error, utc_now(), *counts.values(), table_id, batch_id, status),
+                "UPDATE batches SET status = 'RETIRED', error = ?, updated_at = ?"
+                " WHERE table_id = ? AND batch_id = ? AND status != 'RETIRED'",
+                (reason, utc_now(), table_id, batch_id),
             )
-            if cur.rowcount != 1:
-                _refuse(self.get(table_id, batch_id), table_id, batch_id)
+            if cur.rowcount != 1 and self.get(table_id, batch_id) is None:
+                raise _unknown(table_id, batch_id)
+
+    def record_progress(self, table_id, batch_id, asset, progress):
+        counts = self._check(progress)
+        with closing(self._connect()) as conn:
+            # One write transaction: the batch check, the conditional upsert and the counts.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute(
+                    "SELECT 1 FROM batches WHERE table_id = ? AND batch_id = ?", (table_id, batch_id)
+                ).fetchone() is None:
+                    raise _unknown(table_id, batch_id)
+                cur = conn.execute(
+                    """INSERT INTO progress (table_id, batch_id, asset, at, progress) VALUES (?, ?, ?, ?, ?)
+                       ON CONFLICT (table_id, batch_id, asset) DO UPDATE
+                       SET at = excluded.at, progress = excluded.progress WHERE excluded.at > progress.at""",
+                    (table_id, batch_id, asset, progress.at, progress.to_json()),
+                )
+                applied = cur.rowcount == 1
+                if applied:
+                    sets = [f"{k} = ?" for k in counts] + ["updated_at = ?"]
+                    conn.execute(
+                        f"UPDATE batches SET {', '.join(sets)} WHERE table_id = ? AND batch_id = ?",
+                        (*counts.values(), utc_now(), table_id, batch_id),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return applied
 
     def delete(self, table_id, batch_id):
         with closing(self._connect()) as conn:
             conn.execute("DELETE FROM batches WHERE table_id = ? AND batch_id = ?", (table_id, batch_id))
+            conn.execute("DELETE FROM progress WHERE table_id = ? AND batch_id = ?", (table_id, batch_id))
 
 
 class DynamoPartitionRegistry(PartitionRegistry):
@@ -208,6 +308,11 @@ class DynamoPartitionRegistry(PartitionRegistry):
             registered_at=item["registered_at"]["S"],
             updated_at=item["updated_at"]["S"],
             registered_by=item.get("registered_by", {}).get("S", ""),
+            progress={
+                name[len(PROGRESS_PREFIX):]: AssetProgress.from_json(value["M"]["progress"]["S"])
+                for name, value in item.items()
+                if name.startswith(PROGRESS_PREFIX)
+            },
             **{k: num(k) for k in COUNT_FIELDS},
         )
 
@@ -257,41 +362,56 @@ class DynamoPartitionRegistry(PartitionRegistry):
                 return records
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def set_status(self, table_id, batch_id, status, *, error=None, **counts):
+    def _update(self, table_id, batch_id, **kwargs) -> bool:
+        """A conditional UpdateItem; False when its condition does not hold."""
         from botocore.exceptions import ClientError
 
-        self._check(status, counts)
-        names = {"#s": "status"}
-        values = {":s": {"S": status}, ":u": {"S": utc_now()}}
-        sets = ["#s = :s", "updated_at = :u"]
-        for key, value in counts.items():
-            sets.append(f"{key} = :{key}")
-            values[f":{key}"] = {"N": str(int(value))}
-        update = "SET " + ", ".join(sets)
-        if error is not None:
-            update += ", #e = :e"
-            names["#e"] = "error"
-            values[":e"] = {"S": error[:4000]}
-        else:
-            update += " REMOVE #e"
-            names["#e"] = "error"
-        condition = "attribute_exists(batch_id)"
-        if status != "RETIRED":
-            condition += " AND #s <> :retired"
-            values[":retired"] = {"S": "RETIRED"}
         try:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={"table_id": {"S": table_id}, "batch_id": {"S": batch_id}},
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                **kwargs,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                _refuse(self.get(table_id, batch_id), table_id, batch_id)
+                return False
             raise
+        return True
+
+    def retire(self, table_id, batch_id, reason):
+        applied = self._update(
+            table_id, batch_id,
+            UpdateExpression="SET #s = :s, #e = :e, updated_at = :u",
+            ConditionExpression="attribute_exists(batch_id) AND #s <> :s",
+            ExpressionAttributeNames={"#s": "status", "#e": "error"},
+            ExpressionAttributeValues={":s": {"S": "RETIRED"}, ":e": {"S": reason[:4000]}, ":u": {"S": utc_now()}},
+        )
+        if not applied and self.get(table_id, batch_id) is None:
+            raise _unknown(table_id, batch_id)
+
+    def record_progress(self, table_id, batch_id, asset, progress):
+        counts = self._check(progress)
+        # One map attribute per asset: {at, progress}; the condition compares the stored ``at``.
+        names = {"#p": PROGRESS_PREFIX + asset, "#at": "at"}
+        values = {
+            ":p": {"M": {"at": {"S": progress.at}, "progress": {"S": progress.to_json()}}},
+            ":at": {"S": progress.at},
+            ":u": {"S": utc_now()},
+        }
+        sets = ["#p = :p", "updated_at = :u"]
+        for key, value in counts.items():
+            sets.append(f"{key} = :{key}")
+            values[f":{key}"] = {"N": str(value)}
+        applied = self._update(
+            table_id, batch_id,
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="attribute_exists(batch_id) AND (attribute_not_exists(#p) OR #p.#at < :at)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+        if not applied and self.get(table_id, batch_id) is None:
+            raise _unknown(table_id, batch_id)
+        return applied
 
     def delete(self, table_id, batch_id):
         self.client.delete_item(
