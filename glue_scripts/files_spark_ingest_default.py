@@ -19,15 +19,9 @@ from datetime import datetime, timezone
 
 from lake_glue.configs import find_table
 from lake_glue.entrypoint import run_job
-from lake_glue.ingest import (
-    REASON_COLUMN,
-    add_lineage,
-    cast_and_validate,
-    explain_header_mismatch,
-    read_landed_batch,
-    undeclared_json_fields,
-)
+from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
 from lake_glue.layout import source_table_spec
+from lake_glue.records import FormatOptions
 from lake_glue.storage import delete_path, join_uri, list_dirs, list_files, path_exists
 from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
@@ -59,6 +53,53 @@ def _write_quarantine(spark, rejected, quarantine_batch_uri: str) -> tuple[str, 
     return attempt, rows, reasons
 
 
+def _reconcile(spark, label: str, data_files: list[str], quarantine_path: str, quarantined_rows: int,
+               landed_rows: int) -> int:
+    """Check what was stored against what landed; returns the source rows.
+
+    Reads back the written data and quarantine files' lineage: every physical record must be
+    there exactly once, by (file, line). Any difference fails the batch with the numbers.
+    """
+    from pyspark.sql import types as T
+
+    lineage = ["_source_file", "_source_line"]
+    stored = spark.read.parquet(*data_files).select(*lineage) if data_files else None
+    source_rows = stored.count() if stored is not None else 0
+    if quarantined_rows:
+        schema = T.StructType([T.StructField("_source_file", T.StringType()), T.StructField("_source_line", T.LongType())])
+        quarantined = spark.read.schema(schema).json(quarantine_path)
+        stored = quarantined if stored is None else stored.unionByName(quarantined)
+    distinct = stored.distinct().count() if stored is not None else 0
+    if source_rows + quarantined_rows != landed_rows or distinct != landed_rows:
+        raise IngestError(
+            f"{label}: reconciliation failed: {landed_rows} records landed, {source_rows} stored in source"
+            f" + {quarantined_rows} quarantined = {source_rows + quarantined_rows},"
+            f" {distinct} distinct (file, line); nothing was committed"
+        )
+    return source_rows
+
+
+def _accept(label: str, table: dict, reports, landed: int, source: int, quarantined: int) -> dict:
+    """Apply the table's acceptance rules; returns them with the figures, or fails the batch."""
+    rules = {"allow_empty": False, "min_rows": 0, "max_quarantine_rate": None, **(table.get("acceptance") or {})}
+    rate = quarantined / landed if landed else 0.0
+    broken = []
+    if not rules["allow_empty"]:
+        empty = sorted(r.path.rsplit("/", 1)[-1] for r in reports if r.records == 0)
+        if empty:
+            broken.append(f"files with no records (empty or header-only): {empty}; set acceptance.allow_empty to accept them")
+    if source < rules["min_rows"]:
+        broken.append(f"{source} valid rows, fewer than acceptance.min_rows={rules['min_rows']}")
+    if rules["max_quarantine_rate"] is not None and rate > rules["max_quarantine_rate"]:
+        broken.append(
+            f"{quarantined} of {landed} records quarantined ({rate:.1%}), above"
+            f" acceptance.max_quarantine_rate={rules['max_quarantine_rate']}"
+        )
+    if broken:
+        raise IngestError(f"{label}: refused by the acceptance rules, nothing was committed: " + "; ".join(broken))
+    return {**rules, "quarantine_rate": round(rate, 6)}
+
+
 def run_ingest(spark, args: dict, config: dict) -> dict:
     """Ingest one batch, commit it, and return the figures reported to Dagster."""
     from pyiceberg.expressions import EqualTo
@@ -74,39 +115,41 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
     files = list_files(spark, batch_uri)
     if not files:
         raise IngestError(f"{label}: no data files under {batch_uri}")
-    fmt = table.get("format") or config["source"].get("format", "csv")
+    opts = FormatOptions.of(config, table)
     ingested_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
-    raw = read_landed_batch(spark, batch_uri, table, fmt, config["source"].get("options", {}))
-    raw = add_lineage(raw, batch_id, ingested_at).persist()
-    try:
-        landed_rows = raw.count()
-    except Exception as exc:
-        problem = explain_header_mismatch(str(exc))
-        if problem:
-            raise IngestError(f"{label}: {problem}") from None
-        raise
-    valid, rejected = cast_and_validate(raw, table["columns"])
-    # CSV headers are checked against the declared columns by the reader; JSON keys are not.
-    undeclared = (
-        undeclared_json_fields(spark.read.text(batch_uri), [c["name"] for c in table["columns"]])
-        if fmt == "jsonl"
-        else {}
+    records, parsed, reports = read_landed_records(
+        spark, [join_uri(batch_uri, f) for f in files], opts, table["columns"]
     )
+    problems = [f"{r.path}: {r.problem}" for r in reports if r.problem]
+    if problems:
+        parsed.unpersist()
+        raise IngestError(f"{label}: " + "; ".join(problems))
+    landed_rows = sum(r.records for r in reports)
+    undeclared: dict[str, int] = {}
+    for report in reports:
+        for key, count in report.undeclared.items():
+            undeclared[key] = undeclared.get(key, 0) + count
+    valid, rejected = cast_and_validate(add_lineage(records, batch_id, ingested_at), table["columns"])
 
     spec = source_table_spec(config, table, args["source_bucket"])
     catalog = open_catalog(args["catalog"])
     iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
     max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
     _, data_files = write_files(spark, valid, spec, max_rows)
-    source_rows = spark.read.parquet(*data_files).count() if data_files else 0
 
     quarantine_batch_uri = join_uri(
         f"s3://{args['source_bucket']}", "quarantine", config["target"]["prefix"], table["table_name"],
         f"p_batch_id={batch_id}",
     )
     quarantine_path, quarantined_rows, reasons = _write_quarantine(spark, rejected, quarantine_batch_uri)
-    raw.unpersist()
+    parsed.unpersist()
+    try:
+        source_rows = _reconcile(spark, label, data_files, quarantine_path, quarantined_rows, landed_rows)
+        acceptance = _accept(label, table, reports, landed_rows, source_rows, quarantined_rows)
+    except IngestError:
+        delete_path(spark, quarantine_path)
+        raise
 
     figures = {
         "batch_id": batch_id,
@@ -114,11 +157,17 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
         "landed_rows": landed_rows,
         "source_rows": source_rows,
         "quarantined_rows": quarantined_rows,
+        "blank_lines": sum(r.blank_lines for r in reports),
+        "files": [
+            {"file": r.path.rsplit("/", 1)[-1], "bytes": r.size, "records": r.records, "sha256": r.sha256}
+            for r in sorted(reports, key=lambda r: r.path)[:100]
+        ],
+        "acceptance": acceptance,
         "table_uri": spec.location,
         "quarantine_uri": quarantine_path,
         "quarantine_examples": reasons,
         "undeclared_fields": undeclared,
-        "format": fmt,
+        "format": opts.format,
     }
     summary = snapshot_properties(
         {k: figures[k] for k in ("batch_id", "landed_rows", "source_rows", "quarantined_rows", "quarantine_uri")}

@@ -5,7 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from lake_glue.ingest import add_lineage, cast_and_validate, raw_read_schema, read_landed_batch
+from pyspark.sql import types as T
+
+from lake_glue.ingest import add_lineage, cast_and_validate, read_landed_records
+from lake_glue.records import FormatOptions
 
 COLUMNS = [
     {"name": "id", "type": "bigint", "nullable": False},
@@ -15,8 +18,15 @@ COLUMNS = [
 ]
 
 
+RECORD_SCHEMA = T.StructType(
+    [T.StructField(c["name"], T.StringType()) for c in COLUMNS]
+    + [T.StructField("_parse_error", T.StringType()), T.StructField("_corrupt_record", T.StringType())]
+)
+
+
 def _split(spark, rows):
-    df = spark.createDataFrame(rows, raw_read_schema(COLUMNS))
+    rows = [(*r[:4], None if r[4] is None else f"malformed CSV record: {r[4]}", r[4]) for r in rows]
+    df = spark.createDataFrame(rows, RECORD_SCHEMA)
     valid, rejected = cast_and_validate(df, COLUMNS)
     return valid.collect(), {r["id"]: r["_reject_reason"] for r in rejected.collect()}
 
@@ -39,7 +49,7 @@ def test_valid_text_is_cast_to_the_declared_types(spark):
         (("1", "12.345", None, None, None), "amount: cannot read '12.345' as decimal(10,2)"),
         (("1", "abc", None, None, None), "amount: cannot read 'abc'"),
         (("1", None, "2025-12-31 23:59:58", None, None), "with mask 'dd/MM/yyyy HH:mm:ss'"),
-        (("1", None, None, None, "1;2;3;4;5"), "malformed record: 1;2;3;4;5"),
+        (("1", None, None, None, "1;2;3;4;5"), "malformed CSV record: 1;2;3;4;5"),
     ],
 )
 def test_bad_values_are_quarantined_with_a_reason(spark, row, reason):
@@ -69,50 +79,46 @@ def test_lineage_partition_day_comes_from_the_batch_id_not_the_clock(spark):
     assert row["_ingested_at"] == dt.datetime(2026, 11, 22, 10, 0)
 
 
-def test_csv_is_read_with_the_declared_delimiter_and_quoting(spark, tmp_path):
+def _read(spark, tmp_path, **options):
+    opts = FormatOptions(**options)
+    uris = [f"file://{p}" for p in sorted(tmp_path.iterdir())]
+    records, parsed, reports = read_landed_records(spark, uris, opts, COLUMNS)
+    valid, rejected = cast_and_validate(records, COLUMNS)
+    return valid.collect(), rejected.collect(), reports
+
+
+def test_csv_is_read_with_the_declared_delimiter_and_quoting_and_keeps_file_and_line(spark, tmp_path):
     (tmp_path / "a.csv").write_text('id;amount;seen_at;label\n1;2.00;01/01/2026 00:00:00;"x;y"\n2;bad\n')
-    table = {"columns": COLUMNS, "delimiter": ";", "header": True}
-    df = read_landed_batch(spark, str(tmp_path), table, "csv", {})
-    valid, rejected = cast_and_validate(df, COLUMNS)
-    assert [r["label"] for r in valid.collect()] == ["x;y"]
-    assert "malformed record: 2;bad" in rejected.first()["_reject_reason"]
+    valid, rejected, reports = _read(spark, tmp_path, delimiter=";")
+    assert [(r["label"], r["_source_line"]) for r in valid] == [("x;y", 2)]
+    assert valid[0]["_source_file"].endswith("/a.csv")
+    assert rejected[0]["_reject_reason"] == "record has 2 fields, expected 4"
+    assert (rejected[0]["_source_line"], rejected[0]["_corrupt_record"]) == (3, "2;bad")
+    assert [r.records for r in reports] == [2]
 
 
-def test_csv_header_that_does_not_match_the_declared_columns_fails_naming_the_file(spark, tmp_path):
+def test_csv_header_columns_are_matched_by_name_and_a_mismatch_names_the_columns(spark, tmp_path):
+    (tmp_path / "reordered.csv").write_text("label;id;amount;seen_at\nx;1;2.00;\n")
+    valid, _, _ = _read(spark, tmp_path, delimiter=";")
+    assert (valid[0]["id"], valid[0]["label"]) == (1, "x")
+    (tmp_path / "reordered.csv").unlink()
     (tmp_path / "drift.csv").write_text("id;amount;seen;label\n1;2.00;;x\n")
-    df = read_landed_batch(spark, str(tmp_path), {"columns": COLUMNS, "delimiter": ";"}, "csv", {})
-    with pytest.raises(Exception, match=r"(?s)CSV header does not conform.*drift.csv"):
-        df.collect()
+    _, _, reports = _read(spark, tmp_path, delimiter=";")
+    assert reports[0].problem == (
+        "CSV header does not match the declared columns: missing columns ['seen_at'], unexpected columns ['seen']"
+    )
 
 
-def test_json_lines_keep_numbers_and_report_broken_lines(spark, tmp_path):
-    (tmp_path / "a.jsonl").write_text('{"id": 5, "amount": 3.5, "label": {"nested": true}}\n{"id": \n')
-    df = read_landed_batch(spark, str(tmp_path), {"columns": COLUMNS}, "jsonl", {})
-    valid, rejected = cast_and_validate(df, COLUMNS)
-    row = valid.first()
+def test_json_lines_keep_numbers_as_written_and_quarantine_anything_but_one_object(spark, tmp_path):
+    (tmp_path / "a.jsonl").write_text(
+        '{"id": 5, "amount": 3.5, "label": {"nested": true}, "gift_wrap": 1}\n{"id": \n[]\n{"id": 1}{"id": 2}\n'
+    )
+    valid, rejected, reports = _read(spark, tmp_path, format="jsonl")
+    row = valid[0]
     assert row["id"] == 5 and row["amount"] == Decimal("3.50") and row["label"] == '{"nested":true}'
-    assert rejected.first()["_reject_reason"].startswith("malformed record")
-
-
-def test_header_length_mismatch_is_explained_with_the_file_and_no_java_stack():
-    from lake_glue.ingest import explain_header_mismatch
-
-    text = (
-        "py4j.protocol.Py4JJavaError: An error occurred\n: org.apache.spark.SparkException: Job aborted: "
-        "java.lang.IllegalArgumentException: Number of column in CSV header is not equal to number of fields"
-        " in the schema:\n Header length: 2, schema size: 6\nCSV file: s3://raw/landing/a/b/c/x.csv\n\tat org.apache..."
-    )
-    assert explain_header_mismatch(text) == (
-        "CSV header does not match the declared columns: Number of column in CSV header is not equal to number"
-        " of fields in the schema: Header length: 2, schema size: 6 CSV file: s3://raw/landing/a/b/c/x.csv"
-    )
-    assert explain_header_mismatch("some other failure") is None
-
-
-def test_json_fields_nobody_declared_are_counted_not_silently_dropped(spark):
-    from lake_glue.ingest import undeclared_json_fields
-
-    text = spark.createDataFrame(
-        [('{"id": 1, "gift_wrap": true}',), ('{"id": 2, "gift_wrap": false, "note": "x"}',), ('{"id": ',)], "value string"
-    )
-    assert undeclared_json_fields(text, ["id", "amount"]) == {"gift_wrap": 2, "note": 1}
+    assert [(r["_source_line"], r["_reject_reason"].split(" (")[0]) for r in rejected] == [
+        (2, "not valid JSON: Expecting value"),
+        (3, "a JSONL line must be one JSON object, this one is an array"),
+        (4, "more than one JSON value on the line"),
+    ]
+    assert reports[0].undeclared == {"gift_wrap": 1} and reports[0].records == 4

@@ -1,10 +1,12 @@
-"""Pure transforms of the ingest job: landed text -> typed rows plus quarantined rows.
+"""Transforms of the ingest job: landed files -> physical records -> typed rows plus quarantined rows.
 
-Every landed record ends up in exactly one of the two outputs, so that
-``landed = source + quarantined`` holds for every batch.
+Every physical record (see :mod:`lake_glue.records`) ends up in exactly one of the two
+outputs, carrying its file and line; the job checks that against what it stored.
 """
 
 from __future__ import annotations
+
+import json
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -14,18 +16,50 @@ from lake_glue.layout import batch_day
 from lake_glue.types import spark_type
 
 CORRUPT_COLUMN = "_corrupt_record"
+PARSE_ERROR_COLUMN = "_parse_error"
 REASON_COLUMN = "_reject_reason"
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 
 
-def raw_read_schema(columns: list[dict]) -> T.StructType:
-    """All declared columns as strings, plus the corrupt-record column.
+def read_landed_records(spark, file_uris: list[str], opts, columns: list[dict]):
+    """Parse the landed files in Spark tasks; returns (records, the persisted parse, per-file reports).
 
-    Reading as text first, rather than with the typed schema, is what lets a bad value be
-    quarantined with its original text and a reason instead of silently turning into null.
+    ``records`` has one string column per declared column, ``_source_file``, ``_source_line``,
+    ``_parse_error`` and ``_corrupt_record`` (the record's text when it could not be parsed).
+    It is persisted: the reports are collected from the same pass that produced the records.
     """
-    fields = [T.StructField(c["name"], T.StringType(), True) for c in columns]
-    return T.StructType(fields + [T.StructField(CORRUPT_COLUMN, T.StringType(), True)])
+    from pyspark import StorageLevel
+
+    from lake_glue.records import FileReport, parse_file
+
+    names = [c["name"] for c in columns]
+    schema = T.StructType(
+        [
+            T.StructField("kind", T.StringType()),
+            T.StructField("_source_file", T.StringType()),
+            T.StructField("_source_line", T.LongType()),
+            T.StructField("values", T.ArrayType(T.StringType())),
+            T.StructField(PARSE_ERROR_COLUMN, T.StringType()),
+            T.StructField(CORRUPT_COLUMN, T.StringType()),
+            T.StructField("report", T.StringType()),
+        ]
+    )
+
+    def rows(item):
+        for out in parse_file(item.path, bytes(item.content), opts, names):
+            if out[0] == "file":
+                yield ("file", out[1].path, None, None, None, None, json.dumps(out[1].__dict__))
+            else:
+                yield (*out, None)
+
+    binary = spark.read.format("binaryFile").load(file_uris).select("path", "content")
+    parsed = spark.createDataFrame(binary.rdd.flatMap(rows), schema).persist(StorageLevel.MEMORY_AND_DISK)
+    reports = [FileReport(**json.loads(r.report)) for r in parsed.where("kind = 'file'").select("report").collect()]
+    records = parsed.where("kind = 'record'").select(
+        *[F.col("values")[i].alias(n) for i, n in enumerate(names)],
+        "_source_file", "_source_line", PARSE_ERROR_COLUMN, CORRUPT_COLUMN,
+    )
+    return records, parsed, reports
 
 
 def _typed_value(raw: Column, column: dict) -> Column:
@@ -67,21 +101,23 @@ def _column_error(raw: Column, typed: Column, column: dict) -> Column:
 def cast_and_validate(raw_df: DataFrame, columns: list[dict]) -> tuple[DataFrame, DataFrame]:
     """Split string-typed records into (typed rows, rejected rows with ``_reject_reason``).
 
-    ``raw_df`` has one string column per declared column and ``_corrupt_record``; other
-    columns (lineage) pass through to both outputs. Rejected rows keep their original text.
+    ``raw_df`` has one string column per declared column, ``_parse_error`` and
+    ``_corrupt_record``; other columns (lineage) pass through to both outputs. Rejected rows
+    keep their original text. A record that could not be parsed has only its parse error as
+    reason (its fields are unknown, not missing).
     """
-    passthrough = [c for c in raw_df.columns if c not in {x["name"] for x in columns} | {CORRUPT_COLUMN}]
+    passthrough = [
+        c for c in raw_df.columns if c not in {x["name"] for x in columns} | {CORRUPT_COLUMN, PARSE_ERROR_COLUMN}
+    ]
     typed_cols, errors = [], []
     for column in columns:
         raw = F.col(column["name"])
         typed = _typed_value(raw, column)
         typed_cols.append(typed.alias(f"__typed_{column['name']}"))
         errors.append(_column_error(raw, typed, column))
-    malformed = F.when(
-        F.col(CORRUPT_COLUMN).isNotNull(),
-        F.concat(F.lit("malformed record: "), F.substring(F.col(CORRUPT_COLUMN), 1, 200)),
+    reason = F.when(F.col(PARSE_ERROR_COLUMN).isNotNull(), F.col(PARSE_ERROR_COLUMN)).otherwise(
+        F.concat_ws("; ", *errors)
     )
-    reason = F.concat_ws("; ", malformed, *errors)
     staged = raw_df.select("*", *typed_cols, reason.alias(REASON_COLUMN))
     valid = staged.where(F.col(REASON_COLUMN) == "").select(
         *[F.col(f"__typed_{c['name']}").cast(spark_type(c["type"])).alias(c["name"]) for c in columns],
@@ -103,73 +139,7 @@ def add_lineage(df: DataFrame, batch_id: str, ingested_at: str) -> DataFrame:
     return df.select(
         "*",
         F.lit(batch_id).alias("_batch_id"),
-        F.input_file_name().alias("_source_file"),
         F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
         F.lit(day).cast("date").alias("p_ingest_day"),
         F.lit(batch_id).alias("p_batch_id"),
     )
-
-
-def undeclared_json_fields(text_df: DataFrame, declared: list[str]) -> dict[str, int]:
-    """Top-level JSON keys that no declared column reads, with the number of records carrying each.
-
-    The typed reader ignores such keys, so without this their values would vanish from the
-    source layer without a word (they stay in the raw files). ``text_df`` has one JSON
-    document per row in ``value``, as ``spark.read.text`` gives it; malformed lines count nothing.
-    """
-    keys = text_df.select(
-        F.explode(F.map_keys(F.from_json("value", T.MapType(T.StringType(), T.StringType())))).alias("key")
-    )
-    rows = keys.where(~F.col("key").isin(declared)).groupBy("key").count().collect()
-    return {r["key"]: int(r["count"]) for r in sorted(rows, key=lambda r: r["key"])}
-
-
-_HEADER_ERRORS = (
-    "CSV header does not conform to the schema",
-    "Number of column in CSV header is not equal to number of fields in the schema",
-)
-
-
-def explain_header_mismatch(error_text: str) -> str | None:
-    """Spark's CSV header complaint (which file, which columns) from an error, or None.
-
-    Spark raises it deep inside a task; the user needs the file and the mismatch, not the
-    JVM stack.
-    """
-    for marker in _HEADER_ERRORS:
-        if marker in error_text:
-            detail = error_text.split(marker, 1)[1]
-            lines = [marker + ":"]
-            for line in detail.splitlines()[1:]:
-                if line.startswith(("\tat ", "\n")) or not line.strip():
-                    break
-                lines.append(line.strip())
-                if line.startswith("CSV file:"):
-                    break
-            return "CSV header does not match the declared columns: " + " ".join(lines)
-    return None
-
-
-def read_landed_batch(spark, batch_uri: str, table: dict, fmt: str, options: dict[str, str]) -> DataFrame:
-    """Read a landed batch folder as strings with the declared column order (never inferred)."""
-    schema = raw_read_schema(table["columns"])
-    reader = spark.read.schema(schema).option("mode", "PERMISSIVE").option(
-        "columnNameOfCorruptRecord", CORRUPT_COLUMN
-    )
-    if fmt == "csv":
-        reader = (
-            reader.option("header", str(table.get("header", True)).lower())
-            .option("sep", table.get("delimiter", ","))
-            .option("enforceSchema", "false")
-            .option("ignoreLeadingWhiteSpace", "false")
-            .option("ignoreTrailingWhiteSpace", "false")
-        )
-        for key, value in options.items():
-            reader = reader.option(key, value)
-        return reader.csv(batch_uri)
-    if fmt == "jsonl":
-        for key, value in options.items():
-            if key == "encoding":
-                reader = reader.option("encoding", value)
-        return reader.json(batch_uri)
-    raise ValueError(f"unsupported format {fmt!r}")

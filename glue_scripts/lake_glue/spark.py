@@ -56,6 +56,12 @@ def get_spark(app_name: str, extra_conf: dict[str, str] | None = None):
     if root:
         buckets = [b for b in os.environ.get(LOCAL_BUCKETS_ENV, "").split(",") if b]
         conf.update(local_bucket_conf(root, buckets))
+        # Python workers import lake_glue (the record parser runs in tasks); Glue ships it with
+        # --extra-py-files, locally the workers inherit PYTHONPATH from the JVM this starts.
+        package_root = str(Path(__file__).resolve().parent.parent)
+        paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        if package_root not in paths:
+            os.environ["PYTHONPATH"] = os.pathsep.join([package_root, *paths])
         conf.update(
             {
                 "spark.master": os.environ.get("LAKE_SPARK_MASTER", "local[2]"),

@@ -9,7 +9,7 @@ SUPPORTED_TYPE_PATTERN = (
 )
 _TYPE_RE = re.compile(SUPPORTED_TYPE_PATTERN)
 
-LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_ingested_at")
+LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_source_line", "_ingested_at")
 PARTITION_COLUMNS = ("p_ingest_day", "p_batch_id", "p_bucket")
 BUILTIN_COLUMNS = frozenset(LINEAGE_COLUMNS + PARTITION_COLUMNS + ("_prepared_at",))
 
