@@ -12,6 +12,7 @@ transaction, so a re-run replaces exactly that batch and a killed run changes no
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import uuid
@@ -21,7 +22,7 @@ from lake_glue.configs import find_table
 from lake_glue.entrypoint import run_job
 from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
 from lake_glue.layout import source_table_spec
-from lake_glue.records import FormatOptions
+from lake_glue.records import FileReport, FormatOptions
 from lake_glue.storage import delete_path, join_uri, list_dirs, list_files, path_exists
 from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
@@ -121,6 +122,10 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
     records, parsed, reports = read_landed_records(
         spark, [join_uri(batch_uri, f) for f in files], opts, table["columns"]
     )
+    # Spark's file sources skip 0-byte files: such a file has no report, and is empty.
+    reported = {r.path.rsplit("/", 1)[-1] for r in reports}
+    reports += [FileReport(path=join_uri(batch_uri, f), size=0, sha256=hashlib.sha256(b"").hexdigest())
+                for f in files if f not in reported]
     problems = [f"{r.path}: {r.problem}" for r in reports if r.problem]
     if problems:
         parsed.unpersist()

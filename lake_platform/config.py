@@ -8,6 +8,7 @@ names and SQL identifiers, hence the strict pattern.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, is_temporal
+from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, FormatOptions
+from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
@@ -29,6 +31,62 @@ class ConfigError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_keys(cls, data):
+        """Refuse unknown keys by name, suggesting the nearest valid one (a typo is not ignored)."""
+        if isinstance(data, dict):
+            valid = sorted(cls.model_fields)
+            for key in data:
+                if key not in cls.model_fields:
+                    near = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+                    hint = f"did you mean {near[0]!r}? " if near else ""
+                    raise ValueError(f"unknown key {key!r}; {hint}valid keys: {', '.join(valid)}")
+        return data
+
+
+_DEFAULTS = FormatOptions()
+
+
+def _single_ascii(value: str, name: str) -> str:
+    if len(value) != 1 or not value.isascii():
+        raise ValueError(f"{name} must be one ASCII character, got {value!r}")
+    return value
+
+
+class FormatOptionsModel(_Strict):
+    """How landed files are read. Set on ``source.options`` for a config, and per table."""
+
+    encoding: Literal["utf-8", "latin-1", "windows-1252"] = _DEFAULTS.encoding
+    quote: str = _DEFAULTS.quote
+    escape: str = _DEFAULTS.escape
+    multiline: bool = _DEFAULTS.multiline
+    compression: Literal[COMPRESSIONS] = _DEFAULTS.compression  # type: ignore[valid-type]
+    null_values: list[str] = Field(default_factory=lambda: list(_DEFAULTS.null_values))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _encoding_alias(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("encoding"), str):
+            data = {**data, "encoding": ENCODING_ALIASES.get(data["encoding"].lower(), data["encoding"])}
+        return data
+
+    @model_validator(mode="after")
+    def _characters(self) -> "FormatOptionsModel":
+        _single_ascii(self.quote, "quote")
+        _single_ascii(self.escape, "escape")
+        return self
+
+
+class Acceptance(_Strict):
+    """When a landed batch is refused as a whole (nothing is committed and the reason is named)."""
+
+    allow_empty: bool = Field(default=False, description="accept files with no records (empty or header-only)")
+    min_rows: int = Field(default=0, ge=0, description="fewest valid rows a batch may have")
+    max_quarantine_rate: float | None = Field(
+        default=None, ge=0, le=1, description="largest share of a batch's records that may be quarantined"
+    )
 
 
 class JobSettings(_Strict):
@@ -77,6 +135,9 @@ class Column(_Strict):
                 f"column {self.name!r}: timestamp_mask is only allowed on date/timestamp columns,"
                 f" not {self.type!r}"
             )
+        problem = datetime_pattern_problem(self.timestamp_mask) if self.timestamp_mask else None
+        if problem:
+            raise ValueError(f"column {self.name!r}: timestamp_mask {self.timestamp_mask!r}: {problem}")
         if self.expression is not None and not self.source_columns:
             raise ValueError(
                 f"column {self.name!r}: an expression needs source_columns, for column lineage"
@@ -110,6 +171,8 @@ class TableConfig(_Strict):
     bucket_by: Literal["hash", "range"] = "hash"
     bucket_width: int | None = Field(default=None, ge=1)
     source_table_name: Identifier | None = None
+    options: FormatOptionsModel | None = Field(default=None, description="ingest only: overrides source.options")
+    acceptance: Acceptance | None = Field(default=None, description="ingest only: batch acceptance rules")
 
     @model_validator(mode="after")
     def _keys_are_columns(self) -> "TableConfig":
@@ -144,7 +207,7 @@ class IngestSource(_Strict):
 
     landing_prefix: str = Field(pattern=r"^[a-z0-9_\-/]+$")
     format: Literal["csv", "jsonl"] = "csv"
-    options: dict[str, str] = Field(default_factory=dict)
+    options: FormatOptionsModel = Field(default_factory=FormatOptionsModel)
 
 
 class PrepareSource(_Strict):
@@ -229,6 +292,8 @@ class PrepareConfig(_ConfigBase):
             where = f"table {t.table_name!r}"
             if t.source_table_name is None:
                 raise ValueError(f"{where}: prepare tables need source_table_name")
+            if t.options is not None or t.acceptance is not None:
+                raise ValueError(f"{where}: options and acceptance apply to ingest tables only")
             if t.bucket_by == "range":
                 pk_types = [c.type for c in t.columns if c.name in t.primary_key]
                 if t.write_mode != "upsert" or len(t.primary_key) != 1 or pk_types[0] not in ("int", "bigint"):

@@ -42,3 +42,41 @@ def spark_type(type_name: str):
 def glue_type(type_name: str) -> str:
     """The Glue Data Catalog / Athena (Hive DDL) spelling of a declared type."""
     return type_name.replace(" ", "")
+
+
+_PATTERN_LETTERS = set("GyDMLdQqEFahKkHmsSVzOXxZ")
+_WEEK_BASED = set("YwWuec")
+_MAX_LETTERS = {"a": 1, "d": 2, "H": 2, "h": 2, "K": 2, "k": 2, "m": 2, "s": 2, "D": 3, "S": 9, "M": 5, "L": 5,
+                "E": 5, "F": 1, "Q": 5, "q": 5, "G": 5, "V": 2, "z": 4, "O": 4, "X": 5, "x": 5, "Z": 5}
+
+
+def datetime_pattern_problem(mask: str) -> str | None:
+    """Why Spark 3 would refuse ``mask`` as a datetime pattern, or None; checked without a JVM.
+
+    The rules are Spark's (``DateTimeFormatterHelper``): letters outside Spark's table are
+    illegal, week-based letters were dropped in Spark 3, letters have maximum widths, and
+    quotes must pair.
+    """
+    i, n = 0, len(mask)
+    while i < n:
+        c = mask[i]
+        if c == "'":
+            close = mask.find("'", i + 1)
+            if close == -1:
+                return f"unclosed quote at position {i}"
+            i = close + 1
+            continue
+        if c.isascii() and c.isalpha():
+            run = 1
+            while i + run < n and mask[i + run] == c:
+                run += 1
+            if c in _WEEK_BASED:
+                return f"week-based pattern letter {c!r} is not supported since Spark 3.0 (use 'y', 'M', 'd')"
+            if c not in _PATTERN_LETTERS:
+                return f"illegal pattern letter {c!r}"
+            if run > _MAX_LETTERS.get(c, 10):
+                return f"too many pattern letters: {c * run!r} (at most {_MAX_LETTERS[c]})"
+            i += run
+            continue
+        i += 1
+    return None
