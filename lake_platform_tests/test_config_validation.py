@@ -90,3 +90,53 @@ def test_lake_configs_validate_exits_non_zero_with_the_reason(config_copy, capsy
     assert lake(["configs", "validate", "--dir", str(directory)]) == 1
     err = capsys.readouterr().err
     assert "erp.json" in err and "table_config.2.format" in err
+
+
+def test_a_misspelled_format_option_is_refused_naming_the_nearest_valid_key(config_copy):
+    folder, edit = config_copy
+    edit("erp", lambda d: d["source"]["options"].update(nulValue="NA"))
+    with pytest.raises(ConfigError, match=r"(?s)erp.json.*field source.options.*unknown key 'nulValue'; did you mean 'null_values'\?"):
+        load_config_dir(folder)
+
+
+def test_table_options_override_the_configs_and_acceptance_rules_are_validated(config_copy):
+    from lake_glue.records import FormatOptions
+
+    folder, edit = config_copy
+    edit("erp", lambda d: d["table_config"][0].update(options={"encoding": "ISO-8859-1", "null_values": ["NA"]},
+                                                      acceptance={"max_quarantine_rate": 0.05}))
+    erp = next(c for c in load_config_dir(folder) if c.config_name == "erp")
+    assert erp.table("customers").options.encoding == "latin-1"
+    raw = json.loads((folder / "erp.json").read_text())
+    effective = FormatOptions.of(raw, raw["table_config"][0])
+    assert (effective.encoding, effective.null_values, effective.quote) == ("latin-1", ("NA",), '"')
+    edit("erp", lambda d: d["table_config"][0].update(acceptance={"max_quarantine_rate": 5}))
+    with pytest.raises(ConfigError, match=r"table_config.0.acceptance.max_quarantine_rate"):
+        load_config_dir(folder)
+
+
+@pytest.mark.parametrize(
+    "mask, problem",
+    [
+        ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", None),
+        ("dd/MM/yyyy HH:mm", None),
+        ("YYYY-MM-dd", "week-based pattern letter 'Y'"),
+        ("yyyy-ww", "week-based pattern letter 'w'"),
+        ("yyyy-MM-dd nn", "illegal pattern letter 'n'"),
+        ("yyyy-MM-ddd", "too many pattern letters: 'ddd'"),
+        ("yyyy-MM-dd 'at", "unclosed quote"),
+    ],
+)
+def test_timestamp_masks_are_checked_as_spark_would_without_a_jvm(spark, mask, problem):
+    from pyspark.sql import functions as F
+
+    from lake_glue.types import datetime_pattern_problem
+
+    assert (datetime_pattern_problem(mask) or "").startswith(problem or "")
+    assert (datetime_pattern_problem(mask) is None) == (problem is None)
+    try:
+        spark.range(1).select(F.to_timestamp(F.lit("2026-01-01"), mask)).collect()
+        spark_accepts = True
+    except Exception:  # noqa: BLE001 - any refusal by Spark is what is compared
+        spark_accepts = False
+    assert spark_accepts == (problem is None)
