@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from .conftest import ORDERS_HEADER, ingest_job
+from .conftest import ingest_job
 
 CUSTOMERS_HEADER = "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
 LINES = "order_id,line_number,sku,quantity,unit_price,shipped_on"

@@ -17,7 +17,7 @@ import pytest
 from lake_glue.prepare import PrepareError
 from lake_platform.resources.query_engine import DuckDBQueryEngine
 
-from .conftest import ORDERS_HEADER, order_row
+from .conftest import ORDERS_HEADER, ingest_job, order_row
 
 CUSTOMERS_HEADER = "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
 
@@ -166,6 +166,11 @@ def test_an_empty_snapshot_is_refused_and_the_last_good_one_stays(lake):
     _land_customers(lake, "20260101T000000Z", ["a", "b"])
     lake.prepare("customers", "20260101T000000Z")
     lake.land("customers", "20260102T000000Z", {"c.csv": CUSTOMERS_HEADER})
+    # Ingest refuses a header-only file by default; a table that allows empty batches still
+    # cannot empty its curated snapshot.
+    with pytest.raises(ingest_job.IngestError, match=r"files with no records \(empty or header-only\): \['c.csv'\]"):
+        lake.ingest("customers", "20260102T000000Z")
+    next(t for t in lake.erp["table_config"] if t["table_name"] == "customers")["acceptance"] = {"allow_empty": True}
     lake.ingest("customers", "20260102T000000Z")
     with pytest.raises(PrepareError, match=r"snapshot has 0 rows.*keeps snapshot 20260101T000000Z"):
         lake.prepare("customers", "20260102T000000Z")
