@@ -94,10 +94,11 @@ def _refuse_bucket_change(table, wanted: str, label: str) -> None:
         )
 
 
-def run_prepare(spark, args: dict, config: dict, source_config: dict | None = None) -> dict:
+def run_prepare(spark, args: dict, config: dict, source_config: dict | None = None, pipes=None) -> dict:
     """Prepare one batch of one target table, commit it, and return the figures reported to Dagster.
 
     ``source_config`` is the ingest config the prepare config reads; loaded when not given.
+    ``pipes`` (the Pipes context) is not needed: the figures are reported by the caller.
     """
     from pyiceberg.expressions import AlwaysTrue, EqualTo, In
 

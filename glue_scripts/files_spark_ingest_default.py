@@ -19,11 +19,13 @@ import uuid
 from datetime import datetime, timezone
 
 from lake_glue.configs import find_table
-from lake_glue.entrypoint import run_job
+from lake_glue.entrypoint import pipes_metadata, run_job
 from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
 from lake_glue.layout import source_table_spec
 from lake_glue.records import FileReport, FormatOptions
-from lake_glue.storage import delete_path, join_uri, list_dirs, list_files, path_exists
+from lake_glue.report import StandaloneReporter
+from lake_glue.sealing import FIX, content_problems, listing_problems, sealed_files
+from lake_glue.storage import delete_path, join_uri, list_dirs, list_files, object_listing, path_exists
 from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
     arrow_schema_of,
@@ -36,6 +38,8 @@ from lake_glue.tables import (
     write_files,
 )
 
+ACCEPTANCE_CHECK = "acceptance_rules"
+DUPLICATE_CHECK = "not_a_duplicate_delivery"
 REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "catalog", "raw_bucket", "source_bucket"]
 
 
@@ -80,8 +84,11 @@ def _reconcile(spark, label: str, data_files: list[str], quarantine_path: str, q
     return source_rows
 
 
-def _accept(label: str, table: dict, reports, landed: int, source: int, quarantined: int) -> dict:
-    """Apply the table's acceptance rules; returns them with the figures, or fails the batch."""
+def _accept(label: str, table: dict, reports, landed: int, source: int, quarantined: int, pipes) -> dict:
+    """Apply the table's acceptance rules and report them as the ``acceptance_rules`` check.
+
+    Returns the rules with the figures, or fails the batch (after reporting the failed check).
+    """
     rules = {"allow_empty": False, "min_rows": 0, "max_quarantine_rate": None, **(table.get("acceptance") or {})}
     rate = quarantined / landed if landed else 0.0
     broken = []
@@ -96,24 +103,89 @@ def _accept(label: str, table: dict, reports, landed: int, source: int, quaranti
             f"{quarantined} of {landed} records quarantined ({rate:.1%}), above"
             f" acceptance.max_quarantine_rate={rules['max_quarantine_rate']}"
         )
+    figures = {**rules, "quarantine_rate": round(rate, 6)}
+    pipes.report_asset_check(
+        ACCEPTANCE_CHECK, passed=not broken, severity="ERROR",
+        metadata=pipes_metadata({"rules": figures, "refused_because": "; ".join(broken) or "-",
+                                 "landed_rows": landed, "source_rows": source, "quarantined_rows": quarantined}),
+    )
     if broken:
         raise IngestError(f"{label}: refused by the acceptance rules, nothing was committed: " + "; ".join(broken))
-    return {**rules, "quarantine_rate": round(rate, 6)}
+    return figures
 
 
-def run_ingest(spark, args: dict, config: dict) -> dict:
-    """Ingest one batch, commit it, and return the figures reported to Dagster."""
+def _check_duplicates(label: str, table: dict, reports, pipes) -> list[str]:
+    """Compare the batch's files by SHA-256 with the table's other live batches and each other.
+
+    Dagster passes the other batches' checksums as the Pipes extra ``known_checksums``; a
+    byte-identical file is reported by the ``not_a_duplicate_delivery`` check, a warning unless
+    the table sets ``acceptance.reject_duplicate_delivery``, which refuses the batch. Files
+    without records are left out: an empty file repeats harmlessly.
+    """
+    extras = dict(getattr(pipes, "extras", None) or {})
+    if "known_checksums" not in extras:
+        return []
+    known = dict(extras["known_checksums"])
+    found = []
+    for report in sorted(reports, key=lambda r: r.path):
+        name = report.path.rsplit("/", 1)[-1]
+        if report.records and report.sha256 in known:
+            found.append(f"{name} is byte-identical to {known[report.sha256]}")
+        known.setdefault(report.sha256, f"this batch's {name}")
+    reject = bool((table.get("acceptance") or {}).get("reject_duplicate_delivery"))
+    pipes.report_asset_check(
+        DUPLICATE_CHECK, passed=not found, severity="ERROR" if reject else "WARN",
+        metadata={"duplicates": {"raw_value": found, "type": "json"}, "rejected": reject},
+    )
+    if found and reject:
+        raise IngestError(
+            f"{label}: refused as a duplicate delivery (acceptance.reject_duplicate_delivery), nothing was"
+            f" committed: {'; '.join(found)}. If both deliveries are wanted, unset the rule; otherwise retire"
+            " this batch (`lake retire`)"
+        )
+    return found
+
+
+def _sealed(spark, args: dict, pipes, label: str, key_prefix: str, batch_uri: str):
+    """The batch's sealed files (relative names), checked against the folder now; None if unsealed.
+
+    Dagster passes the registry's sealed list as the Pipes extra ``sealed_files``; a run
+    without it (the Glue console, tests of the transforms) reads the folder as it is.
+    """
+    extras = dict(getattr(pipes, "extras", None) or {})
+    if "sealed_files" not in extras:
+        return None
+    sealed = sealed_files(extras["sealed_files"], key_prefix)
+    if not sealed:
+        raise IngestError(f"{label}: no data files were there when the batch was sealed; {FIX}")
+    _refuse_if(label, "the sealed batch changed, nothing was read",
+               listing_problems(sealed, object_listing(spark, batch_uri, args.get("lake_env", "local"))))
+    return sealed
+
+
+def _refuse_if(label: str, what: str, problems: list[str]) -> None:
+    if problems:
+        raise IngestError(f"{label}: {what} or committed: " + "; ".join(problems) + f". {FIX}")
+
+
+def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
+    """Ingest one batch, commit it, and return the figures reported to Dagster.
+
+    ``pipes`` is the Pipes context (its extras carry the sealed file list); without one the
+    job reads the batch folder as it is and reports to stdout.
+    """
     from pyiceberg.expressions import EqualTo
 
+    pipes = pipes or StandaloneReporter()
     table = find_table(config, args["table_name"])
     batch_id = args["batch_id"]
-    batch_uri = join_uri(
-        f"s3://{args['raw_bucket']}", config["source"]["landing_prefix"], table["table_name"], batch_id
-    )
+    key_prefix = join_uri(config["source"]["landing_prefix"], table["table_name"], batch_id)
+    batch_uri = join_uri(f"s3://{args['raw_bucket']}", key_prefix)
     label = f"batch {config['config_name']}.{table['table_name']}/{batch_id}"
     if not path_exists(spark, join_uri(batch_uri, "_SUCCESS")):
         raise IngestError(f"{label}: {batch_uri}/_SUCCESS is missing; the batch is not complete")
-    files = list_files(spark, batch_uri)
+    sealed = _sealed(spark, args, pipes, label, key_prefix, batch_uri)
+    files = [f.name for f in sealed] if sealed is not None else list_files(spark, batch_uri)
     if not files:
         raise IngestError(f"{label}: no data files under {batch_uri}")
     opts = FormatOptions.of(config, table)
@@ -124,12 +196,26 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
     )
     # Spark's file sources skip 0-byte files: such a file has no report, and is empty.
     reported = {r.path.rsplit("/", 1)[-1] for r in reports}
-    reports += [FileReport(path=join_uri(batch_uri, f), size=0, sha256=hashlib.sha256(b"").hexdigest())
-                for f in files if f not in reported]
+    reports += [FileReport(path=join_uri(batch_uri, f), size=0, sha256=hashlib.sha256(b"").hexdigest(),
+                           md5=hashlib.md5(b"", usedforsecurity=False).hexdigest())
+                for f in files if f.rsplit("/", 1)[-1] not in reported]
+    if sealed is not None:
+        # What was read must be what was sealed, and the folder must still be as sealed.
+        by_name = {f: next(r for r in reports if r.path.endswith("/" + f)) for f in files}
+        changed = content_problems(sealed, {f: (r.size, r.md5) for f, r in by_name.items()}, _etag_is_md5(pipes))
+        changed += listing_problems(sealed, object_listing(spark, batch_uri, args.get("lake_env", "local")))
+        if changed:
+            parsed.unpersist()
+        _refuse_if(label, "the sealed batch changed while it was read, nothing was stored", sorted(set(changed)))
     problems = [f"{r.path}: {r.problem}" for r in reports if r.problem]
     if problems:
         parsed.unpersist()
         raise IngestError(f"{label}: " + "; ".join(problems))
+    try:
+        duplicates = _check_duplicates(label, table, reports, pipes)
+    except IngestError:
+        parsed.unpersist()
+        raise
     landed_rows = sum(r.records for r in reports)
     undeclared: dict[str, int] = {}
     for report in reports:
@@ -151,7 +237,7 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
     parsed.unpersist()
     try:
         source_rows = _reconcile(spark, label, data_files, quarantine_path, quarantined_rows, landed_rows)
-        acceptance = _accept(label, table, reports, landed_rows, source_rows, quarantined_rows)
+        acceptance = _accept(label, table, reports, landed_rows, source_rows, quarantined_rows, pipes)
     except IngestError:
         delete_path(spark, quarantine_path)
         raise
@@ -159,6 +245,7 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
     figures = {
         "batch_id": batch_id,
         "landed_files": len(files),
+        "sealed": sealed is not None,
         "landed_rows": landed_rows,
         "source_rows": source_rows,
         "quarantined_rows": quarantined_rows,
@@ -168,6 +255,8 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
             for r in sorted(reports, key=lambda r: r.path)[:100]
         ],
         "acceptance": acceptance,
+        "duplicate_files": duplicates,
+        "file_sha256": {r.path.rsplit("/", 1)[-1]: r.sha256 for r in reports},
         "table_uri": spec.location,
         "quarantine_uri": quarantine_path,
         "quarantine_examples": reasons,
@@ -210,6 +299,10 @@ def run_ingest(spark, args: dict, config: dict) -> dict:
         source_uri=spec.location,
     )
     return figures
+
+
+def _etag_is_md5(pipes) -> bool:
+    return bool(dict(getattr(pipes, "extras", None) or {}).get("etag_is_content_md5"))
 
 
 def main(argv: list[str]) -> dict:

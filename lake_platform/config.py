@@ -87,6 +87,10 @@ class Acceptance(_Strict):
     max_quarantine_rate: float | None = Field(
         default=None, ge=0, le=1, description="largest share of a batch's records that may be quarantined"
     )
+    reject_duplicate_delivery: bool = Field(
+        default=False,
+        description="refuse a batch holding a file byte-identical to one of another live batch (default: warn)",
+    )
 
 
 class JobSettings(_Strict):
@@ -117,6 +121,9 @@ class Column(_Strict):
     type: ColumnType
     nullable: bool = True
     timestamp_mask: str | None = None
+    null_values: list[str] | None = Field(
+        default=None, description="ingest CSV only: texts read as null in this column, overriding the table's"
+    )
     description: str | None = None
     expression: str | None = Field(
         default=None, description="prepare only: a Spark SQL expression over source columns"

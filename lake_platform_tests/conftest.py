@@ -138,10 +138,10 @@ def lake(spark_root, spark, tmp_path):
             if complete:
                 (folder / "_SUCCESS").write_text("")
 
-        def ingest(self, table, batch_id):
+        def ingest(self, table, batch_id, pipes=None):
             args = {"table_name": table, "batch_id": batch_id, "raw_bucket": "lake-raw", "source_bucket": "lake-source",
                     "catalog": catalog_uri}
-            return ingest_job.run_ingest(spark, args, erp)
+            return ingest_job.run_ingest(spark, args, erp, pipes=pipes)
 
         def prepare(self, table, batch_id, config=None, **extra):
             args = {"table_name": table, "batch_id": batch_id, "target_bucket": "lake-target",

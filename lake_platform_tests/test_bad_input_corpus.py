@@ -1,7 +1,9 @@
 """The bad-input corpus: uploads real exporters produce, landed as batches and ingested.
 
-Each case lands files under the landing contract (batch folder + ``_SUCCESS``) and runs the
-ingest job's logic on the shared SparkSession. For each case the outcome is pinned (which
+Each case lands files under the landing contract (batch folder + ``_SUCCESS``), is sealed and
+registered by the landing sensor's scan into a real SQLite registry, and is ingested by the
+ingest job's logic on the shared SparkSession with exactly the extras the source asset passes
+(the sealed file list, the checksums of earlier batches). For each case the outcome is pinned (which
 records reach the source table, which are quarantined and why, or why the batch is refused),
 and the invariants are checked on what was stored: no record lost, none altered, none twice.
 A summary line prints the totals.
@@ -11,9 +13,16 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+
+from lake_platform.assets.factory import ingest_extras
+from lake_platform.resources.object_store import LocalObjectStore
+from lake_platform.resources.partition_registry import SqlitePartitionRegistry
+from lake_platform.sensors.landing import LandedTable, scan_landing
 
 from .conftest import ingest_job
 
@@ -44,6 +53,24 @@ class Case:
     options: dict | None = None
     acceptance: dict | None = None
     exact: dict[int, dict] = field(default_factory=dict)  # line -> column values stored exactly
+    columns: dict[str, dict] = field(default_factory=dict)  # column -> extra keys of its declaration
+    after_seal: Callable[[Path], None] | None = None  # what happens to the folder once it is sealed
+    delivered_before: bool = False  # the same files were landed and ingested as an earlier batch
+    duplicate_of: str | None = None  # the not_a_duplicate_delivery check names this earlier file
+
+
+def _grow(folder: Path) -> None:
+    with open(folder / "a.csv", "ab") as f:
+        f.write(customer(3).encode())
+
+
+def _add_file(folder: Path) -> None:
+    (folder / "b.csv").write_bytes((CUSTOMERS_HEADER + customer(9)).encode())
+
+
+def _rewrite(folder: Path) -> None:
+    path = folder / "a.csv"
+    path.write_bytes(path.read_bytes().replace(b"Ann", b"Eve"))
 
 
 CASES = [
@@ -101,7 +128,38 @@ CASES = [
                     + customer(3, limit="1e-5") + " 4 ,D,d@x.org,ZA,1.00,2026-01-01 10:00:00\n").encode()},
          stored=3, quarantined={4: "credit_limit: cannot read '1e-5' as decimal(12,2)"},
          exact={2: {"credit_limit": "12.50"}, 3: {"credit_limit": "150.00"}, 5: {"customer_id": 4}}),
+    Case("NA null marker declared for one column only", "customers",
+         {"a.csv": (CUSTOMERS_HEADER + customer(1, name="NA", limit="NA")).encode()},
+         columns={"credit_limit": {"null_values": ["", "NA"]}}, stored=1,
+         exact={2: {"customer_name": "NA", "credit_limit": None}}),
+    Case("a file grows after _SUCCESS", "customers", {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
+         after_seal=_grow, refused=r"the sealed batch changed.*a.csv: changed after sealing: sealed 157 bytes, now 201"
+                                   r" bytes.*land the complete files under a new batch id"),
+    Case("a file appears after _SUCCESS", "customers", {"a.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
+         after_seal=_add_file, refused=r"b.csv: appeared after the batch was sealed"),
+    Case("a file is rewritten in place after _SUCCESS (same size)", "customers",
+         {"a.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
+         after_seal=_rewrite, refused=r"a.csv: its bytes differ from the sealed ones"),
+    Case("duplicate delivery under a second batch id", "customers",
+         {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
+         delivered_before=True, stored=2, duplicate_of="a.csv is byte-identical to 20250101T000000Z/a.csv"),
+    Case("duplicate delivery refused by reject_duplicate_delivery", "customers",
+         {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
+         delivered_before=True, acceptance={"reject_duplicate_delivery": True},
+         refused=r"refused as a duplicate delivery.*a.csv is byte-identical to 20250101T000000Z/a.csv"),
 ]
+
+
+class RecordingPipes:
+    """The Pipes context as the job sees it: the extras the source asset sends, and the checks
+    the job reports (Dagster's transport is exercised by the end-to-end tests)."""
+
+    def __init__(self, extras: dict):
+        self.extras = extras
+        self.checks: dict[str, dict] = {}
+
+    def report_asset_check(self, check_name, passed, severity="ERROR", metadata=None, asset_key=None):
+        self.checks[check_name] = {"passed": passed, "severity": severity, "metadata": metadata}
 
 
 def _configure(lake, case: Case) -> None:
@@ -112,14 +170,42 @@ def _configure(lake, case: Case) -> None:
         table["options"] = case.options
     if case.acceptance:
         table["acceptance"] = case.acceptance
+    for column in table["columns"]:
+        column.pop("null_values", None)
+        column.update(case.columns.get(column["name"], {}))
 
 
-def _land(lake, case: Case, batch: str) -> None:
-    folder = lake.root / "lake-raw" / lake.erp["source"]["landing_prefix"] / case.table / batch
-    folder.mkdir(parents=True)
-    for name, data in case.files.items():
-        (folder / name).write_bytes(data)
-    (folder / "_SUCCESS").write_bytes(b"")
+class Landing:
+    """The landing contract over the test lake: the raw bucket folder, the landing sensor's
+    scan and a SQLite registry."""
+
+    def __init__(self, lake, registry_path: Path):
+        self.lake = lake
+        self.store = LocalObjectStore(root=str(lake.root), raw_bucket="lake-raw", source_bucket="lake-source",
+                                      target_bucket="lake-target")
+        self.registry = SqlitePartitionRegistry(path=str(registry_path))
+        self.cursor: dict = {}
+
+    def land(self, case: Case, batch: str) -> Path:
+        """Write the files and the marker, and let the landing sensor's scan seal the batch."""
+        folder = self.lake.root / "lake-raw" / self.lake.erp["source"]["landing_prefix"] / case.table / batch
+        folder.mkdir(parents=True)
+        for name, data in case.files.items():
+            (folder / name).write_bytes(data)
+        (folder / "_SUCCESS").write_bytes(b"")
+        tables = [LandedTable(f"erp.{case.table}", self.lake.erp["source"]["landing_prefix"], case.table)]
+        scan = scan_landing(self.store, self.registry, tables, self.cursor)
+        self.cursor = scan.cursor
+        assert batch in scan.complete[f"erp.{case.table}"]
+        return folder
+
+    def ingest(self, case: Case, batch: str) -> tuple[dict, RecordingPipes]:
+        """Ingest as the source asset does, and record the file checksums as it does."""
+        record = self.registry.get(f"erp.{case.table}", batch)
+        pipes = self.last_pipes = RecordingPipes(ingest_extras(record, self.store, self.registry))
+        figures = self.lake.ingest(case.table, batch, pipes=pipes)
+        self.registry.record_checksums(f"erp.{case.table}", batch, figures["file_sha256"])
+        return figures, pipes
 
 
 def _stored(spark, lake, case: Case, batch: str, figures: dict):
@@ -135,18 +221,33 @@ TOTALS = {"cases": 0, "expected": 0, "lost": 0, "altered": 0, "duplicates": 0}
 
 
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[c.name for c in CASES])
-def test_bad_input_corpus(lake, spark, index):
+def test_bad_input_corpus(lake, spark, tmp_path, index):
     case = CASES[index]
     batch = f"202601{index + 1:02d}T000000Z"
+    landing = Landing(lake, tmp_path / "registry.sqlite")
     _configure(lake, case)
-    _land(lake, case, batch)
+    if case.delivered_before:
+        landing.land(case, "20250101T000000Z")
+        landing.ingest(case, "20250101T000000Z")
+    folder = landing.land(case, batch)
+    if case.after_seal:
+        case.after_seal(folder)
     TOTALS["cases"] += 1
     if case.refused:
         with pytest.raises(ingest_job.IngestError, match=case.refused):
-            lake.ingest(case.table, batch)
+            landing.ingest(case, batch)
+        if "acceptance rules" in case.refused or "no records" in case.refused:
+            # Refused by a rule: reported as the failed blocking check, not only as the error.
+            assert landing.last_pipes.checks["acceptance_rules"]["passed"] is False
         TOTALS["expected"] += 1
         return
-    figures = lake.ingest(case.table, batch)
+    figures, pipes = landing.ingest(case, batch)
+    duplicates = pipes.checks["not_a_duplicate_delivery"]
+    assert duplicates["passed"] == (case.duplicate_of is None)
+    if case.duplicate_of:
+        assert duplicates["severity"] == "WARN"
+        assert figures["duplicate_files"] == [case.duplicate_of]
+    assert pipes.checks["acceptance_rules"]["passed"] is True
     rows, quarantined = _stored(spark, lake, case, batch, figures)
     landed = figures["landed_rows"]
     assert (figures["source_rows"], figures["quarantined_rows"]) == (case.stored, len(case.quarantined))

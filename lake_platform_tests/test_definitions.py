@@ -1,7 +1,6 @@
 """The asset factory and the code location: keys, groups, partitions, lineage, checks, jobs."""
 
 import importlib
-import os
 
 import dagster as dg
 import pytest

@@ -62,6 +62,12 @@ class CountingStore:
         self.listings.append((prefix, len(objects)))
         return objects
 
+    def seal(self, bucket, prefix, listed=None):
+        """The real sealing; a listing of one batch when the caller had none, counted."""
+        if listed is None:
+            listed = self.list_objects(bucket, prefix, max_keys=100_000)
+        return self.inner.seal(bucket, prefix, listed)
+
     def exists(self, bucket, key):
         """The real check, counted."""
         self.exists_calls += 1

@@ -25,7 +25,7 @@ def run_job(
 ) -> dict:
     """Parse Glue arguments, start Spark, load the config item, run ``body`` and report.
 
-    ``body(spark, args, config)`` returns the figures that become the asset materialization's
+    ``body(spark, args, config, pipes=...)`` returns the figures that become the asset materialization's
     metadata; ``summary(figures)`` is the one log line a person reads first.
     """
     args = parse_job_args(argv, required, {"lake_env": "local", **(optional or {})})
@@ -33,7 +33,7 @@ def run_job(
     config = load_config_item(args["config_source"], args["config_name"])
     set_log_level(spark, config)
     with open_reporter(argv, args["lake_env"]) as reporter:
-        figures = body(spark, args, config)
+        figures = body(spark, args, config, pipes=reporter)
         reporter.log.info(summary(figures))
         reporter.report_asset_materialization(metadata=pipes_metadata(figures), data_version=args["batch_id"])
     return figures

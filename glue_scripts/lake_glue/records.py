@@ -56,6 +56,12 @@ class FormatOptions:
     multiline: bool = True
     compression: str = "auto"
     null_values: tuple[str, ...] = ("",)
+    # (column, its own null texts) for the columns that override ``null_values``.
+    column_null_values: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def nulls_of(self, column: str) -> frozenset[str]:
+        """The texts read as null in ``column``: its own list if it declares one, else the table's."""
+        return frozenset(dict(self.column_null_values).get(column, self.null_values))
 
     @classmethod
     def of(cls, config: dict, table: dict) -> "FormatOptions":
@@ -67,6 +73,9 @@ class FormatOptions:
         merged["encoding"] = ENCODING_ALIASES.get(str(merged.get("encoding", "utf-8")).lower(), merged.get("encoding"))
         if "null_values" in merged:
             merged["null_values"] = tuple(merged["null_values"])
+        merged["column_null_values"] = tuple(
+            (c["name"], tuple(c["null_values"])) for c in table.get("columns", []) if c.get("null_values") is not None
+        )
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in merged.items() if k in known})
 
@@ -78,6 +87,7 @@ class FileReport:
     path: str
     size: int
     sha256: str
+    md5: str = ""
     records: int = 0
     blank_lines: int = 0
     header: list[str] | None = None
@@ -163,7 +173,8 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
     ``values`` are the declared columns' texts in order (``None`` for a null marker);
     ``error`` says why a record is quarantined.
     """
-    report = FileReport(path=path, size=len(content), sha256=hashlib.sha256(content).hexdigest())
+    report = FileReport(path=path, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                        md5=hashlib.md5(content, usedforsecurity=False).hexdigest())
     try:
         data = decompress(path, content, opts.compression)
     except (OSError, EOFError) as exc:
@@ -174,7 +185,7 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
     spans, report.blank_lines = record_spans(data[offset:], opts)
     codec = ENCODINGS[opts.encoding]
     positions = list(range(len(columns)))
-    nulls = set(opts.null_values)
+    nulls = [opts.nulls_of(c) for c in columns]
     if opts.format == "csv" and opts.header:
         if not spans:
             yield ("file", report)
@@ -227,7 +238,7 @@ def _csv_reader(source, opts: FormatOptions):
                       escapechar=None if opts.escape == opts.quote else opts.escape, strict=True)
 
 
-def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int], nulls: set[str]):
+def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int], nulls: list[frozenset[str]]):
     try:
         rows = list(_csv_reader(io.StringIO(text, newline=""), opts))
     except csv.Error as exc:
@@ -237,7 +248,7 @@ def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int]
     row = rows[0]
     if len(row) != width:
         return None, f"record has {len(row)} fields, expected {width}"
-    return [None if row[p] in nulls else row[p] for p in positions], None
+    return [None if row[p] in null else row[p] for p, null in zip(positions, nulls)], None
 
 
 def _json_values(text: str, columns: list[str], undeclared: dict[str, int]):

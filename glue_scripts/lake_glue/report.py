@@ -7,8 +7,10 @@ import sys
 from contextlib import contextmanager
 
 
-class _StandaloneReporter:
+class StandaloneReporter:
     """Stands in for a Pipes context when the job runs without Dagster (e.g. from the Glue console)."""
+
+    extras: dict = {}
 
     def report_asset_materialization(self, metadata=None, data_version=None, asset_key=None):
         print(json.dumps({"materialization": metadata, "data_version": data_version}, default=str))
@@ -32,7 +34,7 @@ def open_reporter(argv: list[str], lake_env: str):
 
     loader = PipesCliArgsParamsLoader()
     if not any(a.startswith("--dagster-pipes-context") for a in argv):
-        yield _StandaloneReporter()
+        yield StandaloneReporter()
         return
     if lake_env == "aws":
         import boto3

@@ -61,3 +61,34 @@ def list_dirs(spark, uri: str) -> list[str]:
     if not fs.exists(path):
         return []
     return sorted(s.getPath().toString() for s in fs.listStatus(path) if s.isDirectory())
+
+
+def object_listing(spark, uri: str, lake_env: str) -> dict[str, tuple[int, str | None]]:
+    """Data files below ``uri`` now: relative path -> (size, ETag).
+
+    In AWS the listing is S3's own (``ListObjectsV2``), so each ETag can be compared with the
+    one recorded when the batch was sealed; locally there is no ETag, only the size.
+    """
+    base = uri.rstrip("/") + "/"
+    if lake_env == "aws":
+        import boto3
+
+        bucket, _, prefix = base[len("s3://"):].partition("/")
+        found = {}
+        for page in boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                rel = obj["Key"][len(prefix):]
+                if not rel.rsplit("/", 1)[-1].startswith(("_", ".")):
+                    found[rel] = (obj["Size"], obj["ETag"].strip('"'))
+        return found
+    fs, path = _fs_and_path(spark, base)
+    if not fs.exists(path):
+        return {}
+    found, root = {}, fs.getFileStatus(path).getPath().toString().rstrip("/") + "/"
+    iterator = fs.listFiles(path, True)
+    while iterator.hasNext():
+        status = iterator.next()
+        name = status.getPath().toString()
+        if not status.getPath().getName().startswith(("_", ".")):
+            found[name[len(root):]] = (int(status.getLen()), None)
+    return found

@@ -21,11 +21,16 @@ from lake_platform.layout import (
 )
 from lake_platform.partitions import batch_partitions
 from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
+from lake_platform.resources.glue_runner import GlueJobError
 from lake_platform.resources.partition_registry import BatchRecord
+from lake_platform.sensors.landing import seal_batch
 
 RECONCILE_CHECK = "landed_rows_reconcile"
 PK_CHECK = "primary_key_unique"
 UNDECLARED_CHECK = "no_undeclared_fields"
+# Reported by the ingest job itself, before it commits (see files_spark_ingest_default.py).
+ACCEPTANCE_CHECK = "acceptance_rules"
+DUPLICATE_CHECK = "not_a_duplicate_delivery"
 PK_SCOPE = {"upsert": "buckets the batch rewrote", "overwrite": "the whole snapshot", "append": "the batch's rows"}
 
 
@@ -86,6 +91,7 @@ def _run_glue_job(
     glue_runner: GlueJobRunner,
     config_store: ConfigStore,
     object_store: ObjectStore,
+    extras: dict | None = None,
 ) -> dg.MaterializeResult:
     """Run the config's Glue job for one table and batch and turn its report into a result."""
     arguments = {
@@ -106,6 +112,7 @@ def _run_glue_job(
         timeout_minutes=config.job_settings.timeout_minutes,
         worker_type=config.job_settings.worker_type,
         number_of_workers=config.job_settings.number_of_workers,
+        extras=extras,
     )
     return invocation.get_materialize_result()
 
@@ -118,13 +125,28 @@ def _batch_of(context: dg.AssetExecutionContext) -> str:
         raise dg.Failure(f"partition key {context.partition_key!r} is not a batch: {exc}") from None
 
 
-def _require_live_batch(partition_registry: PartitionRegistry, tid: str, batch_id: str) -> None:
-    """Fail before any job starts when the batch is not registered or was retired."""
+def _require_live_batch(partition_registry: PartitionRegistry, tid: str, batch_id: str) -> BatchRecord:
+    """The batch's record; fails before any job starts when it is not registered or was retired."""
     record = partition_registry.get(tid, batch_id)
     if record is None:
         raise dg.Failure(f"batch {tid}/{batch_id} is not registered; materialize raw first")
     if record.status == "RETIRED":
         raise dg.Failure(f"batch {tid}/{batch_id} is retired ({record.error}); it is not processed again")
+    return record
+
+
+def ingest_extras(record: BatchRecord, object_store: ObjectStore, partition_registry: PartitionRegistry) -> dict:
+    """What the ingest job needs beyond its arguments: the sealed file list and the checksums
+    of the table's other live batches (for duplicate deliveries)."""
+    if not record.sealed:
+        # Registered before batches were sealed: the job reads the folder as it is.
+        return {"known_checksums": partition_registry.known_checksums(record.table_id, record.batch_id)}
+    return {
+        "sealed_files": [{"key": o.key, "size": o.size, "etag": o.etag} for o in record.sealed],
+        "sealed_at": record.registered_at,
+        "etag_is_content_md5": object_store.etag_is_content_md5,
+        "known_checksums": partition_registry.known_checksums(record.table_id, record.batch_id),
+    }
 
 
 def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition) -> dg.AssetsDefinition:
@@ -160,22 +182,25 @@ def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartiti
                 f"batch {tid}/{batch_id} is not complete: {object_store.uri(object_store.raw_bucket, prefix)}"
                 f"{SUCCESS_MARKER} does not exist yet"
             )
-        objects = [
-            o
-            for o in object_store.list_objects(object_store.raw_bucket, prefix, max_keys=100_000)
-            if not o.key.rsplit("/", 1)[-1].startswith(("_", "."))
-        ]
-        if not objects:
-            raise dg.Failure(f"batch {tid}/{batch_id} has a {SUCCESS_MARKER} marker but no data files")
-        files = [o.key for o in objects]
-        if partition_registry.register(BatchRecord(tid, batch_id, files=files, registered_by="raw_asset")):
+        if partition_registry.get(tid, batch_id) is None and seal_batch(
+            object_store, partition_registry, tid, prefix, batch_id, "raw_asset"
+        ):
             context.log.info(f"registered batch {tid}/{batch_id}, materialized before any sensor saw it")
+        record = partition_registry.get(tid, batch_id)
+        objects = record.sealed or object_store.seal(object_store.raw_bucket, prefix)
+        if not objects:
+            raise dg.Failure(
+                f"batch {tid}/{batch_id} has a {SUCCESS_MARKER} marker but no data files were there when it"
+                f" was sealed ({record.registered_at}); land the files under a new batch id"
+            )
+        files = [o.key for o in objects]
         return dg.MaterializeResult(
             metadata={
                 "batch_id": batch_id,
                 "files": len(files),
                 "bytes": sum(o.size for o in objects),
                 "file_list": files[:50],
+                "sealed_at": record.registered_at,
                 "dagster/uri": object_store.uri(object_store.raw_bucket, prefix),
             },
             data_version=dg.DataVersion(batch_id),
@@ -223,6 +248,21 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
                 description="landed JSON records carry no field the config does not declare"
                 " (such values stay in the raw layer only); a warning, not a failure",
             ),
+            dg.AssetCheckSpec(
+                ACCEPTANCE_CHECK,
+                asset=key,
+                blocking=True,
+                description="the table's acceptance rules (allow_empty, min_rows, max_quarantine_rate),"
+                " checked by the ingest job before it commits: a refused batch is not committed and"
+                " nothing downstream runs",
+            ),
+            dg.AssetCheckSpec(
+                DUPLICATE_CHECK,
+                asset=key,
+                blocking=table.acceptance is not None and table.acceptance.reject_duplicate_delivery,
+                description="no file of the batch is byte-identical (SHA-256) to a file of another live"
+                " batch; a warning, or a refusal before commit with acceptance.reject_duplicate_delivery",
+            ),
         ],
     )
     def source_asset(
@@ -231,14 +271,27 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
         config_store: ConfigStore,
         partition_registry: PartitionRegistry,
         glue_runner: GlueJobRunner,
-    ) -> dg.MaterializeResult:
-        """Run the ingest Glue job for one batch and check that every landed row is accounted for."""
+    ):
+        """Run the ingest Glue job for one batch and check that every landed row is accounted for.
+
+        The job reads exactly the files the batch was sealed with, and applies the acceptance
+        and duplicate-delivery checks before it commits; a check that refused the batch is
+        recorded with the failure.
+        """
         batch_id = _batch_of(context)
-        _require_live_batch(partition_registry, tid, batch_id)
-        result = _run_glue_job(
-            context, config=config, table_name=table.table_name, batch_id=batch_id, env=env,
-            glue_runner=glue_runner, config_store=config_store, object_store=object_store,
-        )
+        record = _require_live_batch(partition_registry, tid, batch_id)
+        try:
+            result = _run_glue_job(
+                context, config=config, table_name=table.table_name, batch_id=batch_id, env=env,
+                glue_runner=glue_runner, config_store=config_store, object_store=object_store,
+                extras=ingest_extras(record, object_store, partition_registry),
+            )
+        except GlueJobError as exc:
+            yield from exc.reported_checks
+            raise
+        checksums = _metadata_value(result, "file_sha256", {}) or {}
+        if checksums:
+            partition_registry.record_checksums(tid, batch_id, checksums)
         landed = int(_metadata_value(result, "landed_rows", -1))
         source_rows = int(_metadata_value(result, "source_rows", -1))
         quarantined = int(_metadata_value(result, "quarantined_rows", -1))
@@ -270,8 +323,9 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
                 f" {config.config_name}.json to keep them" if undeclared else None
             ),
         )
-        return dg.MaterializeResult(
-            metadata=metadata, check_results=[check, drift], data_version=dg.DataVersion(batch_id)
+        yield dg.MaterializeResult(
+            metadata=metadata, check_results=[*(result.check_results or []), check, drift],
+            data_version=dg.DataVersion(batch_id),
         )
 
     return source_asset

@@ -21,7 +21,19 @@ from lake_platform.settings import java_environment
 
 
 class GlueJobError(RuntimeError):
-    """A Glue job run failed; the message names the job, the batch and the cause."""
+    """A Glue job run failed; the message names the job, the batch and the cause.
+
+    ``reported_checks`` are the asset check results the job reported before it failed (e.g. the
+    acceptance rules that refused the batch), for the asset to record with the failure.
+    """
+
+    reported_checks: list = []
+
+
+def attach_reported_checks(exc: GlueJobError, session: dg.PipesSession) -> GlueJobError:
+    """Keep the check results a failed job reported through Pipes on its error."""
+    exc.reported_checks = [r for r in session.get_reported_results() if isinstance(r, dg.AssetCheckResult)]
+    return exc
 
 
 class GlueJobRunner(dg.ConfigurableResource):
@@ -42,8 +54,13 @@ class GlueJobRunner(dg.ConfigurableResource):
         timeout_minutes: int,
         worker_type: str = "G.1X",
         number_of_workers: int = 2,
+        extras: dict | None = None,
     ) -> dg.PipesClientCompletedInvocation:
-        """Run ``job_name`` with Glue-style ``arguments`` and wait for it to finish."""
+        """Run ``job_name`` with Glue-style ``arguments`` and wait for it to finish.
+
+        ``extras`` reach the job as Pipes extras (data too large for a job argument). A failed
+        run raises ``GlueJobError`` carrying the check results the job reported.
+        """
         raise NotImplementedError
 
 
@@ -102,51 +119,57 @@ class LocalGlueJobRunner(GlueJobRunner):
             argv += [key, value]
         return subprocess.run(argv, env=self._environment(), check=False).returncode
 
-    def run(self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2):
+    def run(self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2,
+            extras=None):
         script = script_for(job_name, Path(self.scripts_dir))
         log_dir = Path(self.log_dir) / context.run.run_id
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / f"{job_name}-{arguments.get('--table_name', 'job')}-{arguments.get('--batch_id', '')}.log"
-        with dg.open_pipes_session(
-            context=context,
-            context_injector=dg.PipesTempFileContextInjector(),
-            message_reader=dg.PipesTempFileMessageReader(),
-        ) as session:
-            argv = [self.python_executable, str(script)]
-            for key, value in {**arguments, **session.get_bootstrap_cli_arguments()}.items():
-                argv += [key, value]
-            env = self._environment()
-            pending_archive = self._class_data_sharing(env)
-            started = time.monotonic()
-            context.log.info(f"starting local Glue job {job_name} ({log_path})")
-            with open(log_path, "w", encoding="utf-8") as log:
-                proc = subprocess.Popen(
-                    argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-                )
-                try:
-                    returncode = proc.wait(timeout=timeout_minutes * 60)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+        try:
+            with dg.open_pipes_session(
+                context=context,
+                context_injector=dg.PipesTempFileContextInjector(),
+                message_reader=dg.PipesTempFileMessageReader(),
+                extras=extras,
+            ) as session:
+                argv = [self.python_executable, str(script)]
+                for key, value in {**arguments, **session.get_bootstrap_cli_arguments()}.items():
+                    argv += [key, value]
+                env = self._environment()
+                pending_archive = self._class_data_sharing(env)
+                started = time.monotonic()
+                context.log.info(f"starting local Glue job {job_name} ({log_path})")
+                with open(log_path, "w", encoding="utf-8") as log:
+                    proc = subprocess.Popen(
+                        argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    )
+                    try:
+                        returncode = proc.wait(timeout=timeout_minutes * 60)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                        raise GlueJobError(
+                            f"Glue job {job_name} for {arguments.get('--config_name')}.{arguments.get('--table_name')}"
+                            f" batch {arguments.get('--batch_id')} exceeded timeout_minutes={timeout_minutes}"
+                        ) from None
+                    except BaseException:
+                        # Dagster run termination arrives as an exception here: stop the job too.
+                        os.killpg(proc.pid, signal.SIGTERM)
+                        proc.wait()
+                        raise
+                duration = time.monotonic() - started
+                _wait_for_process_group(proc.pid)
+                if pending_archive is not None and returncode == 0 and pending_archive.exists():
+                    pending_archive.replace(pending_archive.with_name("spark-classes.jsa"))
+                if returncode != 0:
                     raise GlueJobError(
                         f"Glue job {job_name} for {arguments.get('--config_name')}.{arguments.get('--table_name')}"
-                        f" batch {arguments.get('--batch_id')} exceeded timeout_minutes={timeout_minutes}"
-                    ) from None
-                except BaseException:
-                    # Dagster run termination arrives as an exception here: stop the job too.
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait()
-                    raise
-            duration = time.monotonic() - started
-            _wait_for_process_group(proc.pid)
-            if pending_archive is not None and returncode == 0 and pending_archive.exists():
-                pending_archive.replace(pending_archive.with_name("spark-classes.jsa"))
-            if returncode != 0:
-                raise GlueJobError(
-                    f"Glue job {job_name} for {arguments.get('--config_name')}.{arguments.get('--table_name')}"
-                    f" batch {arguments.get('--batch_id')} failed (exit {returncode}; full log: {log_path}):\n"
-                    + _error_summary(log_path)
-                )
+                        f" batch {arguments.get('--batch_id')} failed (exit {returncode}; full log: {log_path}):\n"
+                        + _error_summary(log_path)
+                    )
+        except GlueJobError as exc:
+            # The session has closed, so every message the job sent has been read.
+            raise attach_reported_checks(exc, session)
         return dg.PipesClientCompletedInvocation(
             session,
             metadata={

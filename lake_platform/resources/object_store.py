@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,17 @@ from lake_platform.resources.aws import lazy_client
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """One stored object."""
+    """One stored object. ``etag`` is S3's ETag without quotes (locally the content's MD5, as
+    S3 gives for a single-part upload); listings may leave it out where it costs a read."""
 
     key: str
     size: int
+    etag: str | None = None
+
+
+def is_data_file(key: str) -> bool:
+    """True for a landed data file; ``_SUCCESS`` and other ``_``/``.`` names are markers."""
+    return not key.rsplit("/", 1)[-1].startswith(("_", "."))
 
 
 class ObjectStore(dg.ConfigurableResource):
@@ -26,6 +34,10 @@ class ObjectStore(dg.ConfigurableResource):
     raw_bucket: str
     source_bucket: str
     target_bucket: str
+
+    # Whether an ETag is the MD5 of the object's bytes, so a reader can verify content by it.
+    # S3's is not for multipart or KMS-encrypted objects (the lake's buckets use KMS).
+    etag_is_content_md5: bool = False
 
     def list_objects(
         self, bucket: str, prefix: str, start_after: str | None = None, max_keys: int = 1000
@@ -36,6 +48,14 @@ class ObjectStore(dg.ConfigurableResource):
     def exists(self, bucket: str, key: str) -> bool:
         """True if the object exists."""
         raise NotImplementedError
+
+    def seal(self, bucket: str, prefix: str, listed: list[ObjectInfo] | None = None) -> list[ObjectInfo]:
+        """Every data file under ``prefix`` with its size and ETag: what a batch is sealed as.
+
+        ``listed`` is a listing of the whole batch the caller already holds (it saves a LIST).
+        """
+        objects = self.list_objects(bucket, prefix, max_keys=100_000) if listed is None else listed
+        return [o for o in objects if is_data_file(o.key)]
 
     def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
         """Write an object."""
@@ -54,6 +74,7 @@ class LocalObjectStore(ObjectStore):
     """Buckets as folders under ``root``; the embedded default."""
 
     root: str
+    etag_is_content_md5: bool = True
 
     def _path(self, bucket: str, key: str = "") -> Path:
         return Path(self.root) / bucket / key
@@ -92,6 +113,18 @@ class LocalObjectStore(ObjectStore):
     def exists(self, bucket, key):
         return self._path(bucket, key).is_file()
 
+    def seal(self, bucket, prefix, listed=None):
+        sealed = []
+        for info in super().seal(bucket, prefix, listed):
+            # Size and digest come from the same read, so a file growing meanwhile stays consistent.
+            digest, size = hashlib.md5(usedforsecurity=False), 0
+            with open(self._path(bucket, info.key), "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+                    size += len(chunk)
+            sealed.append(ObjectInfo(info.key, size, digest.hexdigest()))
+        return sealed
+
     def put_bytes(self, bucket, key, data):
         path = self._path(bucket, key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +158,9 @@ class S3ObjectStore(ObjectStore):
             kwargs["StartAfter"] = start_after
         while len(results) < max_keys:
             page = self.client.list_objects_v2(MaxKeys=min(1000, max_keys - len(results)), **kwargs)
-            results.extend(ObjectInfo(o["Key"], o["Size"]) for o in page.get("Contents", []))
+            results.extend(
+                ObjectInfo(o["Key"], o["Size"], o.get("ETag", "").strip('"') or None) for o in page.get("Contents", [])
+            )
             if not page.get("IsTruncated"):
                 break
             kwargs = {"Bucket": bucket, "Prefix": prefix, "ContinuationToken": page["NextContinuationToken"]}

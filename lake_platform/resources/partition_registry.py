@@ -6,7 +6,9 @@ both, so a batch is registered exactly once even when two sensor ticks race.
 What it holds, and who writes it:
 
 - **Facts about the landing** (the landing sensors, or the raw asset): that the batch exists,
-  its files, when it was registered.
+  when it was registered, and what it was sealed as: each data file's key, size and ETag. A
+  sealed batch is immutable; ingest reads exactly those files and fails the batch, naming the
+  file, when one changed or appeared afterwards.
 - **Retirement** (``lake retire``): ``status`` is LANDED, or RETIRED with the reason.
 - **A mirror of Dagster's progress** per asset of the batch (raw, source and each target), for
   consumers that read DynamoDB rather than Dagster. Dagster owns progress; the one writer of the
@@ -30,6 +32,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from lake_platform.resources.aws import lazy_client
+from lake_platform.resources.object_store import ObjectInfo
 
 STATUSES = ("LANDED", "RETIRED")
 PROGRESS_STATUSES = ("RUNNING", "MATERIALIZED", "FAILED")
@@ -93,6 +96,21 @@ class BatchRecord:
     updated_at: str = ""
     registered_by: str = ""
     progress: dict[str, AssetProgress] = field(default_factory=dict)
+    sealed: list[ObjectInfo] = field(default_factory=list)
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.sealed and not self.files:
+            self.files = [o.key for o in self.sealed]
+
+    def sealed_json(self) -> str:
+        """The sealed file list as stored: ``[{"key", "size", "etag"}, ...]``."""
+        return json.dumps([{"key": o.key, "size": o.size, "etag": o.etag} for o in self.sealed])
+
+    @staticmethod
+    def sealed_from_json(text: str | None) -> list[ObjectInfo]:
+        """Parse a stored sealed file list (batches registered before sealing have none)."""
+        return [ObjectInfo(d["key"], d["size"], d.get("etag")) for d in json.loads(text or "[]")]
 
     def failed_assets(self) -> dict[str, AssetProgress]:
         """The assets whose latest run failed to materialize them for this batch."""
@@ -133,6 +151,28 @@ class PartitionRegistry(dg.ConfigurableResource):
     def delete(self, table_id: str, batch_id: str) -> None:
         """Forget a batch (its Dagster partition is removed by the registry sync sensor)."""
         raise NotImplementedError
+
+    def record_checksums(self, table_id: str, batch_id: str, checksums: dict[str, str]) -> None:
+        """Store the SHA-256 of each file of a batch as ingest read it (file name -> hex digest).
+
+        A fact about the landed bytes, so writing it again for the same batch is harmless.
+        Raises ``KeyError`` when the batch is not registered.
+        """
+        raise NotImplementedError
+
+    def known_checksums(self, table_id: str, except_batch: str) -> dict[str, str]:
+        """SHA-256 -> ``<batch>/<file>`` of every file of the table's other live batches.
+
+        What a new batch is compared with to detect a duplicate delivery. Reads every batch of
+        the table (one query), which stays cheap up to tens of thousands of batches.
+        """
+        known: dict[str, str] = {}
+        for record in self.list_batches(table_id):
+            if record.batch_id == except_batch or record.status == "RETIRED":
+                continue
+            for name, digest in record.checksums.items():
+                known.setdefault(digest, f"{record.batch_id}/{name}")
+        return known
 
     @staticmethod
     def _check(progress: AssetProgress) -> dict[str, int]:
@@ -183,8 +223,18 @@ class SqlitePartitionRegistry(PartitionRegistry):
                 files TEXT NOT NULL, landed_rows INTEGER, source_rows INTEGER,
                 quarantined_rows INTEGER, target_rows INTEGER, error TEXT,
                 registered_at TEXT NOT NULL, updated_at TEXT NOT NULL, registered_by TEXT NOT NULL,
-                PRIMARY KEY (table_id, batch_id))"""
+                sealed TEXT, checksums TEXT, PRIMARY KEY (table_id, batch_id))"""
         )
+        present = {r["name"] for r in conn.execute("PRAGMA table_info(batches)")}
+        for column in ("sealed", "checksums"):
+            if column in present:
+                continue
+            # Registries created before sealing lack the column; two openers may race to add it.
+            try:
+                conn.execute(f"ALTER TABLE batches ADD COLUMN {column} TEXT")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
         conn.execute(
             """CREATE TABLE IF NOT EXISTS progress (
                 table_id TEXT NOT NULL, batch_id TEXT NOT NULL, asset TEXT NOT NULL,
@@ -197,6 +247,8 @@ class SqlitePartitionRegistry(PartitionRegistry):
     def _record(row: sqlite3.Row, progress: dict[str, AssetProgress]) -> BatchRecord:
         data = {k: row[k] for k in row.keys() if k in BatchRecord.__dataclass_fields__}
         data["files"] = json.loads(data["files"])
+        data["sealed"] = BatchRecord.sealed_from_json(data.get("sealed"))
+        data["checksums"] = json.loads(data.get("checksums") or "{}")
         return BatchRecord(**data, progress=progress)
 
     def _progress(self, conn: sqlite3.Connection, table_id: str, batch_id: str | None = None) -> dict:
@@ -214,9 +266,10 @@ class SqlitePartitionRegistry(PartitionRegistry):
         now = utc_now()
         with closing(self._connect()) as conn:
             cur = conn.execute(
-                """INSERT OR IGNORE INTO batches (table_id, batch_id, status, files, registered_at,
-                   updated_at, registered_by) VALUES (?, ?, 'LANDED', ?, ?, ?, ?)""",
-                (record.table_id, record.batch_id, json.dumps(record.files), now, now, record.registered_by),
+                """INSERT OR IGNORE INTO batches (table_id, batch_id, status, files, sealed, registered_at,
+                   updated_at, registered_by) VALUES (?, ?, 'LANDED', ?, ?, ?, ?, ?)""",
+                (record.table_id, record.batch_id, json.dumps(record.files), record.sealed_json(), now, now,
+                 record.registered_by),
             )
             return cur.rowcount == 1
 
@@ -275,6 +328,15 @@ class SqlitePartitionRegistry(PartitionRegistry):
                 raise
         return applied
 
+    def record_checksums(self, table_id, batch_id, checksums):
+        with closing(self._connect()) as conn:
+            cur = conn.execute(
+                "UPDATE batches SET checksums = ?, updated_at = ? WHERE table_id = ? AND batch_id = ?",
+                (json.dumps(checksums, sort_keys=True), utc_now(), table_id, batch_id),
+            )
+            if cur.rowcount != 1:
+                raise _unknown(table_id, batch_id)
+
     def delete(self, table_id, batch_id):
         with closing(self._connect()) as conn:
             conn.execute("DELETE FROM batches WHERE table_id = ? AND batch_id = ?", (table_id, batch_id))
@@ -304,6 +366,8 @@ class DynamoPartitionRegistry(PartitionRegistry):
             batch_id=item["batch_id"]["S"],
             status=item["status"]["S"],
             files=json.loads(item.get("files", {}).get("S", "[]")),
+            sealed=BatchRecord.sealed_from_json(item.get("sealed", {}).get("S")),
+            checksums=json.loads(item.get("checksums", {}).get("S", "{}")),
             error=item.get("error", {}).get("S"),
             registered_at=item["registered_at"]["S"],
             updated_at=item["updated_at"]["S"],
@@ -328,6 +392,7 @@ class DynamoPartitionRegistry(PartitionRegistry):
                     "batch_id": {"S": record.batch_id},
                     "status": {"S": "LANDED"},
                     "files": {"S": json.dumps(record.files)},
+                    "sealed": {"S": record.sealed_json()},
                     "registered_at": {"S": now},
                     "updated_at": {"S": now},
                     "registered_by": {"S": record.registered_by},
@@ -412,6 +477,15 @@ class DynamoPartitionRegistry(PartitionRegistry):
         if not applied and self.get(table_id, batch_id) is None:
             raise _unknown(table_id, batch_id)
         return applied
+
+    def record_checksums(self, table_id, batch_id, checksums):
+        if not self._update(
+            table_id, batch_id,
+            UpdateExpression="SET checksums = :c, updated_at = :u",
+            ConditionExpression="attribute_exists(batch_id)",
+            ExpressionAttributeValues={":c": {"S": json.dumps(checksums, sort_keys=True)}, ":u": {"S": utc_now()}},
+        ):
+            raise _unknown(table_id, batch_id)
 
     def delete(self, table_id, batch_id):
         self.client.delete_item(

@@ -37,7 +37,7 @@ import dagster as dg
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
 from pydantic import PrivateAttr
 
-from lake_platform.resources.glue_runner import GlueJobError, GlueJobRunner
+from lake_platform.resources.glue_runner import GlueJobError, GlueJobRunner, attach_reported_checks
 
 # Step Functions execution names: 1-80 characters. AWS also forbids whitespace, brackets,
 # wildcards and most punctuation, and CloudWatch log routing only copes with [A-Za-z0-9_-],
@@ -181,7 +181,8 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
     def _region(self) -> str:
         return self.region_name or self.stepfunctions.meta.region_name
 
-    def run(self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2):
+    def run(self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2,
+            extras=None):
         """Start the state machine for ``job_name``, wait for it and return the Pipes invocation.
 
         Raises ``GlueJobError`` when the execution fails, times out or is aborted, and when it
@@ -192,58 +193,63 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
             f" batch {arguments.get('--batch_id')}"
         )
         prefix = _normalized_prefix(self.pipes_prefix)
-        with dg.open_pipes_session(
-            context=context,
-            context_injector=PipesS3ContextInjector(bucket=self.pipes_bucket, client=self.s3, key_prefix=prefix),
-            message_reader=PrefixedS3MessageReader(
-                bucket=self.pipes_bucket, client=self.s3, interval=self.message_poll_seconds, key_prefix=prefix
-            ),
-        ) as session:
-            execution_input = {
-                "glue_job_name": job_name,
-                "arguments": {**arguments, **session.get_bootstrap_cli_arguments()},
-                "worker_type": worker_type,
-                "number_of_workers": number_of_workers,
-                "timeout_minutes": timeout_minutes,
-            }
-            name = execution_name(
-                run_id=context.run.run_id,
-                asset=_asset_label(context),
-                partition=context.partition_key if context.has_partition_key else "",
-                attempt=context.retry_number,
-                job_name=job_name,
-            )
-            started = time.monotonic()
-            execution_arn = self._start(name, execution_input, label)
-            console_url = execution_console_url(self._region(), execution_arn)
-            try:
-                context.log.info(f"started {label}: Step Functions execution {name} ({console_url})")
-                described, waited_for = self._wait(execution_arn, started, timeout_minutes * 60 + self.timeout_grace_seconds)
-            except BaseException as exc:
-                # Dagster run termination (DagsterExecutionInterruptedError, KeyboardInterrupt) or
-                # a lost connection: stop the execution so that no Glue run is left unwatched.
-                self._stop(context, execution_arn, "DagsterRunTerminated", f"{label}: {type(exc).__name__}: {exc}")
-                raise
-            if described is None and waited_for == "capacity":
-                reason = f"{label} waited more than capacity_wait_seconds={self.capacity_wait_seconds:g} for Glue to accept the run"
-                self._stop(context, execution_arn, "DagsterCapacityTimeout", reason)
-                raise GlueJobError(f"{reason}; execution stopped: {console_url}")
-            if described is None:
-                self._stop(
-                    context, execution_arn, "DagsterTimeout",
-                    f"{label} exceeded timeout_minutes={timeout_minutes}",
+        try:
+            with dg.open_pipes_session(
+                context=context,
+                context_injector=PipesS3ContextInjector(bucket=self.pipes_bucket, client=self.s3, key_prefix=prefix),
+                message_reader=PrefixedS3MessageReader(
+                    bucket=self.pipes_bucket, client=self.s3, interval=self.message_poll_seconds, key_prefix=prefix
+                ),
+                extras=extras,
+            ) as session:
+                execution_input = {
+                    "glue_job_name": job_name,
+                    "arguments": {**arguments, **session.get_bootstrap_cli_arguments()},
+                    "worker_type": worker_type,
+                    "number_of_workers": number_of_workers,
+                    "timeout_minutes": timeout_minutes,
+                }
+                name = execution_name(
+                    run_id=context.run.run_id,
+                    asset=_asset_label(context),
+                    partition=context.partition_key if context.has_partition_key else "",
+                    attempt=context.retry_number,
+                    job_name=job_name,
                 )
-                raise GlueJobError(
-                    f"{label} exceeded timeout_minutes={timeout_minutes}"
-                    f" (+{self.timeout_grace_seconds:g}s grace) counted from the Glue run's start;"
-                    f" execution stopped: {console_url}"
-                )
-            duration = time.monotonic() - started
-            details = self._history_details(execution_arn)
-            status = described["status"]
-            if status != "SUCCEEDED":
-                raise GlueJobError(_failure_message(label, status, described, details, console_url))
-            context.log.info(f"{label} succeeded in {duration:.1f}s (Glue run {details.get('job_run_id')})")
+                started = time.monotonic()
+                execution_arn = self._start(name, execution_input, label)
+                console_url = execution_console_url(self._region(), execution_arn)
+                try:
+                    context.log.info(f"started {label}: Step Functions execution {name} ({console_url})")
+                    described, waited_for = self._wait(execution_arn, started, timeout_minutes * 60 + self.timeout_grace_seconds)
+                except BaseException as exc:
+                    # Dagster run termination (DagsterExecutionInterruptedError, KeyboardInterrupt) or
+                    # a lost connection: stop the execution so that no Glue run is left unwatched.
+                    self._stop(context, execution_arn, "DagsterRunTerminated", f"{label}: {type(exc).__name__}: {exc}")
+                    raise
+                if described is None and waited_for == "capacity":
+                    reason = f"{label} waited more than capacity_wait_seconds={self.capacity_wait_seconds:g} for Glue to accept the run"
+                    self._stop(context, execution_arn, "DagsterCapacityTimeout", reason)
+                    raise GlueJobError(f"{reason}; execution stopped: {console_url}")
+                if described is None:
+                    self._stop(
+                        context, execution_arn, "DagsterTimeout",
+                        f"{label} exceeded timeout_minutes={timeout_minutes}",
+                    )
+                    raise GlueJobError(
+                        f"{label} exceeded timeout_minutes={timeout_minutes}"
+                        f" (+{self.timeout_grace_seconds:g}s grace) counted from the Glue run's start;"
+                        f" execution stopped: {console_url}"
+                    )
+                duration = time.monotonic() - started
+                details = self._history_details(execution_arn)
+                status = described["status"]
+                if status != "SUCCEEDED":
+                    raise GlueJobError(_failure_message(label, status, described, details, console_url))
+                context.log.info(f"{label} succeeded in {duration:.1f}s (Glue run {details.get('job_run_id')})")
+        except GlueJobError as exc:
+            # The session has closed, so every message the job sent has been read.
+            raise attach_reported_checks(exc, session)
 
         metadata: dict[str, Any] = {
             "glue_job_name": job_name,

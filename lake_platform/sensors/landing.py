@@ -15,7 +15,7 @@ know; a pass over the window starts every ``LOOK_BACK_INTERVAL_SECONDS`` and use
 forward scan left of the tick's listing budget. Folders that are not batch ids never stop the scan; they are reported once an hour each.
 The pending list is capped and expires; what it drops is reported.
 A page holds whole batches only (the possibly cut-off last batch is left for the next tick),
-except when one batch fills a page by itself: then it is read in full before it is registered,
+except when one batch fills a page by itself: then it is listed in full before it is sealed,
 and the rest of it on later pages (like files that land after a marker) is recognised as a
 continuation of a batch already pending or complete, so it is never reported twice.
 A batch is registered with a conditional write and requested with the run key
@@ -32,6 +32,7 @@ import dagster as dg
 
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
 from lake_platform.resources import ObjectStore, PartitionRegistry
+from lake_platform.resources.object_store import ObjectInfo
 from lake_platform.resources.partition_registry import BatchRecord
 
 MAX_PENDING_CHECKS = 200
@@ -81,12 +82,26 @@ def _group_by_batch(prefix: str, keys: list[str]) -> list[tuple[str, list[str]]]
     return groups
 
 
-def _register(store: ObjectStore, registry: PartitionRegistry, table: LandedTable, batch_id: str, keys: list[str] | None) -> None:
+def seal_batch(
+    store: ObjectStore, registry: PartitionRegistry, table_id: str, prefix: str, batch_id: str, by: str,
+    listed: list[ObjectInfo] | None = None,
+) -> bool:
+    """Register a complete batch with its sealed file list (key, size, ETag); True if this call did.
+
+    The list is taken now, after the marker was seen (from ``listed`` when the caller's
+    listing holds the whole batch): ingest reads exactly these files and fails the batch when
+    one changed or appeared later.
+    """
+    sealed = store.seal(store.raw_bucket, prefix, listed)
+    return registry.register(BatchRecord(table_id, batch_id, sealed=sealed, registered_by=by))
+
+
+def _register(
+    store: ObjectStore, registry: PartitionRegistry, table: LandedTable, batch_id: str,
+    listed: list[ObjectInfo] | None = None,
+) -> None:
     prefix = f"{landing_table_prefix(table.landing_prefix, table.table_name)}{batch_id}/"
-    if keys is None:
-        keys = [o.key for o in store.list_objects(store.raw_bucket, prefix, max_keys=100_000)]
-    files = [k for k in keys if not k.rsplit("/", 1)[-1].startswith(("_", "."))]
-    registry.register(BatchRecord(table.table_id, batch_id, files=files, registered_by="landing_sensor"))
+    seal_batch(store, registry, table.table_id, prefix, batch_id, "landing_sensor", listed)
 
 
 def _batch_time(batch_id: str) -> datetime:
@@ -142,7 +157,7 @@ def _look_back(
         names = {k.rsplit("/", 1)[-1] for k in batch_keys}
         if SUCCESS_MARKER in names:
             if registry.get(table.table_id, batch_id) is None:
-                _register(store, registry, table, batch_id, None)
+                _register(store, registry, table, batch_id)
                 complete.append(batch_id)
                 result.late[table.table_id] = result.late.get(table.table_id, []) + [batch_id]
         elif registry.get(table.table_id, batch_id) is None:
@@ -190,7 +205,7 @@ def scan_landing(
         still_pending = {}
         for i, batch_id in enumerate(pending):
             if i < MAX_PENDING_CHECKS and store.exists(store.raw_bucket, f"{prefix}{batch_id}/{SUCCESS_MARKER}"):
-                _register(store, registry, table, batch_id, None)
+                _register(store, registry, table, batch_id)
                 complete.append(batch_id)
             else:
                 still_pending[batch_id] = pending[batch_id]
@@ -199,7 +214,8 @@ def scan_landing(
         pending = {b: still_pending[b] for b in order[MAX_PENDING_CHECKS:] + order[:MAX_PENDING_CHECKS]}
 
         start_after = after
-        keys = [o.key for o in store.list_objects(store.raw_bucket, prefix, start_after=after, max_keys=budget)]
+        page = {o.key: o for o in store.list_objects(store.raw_bucket, prefix, start_after=after, max_keys=budget)}
+        keys = list(page)
         result.keys_listed += len(keys)
         groups = _group_by_batch(prefix, keys)
         truncated = len(keys) >= budget
@@ -223,9 +239,10 @@ def scan_landing(
                 continue
             names = {k.rsplit("/", 1)[-1] for k in batch_keys}
             if SUCCESS_MARKER in names:
-                # A batch that is only partly on this page is read in full before registering;
-                # every other batch on the page is whole, so its listed keys are its file list.
-                _register(store, registry, table, batch_id, None if cut_off or continued else batch_keys)
+                # A batch that is only partly on this page is listed in full to be sealed; every
+                # other batch on the page is whole, so the page's entries are its file list.
+                whole = not (cut_off or continued)
+                _register(store, registry, table, batch_id, [page[k] for k in batch_keys] if whole else None)
                 complete.append(batch_id)
                 pending.pop(batch_id, None)
             elif batch_id not in pending:

@@ -105,7 +105,7 @@ def consume_landing_events(
                 elif name == SUCCESS_MARKER:
                     # A repeated event needs no second listing of the folder.
                     if registry.get(table.table_id, folder) is None:
-                        _register(store, registry, table, folder, None)
+                        _register(store, registry, table, folder)
                     done = result.complete.setdefault(table.table_id, [])
                     if folder not in done:
                         done.append(folder)
