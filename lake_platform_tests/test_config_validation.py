@@ -115,6 +115,29 @@ def test_table_options_override_the_configs_and_acceptance_rules_are_validated(c
         load_config_dir(folder)
 
 
+def test_a_column_declares_its_own_null_values_and_a_table_can_reject_duplicate_deliveries(config_copy):
+    from lake_glue.records import FormatOptions
+
+    folder, edit = config_copy
+
+    def change(d):
+        table = d["table_config"][0]
+        table["columns"][4]["null_values"] = ["", "NA", "n/a"]
+        table["acceptance"] = {"reject_duplicate_delivery": True}
+
+    edit("erp", change)
+    erp = next(c for c in load_config_dir(folder) if c.config_name == "erp")
+    assert erp.table("customers").acceptance.reject_duplicate_delivery is True
+    raw = json.loads((folder / "erp.json").read_text())
+    effective = FormatOptions.of(raw, raw["table_config"][0])
+    column = raw["table_config"][0]["columns"][4]["name"]
+    assert effective.nulls_of(column) == {"", "NA", "n/a"}
+    assert effective.nulls_of(raw["table_config"][0]["columns"][1]["name"]) == {""}
+    edit("erp", lambda d: d["table_config"][0]["columns"][4].update(null_value=["NA"]))
+    with pytest.raises(ConfigError, match=r"unknown key 'null_value'; did you mean 'null_values'\?"):
+        load_config_dir(folder)
+
+
 @pytest.mark.parametrize(
     "mask, problem",
     [

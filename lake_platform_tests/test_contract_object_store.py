@@ -153,6 +153,21 @@ def test_missing_key_error_names_bucket_and_key(store):
     assert "s3://lake-target/sales/orders/missing.parquet" in str(info.value)
 
 
+def test_sealing_a_batch_lists_its_data_files_with_size_and_etag_and_skips_markers(store):
+    import hashlib
+
+    prefix = "landing/erp/customers/20260101T000000Z/"
+    store.put_bytes(store.raw_bucket, prefix + "a.csv", b"id\n1\n")
+    store.put_bytes(store.raw_bucket, prefix + "_SUCCESS", b"")
+    store.put_bytes(store.raw_bucket, prefix + ".a.csv.crc", b"x")
+    [sealed] = store.seal(store.raw_bucket, prefix)
+    assert (sealed.key, sealed.size) == (prefix + "a.csv", 5)
+    # A single-part, unencrypted upload's ETag is its MD5 in S3; the local store gives the same.
+    assert sealed.etag == hashlib.md5(b"id\n1\n").hexdigest()
+    store.put_bytes(store.raw_bucket, prefix + "a.csv", b"id\n2\n")
+    assert store.seal(store.raw_bucket, prefix)[0].etag != sealed.etag
+
+
 def test_uri_is_an_s3_uri_in_both_environments(store):
     assert store.uri(store.raw_bucket, "landing/x") == "s3://lake-raw/landing/x"
 

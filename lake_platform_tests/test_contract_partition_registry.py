@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
+from lake_platform.resources.object_store import ObjectInfo
 from lake_platform.resources.partition_registry import (
     AssetProgress,
     BatchRecord,
@@ -277,3 +278,51 @@ def test_a_retired_batch_keeps_its_first_reason_and_its_status_whatever_runs_rep
     assert (record.status, record.error) == ("RETIRED", "retired: resent as 20260106T020000Z")
     with pytest.raises(KeyError, match="is not registered"):
         registry.retire("erp.orders", "20990101T000000Z", "x")
+
+
+def test_a_batch_is_registered_with_its_sealed_files_and_they_read_back_unchanged(registry):
+    sealed = [ObjectInfo("landing/erp/customers/B/a.csv", 120, "9e107d9d372bb6826bd81d3542a419d6"),
+              ObjectInfo("landing/erp/customers/B/b.csv", 0, "d41d8cd98f00b204e9800998ecf8427e-2")]
+    assert registry.register(BatchRecord(TID, "20260101T000000Z", sealed=sealed, registered_by="landing_sensor"))
+    record = registry.get(TID, "20260101T000000Z")
+    assert record.sealed == sealed
+    assert record.files == [o.key for o in sealed]
+    assert registry.list_batches(TID)[0].sealed == sealed
+
+
+def test_checksums_are_recorded_per_batch_and_compared_only_with_other_live_batches(registry):
+    for b in ("20260101T000000Z", "20260102T000000Z", "20260103T000000Z"):
+        registry.register(batch(b))
+    registry.record_checksums(TID, "20260101T000000Z", {"a.csv": "aaa"})
+    registry.record_checksums(TID, "20260102T000000Z", {"b.csv": "bbb"})
+    registry.record_checksums(TID, "20260103T000000Z", {"c.csv": "ccc"})
+    registry.retire(TID, "20260102T000000Z", "re-landed")
+    assert registry.known_checksums(TID, except_batch="20260103T000000Z") == {"aaa": "20260101T000000Z/a.csv"}
+    # Recording again (a re-run of the batch) replaces, never accumulates.
+    registry.record_checksums(TID, "20260101T000000Z", {"a.csv": "aa2"})
+    assert registry.get(TID, "20260101T000000Z").checksums == {"a.csv": "aa2"}
+    with pytest.raises(KeyError, match="not registered"):
+        registry.record_checksums(TID, "20990101T000000Z", {"x.csv": "x"})
+
+
+def test_a_registry_file_from_before_sealing_gains_the_new_columns_and_keeps_its_batches(tmp_path):
+    import json
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        """CREATE TABLE batches (table_id TEXT NOT NULL, batch_id TEXT NOT NULL, status TEXT NOT NULL,
+           files TEXT NOT NULL, landed_rows INTEGER, source_rows INTEGER, quarantined_rows INTEGER,
+           target_rows INTEGER, error TEXT, registered_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+           registered_by TEXT NOT NULL, PRIMARY KEY (table_id, batch_id))"""
+    )
+    conn.execute("INSERT INTO batches VALUES (?, 'B', 'LANDED', ?, NULL, NULL, NULL, NULL, NULL, 't', 't', 'old')",
+                 (TID, json.dumps(["a.csv"])))
+    conn.commit()
+    conn.close()
+    registry = SqlitePartitionRegistry(path=str(path))
+    old = registry.get(TID, "B")
+    assert old.files == ["a.csv"] and old.sealed == [] and old.checksums == {}
+    registry.record_checksums(TID, "B", {"a.csv": "aaa"})
+    assert registry.get(TID, "B").checksums == {"a.csv": "aaa"}
