@@ -25,7 +25,8 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --python $(PYTHON)
+	@echo "installing the locked environment into $(VENV) (first run only; a few minutes) ..."
+	@$(UV) sync --locked --quiet --python $(PYTHON)
 	@touch $@
 
 $(IAC_VENV)/.installed: requirements-iac.txt | $(UV)
@@ -36,7 +37,7 @@ $(IAC_VENV)/.installed: requirements-iac.txt | $(UV)
 install: $(VENV)/.installed $(IAC_VENV)/.installed
 
 run: $(VENV)/.installed
-	$(VENV)/bin/lake demo
+	@$(VENV)/bin/lake demo
 
 test: install
 	$(VENV)/bin/pytest

@@ -123,7 +123,7 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
     if violations:
         raise PrepareError(f"{label}: required columns would be null after casting: {violations}")
 
-    spec = target_table_spec(config, table, args["target_bucket"])
+    spec = target_table_spec(config, table, args["target_bucket"], source_config)
     max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
     summary = snapshot_properties({"batch_id": batch_id, "batch_rows": batch_rows, "rebuild": rebuild or None})
     iceberg = load_table(catalog, spec, arrow_schema_of(

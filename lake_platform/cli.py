@@ -6,7 +6,10 @@
 - ``lake doctor`` / ``lake redrive`` / ``lake retire``: find, re-run and retire stuck or bad batches;
 - ``lake maintain``: compact, expire snapshots and remove orphan files of every Iceberg table;
 - ``lake rebuild <database.table>`` / ``lake rebuild --from-raw``: rebuild from the layer below;
-- ``lake configs validate`` / ``lake configs push``: check configs, write them to DynamoDB.
+- ``lake configs validate`` / ``lake configs push``: check configs, write them to DynamoDB;
+- ``lake lineage <database.table>[.<column>]``: where a table's or column's data comes from, down to
+  the landing folder and raw column, and what reads it;
+- ``lake docs``: an HTML page of every table (columns, lineage, row counts, freshness) for analysts.
 """
 
 from __future__ import annotations
@@ -93,6 +96,12 @@ def cmd_demo(args) -> int:
         print(f"\nexample analyst query:\n{EXAMPLE_QUERY}\n")
         result = res.query_engine.query(EXAMPLE_QUERY, res.config_store.list_configs())
         _print_table(result.columns, result.rows)
+    print(
+        "\nnext steps:\n"
+        "  make dev                                   Dagster UI at http://127.0.0.1:3000 (assets, checks, column lineage)\n"
+        "  .venv/bin/lake lineage sales.order_lines.line_amount   where a column comes from, down to the raw files\n"
+        "  .venv/bin/lake query \"SELECT * FROM sales.orders LIMIT 5\"\n"
+    )
     return 0
 
 
@@ -290,6 +299,42 @@ def cmd_configs_validate(args) -> int:
     return 0
 
 
+def cmd_lineage(args) -> int:
+    """Print the upstream chain and the downstream readers of a table or a column."""
+    from lake_platform.config import load_config_dir
+    from lake_platform.lineage import describe, lineage_graph
+    from lake_platform.settings import config_dir
+
+    graph = lineage_graph(load_config_dir(Path(args.dir) if args.dir else config_dir()))
+    try:
+        lines = describe(graph, args.name)
+    except KeyError as exc:
+        print(f"lake lineage: {exc.args[0]}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_docs(args) -> int:
+    """Write the tables page (columns, lineage, row counts, freshness) and print where it is."""
+    from datetime import datetime, timezone
+
+    from lake_glue.tables import open_catalog
+    from lake_platform.docs_page import render, table_stats
+    from lake_platform.lineage import lineage_graph
+    from lake_platform.settings import lake_home
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        graph = lineage_graph(res.config_store.list_configs())
+        stats = table_stats(open_catalog(res.glue_runner.catalog_uri), graph)
+    out = Path(args.out) if args.out else lake_home() / "docs" / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(graph, stats, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")), encoding="utf-8")
+    print(f"wrote {out} ({len(graph)} tables); open file://{out.resolve()}")
+    return 0
+
+
 def cmd_configs_push(args) -> int:
     """Validate the config files and write changed ones to the DynamoDB configs table."""
     from lake_platform.config import ConfigError, load_config_dir
@@ -343,6 +388,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("table", nargs="?", help="a target table, e.g. sales.orders")
     r.add_argument("--from-raw", action="store_true", help="drop the source and target layers and re-process every batch")
     r.set_defaults(func=cmd_rebuild)
+    li = sub.add_parser("lineage", help="where a table or column comes from, and what reads it")
+    li.add_argument("name", help="<database>.<table> or <database>.<table>.<column>, e.g. sales.order_lines.line_amount")
+    li.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")
+    li.set_defaults(func=cmd_lineage)
+    dc = sub.add_parser("docs", help="write an HTML page of every table: columns, lineage, row counts, freshness")
+    dc.add_argument("--out", help="where to write it (default: $LAKE_HOME/docs/index.html)")
+    dc.set_defaults(func=cmd_docs)
     configs = sub.add_parser("configs", help="validate or push config items").add_subparsers(dest="action", required=True)
     v = configs.add_parser("validate", help="validate configs/*.json")
     v.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")

@@ -64,7 +64,11 @@ def test_table_name_metadata_is_the_glue_database_and_table(tables):
 
 def test_checks_reconcile_source_and_guard_target_primary_keys(tables):
     orders = next(t for t in tables if t.table_id == "erp.orders")
-    assert {c.name for c in orders.source.check_specs} == {"landed_rows_reconcile", "no_undeclared_fields"}
+    specs = {c.name: c for c in orders.source.check_specs}
+    assert set(specs) == {"landed_rows_reconcile", "no_undeclared_fields", "acceptance_rules", "not_a_duplicate_delivery"}
+    # The acceptance rules refuse a batch before commit and stop its targets; a duplicate only
+    # blocks when the table rejects duplicate deliveries (erp.orders does not).
+    assert specs["acceptance_rules"].blocking and not specs["not_a_duplicate_delivery"].blocking
     assert {c.name for c in orders.targets[0].check_specs} == {"primary_key_unique"}
 
 

@@ -150,3 +150,22 @@ def test_empty_sql_is_refused_with_a_message_not_a_traceback(processed):
 
     with pytest.raises(QueryError, match="no SQL given"):
         processed["res"].query_engine.query("  ", [])
+
+
+def test_lake_docs_shows_row_counts_and_lineage_and_the_ui_schema_is_the_queried_schema(processed, tmp_path, capsys):
+    from lake_platform.cli import main as lake
+
+    page_path = tmp_path / "tables.html"
+    assert lake(["docs", "--out", str(page_path)]) == 0
+    page = page_path.read_text()
+    total = processed["orders"][0]
+    assert f"{total:,} rows; last commit" in page
+    assert "(expression: `quantity * unit_price`)" in page
+    assert lake(["lineage", "sales.order_lines.line_amount"]) == 0
+    assert "(expression: `quantity * unit_price`)" in capsys.readouterr().out
+    defs, res = processed["defs"], processed["res"]
+    for key, table in ((["target", "sales", "orders"], "sales.orders"), (["source", "erp", "order_lines"], "erp.order_lines")):
+        asset_key = dg.AssetKey(key)
+        schema = defs.resolve_assets_def(asset_key).specs_by_key[asset_key].metadata["dagster/column_schema"]
+        queried = res.query_engine.query(f"SELECT * FROM {table} LIMIT 0", res.config_store.list_configs()).columns
+        assert sorted(c.name for c in schema.columns) == sorted(queried)

@@ -92,3 +92,34 @@ def test_two_writers_of_one_batch_on_glue_conflict_instead_of_doubling_it(glue_l
     with pytest.raises((ValidationException, CommitFailedException), match="competing writer"):
         _ingest(second, "20260101T000000Z", [1, 2])
     assert total_records(catalog.load_table(spec.identifier)) == 2
+
+
+def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue_lake):
+    """Athena users read column comments next to the editor: they hold each column's derivation."""
+    import json
+
+    import boto3
+
+    from lake_glue.layout import source_table_spec
+    from lake_glue.lineage import source_column_doc
+    from lake_platform.assets.factory import source_schema
+    from lake_platform.config import load_config_dir
+
+    from .conftest import CONFIG_DIR
+
+    catalog, _ = glue_lake
+    erp = json.loads((CONFIG_DIR / "erp.json").read_text())
+    orders = next(t for t in erp["table_config"] if t["table_name"] == "orders")
+    spec = source_table_spec(erp, orders, "lake-source")
+    fields = [pa.field(c["name"], pa.string(), metadata={b"doc": spec.docs[c["name"]].encode()}) for c in orders["columns"]]
+    fields += [pa.field(n, pa.string(), metadata={b"doc": spec.docs[n].encode()}) for n in ("_source_file", "p_batch_id")]
+    load_table(catalog, spec, pa.schema(fields))
+    columns = boto3.client("glue").get_table(DatabaseName="erp", Name="orders")["Table"]["StorageDescriptor"]["Columns"]
+    comments = {c["Name"]: c.get("Comment") for c in columns}
+    ordered_at = next(c for c in orders["columns"] if c["name"] == "ordered_at")
+    assert comments["ordered_at"] == source_column_doc(erp, orders, ordered_at)
+    assert "mask 'dd/MM/yyyy HH:mm:ss'" in comments["ordered_at"]
+    assert comments["_source_file"].startswith("lineage:") and comments["p_batch_id"].startswith("partition:")
+    models = {c.config_name: c for c in load_config_dir(CONFIG_DIR)}
+    ui = {c.name: c.description for c in source_schema(models["erp"], models["erp"].table("orders")).columns}
+    assert all(ui[name] == comment for name, comment in comments.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lake_glue import lineage
 from lake_glue.storage import join_uri
 from lake_glue.tables import BUCKET_SPEC_PROPERTY, TableSpec
 
@@ -32,7 +33,10 @@ def source_table_spec(config: dict, table: dict, source_bucket: str) -> TableSpe
         location=table_uri(source_bucket, config, table["table_name"]),
         partition_columns=source_partitions(table),
         properties={"lake.config-name": config["config_name"], "lake.layer": "source"},
-        docs={c["name"]: c.get("description") or "" for c in table["columns"]},
+        docs={
+            **{name: text for name, _, text in lineage.builtin_columns("source", table)},
+            **{c["name"]: lineage.source_column_doc(config, table, c) for c in table["columns"]},
+        },
     )
 
 
@@ -53,8 +57,11 @@ def bucket_spec(table: dict) -> str:
     return f"hash(xxhash64, buckets={int(table.get('num_buckets', 16))})"
 
 
-def target_table_spec(config: dict, table: dict, target_bucket: str) -> TableSpec:
-    """The target-layer table of a prepare config's table."""
+def target_table_spec(config: dict, table: dict, target_bucket: str, source_config: dict | None = None) -> TableSpec:
+    """The target-layer table of a prepare config's table.
+
+    With ``source_config`` (the ingest config it reads), each column's doc names its derivation.
+    """
     properties = {"lake.config-name": config["config_name"], "lake.layer": "target",
                   "lake.write-mode": table.get("write_mode", "append")}
     if table.get("write_mode") == "upsert":
@@ -65,5 +72,12 @@ def target_table_spec(config: dict, table: dict, target_bucket: str) -> TableSpe
         location=table_uri(target_bucket, config, table["table_name"]),
         partition_columns=target_partitions(table),
         properties=properties,
-        docs={c["name"]: c.get("description") or "" for c in table["columns"]},
+        docs={
+            **{name: text for name, _, text in lineage.builtin_columns("target", table)},
+            **{
+                c["name"]: lineage.target_column_doc(config, table, c, source_config)
+                if source_config else (c.get("description") or "")
+                for c in table["columns"]
+            },
+        },
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from lake_glue import lineage as derivation
 from lake_platform.config import IngestConfig, PrepareConfig, TableConfig
 from lake_platform.layout import (
     SUCCESS_MARKER,
@@ -61,19 +62,64 @@ class TableAssets:
         return table_id(self.config.config_name, self.table.table_name)
 
 
-def column_schema(table: TableConfig, landed_as_text: bool = False) -> dg.TableSchema:
-    """The declared columns as a Dagster table schema (all strings for the raw layer)."""
-    return dg.TableSchema(
-        columns=[
+def _plain(model) -> dict:
+    """A config model as the plain dict the Glue jobs (and ``lake_glue.lineage``) read."""
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def _builtin_columns(layer: str, table: TableConfig) -> list[dg.TableColumn]:
+    """The lineage and partition columns the platform adds, marked as such."""
+    return [
+        dg.TableColumn(name=name, type=type_name, description=text,
+                       tags={"lake/column": text.split(":", 1)[0]})
+        for name, type_name, text in derivation.builtin_columns(layer, _plain(table))
+    ]
+
+
+def raw_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
+    """The declared columns as landed: text, typed by the source layer."""
+    folder = derivation.landing_folder(_plain(config), _plain(table))
+    return dg.TableSchema(columns=[
+        dg.TableColumn(
+            name=c.name, type="string",
+            description=derivation.join_description(
+                c.description, f"as landed in `{folder}`, text until the source layer types it as {c.type}"),
+            constraints=dg.TableColumnConstraints(nullable=True),
+        )
+        for c in table.columns
+    ])
+
+
+def source_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
+    """The source table as queried: declared columns with their derivation, then lineage and partitions."""
+    ingest, plain_table = _plain(config), _plain(table)
+    return dg.TableSchema(columns=[
+        *[
             dg.TableColumn(
-                name=c.name,
-                type="string" if landed_as_text else c.type,
-                description=c.description,
-                constraints=dg.TableColumnConstraints(nullable=landed_as_text or c.nullable),
+                name=c.name, type=c.type,
+                description=derivation.source_column_doc(ingest, plain_table, _plain(c)),
+                constraints=dg.TableColumnConstraints(nullable=c.nullable),
             )
             for c in table.columns
-        ]
-    )
+        ],
+        *_builtin_columns("source", table),
+    ])
+
+
+def target_schema(prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig) -> dg.TableSchema:
+    """The target table as queried: declared columns with their derivation, then lineage and partitions."""
+    plain_prepare, plain_table, plain_ingest = _plain(prepare), _plain(table), _plain(ingest)
+    return dg.TableSchema(columns=[
+        *[
+            dg.TableColumn(
+                name=c.name, type=c.type,
+                description=derivation.target_column_doc(plain_prepare, plain_table, _plain(c), plain_ingest),
+                constraints=dg.TableColumnConstraints(nullable=c.nullable),
+            )
+            for c in table.columns
+        ],
+        *_builtin_columns("target", table),
+    ])
 
 
 def _metadata_value(result: dg.MaterializeResult, key: str, default=None):
@@ -168,7 +214,7 @@ def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartiti
         metadata={
             "landing_prefix": landing,
             "format": fmt,
-            "dagster/column_schema": column_schema(table, landed_as_text=True),
+            "dagster/column_schema": raw_schema(config, table),
         },
     )
     def raw_asset(
@@ -232,7 +278,7 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
         ),
         metadata={
             "dagster/table_name": table_name,
-            "dagster/column_schema": column_schema(table),
+            "dagster/column_schema": source_schema(config, table),
             "dagster/column_lineage": lineage,
             "glue_job": config.etl_job,
         },
@@ -300,7 +346,7 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
             "dagster/row_count": source_rows,
             "dagster/table_name": table_name,
             "dagster/uri": _metadata_value(result, "source_uri", ""),
-            "dagster/column_schema": column_schema(table),
+            "dagster/column_schema": source_schema(config, table),
             "dagster/column_lineage": lineage,
             "dagster_run_id": context.run.run_id,
         }
@@ -368,7 +414,7 @@ def _build_target(
         ),
         metadata={
             "dagster/table_name": table_name,
-            "dagster/column_schema": column_schema(table),
+            "dagster/column_schema": target_schema(prepare, table, ingest),
             "dagster/column_lineage": lineage,
             "write_mode": table.write_mode,
             "glue_job": prepare.etl_job,
@@ -406,7 +452,7 @@ def _build_target(
             "dagster/row_count": target_rows,
             "dagster/table_name": table_name,
             "dagster/uri": _metadata_value(result, "table_uri", ""),
-            "dagster/column_schema": column_schema(table),
+            "dagster/column_schema": target_schema(prepare, table, ingest),
             "dagster/column_lineage": lineage,
             "dagster_run_id": context.run.run_id,
         }
