@@ -128,19 +128,97 @@ def _compare(rows: list[dict], expected) -> list[str]:
     return problems
 
 
-def cmd_query(args) -> int:
-    """Run SQL and print the rows."""
+def _print_result(columns: list[str], rows: list[tuple], fmt: str) -> None:
+    """Rows as an aligned table, CSV or JSON lines."""
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        import json
+
+        for row in rows:
+            print(json.dumps(dict(zip(columns, row)), default=str))
+    else:
+        _print_table(columns, rows)
+
+
+def _show_tables(res) -> tuple[list[str], list[tuple]]:
+    """Every lake table with its layer, row count and last commit (``show tables``)."""
+    from lake_glue.tables import open_catalog
+    from lake_platform.docs_page import table_stats
+    from lake_platform.lineage import lineage_graph
+
+    graph = lineage_graph(res.config_store.list_configs())
+    stats = table_stats(open_catalog(res.glue_runner.catalog_uri), graph)
+    rows = [
+        (name, table.layer, stats[name].rows if stats[name].rows is not None else stats[name].problem,
+         stats[name].committed_at or "-", len([c for c in table.columns if not c.builtin]))
+        for name, table in sorted(graph.items())
+    ]
+    return ["table", "layer", "rows", "last commit", "columns"], rows
+
+
+@contextmanager
+def _query_resources():
+    """The resources a query needs, as cheaply as the environment allows.
+
+    Locally every setting is a plain value, so the resources are used as they are; in AWS their
+    ``dg.EnvVar`` settings are resolved by ``build_resources`` (which starts an ephemeral
+    Dagster instance, about a second).
+    """
+    from types import SimpleNamespace
+
+    import dagster as dg
+
+    from lake_platform.resources import resources_for_env
+    from lake_platform.settings import lake_env
+
+    resources = resources_for_env()
+    if lake_env() == "local":
+        yield SimpleNamespace(**resources)
+        return
+    with dg.build_resources(resources) as res:
+        yield res
+
+
+def _run_statement(res, sql: str, as_of: str | None, fmt: str) -> int:
     from lake_platform.resources.query_engine import QueryError
 
-    defs = _load_defs()
-    with _resources(defs) as res:
-        try:
-            result = res.query_engine.query(args.sql, res.config_store.list_configs(), as_of=args.as_of)
-        except QueryError as exc:
-            print(str(exc), file=sys.stderr)
-            return 1
-    _print_table(result.columns, result.rows)
+    if sql.strip().rstrip(";").strip().lower() == "show tables":
+        _print_result(*_show_tables(res), fmt)
+        return 0
+    try:
+        result = res.query_engine.query(sql, res.config_store.list_configs(), as_of=as_of)
+    except QueryError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    _print_result(result.columns, result.rows, fmt)
     return 0
+
+
+def cmd_query(args) -> int:
+    """Run SQL and print the rows; with no SQL, an interactive shell (one statement per line).
+
+    Only the resources are built, not the Dagster definitions: a query needs no asset graph.
+    """
+    with _query_resources() as res:
+        if args.sql is not None:
+            return _run_statement(res, args.sql, args.as_of, args.format)
+        print("lake query: one SQL statement per line; `show tables` lists the lake; Ctrl-D or \\q quits.")
+        status = 0
+        while True:
+            try:
+                line = input("lake> ")
+            except EOFError:
+                print()
+                return status
+            if line.strip() in ("\\q", "quit", "exit"):
+                return status
+            if line.strip():
+                status = _run_statement(res, line, args.as_of, args.format)
 
 
 def cmd_maintain(args) -> int:
@@ -364,8 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="generate sample exports and process them end to end").set_defaults(func=cmd_demo)
     sub.add_parser("process", help="register landed batches and run everything pending").set_defaults(func=cmd_process)
-    q = sub.add_parser("query", help="run SQL against <database>.<table>")
-    q.add_argument("sql")
+    q = sub.add_parser("query", help="run SQL against <database>.<table>; no SQL starts a shell")
+    q.add_argument("sql", nargs="?", help="one statement; `show tables` lists the lake's tables")
+    q.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
     q.add_argument("--as-of", help="read the tables as of a snapshot id or an ISO-8601 UTC timestamp")
     q.set_defaults(func=cmd_query)
     m = sub.add_parser("maintain", help="compact small files, expire old snapshots, remove orphan files")

@@ -57,8 +57,8 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, Tabl
         for table in config.table_config:
             name = f"{config.target.database}.{table.table_name}"
             folder = derivation.landing_folder(_plain(config), _plain(table))
-            node = TableNode(name, "source", table.description or "", f"source/{config.config_name}/{table.table_name}",
-                             landing=folder)
+            node = TableNode(name, "source", derivation.source_table_doc(_plain(config), _plain(table)),
+                             f"source/{config.config_name}/{table.table_name}", landing=folder)
             for c in table.columns:
                 node.columns.append(ColumnNode(
                     name, c.name, c.type, "source", derivation.source_column_doc(_plain(config), _plain(table), _plain(c)),
@@ -74,8 +74,8 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, Tabl
         for table in config.table_config:
             name = f"{config.target.database}.{table.table_name}"
             source = f"{ingest.target.database}.{table.source_table_name}"
-            node = TableNode(name, "target", table.description or "", f"target/{config.config_name}/{table.table_name}",
-                             reads=source)
+            node = TableNode(name, "target", derivation.target_table_doc(_plain(config), _plain(table), _plain(ingest)),
+                             f"target/{config.config_name}/{table.table_name}", reads=source)
             for c in table.columns:
                 column = ColumnNode(
                     name, c.name, c.type, "target",

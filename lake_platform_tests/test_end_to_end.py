@@ -169,3 +169,25 @@ def test_lake_docs_shows_row_counts_and_lineage_and_the_ui_schema_is_the_queried
         schema = defs.resolve_assets_def(asset_key).specs_by_key[asset_key].metadata["dagster/column_schema"]
         queried = res.query_engine.query(f"SELECT * FROM {table} LIMIT 0", res.config_store.list_configs()).columns
         assert sorted(c.name for c in schema.columns) == sorted(queried)
+
+
+def test_lake_query_lists_tables_names_unknown_ones_and_prints_csv_and_json(processed, capsys, monkeypatch):
+    import json
+
+    from lake_platform.cli import main as lake
+
+    total = processed["orders"][0]
+    assert lake(["query", "show tables"]) == 0
+    listing = capsys.readouterr().out
+    assert any(line.split()[:3] == ["sales.orders", "target", str(total)] for line in listing.splitlines())
+    assert lake(["query", "select * from sales.order"]) == 1
+    err = capsys.readouterr().err
+    assert "names a table 'order' that the lake at sqlite:///" in err and "its tables are: erp.customers" in err
+    assert "information_schema" not in err
+    assert lake(["query", "select count(*) as n from sales.orders", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["n", str(total)]
+    assert lake(["query", "select count(*) as n from sales.orders", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"n": total}
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("select count(*) as n from sales.orders\n\\q\n"))
+    assert lake(["query", "--format", "csv"]) == 0
+    assert f"n\n{total}\n" in capsys.readouterr().out

@@ -111,10 +111,13 @@ def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue
     erp = json.loads((CONFIG_DIR / "erp.json").read_text())
     orders = next(t for t in erp["table_config"] if t["table_name"] == "orders")
     spec = source_table_spec(erp, orders, "lake-source")
-    fields = [pa.field(c["name"], pa.string(), metadata={b"doc": spec.docs[c["name"]].encode()}) for c in orders["columns"]]
-    fields += [pa.field(n, pa.string(), metadata={b"doc": spec.docs[n].encode()}) for n in ("_source_file", "p_batch_id")]
+    # Every declared and built-in column, as the ingest job's arrow_schema_of gives them.
+    fields = [pa.field(name, pa.string(), metadata={b"doc": doc.encode()}) for name, doc in spec.docs.items()]
     load_table(catalog, spec, pa.schema(fields))
-    columns = boto3.client("glue").get_table(DatabaseName="erp", Name="orders")["Table"]["StorageDescriptor"]["Columns"]
+    glue_table = boto3.client("glue").get_table(DatabaseName="erp", Name="orders")["Table"]
+    columns = glue_table["StorageDescriptor"]["Columns"]
+    assert glue_table["Description"] == spec.properties["Description"]
+    assert "Source layer: typed rows of the files landed in `landing/erp/orders/<batch_id>/`" in glue_table["Description"]
     comments = {c["Name"]: c.get("Comment") for c in columns}
     ordered_at = next(c for c in orders["columns"] if c["name"] == "ordered_at")
     assert comments["ordered_at"] == source_column_doc(erp, orders, ordered_at)

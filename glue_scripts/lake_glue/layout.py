@@ -32,7 +32,9 @@ def source_table_spec(config: dict, table: dict, source_bucket: str) -> TableSpe
         name=table["table_name"],
         location=table_uri(source_bucket, config, table["table_name"]),
         partition_columns=source_partitions(table),
-        properties={"lake.config-name": config["config_name"], "lake.layer": "source"},
+        # Glue shows a table property "Description" as the table's description (Athena too).
+        properties={"lake.config-name": config["config_name"], "lake.layer": "source",
+                    "Description": lineage.source_table_doc(config, table)},
         docs={
             **{name: text for name, _, text in lineage.builtin_columns("source", table)},
             **{c["name"]: lineage.source_column_doc(config, table, c) for c in table["columns"]},
@@ -64,6 +66,8 @@ def target_table_spec(config: dict, table: dict, target_bucket: str, source_conf
     """
     properties = {"lake.config-name": config["config_name"], "lake.layer": "target",
                   "lake.write-mode": table.get("write_mode", "append")}
+    if source_config:
+        properties["Description"] = lineage.target_table_doc(config, table, source_config)
     if table.get("write_mode") == "upsert":
         properties[BUCKET_SPEC_PROPERTY] = bucket_spec(table)
     return TableSpec(

@@ -75,6 +75,25 @@ def target_column_doc(prepare: dict, table: dict, column: dict, ingest: dict) ->
     return join_description(column.get("description"), lineage)
 
 
+def source_table_doc(ingest: dict, table: dict) -> str:
+    """A source table's description and where its rows come from (the Glue table description)."""
+    return join_description(
+        table.get("description"),
+        f"Source layer: typed rows of the files landed in `{landing_folder(ingest, table)}`"
+        f" ({_format_of(ingest, table)}), one partition per batch; rejected records are in quarantine.",
+    )
+
+
+def target_table_doc(prepare: dict, table: dict, ingest: dict) -> str:
+    """A target table's description and what it is prepared from (the Glue table description)."""
+    source = f"{ingest['target']['database']}.{table['source_table_name']}"
+    return join_description(
+        table.get("description"),
+        f"Target layer: prepared from `{source}` by {prepare.get('etl_job', 'the prepare job')}"
+        f" (write mode {table.get('write_mode', 'append')}).",
+    )
+
+
 def upstream_of(prepare: dict, table: dict, column: dict, ingest: dict) -> list[Upstream]:
     """The source columns a target column reads, then the raw columns those come from."""
     names = column.get("source_columns") or [column.get("source_column") or column["name"]]

@@ -6,6 +6,7 @@ Tables are addressed as ``<database>.<table>`` in both, the database being a con
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import dagster as dg
@@ -73,14 +74,27 @@ class DuckDBQueryEngine(QueryEngine):
             raise QueryError("no SQL given: pass a statement, e.g. \"select * from sales.orders limit 5\"")
         catalog = open_catalog(self.catalog_uri)
         conn = duckdb.connect()
+        known = []
         try:
             for namespace in catalog.list_namespaces():
                 database = namespace[0]
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
                 for identifier in catalog.list_tables(database):
                     self._create_view(conn, catalog.load_table(identifier), database, identifier[-1], as_of)
+                    known.append(f"{database}.{identifier[-1]}")
             try:
                 cursor = conn.execute(sql)
+            except duckdb.CatalogException as exc:
+                # DuckDB's own hint points at its system tables; name the lake's instead.
+                missing = re.search(r"Table with name (\S+) does not exist", str(exc))
+                if missing:
+                    tables = ", ".join(sorted(known)) or "none yet (run `lake process` first)"
+                    raise QueryError(
+                        f"query failed: the query names a table {missing.group(1)!r} that the lake at"
+                        f" {self.catalog_uri} does not have; its tables are: {tables}"
+                        " (query them as <database>.<table>)"
+                    ) from None
+                raise QueryError(f"query failed: {exc}") from None
             except duckdb.Error as exc:
                 raise QueryError(f"query failed: {exc}") from None
             columns = [d[0] for d in cursor.description or []]
