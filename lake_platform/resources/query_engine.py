@@ -76,12 +76,15 @@ class DuckDBQueryEngine(QueryEngine):
         conn = duckdb.connect()
         known = []
         try:
+            words = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
             for namespace in catalog.list_namespaces():
                 database = namespace[0]
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
                 for identifier in catalog.list_tables(database):
-                    self._create_view(conn, catalog.load_table(identifier), database, identifier[-1], as_of)
                     known.append(f"{database}.{identifier[-1]}")
+                    # Loading a table reads its metadata; only tables the SQL can name are loaded.
+                    if identifier[-1].lower() in words:
+                        self._create_view(conn, catalog.load_table(identifier), database, identifier[-1], as_of)
             try:
                 cursor = conn.execute(sql)
             except duckdb.CatalogException as exc:
