@@ -133,7 +133,7 @@ def _print_result(columns: list[str], rows: list[tuple], fmt: str) -> None:
     if fmt == "csv":
         import csv
 
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt == "json":

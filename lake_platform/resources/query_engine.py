@@ -121,4 +121,8 @@ class DuckDBQueryEngine(QueryEngine):
             conn.execute(f"CREATE VIEW {view} AS SELECT * FROM {empty}")
             return
         files = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-        conn.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet([{files}], union_by_name=true)")
+        # The writers' folder names look like Hive partitions (part_p_bucket=3); the columns come
+        # from the files only, or a query would show a column the table does not have.
+        conn.execute(
+            f"CREATE VIEW {view} AS SELECT * FROM read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
+        )
