@@ -111,3 +111,17 @@ def test_a_refused_batch_records_the_failed_acceptance_check_and_nothing_downstr
     target = dg.AssetKey(["target", "sales", "customers"])
     assert HEADER_ONLY not in lake["instance"].get_materialized_partitions(target)
     assert FIRST in lake["instance"].get_materialized_partitions(target)
+
+
+def test_checks_are_recorded_per_batch_so_a_refused_batch_leaves_the_others_green(lake):
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
+
+    key = dg.AssetCheckKey(SOURCE, "acceptance_rules")
+    latest: dict[str, object] = {}
+    for record in lake["instance"].event_log_storage.get_asset_check_execution_history(key, limit=50):
+        latest.setdefault(record.partition, record.status)
+    succeeded = Status.SUCCEEDED
+    assert latest[FIRST] == latest[DUPLICATE] == succeeded
+    assert latest[HEADER_ONLY] == Status.FAILED
+    # The grown batch was refused before the rules were evaluated: its own record is not a pass.
+    assert latest[GROWN] != succeeded

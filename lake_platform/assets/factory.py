@@ -282,21 +282,26 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
             "dagster/column_lineage": lineage,
             "glue_job": config.etl_job,
         },
+        # Checks are partitioned like the asset: each is evaluated and shown per batch, so one
+        # batch's failed run never marks another batch's checks.
         check_specs=[
             dg.AssetCheckSpec(
                 RECONCILE_CHECK,
                 asset=key,
+                partitions_def=pdef,
                 description="landed rows = source rows + quarantined rows: no record is lost",
             ),
             dg.AssetCheckSpec(
                 UNDECLARED_CHECK,
                 asset=key,
+                partitions_def=pdef,
                 description="landed JSON records carry no field the config does not declare"
                 " (such values stay in the raw layer only); a warning, not a failure",
             ),
             dg.AssetCheckSpec(
                 ACCEPTANCE_CHECK,
                 asset=key,
+                partitions_def=pdef,
                 blocking=True,
                 description="the table's acceptance rules (allow_empty, min_rows, max_quarantine_rate),"
                 " checked by the ingest job before it commits: a refused batch is not committed and"
@@ -305,6 +310,7 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
             dg.AssetCheckSpec(
                 DUPLICATE_CHECK,
                 asset=key,
+                partitions_def=pdef,
                 blocking=table.acceptance is not None and table.acceptance.reject_duplicate_delivery,
                 description="no file of the batch is byte-identical (SHA-256) to a file of another live"
                 " batch; a warning, or a refusal before commit with acceptance.reject_duplicate_delivery",
@@ -395,7 +401,7 @@ def _build_target(
     if table.primary_key:
         checks.append(
             dg.AssetCheckSpec(
-                PK_CHECK, asset=key,
+                PK_CHECK, asset=key, partitions_def=pdef,
                 description=f"no two rows share the primary key {table.primary_key} in {PK_SCOPE[table.write_mode]}",
             )
         )
