@@ -126,3 +126,29 @@ def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue
     models = {c.config_name: c for c in load_config_dir(CONFIG_DIR)}
     ui = {c.name: c.description for c in source_schema(models["erp"], models["erp"].table("orders")).columns}
     assert all(ui[name] == comment for name, comment in comments.items())
+
+
+def test_an_edited_column_description_reaches_a_table_created_before(glue_lake):
+    """Docs are synced on every job's load, so the Glue comments follow the config."""
+    import json
+
+    import boto3
+
+    from lake_glue.layout import source_table_spec
+
+    from .conftest import CONFIG_DIR
+
+    catalog, _ = glue_lake
+    erp = json.loads((CONFIG_DIR / "erp.json").read_text())
+    orders = next(t for t in erp["table_config"] if t["table_name"] == "orders")
+    old_spec = source_table_spec(erp, orders, "lake-source")
+    schema = pa.schema([pa.field(n, pa.string(), metadata={b"doc": d.encode()}) for n, d in old_spec.docs.items()])
+    load_table(catalog, old_spec, schema)
+    next(c for c in orders["columns"] if c["name"] == "currency")["description"] = "ISO 4217 code"
+    orders["description"] = "Orders as exported."
+    new_spec = source_table_spec(erp, orders, "lake-source")
+    load_table(catalog, new_spec, schema)
+    glue_table = boto3.client("glue").get_table(DatabaseName="erp", Name="orders")["Table"]
+    comments = {c["Name"]: c.get("Comment") for c in glue_table["StorageDescriptor"]["Columns"]}
+    assert comments["currency"].startswith("ISO 4217 code. ← raw column `currency`")
+    assert glue_table["Description"].startswith("Orders as exported. Source layer")

@@ -225,7 +225,38 @@ def load_table(catalog, spec: TableSpec, arrow_schema=None):
             with table.update_schema() as update:
                 update.union_by_name(arrow_schema)
             table = catalog.load_table(spec.identifier)
+        table = _sync_docs(catalog, spec, table)
     return table
+
+
+def _sync_docs(catalog, spec: TableSpec, table):
+    """Bring the column docs and the table description up to the config's.
+
+    Analysts read them as Glue column comments and the table description, so an edited config
+    description must reach tables created earlier. Docs are not data: a commit that loses to a
+    concurrent writer is left for the next run instead of failing this one.
+    """
+    from pyiceberg.exceptions import CommitFailedException
+
+    stale = {
+        f.name: spec.docs[f.name] for f in table.schema().fields
+        if spec.docs.get(f.name) and (f.doc or "") != spec.docs[f.name]
+    }
+    description = spec.properties.get("Description")
+    describe = bool(description) and table.properties.get("Description") != description
+    if not stale and not describe:
+        return table
+    try:
+        with table.transaction() as transaction:
+            if stale:
+                with transaction.update_schema() as update:
+                    for name, doc in stale.items():
+                        update.update_column(name, doc=doc)
+            if describe:
+                transaction.set_properties(Description=description)
+    except CommitFailedException:
+        pass
+    return catalog.load_table(spec.identifier)
 
 
 def find_table(catalog, database: str, name: str):
