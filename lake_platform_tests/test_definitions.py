@@ -69,6 +69,8 @@ def test_checks_reconcile_source_and_guard_target_primary_keys(tables):
     # The acceptance rules refuse a batch before commit and stop its targets; a duplicate only
     # blocks when the table rejects duplicate deliveries (erp.orders does not).
     assert specs["acceptance_rules"].blocking and not specs["not_a_duplicate_delivery"].blocking
+    # Every check is per batch, partitioned like its asset.
+    assert all(spec.partitions_def == orders.partitions_def for spec in specs.values())
     assert {c.name for c in orders.targets[0].check_specs} == {"primary_key_unique"}
 
 

@@ -32,7 +32,25 @@ UNDECLARED_CHECK = "no_undeclared_fields"
 # Reported by the ingest job itself, before it commits (see files_spark_ingest_default.py).
 ACCEPTANCE_CHECK = "acceptance_rules"
 DUPLICATE_CHECK = "not_a_duplicate_delivery"
+LINEAGE_HINT = (
+    "\n\nWhere each column comes from: the Columns list below; without Dagster,"
+    " `lake lineage {table}` or the page `lake docs` writes (section `#{table}`)."
+)
 PK_SCOPE = {"upsert": "buckets the batch rewrote", "overwrite": "the whole snapshot", "append": "the batch's rows"}
+
+
+def batch_check(name: str, key: dg.AssetKey, pdef: dg.PartitionsDefinition, **kwargs) -> dg.AssetCheckSpec:
+    """A check partitioned like its asset: evaluated and shown per batch, so one batch's failed
+    run never marks another batch's checks.
+
+    Partitioned checks are a preview feature of Dagster 1.13; the platform opts in knowingly, so
+    its warning is not repeated on every definitions load.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+        return dg.AssetCheckSpec(name, asset=key, partitions_def=pdef, **kwargs)
 
 
 def table_pool(database: str, table_name: str) -> str:
@@ -275,6 +293,7 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
             f"{table.description or table.table_name} Typed, validated Iceberg table `{table_name}`"
             f" committed batch by batch by the Glue job {config.etl_job}; rows that fail their"
             " declared type go to quarantine with a reason."
+            f"{LINEAGE_HINT.format(table=table_name)}"
         ),
         metadata={
             "dagster/table_name": table_name,
@@ -282,35 +301,25 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
             "dagster/column_lineage": lineage,
             "glue_job": config.etl_job,
         },
-        # Checks are partitioned like the asset: each is evaluated and shown per batch, so one
-        # batch's failed run never marks another batch's checks.
         check_specs=[
-            dg.AssetCheckSpec(
-                RECONCILE_CHECK,
-                asset=key,
-                partitions_def=pdef,
+            batch_check(
+                RECONCILE_CHECK, key, pdef,
                 description="landed rows = source rows + quarantined rows: no record is lost",
             ),
-            dg.AssetCheckSpec(
-                UNDECLARED_CHECK,
-                asset=key,
-                partitions_def=pdef,
+            batch_check(
+                UNDECLARED_CHECK, key, pdef,
                 description="landed JSON records carry no field the config does not declare"
                 " (such values stay in the raw layer only); a warning, not a failure",
             ),
-            dg.AssetCheckSpec(
-                ACCEPTANCE_CHECK,
-                asset=key,
-                partitions_def=pdef,
+            batch_check(
+                ACCEPTANCE_CHECK, key, pdef,
                 blocking=True,
                 description="the table's acceptance rules (allow_empty, min_rows, max_quarantine_rate),"
                 " checked by the ingest job before it commits: a refused batch is not committed and"
                 " nothing downstream runs",
             ),
-            dg.AssetCheckSpec(
-                DUPLICATE_CHECK,
-                asset=key,
-                partitions_def=pdef,
+            batch_check(
+                DUPLICATE_CHECK, key, pdef,
                 blocking=table.acceptance is not None and table.acceptance.reject_duplicate_delivery,
                 description="no file of the batch is byte-identical (SHA-256) to a file of another live"
                 " batch; a warning, or a refusal before commit with acceptance.reject_duplicate_delivery",
@@ -400,8 +409,8 @@ def _build_target(
     checks = []
     if table.primary_key:
         checks.append(
-            dg.AssetCheckSpec(
-                PK_CHECK, asset=key, partitions_def=pdef,
+            batch_check(
+                PK_CHECK, key, pdef,
                 description=f"no two rows share the primary key {table.primary_key} in {PK_SCOPE[table.write_mode]}",
             )
         )
@@ -417,6 +426,7 @@ def _build_target(
         description=(
             f"{table.description or table.table_name} Curated by {prepare.etl_job} with write mode"
             f" `{table.write_mode}`; query it as `{table_name}`."
+            f"{LINEAGE_HINT.format(table=table_name)}"
         ),
         metadata={
             "dagster/table_name": table_name,
