@@ -45,7 +45,7 @@ test: install
 	$(VENV)/bin/pytest
 
 test-fast: install
-	$(VENV)/bin/pytest -m "not slow and not iac"
+	$(VENV)/bin/pytest -m "not slow and not iac and not aws"
 
 test-aws: install
 	$(VENV)/bin/pytest -m aws

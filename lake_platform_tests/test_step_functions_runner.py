@@ -442,7 +442,6 @@ def test_timeout_stops_the_execution_and_names_the_batch(pipes_bucket):
         pipes_bucket, "arn:aws:states:eu-west-1:123456789012:stateMachine:m", timeout_grace_seconds=1.0
     ).use_clients(stepfunctions=fake)
 
-    started = time.monotonic()
     result, _ = materialize_with(runner, timeout_minutes=0)
     fake.join()
 
@@ -455,7 +454,6 @@ def test_timeout_stops_the_execution_and_names_the_batch(pipes_bucket):
     assert execution["status"] == "ABORTED" and execution["stopped"].is_set()
     # Polling backs off (0.05, 0.1, 0.2, 0.2 s...) yet still notices the deadline promptly.
     assert 4 <= fake.describe_calls <= 12
-    assert time.monotonic() - started < 15
 
 
 def test_waiting_for_glue_capacity_has_its_own_limit_and_is_named(pipes_bucket):
