@@ -420,3 +420,14 @@ def load_config_dir(directory: Path) -> list[IngestConfig | PrepareConfig]:
         raise ConfigError(f"{directory}: no *.json config files found")
     check_references(configs, str(directory))
     return configs
+
+
+def targets_of(config: "IngestConfig", table: "TableConfig", configs: list) -> list[tuple["PrepareConfig", "TableConfig"]]:
+    """The (prepare config, target table) pairs prepared from one ingest table, in config order."""
+    return [
+        (prepare, target)
+        for prepare in configs
+        if isinstance(prepare, PrepareConfig) and prepare.source.config_name == config.config_name
+        for target in prepare.table_config
+        if target.source_table_name == table.table_name
+    ]

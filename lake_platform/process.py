@@ -201,18 +201,14 @@ def process(
 
 def _table_asset_keys(config, table, configs: list) -> list[str]:
     """The asset keys (as the registry's progress names them) of one ingest table's batches."""
-    from lake_platform.config import PrepareConfig
+    from lake_platform.config import targets_of
     from lake_platform.layout import asset_key
 
     keys = [asset_key(layer, config.config_name, table.table_name).to_user_string() for layer in ("raw", "source")]
-    for prepare in configs:
-        if isinstance(prepare, PrepareConfig) and prepare.source.config_name == config.config_name:
-            keys += [
-                asset_key("target", prepare.config_name, t.table_name).to_user_string()
-                for t in prepare.table_config
-                if t.source_table_name == table.table_name
-            ]
-    return keys
+    return keys + [
+        asset_key("target", prepare.config_name, target.table_name).to_user_string()
+        for prepare, target in targets_of(config, table, configs)
+    ]
 
 
 def _all_materialized(record, assets: list[str]) -> bool:
@@ -221,7 +217,7 @@ def _all_materialized(record, assets: list[str]) -> bool:
 
 def summarize(registry, engine, configs: list) -> list[dict]:
     """Per ingest table: batches, landed/source/quarantined rows and each target's row count."""
-    from lake_platform.config import IngestConfig, PrepareConfig
+    from lake_platform.config import IngestConfig, targets_of
 
     rows = []
     for config in configs:
@@ -239,16 +235,13 @@ def summarize(registry, engine, configs: list) -> list[dict]:
                 "quarantined": sum(r.quarantined_rows or 0 for r in records),
                 "targets": {},
             }
-            for prepare in configs:
-                if isinstance(prepare, PrepareConfig) and prepare.source.config_name == config.config_name:
-                    for t in prepare.table_config:
-                        if t.source_table_name == table.table_name:
-                            name = f"{prepare.target.database}.{t.table_name}"
-                            try:
-                                count = engine.query(f"SELECT count(*) FROM {name}", configs).rows[0][0]
-                            except Exception as exc:  # noqa: BLE001 - a missing table is reported, not fatal
-                                count = f"unavailable ({str(exc).splitlines()[0][:80]})"
-                            row["targets"][name] = count
+            for prepare, target in targets_of(config, table, configs):
+                name = f"{prepare.target.database}.{target.table_name}"
+                try:
+                    count = engine.query(f"SELECT count(*) FROM {name}", configs).rows[0][0]
+                except Exception as exc:  # noqa: BLE001 - a missing table is reported, not fatal
+                    count = f"unavailable ({str(exc).splitlines()[0][:80]})"
+                row["targets"][name] = count
             rows.append(row)
     return rows
 

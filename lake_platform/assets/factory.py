@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from lake_glue import lineage as derivation
-from lake_platform.config import IngestConfig, PrepareConfig, TableConfig
+from lake_platform.config import IngestConfig, PrepareConfig, TableConfig, targets_of
 from lake_platform.layout import (
     SUCCESS_MARKER,
     asset_key,
@@ -480,7 +480,6 @@ def _build_target(
 def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) -> list[TableAssets]:
     """Build the assets and per-table jobs for every ingest table and its prepared targets."""
     ingests = [c for c in configs if isinstance(c, IngestConfig)]
-    prepares = [c for c in configs if isinstance(c, PrepareConfig)]
     built: list[TableAssets] = []
     for config in ingests:
         for table in config.table_config:
@@ -492,12 +491,8 @@ def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) ->
                 raw=_build_raw(config, table, pdef),
                 source=_build_source(config, table, pdef, env),
             )
-            for prepare in prepares:
-                if prepare.source.config_name != config.config_name:
-                    continue
-                for target_table in prepare.table_config:
-                    if target_table.source_table_name == table.table_name:
-                        entry.targets.append(_build_target(prepare, target_table, config, pdef, env))
+            for prepare, target_table in targets_of(config, table, configs):
+                entry.targets.append(_build_target(prepare, target_table, config, pdef, env))
             entry.job = dg.define_asset_job(
                 name=job_name_for(config.config_name, table.table_name),
                 selection=dg.AssetSelection.assets(entry.raw, entry.source, *entry.targets),
