@@ -150,6 +150,20 @@ def test_retries_given_up_alert_once_with_the_reason_and_the_way_out(world):
     assert f"lake redrive {TABLE} {A}" in alerts[0]["message"]
 
 
+def test_failures_mirrored_in_one_tick_alert_once_and_read_the_run_history_once(world, monkeypatch):
+    import lake_platform.sensors.batch_status as module
+
+    for _ in range(3):  # erp's max_attempts, all failed before the sensor looks (it was behind)
+        run(world, fail=SOURCE)
+    reads = []
+    real = module.run_history
+    monkeypatch.setattr(module, "run_history", lambda instance, job: reads.append(job) or real(instance, job))
+    tick(world)
+    alerts = world["alerts"].read()
+    assert [a["subject"] for a in alerts] == [f"lake: {TABLE}/{A} failed 3 times; retries stopped"]
+    assert len(reads) == 1
+
+
 def test_a_run_stuck_past_its_tables_timeout_alerts_once(world):
     stuck = create_run_for_test(world["instance"], job_name=JOB, status=dg.DagsterRunStatus.STARTED,
                                 tags={"dagster/partition": A, "lake/table": TABLE})

@@ -135,6 +135,10 @@ def build_batch_status_sensor(tables: list, max_runs_per_tick: int = 200, now=ti
             limit=max_runs_per_tick,
         )
         written = refused = 0
+        # One read of each job's run history per tick, however many of its runs failed in it;
+        # the batches alerted this tick, so two failed runs of one batch alert once.
+        histories: dict[str, object] = {}
+        alerted_batches: set[tuple[str, str]] = set()
         for record in records:
             newly_failed = []
             for info, batch, asset, progress in run_progress(instance, record, index):
@@ -149,7 +153,7 @@ def build_batch_status_sensor(tables: list, max_runs_per_tick: int = 200, now=ti
                     newly_failed.append((info, batch, asset, progress))
             if newly_failed:
                 # A run is mirrored once, so this alerts once per run, naming its first failure.
-                _alert_if_gave_up(context, alerts, *newly_failed[0])
+                _alert_if_gave_up(context, alerts, *newly_failed[0], histories, alerted_batches)
         if records:
             state["after"] = max(r.update_timestamp.timestamp() for r in records)
         alerted = _alert_stuck(context, alerts, lake_jobs, set(state.get("stuck_alerted", [])), now())
@@ -162,11 +166,17 @@ def build_batch_status_sensor(tables: list, max_runs_per_tick: int = 200, now=ti
     return batch_status_sensor
 
 
-def _alert_if_gave_up(context, alerts: Alerts, info: LakeAsset, batch: str, asset: str, progress: AssetProgress) -> None:
+def _alert_if_gave_up(
+    context, alerts: Alerts, info: LakeAsset, batch: str, asset: str, progress: AssetProgress,
+    histories: dict, alerted_batches: set,
+) -> None:
     """Alert when this failure is the one that used up the batch's automatic attempts."""
-    failures = run_history(context.instance, info.job_name).failures(batch)
-    if failures != info.max_attempts:
+    if info.job_name not in histories:
+        histories[info.job_name] = run_history(context.instance, info.job_name)
+    failures = histories[info.job_name].failures(batch)
+    if failures != info.max_attempts or (info.job_name, batch) in alerted_batches:
         return
+    alerted_batches.add((info.job_name, batch))
     subject = f"lake: {info.table_id}/{batch} failed {failures} times; retries stopped"
     alerts.send(
         subject,
