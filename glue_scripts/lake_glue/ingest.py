@@ -83,6 +83,15 @@ def _typed_value(raw: Column, column: dict) -> Column:
     return text.cast(spark_type(type_name))
 
 
+def _column_problem(raw: Column, typed: Column, column: dict) -> Column:
+    """True when the column's value makes the record invalid (cheap: no text is built)."""
+    blank = raw.isNull() if column["type"] == "string" else raw.isNull() | (F.trim(raw) == "")
+    problem = ~blank & typed.isNull()
+    if not column.get("nullable", True):
+        problem = problem | blank
+    return F.coalesce(problem, F.lit(False))
+
+
 def _column_error(raw: Column, typed: Column, column: dict) -> Column:
     name, type_name = column["name"], column["type"]
     blank = raw.isNull() | (F.trim(raw) == "")
@@ -105,26 +114,34 @@ def cast_and_validate(raw_df: DataFrame, columns: list[dict]) -> tuple[DataFrame
     ``_corrupt_record``; other columns (lineage) pass through to both outputs. Rejected rows
     keep their original text. A record that could not be parsed has only its parse error as
     reason (its fields are unknown, not missing).
+
+    Rows are split on a boolean computed from the casts; the reason text is built only for
+    the rejected rows, so a clean batch never pays for it.
     """
     passthrough = [
         c for c in raw_df.columns if c not in {x["name"] for x in columns} | {CORRUPT_COLUMN, PARSE_ERROR_COLUMN}
     ]
-    typed_cols, errors = [], []
+    typed_cols, problems, errors = [], [], []
     for column in columns:
         raw = F.col(column["name"])
         typed = _typed_value(raw, column)
         typed_cols.append(typed.alias(f"__typed_{column['name']}"))
-        errors.append(_column_error(raw, typed, column))
-    reason = F.when(F.col(PARSE_ERROR_COLUMN).isNotNull(), F.col(PARSE_ERROR_COLUMN)).otherwise(
-        F.concat_ws("; ", *errors)
-    )
-    staged = raw_df.select("*", *typed_cols, reason.alias(REASON_COLUMN))
-    valid = staged.where(F.col(REASON_COLUMN) == "").select(
+        problems.append(_column_problem(raw, F.col(f"__typed_{column['name']}"), column))
+        errors.append(_column_error(raw, F.col(f"__typed_{column['name']}"), column))
+    staged = raw_df.select("*", *typed_cols)
+    ok = F.col(PARSE_ERROR_COLUMN).isNull()
+    for problem in problems:
+        ok = ok & ~problem
+    staged = staged.select("*", ok.alias("__ok"))
+    valid = staged.where(F.col("__ok")).select(
         *[F.col(f"__typed_{c['name']}").cast(spark_type(c["type"])).alias(c["name"]) for c in columns],
         *passthrough,
     )
-    rejected = staged.where(F.col(REASON_COLUMN) != "").select(
-        *[c["name"] for c in columns], CORRUPT_COLUMN, REASON_COLUMN, *passthrough
+    reason = F.when(F.col(PARSE_ERROR_COLUMN).isNotNull(), F.col(PARSE_ERROR_COLUMN)).otherwise(
+        F.concat_ws("; ", *errors)
+    )
+    rejected = staged.where(~F.col("__ok")).select(
+        *[c["name"] for c in columns], CORRUPT_COLUMN, reason.alias(REASON_COLUMN), *passthrough
     )
     return valid, rejected
 

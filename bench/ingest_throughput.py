@@ -1,0 +1,130 @@
+"""Benchmark: the ingest job on local Spark against DuckDB ``COPY`` with the same casts.
+
+One generated orders CSV (the shipped ``erp.orders`` columns, ``;``-delimited, ``dd/MM/yyyy HH:mm:ss`` times),
+ingested alternately, A then B, for several rounds, each round under a new batch id:
+
+- **A, lake ingest**: ``run_ingest`` of ``files-spark-ingest-default`` on one SparkSession
+  (started before the rounds, so JVM start-up is excluded): parse the bytes into records,
+  cast and validate, write the valid rows and the quarantine, read back to reconcile, commit
+  to the Iceberg catalog.
+- **B, DuckDB**: ``COPY (SELECT <the same casts> FROM read_csv(..., all_varchar)) TO parquet``
+  in the same process, same 2 cores. It does less (no quarantine, no reconciliation, no
+  commit): it is the floor a plain CSV-to-typed-Parquet tool sets.
+
+Usage::
+
+    .venv/bin/python bench/ingest_throughput.py [--rows 300000] [--rounds 3]   # --rows 3000000 for the large size
+
+Prints min and median seconds of each side, rows per second, and the ratio B/A against the goal
+(lake ingest at least 0.33x DuckDB's throughput).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from lake_platform.settings import ensure_java_environment
+
+REPO = Path(__file__).resolve().parent.parent
+HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_at;updated_at\n"
+
+
+def _generate(path: Path, rows: int) -> None:
+    rnd = random.Random(7)
+    statuses, currencies = ["NEW", "PAID", "SHIPPED", "CANCELLED"], ["EUR", "USD", "ZAR"]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(HEADER)
+        for i in range(1, rows + 1):
+            day, hour = rnd.randint(1, 28), rnd.randint(0, 23)
+            stamp = f"{day:02d}/01/2026 {hour:02d}:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}"
+            f.write(f"{i};{rnd.randint(1, 5000)};{rnd.choice(statuses)};{rnd.randint(100, 999999) / 100:.2f};"
+                    f"{rnd.choice(currencies)};{stamp};{stamp}\n")
+
+
+DUCKDB_COPY = """
+COPY (
+  SELECT CAST(order_id AS BIGINT) AS order_id, CAST(customer_id AS BIGINT) AS customer_id, order_status,
+         CAST(order_total AS DECIMAL(12,2)) AS order_total, currency,
+         strptime(ordered_at, '%d/%m/%Y %H:%M:%S') AS ordered_at,
+         strptime(updated_at, '%d/%m/%Y %H:%M:%S') AS updated_at
+  FROM read_csv('{src}', header=true, delim=';', all_varchar=true)
+) TO '{dst}' (FORMAT parquet)
+"""
+
+
+def main() -> None:
+    """Alternate both sides and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="ingest_bench_"))
+    ensure_java_environment()
+    os.environ["LAKE_LOCAL_BUCKET_ROOT"] = str(root)
+    os.environ["LAKE_LOCAL_BUCKETS"] = "lake-raw,lake-source"
+    import importlib.util
+
+    import duckdb
+
+    from lake_glue.spark import get_spark
+
+    script = REPO / "glue_scripts" / "files_spark_ingest_default.py"
+    spec = importlib.util.spec_from_file_location(script.stem, script)
+    ingest_job = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ingest_job)
+
+    config = json.loads((REPO / "configs" / "erp.json").read_text())
+    csv_path = root / "orders.csv"
+    _generate(csv_path, args.rows)
+    size_mb = csv_path.stat().st_size / 1e6
+    spark = get_spark("ingest_bench", {"spark.ui.showConsoleProgress": "false"})
+    spark.sparkContext.setLogLevel("ERROR")
+    catalog = f"sqlite:///{root / 'catalog.sqlite'}"
+
+    def lake(round_no: int) -> float:
+        batch = f"202601{round_no + 1:02d}T000000Z"
+        folder = root / "lake-raw" / config["source"]["landing_prefix"] / "orders" / batch
+        folder.mkdir(parents=True)
+        os.link(csv_path, folder / "orders.csv")
+        (folder / "_SUCCESS").write_bytes(b"")
+        started = time.perf_counter()
+        figures = ingest_job.run_ingest(spark, {
+            "table_name": "orders", "batch_id": batch, "raw_bucket": "lake-raw",
+            "source_bucket": "lake-source", "catalog": catalog,
+        }, config)
+        assert figures["source_rows"] == args.rows, figures
+        return time.perf_counter() - started
+
+    def duck(round_no: int) -> float:
+        started = time.perf_counter()
+        con = duckdb.connect()
+        con.execute("SET threads = 2")
+        con.execute(DUCKDB_COPY.format(src=csv_path, dst=root / f"duck-{round_no}.parquet"))
+        con.close()
+        return time.perf_counter() - started
+
+    load = os.getloadavg()[0]
+    times: dict[str, list[float]] = {"A lake ingest (local Spark)": [], "B DuckDB COPY": []}
+    for round_no in range(args.rounds):
+        times["A lake ingest (local Spark)"].append(lake(round_no))
+        times["B DuckDB COPY"].append(duck(round_no))
+    print(f"{args.rows:,} rows, {size_mb:.0f} MB CSV; {args.rounds} rounds alternated;"
+          f" load average {load:.2f} -> {os.getloadavg()[0]:.2f}")
+    print(f"{'side':<30} {'min s':>7} {'median s':>9} {'rows/s':>10}")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"{name:<30} {min(values):>7.2f} {median:>9.2f} {args.rows / median:>10,.0f}")
+    a, b = (statistics.median(v) for v in times.values())
+    print(f"lake throughput = {b / a:.3f}x DuckDB's (goal >= 0.33x)")
+
+
+if __name__ == "__main__":
+    main()
