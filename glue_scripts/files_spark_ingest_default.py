@@ -114,6 +114,11 @@ def _accept(label: str, table: dict, reports, landed: int, source: int, quaranti
     return figures
 
 
+def _extras(pipes) -> dict:
+    """The Pipes extras Dagster sent (the stand-in reporter has none)."""
+    return dict(getattr(pipes, "extras", None) or {})
+
+
 def _check_duplicates(label: str, table: dict, reports, pipes) -> list[str]:
     """Compare the batch's files by SHA-256 with the table's other live batches and each other.
 
@@ -122,7 +127,7 @@ def _check_duplicates(label: str, table: dict, reports, pipes) -> list[str]:
     the table sets ``acceptance.reject_duplicate_delivery``, which refuses the batch. Files
     without records are left out: an empty file repeats harmlessly.
     """
-    extras = dict(getattr(pipes, "extras", None) or {})
+    extras = _extras(pipes)
     if "known_checksums" not in extras:
         return []
     known = dict(extras["known_checksums"])
@@ -152,7 +157,7 @@ def _sealed(spark, args: dict, pipes, label: str, key_prefix: str, batch_uri: st
     Dagster passes the registry's sealed list as the Pipes extra ``sealed_files``; a run
     without it (the Glue console, tests of the transforms) reads the folder as it is.
     """
-    extras = dict(getattr(pipes, "extras", None) or {})
+    extras = _extras(pipes)
     if "sealed_files" not in extras:
         return None
     sealed = sealed_files(extras["sealed_files"], key_prefix)
@@ -202,7 +207,7 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
     if sealed is not None:
         # What was read must be what was sealed, and the folder must still be as sealed.
         by_name = {f: next(r for r in reports if r.path.endswith("/" + f)) for f in files}
-        changed = content_problems(sealed, {f: (r.size, r.md5) for f, r in by_name.items()}, _etag_is_md5(pipes))
+        changed = content_problems(sealed, {f: (r.size, r.md5) for f, r in by_name.items()}, bool(_extras(pipes).get("etag_is_content_md5")))
         changed += listing_problems(sealed, object_listing(spark, batch_uri, args.get("lake_env", "local")))
         if changed:
             parsed.unpersist()
@@ -299,10 +304,6 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
         source_uri=spec.location,
     )
     return figures
-
-
-def _etag_is_md5(pipes) -> bool:
-    return bool(dict(getattr(pipes, "extras", None) or {}).get("etag_is_content_md5"))
 
 
 def main(argv: list[str]) -> dict:

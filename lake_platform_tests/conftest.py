@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import json
 import socket
 import uuid
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,30 @@ from lake_platform.settings import ensure_java_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "configs"
+
+
+@contextmanager
+def embedded_lake(home: Path):
+    """The definitions and initialized resources of an embedded lake at ``home``.
+
+    ``LAKE_HOME`` and ``DAGSTER_HOME`` point at it (and the shipped configs are used) until the
+    block ends, as for a user who runs ``lake`` there; the definitions are rebuilt for it.
+    """
+    import dagster as dg
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LAKE_HOME", str(home))
+    mp.setenv("DAGSTER_HOME", str(home / "dagster"))
+    mp.setenv("LAKE_ENV", "local")
+    mp.delenv("LAKE_CONFIG_DIR", raising=False)
+    try:
+        import lake_platform.definitions as module
+
+        defs = importlib.reload(module).defs
+        with dg.build_resources(dict(defs.resources)) as resources:
+            yield defs, resources
+    finally:
+        mp.undo()
 
 
 @pytest.fixture(scope="session")

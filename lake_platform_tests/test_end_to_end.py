@@ -3,13 +3,13 @@
 Glue scripts run as local Spark subprocesses through Dagster Pipes, exactly as in ``make run``.
 """
 
-import importlib
-
 import dagster as dg
 import pytest
 
 from lake_platform.process import get_instance, process, summarize
 from lake_platform.sample_data import generate
+
+from .conftest import embedded_lake
 
 pytestmark = pytest.mark.slow
 
@@ -19,16 +19,7 @@ DRIFTED_BATCH = "20260201T000000Z"
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory):
     """A lake with two generated batches per table plus one customers batch whose header drifted."""
-    mp = pytest.MonkeyPatch()
-    home = tmp_path_factory.mktemp("e2e") / "lake"
-    mp.setenv("LAKE_HOME", str(home))
-    mp.setenv("DAGSTER_HOME", str(home / "dagster"))
-    mp.setenv("LAKE_ENV", "local")
-    mp.delenv("LAKE_CONFIG_DIR", raising=False)
-    import lake_platform.definitions as module
-
-    defs = importlib.reload(module).defs
-    with dg.build_resources(dict(defs.resources)) as res:
+    with embedded_lake(tmp_path_factory.mktemp("e2e") / "lake") as (defs, res):
         expected = generate(res.object_store, "landing/erp", batches=2)
         prefix = f"landing/erp/customers/{DRIFTED_BATCH}/"
         res.object_store.put_bytes(
@@ -46,7 +37,6 @@ def processed(tmp_path_factory):
             "defs": defs, "res": res, "instance": instance, "expected": expected,
             "first": first, "second": second, "rows": {r["table"]: r for r in rows}, "orders": orders,
         }
-    mp.undo()
 
 
 def test_every_complete_batch_reaches_the_target_layer(processed):

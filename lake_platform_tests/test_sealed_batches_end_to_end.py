@@ -5,12 +5,12 @@ Spark subprocesses reporting through Pipes: what the corpus pins on the job's lo
 here where an engineer sees it (run failures, asset checks, the registry).
 """
 
-import importlib
-
 import dagster as dg
 import pytest
 
 from lake_platform.process import evaluate_landing_sensor, get_instance, process
+
+from .conftest import embedded_lake
 
 pytestmark = pytest.mark.slow
 
@@ -42,16 +42,7 @@ def _check_evaluations(instance, check: str, batch: str) -> list:
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory):
     """Customers batches: one clean, the same bytes again, a header-only one, one grown after sealing."""
-    mp = pytest.MonkeyPatch()
-    home = tmp_path_factory.mktemp("sealed") / "lake"
-    mp.setenv("LAKE_HOME", str(home))
-    mp.setenv("DAGSTER_HOME", str(home / "dagster"))
-    mp.setenv("LAKE_ENV", "local")
-    mp.delenv("LAKE_CONFIG_DIR", raising=False)
-    import lake_platform.definitions as module
-
-    defs = importlib.reload(module).defs
-    with dg.build_resources(dict(defs.resources)) as res:
+    with embedded_lake(tmp_path_factory.mktemp("sealed") / "lake") as (defs, res):
         store, registry = res.object_store, res.partition_registry
         instance = get_instance()
         _land(store, FIRST, HEADER + ROWS)
@@ -64,7 +55,6 @@ def lake(tmp_path_factory):
         store.put_bytes(store.raw_bucket, grown, HEADER + ROWS + b"3,Cy,c@x.org,ZA,1.00,2026-01-01 12:00:00\n")
         report = process(defs, registry, instance, log=lambda *_: None)
         yield {"instance": instance, "registry": registry, "report": report, "sealed_size": sealed_size}
-    mp.undo()
 
 
 def _failure(lake, batch: str) -> str:
