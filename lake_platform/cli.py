@@ -145,14 +145,19 @@ def _print_result(columns: list[str], rows: list[tuple], fmt: str) -> None:
         _print_table(columns, rows)
 
 
-def _show_tables(res) -> tuple[list[str], list[tuple]]:
-    """Every lake table with its layer, row count and last commit (``show tables``)."""
+def _tables_and_stats(res):
+    """The lineage graph of the configs, and each table's row count and last commit from the catalog."""
     from lake_glue.tables import open_catalog
     from lake_platform.docs_page import table_stats
     from lake_platform.lineage import lineage_graph
 
     graph = lineage_graph(res.config_store.list_configs())
-    stats = table_stats(open_catalog(res.glue_runner.catalog_uri), graph)
+    return graph, table_stats(open_catalog(res.glue_runner.catalog_uri), graph)
+
+
+def _show_tables(res) -> tuple[list[str], list[tuple]]:
+    """Every lake table with its layer, row count and last commit (``show tables``)."""
+    graph, stats = _tables_and_stats(res)
     rows = [
         (name, table.layer, stats[name].rows if stats[name].rows is not None else stats[name].problem,
          stats[name].committed_at or "-", len([c for c in table.columns if not c.builtin]))
@@ -162,8 +167,8 @@ def _show_tables(res) -> tuple[list[str], list[tuple]]:
 
 
 @contextmanager
-def _query_resources():
-    """The resources a query needs, as cheaply as the environment allows.
+def _light_resources():
+    """The resources, without the Dagster definitions, as cheaply as the environment allows.
 
     Locally every setting is a plain value, so the resources are used as they are; in AWS their
     ``dg.EnvVar`` settings are resolved by ``build_resources`` (which starts an ephemeral
@@ -204,7 +209,7 @@ def cmd_query(args) -> int:
 
     Only the resources are built, not the Dagster definitions: a query needs no asset graph.
     """
-    with _query_resources() as res:
+    with _light_resources() as res:
         if args.sql is not None:
             return _run_statement(res, args.sql, args.as_of, args.format)
         print("lake query: one SQL statement per line; `show tables` lists the lake; Ctrl-D or \\q quits.")
@@ -397,15 +402,11 @@ def cmd_docs(args) -> int:
     """Write the tables page (columns, lineage, row counts, freshness) and print where it is."""
     from datetime import datetime, timezone
 
-    from lake_glue.tables import open_catalog
-    from lake_platform.docs_page import render, table_stats
-    from lake_platform.lineage import lineage_graph
+    from lake_platform.docs_page import render
     from lake_platform.settings import lake_home
 
-    defs = _load_defs()
-    with _resources(defs) as res:
-        graph = lineage_graph(res.config_store.list_configs())
-        stats = table_stats(open_catalog(res.glue_runner.catalog_uri), graph)
+    with _light_resources() as res:
+        graph, stats = _tables_and_stats(res)
     out = Path(args.out) if args.out else lake_home() / "docs" / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(graph, stats, datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")), encoding="utf-8")

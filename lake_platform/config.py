@@ -431,3 +431,8 @@ def targets_of(config: "IngestConfig", table: "TableConfig", configs: list) -> l
         for target in prepare.table_config
         if target.source_table_name == table.table_name
     ]
+
+
+def job_dict(model: BaseModel) -> dict:
+    """A config model as the plain dict the Glue jobs read (and ``lake_glue.lineage`` takes)."""
+    return model.model_dump(mode="json", exclude_none=True)

@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from lake_glue import lineage as derivation
-from lake_platform.config import IngestConfig, PrepareConfig
+from lake_platform.config import IngestConfig, PrepareConfig, job_dict
 
 
 @dataclass
@@ -45,10 +45,6 @@ class TableNode:
     reads: str | None = None  # source table, for target tables
 
 
-def _plain(model) -> dict:
-    return model.model_dump(mode="json", exclude_none=True)
-
-
 def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, TableNode]:
     """Every source and target table of the configs, with column upstream and downstream links."""
     tables: dict[str, TableNode] = {}
@@ -56,16 +52,16 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, Tabl
     for config in ingests.values():
         for table in config.table_config:
             name = f"{config.target.database}.{table.table_name}"
-            folder = derivation.landing_folder(_plain(config), _plain(table))
-            node = TableNode(name, "source", derivation.source_table_doc(_plain(config), _plain(table)),
+            folder = derivation.landing_folder(job_dict(config), job_dict(table))
+            node = TableNode(name, "source", derivation.source_table_doc(job_dict(config), job_dict(table)),
                              f"source/{config.config_name}/{table.table_name}", landing=folder)
             for c in table.columns:
                 node.columns.append(ColumnNode(
-                    name, c.name, c.type, "source", derivation.source_column_doc(_plain(config), _plain(table), _plain(c)),
+                    name, c.name, c.type, "source", derivation.source_column_doc(job_dict(config), job_dict(table), job_dict(c)),
                     upstream=[f"raw:{folder}:{c.name}"],
                 ))
             node.columns += [ColumnNode(name, n, t, "source", d, builtin=True)
-                             for n, t, d in derivation.builtin_columns("source", _plain(table))]
+                             for n, t, d in derivation.builtin_columns("source", job_dict(table))]
             tables[name] = node
     for config in configs:
         if not isinstance(config, PrepareConfig):
@@ -74,17 +70,17 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, Tabl
         for table in config.table_config:
             name = f"{config.target.database}.{table.table_name}"
             source = f"{ingest.target.database}.{table.source_table_name}"
-            node = TableNode(name, "target", derivation.target_table_doc(_plain(config), _plain(table), _plain(ingest)),
+            node = TableNode(name, "target", derivation.target_table_doc(job_dict(config), job_dict(table), job_dict(ingest)),
                              f"target/{config.config_name}/{table.table_name}", reads=source)
             for c in table.columns:
                 column = ColumnNode(
                     name, c.name, c.type, "target",
-                    derivation.target_column_doc(_plain(config), _plain(table), _plain(c), _plain(ingest)),
+                    derivation.target_column_doc(job_dict(config), job_dict(table), job_dict(c), job_dict(ingest)),
                     upstream=[f"{source}.{s}" for s in c.lineage_sources],
                 )
                 node.columns.append(column)
             node.columns += [ColumnNode(name, n, t, "target", d, builtin=True)
-                             for n, t, d in derivation.builtin_columns("target", _plain(table))]
+                             for n, t, d in derivation.builtin_columns("target", job_dict(table))]
             tables[name] = node
     by_name = {c.qualified: c for t in tables.values() for c in t.columns}
     for column in by_name.values():

@@ -83,9 +83,14 @@ def _typed_value(raw: Column, column: dict) -> Column:
     return text.cast(spark_type(type_name))
 
 
+def _blank(raw: Column, column: dict) -> Column:
+    """No value: null, or only spaces for a non-string column."""
+    return raw.isNull() if column["type"] == "string" else raw.isNull() | (F.trim(raw) == "")
+
+
 def _column_problem(raw: Column, typed: Column, column: dict) -> Column:
     """True when the column's value makes the record invalid (cheap: no text is built)."""
-    blank = raw.isNull() if column["type"] == "string" else raw.isNull() | (F.trim(raw) == "")
+    blank = _blank(raw, column)
     problem = ~blank & typed.isNull()
     if not column.get("nullable", True):
         problem = problem | blank
@@ -94,9 +99,7 @@ def _column_problem(raw: Column, typed: Column, column: dict) -> Column:
 
 def _column_error(raw: Column, typed: Column, column: dict) -> Column:
     name, type_name = column["name"], column["type"]
-    blank = raw.isNull() | (F.trim(raw) == "")
-    if type_name == "string":
-        blank = raw.isNull()
+    blank = _blank(raw, column)
     unparsable = F.concat(
         F.lit(f"{name}: cannot read '"), F.substring(raw, 1, 100), F.lit("'"),
         F.lit(f" as {type_name}" + (f" with mask '{column['timestamp_mask']}'" if column.get("timestamp_mask") else "")),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from lake_glue import lineage as derivation
-from lake_platform.config import IngestConfig, PrepareConfig, TableConfig, targets_of
+from lake_platform.config import IngestConfig, PrepareConfig, TableConfig, job_dict, targets_of
 from lake_platform.layout import (
     SUCCESS_MARKER,
     asset_key,
@@ -80,23 +80,18 @@ class TableAssets:
         return table_id(self.config.config_name, self.table.table_name)
 
 
-def _plain(model) -> dict:
-    """A config model as the plain dict the Glue jobs (and ``lake_glue.lineage``) read."""
-    return model.model_dump(mode="json", exclude_none=True)
-
-
 def _builtin_columns(layer: str, table: TableConfig) -> list[dg.TableColumn]:
     """The lineage and partition columns the platform adds, marked as such."""
     return [
         dg.TableColumn(name=name, type=type_name, description=text,
                        tags={"lake/column": text.split(":", 1)[0]})
-        for name, type_name, text in derivation.builtin_columns(layer, _plain(table))
+        for name, type_name, text in derivation.builtin_columns(layer, job_dict(table))
     ]
 
 
 def raw_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
     """The declared columns as landed: text, typed by the source layer."""
-    folder = derivation.landing_folder(_plain(config), _plain(table))
+    folder = derivation.landing_folder(job_dict(config), job_dict(table))
     return dg.TableSchema(columns=[
         dg.TableColumn(
             name=c.name, type="string",
@@ -110,12 +105,12 @@ def raw_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
 
 def source_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
     """The source table as queried: declared columns with their derivation, then lineage and partitions."""
-    ingest, plain_table = _plain(config), _plain(table)
+    ingest, plain_table = job_dict(config), job_dict(table)
     return dg.TableSchema(columns=[
         *[
             dg.TableColumn(
                 name=c.name, type=c.type,
-                description=derivation.source_column_doc(ingest, plain_table, _plain(c)),
+                description=derivation.source_column_doc(ingest, plain_table, job_dict(c)),
                 constraints=dg.TableColumnConstraints(nullable=c.nullable),
             )
             for c in table.columns
@@ -126,12 +121,12 @@ def source_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
 
 def target_schema(prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig) -> dg.TableSchema:
     """The target table as queried: declared columns with their derivation, then lineage and partitions."""
-    plain_prepare, plain_table, plain_ingest = _plain(prepare), _plain(table), _plain(ingest)
+    plain_prepare, plain_table, plain_ingest = job_dict(prepare), job_dict(table), job_dict(ingest)
     return dg.TableSchema(columns=[
         *[
             dg.TableColumn(
                 name=c.name, type=c.type,
-                description=derivation.target_column_doc(plain_prepare, plain_table, _plain(c), plain_ingest),
+                description=derivation.target_column_doc(plain_prepare, plain_table, job_dict(c), plain_ingest),
                 constraints=dg.TableColumnConstraints(nullable=c.nullable),
             )
             for c in table.columns
@@ -202,15 +197,15 @@ def _require_live_batch(partition_registry: PartitionRegistry, tid: str, batch_i
 def ingest_extras(record: BatchRecord, object_store: ObjectStore, partition_registry: PartitionRegistry) -> dict:
     """What the ingest job needs beyond its arguments: the sealed file list and the checksums
     of the table's other live batches (for duplicate deliveries)."""
-    if not record.sealed:
-        # Registered before batches were sealed: the job reads the folder as it is.
-        return {"known_checksums": partition_registry.known_checksums(record.table_id, record.batch_id)}
-    return {
-        "sealed_files": [{"key": o.key, "size": o.size, "etag": o.etag} for o in record.sealed],
-        "sealed_at": record.registered_at,
-        "etag_is_content_md5": object_store.etag_is_content_md5,
-        "known_checksums": partition_registry.known_checksums(record.table_id, record.batch_id),
-    }
+    extras = {"known_checksums": partition_registry.known_checksums(record.table_id, record.batch_id)}
+    # A batch registered before batches were sealed has no list: the job reads the folder as it is.
+    if record.sealed:
+        extras.update(
+            sealed_files=[{"key": o.key, "size": o.size, "etag": o.etag} for o in record.sealed],
+            sealed_at=record.registered_at,
+            etag_is_content_md5=object_store.etag_is_content_md5,
+        )
+    return extras
 
 
 def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition) -> dg.AssetsDefinition:
@@ -246,11 +241,11 @@ def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartiti
                 f"batch {tid}/{batch_id} is not complete: {object_store.uri(object_store.raw_bucket, prefix)}"
                 f"{SUCCESS_MARKER} does not exist yet"
             )
-        if partition_registry.get(tid, batch_id) is None and seal_batch(
-            object_store, partition_registry, tid, prefix, batch_id, "raw_asset"
-        ):
-            context.log.info(f"registered batch {tid}/{batch_id}, materialized before any sensor saw it")
         record = partition_registry.get(tid, batch_id)
+        if record is None:
+            if seal_batch(object_store, partition_registry, tid, prefix, batch_id, "raw_asset"):
+                context.log.info(f"registered batch {tid}/{batch_id}, materialized before any sensor saw it")
+            record = partition_registry.get(tid, batch_id)
         objects = record.sealed or object_store.seal(object_store.raw_bucket, prefix)
         if not objects:
             raise dg.Failure(
