@@ -58,9 +58,14 @@ def _write_quarantine(spark, rejected, quarantine_batch_uri: str) -> tuple[str, 
     return attempt, rows, reasons
 
 
-def _reconcile(spark, label: str, data_files: list[str], quarantine_path: str, quarantined_rows: int,
-               landed_rows: int) -> int:
-    """Check what was stored against what landed; returns the source rows.
+def _stored_rows(spark, data_files: list[str]) -> int:
+    """Rows in the written data files (Parquet footers only, no data is read)."""
+    return spark.read.parquet(*data_files).count() if data_files else 0
+
+
+def _reconcile(spark, label: str, data_files: list[str], source_rows: int, quarantine_path: str | None,
+               quarantined_rows: int, landed_rows: int) -> None:
+    """Check what was stored against what landed.
 
     Reads back the written data and quarantine files' lineage: every physical record must be
     there exactly once, by (file, line). Any difference fails the batch with the numbers.
@@ -69,7 +74,6 @@ def _reconcile(spark, label: str, data_files: list[str], quarantine_path: str, q
 
     lineage = ["_source_file", "_source_line"]
     stored = spark.read.parquet(*data_files).select(*lineage) if data_files else None
-    source_rows = stored.count() if stored is not None else 0
     if quarantined_rows:
         schema = T.StructType([T.StructField("_source_file", T.StringType()), T.StructField("_source_line", T.LongType())])
         quarantined = spark.read.schema(schema).json(quarantine_path)
@@ -81,7 +85,6 @@ def _reconcile(spark, label: str, data_files: list[str], quarantine_path: str, q
             f" + {quarantined_rows} quarantined = {source_rows + quarantined_rows},"
             f" {distinct} distinct (file, line); nothing was committed"
         )
-    return source_rows
 
 
 def _accept(label: str, table: dict, reports, landed: int, source: int, quarantined: int, pipes) -> dict:
@@ -238,13 +241,19 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
         f"s3://{args['source_bucket']}", "quarantine", config["target"]["prefix"], table["table_name"],
         f"p_batch_id={batch_id}",
     )
-    quarantine_path, quarantined_rows, reasons = _write_quarantine(spark, rejected, quarantine_batch_uri)
+    source_rows = _stored_rows(spark, data_files)
+    # Every record is either valid or rejected, so a batch that stored all its records has
+    # rejected none: the rejected side's plan is not run at all (reconciliation still checks).
+    quarantine_path, quarantined_rows, reasons = (
+        _write_quarantine(spark, rejected, quarantine_batch_uri) if source_rows < landed_rows else (None, 0, [])
+    )
     parsed.unpersist()
     try:
-        source_rows = _reconcile(spark, label, data_files, quarantine_path, quarantined_rows, landed_rows)
+        _reconcile(spark, label, data_files, source_rows, quarantine_path, quarantined_rows, landed_rows)
         acceptance = _accept(label, table, reports, landed_rows, source_rows, quarantined_rows, pipes)
     except IngestError:
-        delete_path(spark, quarantine_path)
+        if quarantine_path:
+            delete_path(spark, quarantine_path)
         raise
 
     figures = {
@@ -290,11 +299,13 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
         committed = retry_on_conflict(f"{spec.label} {label}", attempt)
     except Exception:
         # Nothing of this attempt was committed: its quarantine must not be mistaken for the batch's.
-        delete_path(spark, quarantine_path)
+        if quarantine_path:
+            delete_path(spark, quarantine_path)
         raise
     # Earlier attempts' quarantine folders of this batch are superseded by the committed one.
+    kept = quarantine_path.rstrip("/").rsplit("/", 1)[-1] if quarantine_path else None
     for folder in list_dirs(spark, quarantine_batch_uri):
-        if folder.rstrip("/").rsplit("/", 1)[-1] != quarantine_path.rstrip("/").rsplit("/", 1)[-1]:
+        if folder.rstrip("/").rsplit("/", 1)[-1] != kept:
             delete_path(spark, folder)
     snapshot = committed.current_snapshot()
     figures.update(

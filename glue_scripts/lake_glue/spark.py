@@ -8,6 +8,7 @@ and the job code keeps its ``s3://`` URIs unchanged.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 LOCAL_ROOT_ENV = "LAKE_LOCAL_BUCKET_ROOT"
@@ -62,6 +63,9 @@ def get_spark(app_name: str, extra_conf: dict[str, str] | None = None):
         paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         if package_root not in paths:
             os.environ["PYTHONPATH"] = os.pathsep.join([package_root, *paths])
+        # The workers need the driver's packages (pyarrow for the Arrow transfer), so the same
+        # interpreter, unless the caller chose one.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         conf.update(
             {
                 "spark.master": os.environ.get("LAKE_SPARK_MASTER", "local[2]"),

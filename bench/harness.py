@@ -1,0 +1,86 @@
+"""What every benchmark shares: alternate the sides over rounds, time fresh processes, and
+report one figure per measure (ours, the alternative, their ratio, the goal, met or not).
+
+``make bench`` (``bench/run_all.py``) collects the figures of every benchmark into one table.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Figure:
+    """One measure: our side against the alternative, and the goal it is held to.
+
+    ``ratio`` is how the goal is expressed (ours / alternative unless ``ratio_of`` says
+    otherwise); ``goal`` is the largest (or with ``at_least``, smallest) ratio that meets it.
+    """
+
+    measure: str
+    ours: list[float]
+    alternative: list[float]
+    alternative_label: str
+    goal: float
+    at_least: bool = False
+    ratio_of: str = "ours / alternative"
+    unit: str = "s"
+    note: str = ""
+    details: dict = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float:
+        ours, alt = statistics.median(self.ours), statistics.median(self.alternative)
+        if self.ratio_of == "alternative / ours":
+            return alt / ours if ours else float("inf")
+        return ours / alt if alt else float("inf")
+
+    @property
+    def met(self) -> bool:
+        return self.ratio >= self.goal if self.at_least else self.ratio <= self.goal
+
+    def goal_text(self) -> str:
+        return f"{self.ratio_of} {'>=' if self.at_least else '<='} {self.goal:g}"
+
+
+def alternate(sides: dict[str, Callable[[int], float]], rounds: int) -> dict[str, list[float]]:
+    """Run each side once per round, A then B (then C...), and collect the seconds of each."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for round_no in range(rounds):
+        for name, side in sides.items():
+            times[name].append(side(round_no))
+    return times
+
+
+def timed_process(argv: list[str], env: dict | None = None) -> float:
+    """Seconds for a fresh process to run ``argv`` to completion (it must succeed)."""
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - started
+
+
+def load_average() -> float:
+    """The one-minute load average: a busy machine makes every figure suspect."""
+    return os.getloadavg()[0]
+
+
+def summary(values: list[float]) -> str:
+    """``min / median`` of a side."""
+    return f"{min(values):.2f} / {statistics.median(values):.2f}"
+
+
+def print_figures(figures: list[Figure], load_start: float, load_end: float) -> None:
+    """One row per figure: measure, ours, the alternative, the ratio, the goal and the verdict."""
+    header = f"{'measure':<52} {'ours min/med':>14} {'alternative min/med':>20} {'ratio':>8}  {'goal':<28} met"
+    print(header)
+    print("-" * len(header))
+    for f in figures:
+        print(f"{f.measure:<52} {summary(f.ours):>14} {summary(f.alternative):>20} {f.ratio:>8.2f}"
+              f"  {f.goal_text():<28} {'yes' if f.met else 'NO'}")
+        print(f"{'':<4}alternative: {f.alternative_label}" + (f"; {f.note}" if f.note else ""))
+    print(f"load average: {load_start:.2f} at the start, {load_end:.2f} at the end")
