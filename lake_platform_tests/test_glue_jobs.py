@@ -133,3 +133,16 @@ def test_figures_with_dict_values_are_valid_pipes_metadata():
     figures = {"landed_rows": 3, "undeclared_fields": {}, "quarantine_examples": ["x"]}
     normalized = _normalize_param_metadata(pipes_metadata(figures), "report_asset_materialization", "metadata")
     assert normalized["undeclared_fields"] == {"raw_value": {}, "type": "json"}
+
+
+def test_a_batch_with_no_rejected_row_leaves_no_quarantine_and_replaces_an_earlier_attempts(lake):
+    bad = ORDERS_HEADER + _order(1, "NEW", 10) + "2;x;NEW;1;ZAR;;\n"
+    lake.land("orders", "20260101T000000Z", {"a.csv": bad})
+    first = lake.ingest("orders", "20260101T000000Z")
+    quarantine_batch = lake.root / "lake-source" / "quarantine" / lake.erp["target"]["prefix"] / "orders" / "p_batch_id=20260101T000000Z"
+    assert first["quarantined_rows"] == 1 and len(list(quarantine_batch.iterdir())) == 1
+
+    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + _order(1, "NEW", 10) + _order(2, "NEW", 10)})
+    again = lake.ingest("orders", "20260101T000000Z")
+    assert (again["source_rows"], again["quarantined_rows"], again["quarantine_uri"]) == (2, 0, None)
+    assert list(quarantine_batch.iterdir()) == []
