@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
+from lake_platform.resources.aws import aws_client
+
 
 @dataclass
 class MaintenanceReport:
@@ -45,9 +47,7 @@ def _list_location(location: str) -> dict[str, float]:
                 found[f"file://{path}"] = os.path.getmtime(path)
         return found
     if parsed.scheme in ("s3", "s3a"):
-        import boto3
-
-        paginator = boto3.client("s3").get_paginator("list_objects_v2")
+        paginator = aws_client("s3").get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=parsed.netloc, Prefix=parsed.path.lstrip("/").rstrip("/") + "/"):
             for obj in page.get("Contents", []):
                 found[f"{parsed.scheme}://{parsed.netloc}/{obj['Key']}"] = obj["LastModified"].timestamp()
@@ -60,9 +60,7 @@ def _delete(path: str) -> None:
     if parsed.scheme == "file":
         os.remove(parsed.path)
         return
-    import boto3
-
-    boto3.client("s3").delete_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
+    aws_client("s3").delete_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
 
 
 def referenced_files(table) -> set[str]:

@@ -88,6 +88,34 @@ def test_register_once_then_false_and_first_record_wins(registry):
     assert record.error is None and record.landed_rows is None
 
 
+def test_register_many_inserts_the_new_batches_and_reports_the_existing_ones_in_order(registry):
+    registry.register(batch("20240101T020000Z", files=["first.csv"]))
+    ids = [f"20240101T{h:02d}0000Z" for h in range(5)]
+    assert registry.register_many([batch(b) for b in ids]) == [True, True, False, True, True]
+    assert [r.batch_id for r in registry.list_batches(TID)] == ids
+    assert registry.get(TID, "20240101T020000Z").files == ["first.csv"]
+    assert registry.register_many([]) == []
+
+
+def test_concurrent_register_many_over_overlapping_batches_registers_each_once(make_registry):
+    ids = [f"20240103T{h:02d}0000Z" for h in range(20)]
+    handles = [make_registry() for _ in range(4)]
+    for h in handles:
+        getattr(h, "client", None)
+    barrier = threading.Barrier(len(handles))
+
+    def attempt(args):
+        i, handle = args
+        barrier.wait()
+        # Each producer registers an overlapping window of the same batches.
+        return dict(zip(ids[i * 3:i * 3 + 12], handle.register_many([batch(b, by=f"p{i}") for b in ids[i * 3:i * 3 + 12]])))
+
+    with ThreadPoolExecutor(len(handles)) as pool:
+        results = list(pool.map(attempt, enumerate(handles)))
+    winners = [b for r in results for b, won in r.items() if won]
+    assert sorted(winners) == sorted(set(b for r in results for b in r)), "every batch registered exactly once"
+
+
 def test_same_batch_id_in_two_tables_are_two_batches(registry):
     assert registry.register(batch("20240101T000000Z", table="erp.customers"))
     assert registry.register(batch("20240101T000000Z", table="erp.orders"))

@@ -23,7 +23,7 @@ from lake_platform.config import load_config_dir
 from lake_platform.layout import SUCCESS_MARKER, batch_prefix, landing_table_prefix
 from lake_platform.resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
 from lake_platform.resources.partition_registry import SqlitePartitionRegistry
-from lake_platform.sensors.landing import LandedTable, build_landing_sensor, scan_landing
+from lake_platform.sensors.landing import LandedTable, build_landing_sensor, catch_up, scan_landing
 from lake_platform_tests.test_contract_object_store import BUCKETS, make_s3_store, seed_moto_objects
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -207,6 +207,34 @@ def test_thousands_of_keys_are_scanned_in_bounded_ticks_each_batch_once(landing,
     assert sum(r.keys_listed for r in results) <= 4
     assert all(not state["pending"] for state in results[-1].cursor.values())
     assert registry.get("erp.orders", ids[150]).files == batch_keys(TABLES[1], ids[150], marker=False)
+
+
+def test_a_tick_that_is_behind_makes_bounded_passes_until_it_has_caught_up(landing, registry):
+    ids = batch_ids(300)
+    landing.land([k for table in TABLES for b in ids for k in batch_keys(table, b)])
+    store = CountingStore(landing.store)
+    max_keys = 300
+
+    result = catch_up(store, registry, TABLES, {}, max_keys, seconds=120)
+    # Every page of every pass stays within the table's share of the per-pass cap.
+    assert max(n for _, n in store.listings) <= max_keys // len(TABLES)
+    assert len(store.listings) > 10 * len(TABLES), "several passes in one tick"
+    assert not result.behind
+    for table in TABLES:
+        assert sorted(result.complete[table.table_id]) == ids
+        assert [r.batch_id for r in registry.list_batches(table.table_id)] == ids
+
+    # With no time to spare, a tick makes exactly one pass: the steady-state bound.
+    more = batch_ids(300, start=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    landing.land([k for table in TABLES for b in more for k in batch_keys(table, b)])
+    store.reset()
+    one = catch_up(store, registry, TABLES, json.loads(json.dumps(result.cursor)), max_keys, seconds=0)
+    assert one.behind and one.keys_listed <= max_keys
+    assert len(store.listings) == len(TABLES)
+    rest = catch_up(store, registry, TABLES, one.cursor, max_keys, seconds=120)
+    for table in TABLES:
+        done = one.complete[table.table_id] + rest.complete[table.table_id]
+        assert sorted(done) == more, "each batch once across the two ticks"
 
 
 @pytest.mark.parametrize(

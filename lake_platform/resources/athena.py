@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import PrivateAttr
 
+from lake_platform.resources.aws import aws_client
 from lake_platform.resources.query_engine import QueryEngine, QueryError, QueryResult
 
 _INTEGER_TYPES = frozenset({"tinyint", "smallint", "integer", "int", "bigint"})
@@ -73,11 +74,7 @@ class AthenaQueryEngine(QueryEngine):
     def client(self) -> Any:
         """The Athena client, created on first use (no AWS call when definitions load)."""
         if self._client is None:
-            import boto3
-
-            self._client = boto3.client(
-                "athena", region_name=self.region_name or None, endpoint_url=self.endpoint_url or None
-            )
+            self._client = aws_client("athena", self.region_name, self.endpoint_url)
         return self._client
 
     def query(self, sql, configs=(), as_of=None):

@@ -31,7 +31,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from lake_platform.resources.aws import lazy_client
+from lake_platform.resources.aws import POOL_CONNECTIONS, lazy_client
 from lake_platform.resources.object_store import ObjectInfo
 
 STATUSES = ("LANDED", "RETIRED")
@@ -123,6 +123,14 @@ class PartitionRegistry(dg.ConfigurableResource):
     def register(self, record: BatchRecord) -> bool:
         """Insert the batch if absent; True if this call registered it, False if it existed."""
         raise NotImplementedError
+
+    def register_many(self, records: list[BatchRecord]) -> list[bool]:
+        """:meth:`register` for each record, in order; a sensor catching up registers thousands.
+
+        Each record is its own conditional insert, so a record that exists is reported False
+        and the others still go in.
+        """
+        return [self.register(r) for r in records]
 
     def get(self, table_id: str, batch_id: str) -> BatchRecord | None:
         """One batch, or None."""
@@ -263,15 +271,27 @@ class SqlitePartitionRegistry(PartitionRegistry):
         return found
 
     def register(self, record):
+        return self.register_many([record])[0]
+
+    def register_many(self, records):
+        """All records in one transaction: one commit (and fsync) instead of one per batch."""
         now = utc_now()
         with closing(self._connect()) as conn:
-            cur = conn.execute(
-                """INSERT OR IGNORE INTO batches (table_id, batch_id, status, files, sealed, registered_at,
-                   updated_at, registered_by) VALUES (?, ?, 'LANDED', ?, ?, ?, ?, ?)""",
-                (record.table_id, record.batch_id, json.dumps(record.files), record.sealed_json(), now, now,
-                 record.registered_by),
-            )
-            return cur.rowcount == 1
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                inserted = [
+                    conn.execute(
+                        """INSERT OR IGNORE INTO batches (table_id, batch_id, status, files, sealed, registered_at,
+                           updated_at, registered_by) VALUES (?, ?, 'LANDED', ?, ?, ?, ?, ?)""",
+                        (r.table_id, r.batch_id, json.dumps(r.files), r.sealed_json(), now, now, r.registered_by),
+                    ).rowcount == 1
+                    for r in records
+                ]
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return inserted
 
     def get(self, table_id, batch_id):
         with closing(self._connect()) as conn:
@@ -404,6 +424,16 @@ class DynamoPartitionRegistry(PartitionRegistry):
                 return False
             raise
         return True
+
+    def register_many(self, records):
+        """Conditional puts issued by a few threads (DynamoDB has no conditional batch write)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if len(records) <= 1:
+            return [self.register(r) for r in records]
+        _ = self.client  # created once, before the threads share it
+        with ThreadPoolExecutor(max_workers=min(POOL_CONNECTIONS, len(records))) as pool:
+            return list(pool.map(self.register, records))
 
     def get(self, table_id, batch_id):
         item = self.client.get_item(

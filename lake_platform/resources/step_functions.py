@@ -37,6 +37,7 @@ import dagster as dg
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
 from pydantic import PrivateAttr
 
+from lake_platform.resources.aws import aws_client
 from lake_platform.resources.glue_runner import GlueJobError, GlueJobRunner, attach_reported_checks
 
 # Step Functions execution names: 1-80 characters. AWS also forbids whitespace, brackets,
@@ -152,17 +153,8 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
         return self
 
     def _client(self, service: str) -> Any:
-        import boto3
-        from botocore.config import Config
-
-        # Standard retry mode retries throttling and transient errors of every call, including
-        # StartExecution, which is safe because the execution name is deterministic.
-        return boto3.client(
-            service,
-            region_name=self.region_name or None,
-            endpoint_url=self.endpoint_url or None,
-            config=Config(retries={"mode": "standard", "max_attempts": 5}),
-        )
+        # StartExecution is retried too, which is safe because the execution name is deterministic.
+        return aws_client(service, self.region_name, self.endpoint_url)
 
     @property
     def stepfunctions(self) -> Any:

@@ -3,8 +3,9 @@ partitions and runs, with bounded work per tick.
 
 How it scales: per table, the cursor keeps ``after`` (the last landing key fully dealt with)
 and ``pending`` (batches seen without their ``_SUCCESS`` marker, with when each was first seen).
-A tick lists only keys after ``after`` (``StartAfter`` in S3), at most ``max_keys`` per tick
-shared between tables, and re-checks each pending batch with one existence check on its marker
+A pass lists only keys after ``after`` (``StartAfter`` in S3), at most ``max_keys`` per pass
+shared between tables (a tick makes one pass, or several for up to ``catch_up_seconds`` while
+the landing zone is ahead of the cursor), and re-checks each pending batch with one existence check on its marker
 key. Because batch ids are UTC timestamps, ``after`` only moves forward through time, so the
 landing prefix is never listed in full; a marker that arrives after later batches is found
 through ``pending``. What the forward scan cannot see, a batch landing entirely below the
@@ -64,6 +65,8 @@ class ScanResult:
     waiting: dict[str, list[str]] = field(default_factory=dict)
     late: dict[str, list[str]] = field(default_factory=dict)
     look_back_keys_listed: int = 0
+    # True when a forward page was full: more landed keys wait beyond the cursor.
+    behind: bool = False
 
 
 def landed_tables(table_assets: list) -> list[LandedTable]:
@@ -96,12 +99,22 @@ def seal_batch(
     return registry.register(BatchRecord(table_id, batch_id, sealed=sealed, registered_by=by))
 
 
-def _register(
-    store: ObjectStore, registry: PartitionRegistry, table: LandedTable, batch_id: str,
-    listed: list[ObjectInfo] | None = None,
+def _register_all(
+    store: ObjectStore, registry: PartitionRegistry, table: LandedTable,
+    batches: list[tuple[str, list[ObjectInfo] | None]],
 ) -> None:
-    prefix = f"{landing_table_prefix(table.landing_prefix, table.table_name)}{batch_id}/"
-    seal_batch(store, registry, table.table_id, prefix, batch_id, "landing_sensor", listed)
+    """Seal and register a table's complete batches of one pass: one registry write for all.
+
+    A batch whose files the caller listed whole is sealed from that listing; any other is
+    listed on its own first. Registering thousands of batches one write at a time made a cold
+    start over a full landing zone take minutes of registry commits.
+    """
+    root = landing_table_prefix(table.landing_prefix, table.table_name)
+    registry.register_many([
+        BatchRecord(table.table_id, batch_id, sealed=store.seal(store.raw_bucket, f"{root}{batch_id}/", listed),
+                    registered_by="landing_sensor")
+        for batch_id, listed in batches
+    ])
 
 
 def _batch_time(batch_id: str) -> datetime:
@@ -148,6 +161,7 @@ def _look_back(
     groups = _group_by_batch(prefix, keys)
     if truncated and len(groups) > 1:
         groups = groups[:-1]
+    found: list[tuple[str, None]] = []
     for batch_id, batch_keys in groups:
         if not is_batch_id(batch_id) or batch_keys[0] == f"{prefix}{batch_id}":
             _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
@@ -157,11 +171,12 @@ def _look_back(
         names = {k.rsplit("/", 1)[-1] for k in batch_keys}
         if SUCCESS_MARKER in names:
             if registry.get(table.table_id, batch_id) is None:
-                _register(store, registry, table, batch_id)
+                found.append((batch_id, None))
                 complete.append(batch_id)
                 result.late[table.table_id] = result.late.get(table.table_id, []) + [batch_id]
         elif registry.get(table.table_id, batch_id) is None:
             pending[batch_id] = now
+    _register_all(store, registry, table, found)
     if truncated and groups:
         state["back"] = groups[-1][1][-1]
     else:
@@ -188,9 +203,13 @@ def _expire_pending(result: ScanResult, table: LandedTable, pending: dict[str, f
 
 def scan_landing(
     store: ObjectStore, registry: PartitionRegistry, tables: list[LandedTable], cursor: dict, max_keys: int = 2000,
-    now: float | None = None,
+    now: float | None = None, recheck_pending: bool = True,
 ) -> ScanResult:
-    """One bounded pass over the landing prefixes; see the module docstring for the design."""
+    """One bounded pass over the landing prefixes; see the module docstring for the design.
+
+    ``recheck_pending`` off skips the existence checks of pending batches: a tick that catches
+    up makes several passes and re-checks them in the first only.
+    """
     now = time.time() if now is None else now
     result = ScanResult(cursor={})
     budget = max(50, max_keys // max(1, len(tables)))
@@ -202,10 +221,12 @@ def scan_landing(
         prefix = landing_table_prefix(table.landing_prefix, table.table_name)
         complete: list[str] = []
 
+        # Complete batches of this pass, registered together before the cursor moves past them.
+        found: list[tuple[str, list[ObjectInfo] | None]] = []
         still_pending = {}
         for i, batch_id in enumerate(pending):
-            if i < MAX_PENDING_CHECKS and store.exists(store.raw_bucket, f"{prefix}{batch_id}/{SUCCESS_MARKER}"):
-                _register(store, registry, table, batch_id)
+            if recheck_pending and i < MAX_PENDING_CHECKS and store.exists(store.raw_bucket, f"{prefix}{batch_id}/{SUCCESS_MARKER}"):
+                found.append((batch_id, None))
                 complete.append(batch_id)
             else:
                 still_pending[batch_id] = pending[batch_id]
@@ -242,11 +263,13 @@ def scan_landing(
                 # A batch that is only partly on this page is listed in full to be sealed; every
                 # other batch on the page is whole, so the page's entries are its file list.
                 whole = not (cut_off or continued)
-                _register(store, registry, table, batch_id, [page[k] for k in batch_keys] if whole else None)
+                found.append((batch_id, [page[k] for k in batch_keys] if whole else None))
                 complete.append(batch_id)
                 pending.pop(batch_id, None)
             elif batch_id not in pending:
                 pending[batch_id] = now
+        _register_all(store, registry, table, found)
+        result.behind = result.behind or truncated
         state["after"] = after
         # The look-back gets what the forward scan left of this table's share of the tick.
         _look_back(store, registry, table, state, result, complete, pending, budget - len(keys), now)
@@ -279,7 +302,8 @@ def run_requests_for(
     run_requests, partition_requests = [], []
     for tid, batch_ids in complete.items():
         entry = by_id[tid]
-        new = [b for b in batch_ids if not instance.has_dynamic_partition(entry.partitions_def.name, b)]
+        known = set(instance.get_dynamic_partitions(entry.partitions_def.name)) if batch_ids else set()
+        new = [b for b in batch_ids if b not in known]
         if new:
             partition_requests.append(entry.partitions_def.build_add_request(new))
         keys = [entry.raw.key, entry.source.key, *[t.key for t in entry.targets]]
@@ -298,8 +322,43 @@ def run_requests_for(
     return run_requests, partition_requests
 
 
-def build_landing_sensor(table_assets: list, max_keys_per_tick: int = 2000) -> dg.SensorDefinition:
-    """The sensor over every ingest table built by the asset factory."""
+def catch_up(
+    store: ObjectStore, registry: PartitionRegistry, tables: list[LandedTable], cursor: dict, max_keys: int,
+    seconds: float,
+) -> ScanResult:
+    """Bounded passes while the landing zone is ahead of the cursor and the tick has time left.
+
+    A steady tick is one pass. After an outage or on a first start (thousands of landed
+    batches), one pass per 30-second tick would take many minutes to catch up, so the tick
+    keeps making passes (each bounded by ``max_keys``) until the forward scan is no longer
+    behind or ``seconds`` are spent. A tick stopped in between (timeout, restart) has saved no
+    cursor: the next one lists those pages again, and the conditional registrations and run
+    keys make sure no batch is registered or started twice.
+    """
+    started = time.monotonic()
+    total = scan_landing(store, registry, tables, cursor, max_keys)
+    scan = total
+    while scan.behind and time.monotonic() - started < seconds:
+        scan = scan_landing(store, registry, tables, scan.cursor, max_keys, recheck_pending=False)
+        for tid, done in scan.complete.items():
+            total.complete[tid] = total.complete.get(tid, []) + done
+        for tid, late in scan.late.items():
+            total.late[tid] = total.late.get(tid, []) + late
+        total.warnings += scan.warnings
+        total.keys_listed += scan.keys_listed
+        total.look_back_keys_listed += scan.look_back_keys_listed
+        total.cursor, total.waiting, total.behind = scan.cursor, scan.waiting, scan.behind
+    return total
+
+
+def build_landing_sensor(
+    table_assets: list, max_keys_per_tick: int = 2000, catch_up_seconds: float = 20.0
+) -> dg.SensorDefinition:
+    """The sensor over every ingest table built by the asset factory.
+
+    ``max_keys_per_tick`` bounds one pass; a tick that is behind makes more passes for up to
+    ``catch_up_seconds`` (well under Dagster's 60-second sensor evaluation timeout).
+    """
     by_id = {t.table_id: t for t in table_assets}
     landed = landed_tables(table_assets)
 
@@ -315,7 +374,7 @@ def build_landing_sensor(table_assets: list, max_keys_per_tick: int = 2000) -> d
     ) -> dg.SensorResult:
         """Scan the landing prefixes (bounded), register complete batches and request their runs."""
         cursor = json.loads(context.cursor) if context.cursor else {}
-        scan = scan_landing(object_store, partition_registry, landed, cursor, max_keys_per_tick)
+        scan = catch_up(object_store, partition_registry, landed, cursor, max_keys_per_tick, catch_up_seconds)
         for warning in scan.warnings:
             context.log.warning(warning)
         run_requests, partition_requests = run_requests_for(context.instance, by_id, scan.complete)
