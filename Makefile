@@ -11,13 +11,14 @@ export DAGSTER_HOME ?= $(LAKE_HOME)/dagster
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-fast test-aws dev validate clean help
+.PHONY: install run test test-fast test-aws dev validate clean help bench bench-large
 
 help:
 	@echo "make run       generate sample exports and process them end to end (embedded lake)"
 	@echo "make test      the whole test suite (what CI runs)"
 	@echo "make dev       Dagster UI on the same instance, sensors and schedules running"
 	@echo "make validate  dagster definitions validate + lake configs validate"
+	@echo "make bench     every benchmark, one table of figures against the goals (about 20 min)"
 	@echo "make clean     remove the embedded lake (.lake/)"
 
 $(UV):
@@ -58,6 +59,12 @@ validate: $(VENV)/.installed
 dev: $(VENV)/.installed
 	@$(VENV)/bin/python -c "from lake_platform.process import dagster_home; dagster_home()"
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/python bench/run_all.py
+
+bench-large: $(VENV)/.installed
+	$(VENV)/bin/python bench/run_all.py --large
 
 clean:
 	rm -rf $(LAKE_HOME)

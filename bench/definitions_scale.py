@@ -17,7 +17,6 @@ Goal: A <= 2x B.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -25,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Figure, alternate, load_average, print_figures, timed_process  # noqa: E402
+from harness import Figure, alternate, load_average, bench_parser, report, timed_process  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PER_CONFIG = 100
@@ -83,13 +82,13 @@ def measure(tables: int = 1000, rounds: int = 3) -> list[Figure]:
 
 def main() -> None:
     """Print the figure."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--tables", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     start = load_average()
     figures = measure(args.tables, args.rounds)
-    print_figures(figures, start, load_average())
+    report(figures, start, args.json)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ report one figure per measure (ours, the alternative, their ratio, the goal, met
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import json
 import os
 import statistics
 import subprocess
@@ -38,6 +41,7 @@ class Figure:
         ours, alt = statistics.median(self.ours), statistics.median(self.alternative)
         if self.ratio_of == "alternative / ours":
             return alt / ours if ours else float("inf")
+        # Every other wording ("ours / alternative", "batch #N / batch #1") is ours over theirs.
         return ours / alt if alt else float("inf")
 
     @property
@@ -84,3 +88,40 @@ def print_figures(figures: list[Figure], load_start: float, load_end: float) -> 
               f"  {f.goal_text():<28} {'yes' if f.met else 'NO'}")
         print(f"{'':<4}alternative: {f.alternative_label}" + (f"; {f.note}" if f.note else ""))
     print(f"load average: {load_start:.2f} at the start, {load_end:.2f} at the end")
+
+
+class SilentReporter:
+    """A job reporter that keeps the benchmark's output to its figures (jobs print checks otherwise)."""
+
+    extras: dict = {}
+
+    def report_asset_materialization(self, *args, **kwargs) -> None:
+        """Dropped."""
+
+    def report_asset_check(self, *args, **kwargs) -> None:
+        """Dropped."""
+
+    class _Log:
+        def info(self, msg) -> None:
+            """Dropped."""
+
+        warning = error = info
+
+    log = _Log()
+
+
+def bench_parser(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's argument parser, with ``--json`` for ``bench/run_all.py``."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--json", action="store_true", help="print the figures as JSON lines")
+    return p
+
+
+def report(figures: list[Figure], load_start: float, as_json: bool) -> None:
+    """Print the figures as the table, or as JSON lines for ``bench/run_all.py``."""
+    if not as_json:
+        print_figures(figures, load_start, load_average())
+        return
+    for f in figures:
+        print("FIGURE " + json.dumps(dataclasses.asdict(f)))
+    print("LOAD " + json.dumps([load_start, load_average()]))

@@ -15,22 +15,25 @@ Usage::
 
     .venv/bin/python bench/ingest_throughput.py [--rows 300000] [--rounds 3]   # --rows 3000000 for the large size
 
-Prints min and median seconds of each side, rows per second, and the ratio B/A against the goal
-(lake ingest at least 0.33x DuckDB's throughput).
+Prints min and median seconds of each side and the ratio B/A against the goal (lake ingest
+at least 0.33x DuckDB's throughput). A warm-up round runs first and is not counted.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from lake_platform.settings import ensure_java_environment
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import Figure, SilentReporter, alternate, load_average, bench_parser, report  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_at;updated_at\n"
@@ -59,13 +62,8 @@ COPY (
 """
 
 
-def main() -> None:
-    """Alternate both sides and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=300_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-
+def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
+    """Alternate both sides and return the throughput figure."""
     root = Path(tempfile.mkdtemp(prefix="ingest_bench_"))
     ensure_java_environment()
     os.environ["LAKE_LOCAL_BUCKET_ROOT"] = str(root)
@@ -83,7 +81,7 @@ def main() -> None:
 
     config = json.loads((REPO / "configs" / "erp.json").read_text())
     csv_path = root / "orders.csv"
-    _generate(csv_path, args.rows)
+    _generate(csv_path, rows)
     size_mb = csv_path.stat().st_size / 1e6
     spark = get_spark("ingest_bench", {"spark.ui.showConsoleProgress": "false"})
     spark.sparkContext.setLogLevel("ERROR")
@@ -99,8 +97,8 @@ def main() -> None:
         figures = ingest_job.run_ingest(spark, {
             "table_name": "orders", "batch_id": batch, "raw_bucket": "lake-raw",
             "source_bucket": "lake-source", "catalog": catalog,
-        }, config)
-        assert figures["source_rows"] == args.rows, figures
+        }, config, SilentReporter())
+        assert figures["source_rows"] == rows, figures
         return time.perf_counter() - started
 
     def duck(round_no: int) -> float:
@@ -111,19 +109,24 @@ def main() -> None:
         con.close()
         return time.perf_counter() - started
 
-    load = os.getloadavg()[0]
-    times: dict[str, list[float]] = {"A lake ingest (local Spark)": [], "B DuckDB COPY": []}
-    for round_no in range(args.rounds):
-        times["A lake ingest (local Spark)"].append(lake(round_no))
-        times["B DuckDB COPY"].append(duck(round_no))
-    print(f"{args.rows:,} rows, {size_mb:.0f} MB CSV; {args.rounds} rounds alternated;"
-          f" load average {load:.2f} -> {os.getloadavg()[0]:.2f}")
-    print(f"{'side':<30} {'min s':>7} {'median s':>9} {'rows/s':>10}")
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(f"{name:<30} {min(values):>7.2f} {median:>9.2f} {args.rows / median:>10,.0f}")
-    a, b = (statistics.median(v) for v in times.values())
-    print(f"lake throughput = {b / a:.3f}x DuckDB's (goal >= 0.33x)")
+    lake(rounds)  # warm-up: the JVM compiles the parse, cast and write paths once
+    times = alternate({"lake": lake, "duckdb": duck}, rounds)
+    spark.stop()
+    return [Figure(f"ingest throughput, {rows:,} rows / {size_mb:.0f} MB CSV (JVM start excluded)",
+                   times["lake"], times["duckdb"], "DuckDB COPY with the same casts, same 2 cores",
+                   goal=0.33, at_least=True, ratio_of="alternative / ours",
+                   note=f"lake {rows / statistics.median(times['lake']):,.0f} rows/s")]
+
+
+def main() -> None:
+    """Print the figure."""
+    parser = bench_parser(__doc__)
+    parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    start = load_average()
+    figures = measure(args.rows, args.rounds)
+    report(figures, start, args.json)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ Goal: A <= 3x B, with every pass within the per-pass key bound.
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import sys
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Figure, alternate, load_average, print_figures  # noqa: E402
+from harness import Figure, alternate, load_average, bench_parser, report  # noqa: E402
 
 REGION = "eu-west-1"
 BUCKETS = {"raw_bucket": "bench-raw", "source_bucket": "bench-source", "target_bucket": "bench-target"}
@@ -149,13 +148,13 @@ def measure(objects: int = 100_000, rounds: int = 3) -> list[Figure]:
 
 def main() -> None:
     """Print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_parser(__doc__)
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     start = load_average()
     figures = measure(args.objects, args.rounds)
-    print_figures(figures, start, load_average())
+    report(figures, start, args.json)
 
 
 if __name__ == "__main__":

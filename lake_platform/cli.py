@@ -209,6 +209,15 @@ def cmd_query(args) -> int:
 
     Only the resources are built, not the Dagster definitions: a query needs no asset graph.
     """
+    if args.sql is not None and args.as_of is None and args.sql.strip().rstrip(";").strip().lower() != "show tables":
+        from lake_platform.query_cache import cached_query
+        from lake_platform.settings import catalog_uri, lake_env
+
+        # Nothing committed since the tables were last queried: no catalog load, no Dagster import.
+        cached = cached_query(catalog_uri(), args.sql) if lake_env() == "local" else None
+        if cached is not None:
+            _print_result(*cached, args.format)
+            return 0
     with _light_resources() as res:
         if args.sql is not None:
             return _run_statement(res, args.sql, args.as_of, args.format)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from lake_glue.args import parse_job_args
 from lake_glue.configs import load_config_item
 from lake_glue.report import open_reporter
-from lake_glue.spark import get_spark, set_log_level
+from lake_glue.spark import get_spark, release_spark, set_log_level
 
 
 def pipes_metadata(figures: dict) -> dict:
@@ -30,10 +30,13 @@ def run_job(
     """
     args = parse_job_args(argv, required, {"lake_env": "local", **(optional or {})})
     spark = get_spark(f"{job_name}:{args['config_name']}.{args['table_name']}")
-    config = load_config_item(args["config_source"], args["config_name"])
-    set_log_level(spark, config)
-    with open_reporter(argv, args["lake_env"]) as reporter:
-        figures = body(spark, args, config, pipes=reporter)
-        reporter.log.info(summary(figures))
-        reporter.report_asset_materialization(metadata=pipes_metadata(figures), data_version=args["batch_id"])
+    try:
+        config = load_config_item(args["config_source"], args["config_name"])
+        set_log_level(spark, config)
+        with open_reporter(argv, args["lake_env"]) as reporter:
+            figures = body(spark, args, config, pipes=reporter)
+            reporter.log.info(summary(figures))
+            reporter.report_asset_materialization(metadata=pipes_metadata(figures), data_version=args["batch_id"])
+    finally:
+        release_spark(spark)
     return figures

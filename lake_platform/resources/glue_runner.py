@@ -7,6 +7,7 @@ would receive; in AWS the platform's Step Functions state machine runs the real 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from lake_platform import spark_gateway
 from lake_platform.settings import java_environment
 
 
@@ -73,13 +75,19 @@ def script_for(job_name: str, scripts_dir: Path) -> Path:
 
 
 class LocalGlueJobRunner(GlueJobRunner):
-    """Runs the Glue scripts as local Spark subprocesses through Dagster Pipes."""
+    """Runs the Glue scripts as local Spark subprocesses through Dagster Pipes.
+
+    With ``shared_spark`` (the default; ``LAKE_SHARED_SPARK=0`` at run time turns it off) each
+    job borrows the one warm local JVM of :mod:`lake_platform.spark_gateway` instead of
+    starting its own; a job that fails returns it stopped.
+    """
 
     scripts_dir: str
     bucket_root: str
     buckets: list[str]
     log_dir: str
     python_executable: str = sys.executable
+    shared_spark: bool = True
 
     def _class_data_sharing(self, env: dict[str, str]) -> Path | None:
         """Point the job's JVM at a class-data-sharing archive, or have it write one.
@@ -125,20 +133,29 @@ class LocalGlueJobRunner(GlueJobRunner):
         log_dir = Path(self.log_dir) / context.run.run_id
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / f"{job_name}-{arguments.get('--table_name', 'job')}-{arguments.get('--batch_id', '')}.log"
+        env = self._environment()
+        shared = self.shared_spark and os.environ.get("LAKE_SHARED_SPARK", "1") != "0"
         try:
             with dg.open_pipes_session(
                 context=context,
                 context_injector=dg.PipesTempFileContextInjector(),
                 message_reader=dg.PipesTempFileMessageReader(),
                 extras=extras,
-            ) as session:
+            ) as session, (spark_gateway.lease(env, self.python_executable) if shared
+                           else contextlib.nullcontext(spark_gateway.Lease(None, None))) as jvm:
                 argv = [self.python_executable, str(script)]
                 for key, value in {**arguments, **session.get_bootstrap_cli_arguments()}.items():
                     argv += [key, value]
-                env = self._environment()
-                pending_archive = self._class_data_sharing(env)
+                if jvm.env:
+                    env.update(jvm.env)
+                    pending_archive = None
+                else:
+                    pending_archive = self._class_data_sharing(env)
                 started = time.monotonic()
-                context.log.info(f"starting local Glue job {job_name} ({log_path})")
+                context.log.info(
+                    f"starting local Glue job {job_name} ({log_path})"
+                    + (f" on the shared Spark JVM (its log: {jvm.folder}/gateway.log)" if jvm.env else "")
+                )
                 with open(log_path, "w", encoding="utf-8") as log:
                     proc = subprocess.Popen(
                         argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

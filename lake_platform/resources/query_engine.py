@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from lake_platform.config import IngestConfig, PrepareConfig
+from lake_platform.query_cache import parquet_view_sql, remember
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,7 @@ class DuckDBQueryEngine(QueryEngine):
         finally:
             conn.close()
 
-    @staticmethod
-    def _create_view(conn, table, database: str, name: str, as_of: str | None) -> None:
+    def _create_view(self, conn, table, database: str, name: str, as_of: str | None) -> None:
         snapshot = _snapshot_for(table, as_of)
         view = f'"{database}"."{name}"'
         paths = []
@@ -120,9 +120,6 @@ class DuckDBQueryEngine(QueryEngine):
             conn.register(empty, table.schema().as_arrow().empty_table())
             conn.execute(f"CREATE VIEW {view} AS SELECT * FROM {empty}")
             return
-        files = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-        # The writers' folder names look like Hive partitions (part_p_bucket=3); the columns come
-        # from the files only, or a query would show a column the table does not have.
-        conn.execute(
-            f"CREATE VIEW {view} AS SELECT * FROM read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
-        )
+        conn.execute(parquet_view_sql(view, paths))
+        if as_of is None:
+            remember(self.catalog_uri, table.metadata_location, paths)

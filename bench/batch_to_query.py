@@ -1,0 +1,115 @@
+"""Benchmark: a landed batch to rows returned by ``lake query``, against a DuckDB-only script.
+
+An ``erp.customers`` batch of about ``--mb`` MB lands in a fresh embedded lake. Two sides, each
+in fresh processes, alternated for several rounds (a new batch id each round, after one
+warm-up round that is not counted):
+
+- **A, the lake**: ``lake process`` (register, ingest on local Spark with quarantine and
+  reconciliation, commit, prepare the ``sales.customers`` target, commit) and then
+  ``lake query "select count(*) from sales.customers"``;
+- **B, a DuckDB script** doing the same visible work in one process: read the CSV with the
+  same casts, write Parquet, count the rows.
+
+Usage::
+
+    .venv/bin/python bench/batch_to_query.py [--mb 10] [--rounds 3]
+
+Goals: A <= 10 s, and A <= 20x B.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import Figure, alternate, load_average, bench_parser, report, timed_process  # noqa: E402
+
+ROW_BYTES = 80
+DUCKDB_COPY = """
+COPY (
+  SELECT CAST(customer_id AS BIGINT) AS customer_id, customer_name, email, country_code,
+         CAST(credit_limit AS DECIMAL(12,2)) AS credit_limit,
+         strptime(created_at, '%Y-%m-%d %H:%M:%S') AS created_at
+  FROM read_csv('{src}', header=true, delim=',', all_varchar=true)
+) TO '{dst}' (FORMAT parquet)
+"""
+
+
+def _generate(path: Path, rows: int) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("customer_id,customer_name,email,country_code,credit_limit,created_at\n")
+        for i in range(1, rows + 1):
+            f.write(f"{i},Customer {i:08d},customer{i}@example.com,{('ZA', 'DE', 'US')[i % 3]},"
+                    f"{i % 100000}.50,2026-01-{1 + i % 28:02d} 10:{i % 60:02d}:00\n")
+
+
+def measure(mb: float = 10, rounds: int = 3, home: Path | None = None) -> list[Figure]:
+    """Time both sides; return the ratio figure and the absolute one.
+
+    The embedded lake is built under ``home/lake`` (a new temporary folder by default).
+    """
+    home = home or Path(tempfile.mkdtemp(prefix="batch_bench_"))
+    home.mkdir(parents=True, exist_ok=True)
+    csv = home / "customers.csv"
+    rows = int(mb * 1e6 / ROW_BYTES)
+    _generate(csv, rows)
+    env = {**os.environ, "LAKE_HOME": str(home / "lake"), "DAGSTER_HOME": str(home / "lake" / "dagster"),
+           "LAKE_ENV": "local"}
+    env.pop("LAKE_CONFIG_DIR", None)
+    bin_dir = Path(sys.executable).parent
+
+    def land(round_no: int) -> None:
+        folder = home / "lake" / "buckets" / "lake-raw" / "landing" / "erp" / "customers" / f"202601{round_no + 1:02d}T000000Z"
+        folder.mkdir(parents=True)
+        os.link(csv, folder / "customers.csv")
+        (folder / "_SUCCESS").write_bytes(b"")
+
+    def lake(round_no: int) -> float:
+        land(round_no + 1)
+        started = time.perf_counter()
+        subprocess.run([str(bin_dir / "lake"), "process"], env=env, check=True, capture_output=True)
+        out = subprocess.run([str(bin_dir / "lake"), "query", "select count(*) from sales.customers"],
+                             env=env, check=True, capture_output=True, text=True).stdout
+        elapsed = time.perf_counter() - started
+        # The customers target is overwritten by each snapshot.
+        assert str(rows) in out.replace(",", ""), out
+        return elapsed
+
+    def duckdb(round_no: int) -> float:
+        dst = home / f"duck-{round_no}.parquet"
+        script = (f"import duckdb; con = duckdb.connect(); con.execute('SET threads = 2');"
+                  f"con.execute({DUCKDB_COPY.format(src=csv, dst=dst)!r});"
+                  f"print(con.execute(\"select count(*) from read_parquet('{dst}')\").fetchall())")
+        return timed_process([sys.executable, "-c", script], env)
+
+    land(0)
+    subprocess.run([str(bin_dir / "lake"), "process"], env=env, check=True, capture_output=True)
+    times = alternate({"lake": lake, "duckdb": duckdb}, rounds)
+    size = csv.stat().st_size / 1e6
+    return [
+        Figure(f"{size:.0f} MB batch landed -> rows from lake query", times["lake"], times["duckdb"],
+               "a DuckDB script: CSV with the same casts -> Parquet -> count", goal=20.0),
+        Figure(f"{size:.0f} MB batch landed -> rows from lake query, absolute", times["lake"], [1.0] * len(times["lake"]),
+               "1 second", goal=10.0, ratio_of="ours in seconds"),
+    ]
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = bench_parser(__doc__)
+    parser.add_argument("--mb", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--home", type=Path, default=None, help="build the lake under HOME/lake (kept)")
+    args = parser.parse_args()
+    start = load_average()
+    figures = measure(args.mb, args.rounds, args.home)
+    report(figures, start, args.json)
+
+
+if __name__ == "__main__":
+    main()
