@@ -11,11 +11,12 @@ export DAGSTER_HOME ?= $(LAKE_HOME)/dagster
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-fast test-aws dev validate clean help bench bench-large
+.PHONY: install run test test-fast test-aws dev validate clean help bench bench-large lint
 
 help:
 	@echo "make run       generate sample exports and process them end to end (embedded lake)"
-	@echo "make test      the whole test suite (what CI runs)"
+	@echo "make test      lint, then the whole test suite (what CI runs)"
+	@echo "make lint      ruff check and ruff format --check on the Python code"
 	@echo "make dev       Dagster UI on the same instance, sensors and schedules running"
 	@echo "make validate  dagster definitions validate + lake configs validate"
 	@echo "make bench     every benchmark, one table of figures against the goals (about 20 min)"
@@ -42,7 +43,13 @@ install: $(VENV)/.installed $(IAC_VENV)/.installed
 run: $(VENV)/.installed
 	@$(VENV)/bin/lake demo
 
-test: install
+PY_CODE := lake_platform glue_scripts lake_platform_tests bench
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check $(PY_CODE)
+	$(VENV)/bin/ruff format --check $(PY_CODE)
+
+test: install lint
 	$(VENV)/bin/pytest
 
 test-fast: install

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Figure, alternate, load_average, bench_parser, report, timed_process  # noqa: E402
+from harness import Figure, alternate, bench_parser, load_average, report, timed_process  # noqa: E402
 
 ROW_BYTES = 80
 DUCKDB_COPY = """
@@ -44,8 +44,10 @@ def _generate(path: Path, rows: int) -> None:
     with open(path, "w", encoding="utf-8") as f:
         f.write("customer_id,customer_name,email,country_code,credit_limit,created_at\n")
         for i in range(1, rows + 1):
-            f.write(f"{i},Customer {i:08d},customer{i}@example.com,{('ZA', 'DE', 'US')[i % 3]},"
-                    f"{i % 100000}.50,2026-01-{1 + i % 28:02d} 10:{i % 60:02d}:00\n")
+            f.write(
+                f"{i},Customer {i:08d},customer{i}@example.com,{('ZA', 'DE', 'US')[i % 3]},"
+                f"{i % 100000}.50,2026-01-{1 + i % 28:02d} 10:{i % 60:02d}:00\n"
+            )
 
 
 def measure(mb: float = 10, rounds: int = 3, home: Path | None = None) -> list[Figure]:
@@ -58,13 +60,26 @@ def measure(mb: float = 10, rounds: int = 3, home: Path | None = None) -> list[F
     csv = home / "customers.csv"
     rows = int(mb * 1e6 / ROW_BYTES)
     _generate(csv, rows)
-    env = {**os.environ, "LAKE_HOME": str(home / "lake"), "DAGSTER_HOME": str(home / "lake" / "dagster"),
-           "LAKE_ENV": "local"}
+    env = {
+        **os.environ,
+        "LAKE_HOME": str(home / "lake"),
+        "DAGSTER_HOME": str(home / "lake" / "dagster"),
+        "LAKE_ENV": "local",
+    }
     env.pop("LAKE_CONFIG_DIR", None)
     bin_dir = Path(sys.executable).parent
 
     def land(round_no: int) -> None:
-        folder = home / "lake" / "buckets" / "lake-raw" / "landing" / "erp" / "customers" / f"202601{round_no + 1:02d}T000000Z"
+        folder = (
+            home
+            / "lake"
+            / "buckets"
+            / "lake-raw"
+            / "landing"
+            / "erp"
+            / "customers"
+            / f"202601{round_no + 1:02d}T000000Z"
+        )
         folder.mkdir(parents=True)
         os.link(csv, folder / "customers.csv")
         (folder / "_SUCCESS").write_bytes(b"")
@@ -73,8 +88,13 @@ def measure(mb: float = 10, rounds: int = 3, home: Path | None = None) -> list[F
         land(round_no + 1)
         started = time.perf_counter()
         subprocess.run([str(bin_dir / "lake"), "process"], env=env, check=True, capture_output=True)
-        out = subprocess.run([str(bin_dir / "lake"), "query", "select count(*) from sales.customers"],
-                             env=env, check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [str(bin_dir / "lake"), "query", "select count(*) from sales.customers"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         elapsed = time.perf_counter() - started
         # The customers target is overwritten by each snapshot.
         assert str(rows) in out.replace(",", ""), out
@@ -82,9 +102,11 @@ def measure(mb: float = 10, rounds: int = 3, home: Path | None = None) -> list[F
 
     def duckdb(round_no: int) -> float:
         dst = home / f"duck-{round_no}.parquet"
-        script = (f"import duckdb; con = duckdb.connect(); con.execute('SET threads = 2');"
-                  f"con.execute({DUCKDB_COPY.format(src=csv, dst=dst)!r});"
-                  f"print(con.execute(\"select count(*) from read_parquet('{dst}')\").fetchall())")
+        script = (
+            f"import duckdb; con = duckdb.connect(); con.execute('SET threads = 2');"
+            f"con.execute({DUCKDB_COPY.format(src=csv, dst=dst)!r});"
+            f"print(con.execute(\"select count(*) from read_parquet('{dst}')\").fetchall())"
+        )
         return timed_process([sys.executable, "-c", script], env)
 
     land(0)
@@ -92,10 +114,21 @@ def measure(mb: float = 10, rounds: int = 3, home: Path | None = None) -> list[F
     times = alternate({"lake": lake, "duckdb": duckdb}, rounds)
     size = csv.stat().st_size / 1e6
     return [
-        Figure(f"{size:.0f} MB batch landed -> rows from lake query", times["lake"], times["duckdb"],
-               "a DuckDB script: CSV with the same casts -> Parquet -> count", goal=20.0),
-        Figure(f"{size:.0f} MB batch landed -> rows from lake query, absolute", times["lake"], [1.0] * len(times["lake"]),
-               "1 second", goal=10.0, ratio_of="ours in seconds"),
+        Figure(
+            f"{size:.0f} MB batch landed -> rows from lake query",
+            times["lake"],
+            times["duckdb"],
+            "a DuckDB script: CSV with the same casts -> Parquet -> count",
+            goal=20.0,
+        ),
+        Figure(
+            f"{size:.0f} MB batch landed -> rows from lake query, absolute",
+            times["lake"],
+            [1.0] * len(times["lake"]),
+            "1 second",
+            goal=10.0,
+            ratio_of="ours in seconds",
+        ),
     ]
 
 

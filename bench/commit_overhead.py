@@ -41,11 +41,10 @@ def main() -> None:
     ensure_java_environment()
     os.environ["LAKE_LOCAL_BUCKET_ROOT"] = str(root)
     os.environ["LAKE_LOCAL_BUCKETS"] = "bench"
-    from pyiceberg.expressions import EqualTo
-    from pyspark.sql import functions as F
-
     from lake_glue.spark import get_spark
     from lake_glue.tables import TableSpec, arrow_schema_of, commit, load_table, open_catalog, write_files
+    from pyiceberg.expressions import EqualTo
+    from pyspark.sql import functions as F
 
     spark = get_spark("commit_bench", {"spark.ui.showConsoleProgress": "false"})
     spark.sparkContext.setLogLevel("ERROR")
@@ -63,7 +62,9 @@ def main() -> None:
             F.lit(batch_id).alias("p_batch_id"),
         )
 
-    print(f"{'rows':>8} {'A plain':>9} {'B iceberg':>10} {'B commit':>9} {'B/A':>6}   (median s of {args.rounds} rounds)")
+    print(
+        f"{'rows':>8} {'A plain':>9} {'B iceberg':>10} {'B commit':>9} {'B/A':>6}   (median s of {args.rounds} rounds)"
+    )
     for size in [int(s) for s in args.sizes.split(",")]:
         spec = TableSpec("bench", f"t{size}", f"s3://bench/iceberg_{size}", ["p_ingest_day", "p_batch_id"])
         plain = f"s3://bench/plain_{size}"
@@ -82,8 +83,9 @@ def main() -> None:
             start = time.perf_counter()
             _, files = write_files(spark, df, spec, 500_000)
             written = time.perf_counter()
-            table = commit(table, delete_filter=EqualTo("p_batch_id", batch_id), files=files,
-                           summary={"lake.batch-id": batch_id})
+            table = commit(
+                table, delete_filter=EqualTo("p_batch_id", batch_id), files=files, summary={"lake.batch-id": batch_id}
+            )
             done = time.perf_counter()
             df.unpersist()
             if n == 0:

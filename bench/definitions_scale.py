@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Figure, alternate, load_average, bench_parser, report, timed_process  # noqa: E402
+from harness import Figure, alternate, bench_parser, load_average, report, timed_process  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PER_CONFIG = 100
@@ -41,10 +41,14 @@ def generate_configs(folder: Path, tables: int) -> None:
     for n in range(0, tables, PER_CONFIG):
         name = f"src{n // PER_CONFIG:03d}"
         names = [f"t{i:04d}" for i in range(n, min(tables, n + PER_CONFIG))]
-        ingest = {**erp, "config_name": name, "run_next": [f"cur{n // PER_CONFIG:03d}"],
-                  "source": {**erp["source"], "landing_prefix": f"landing/{name}"},
-                  "target": {**erp["target"], "database": name, "prefix": name},
-                  "table_config": [{**template, "table_name": t} for t in names]}
+        ingest = {
+            **erp,
+            "config_name": name,
+            "run_next": [f"cur{n // PER_CONFIG:03d}"],
+            "source": {**erp["source"], "landing_prefix": f"landing/{name}"},
+            "target": {**erp["target"], "database": name, "prefix": name},
+            "table_config": [{**template, "table_name": t} for t in names],
+        }
         prepare_tables = []
         for i, t in enumerate(names):
             mode = modes[i % 3]
@@ -54,16 +58,23 @@ def generate_configs(folder: Path, tables: int) -> None:
                     target.pop(key, None)
                 target["partitions"] = []
             prepare_tables.append(target)
-        prepare = {**sales, "config_name": f"cur{n // PER_CONFIG:03d}",
-                   "source": {"config_name": name, "database": name},
-                   "target": {**sales["target"], "database": f"cur{n // PER_CONFIG:03d}", "prefix": f"cur{n // PER_CONFIG:03d}"},
-                   "table_config": prepare_tables}
+        prepare = {
+            **sales,
+            "config_name": f"cur{n // PER_CONFIG:03d}",
+            "source": {"config_name": name, "database": name},
+            "target": {
+                **sales["target"],
+                "database": f"cur{n // PER_CONFIG:03d}",
+                "prefix": f"cur{n // PER_CONFIG:03d}",
+            },
+            "table_config": prepare_tables,
+        }
         prepare.pop("run_next", None)
         (folder / f"{name}.json").write_text(json.dumps(ingest))
         (folder / f"cur{n // PER_CONFIG:03d}.json").write_text(json.dumps(prepare))
 
 
-LOAD = "import lake_platform.definitions as d; d.defs.get_repository_def()"
+LOAD = "import lake_platform.definitions as d; d.defs().get_repository_def()"
 
 
 def measure(tables: int = 1000, rounds: int = 3) -> list[Figure]:
@@ -72,12 +83,22 @@ def measure(tables: int = 1000, rounds: int = 3) -> list[Figure]:
     generate_configs(folder, tables)
     env = {**os.environ, "LAKE_CONFIG_DIR": str(folder), "LAKE_HOME": str(folder / "lake")}
     timed_process([sys.executable, "-c", LOAD], env)
-    times = alternate({
-        "definitions": lambda _: timed_process([sys.executable, "-c", LOAD], env),
-        "import dagster": lambda _: timed_process([sys.executable, "-c", "import dagster"], env),
-    }, rounds)
-    return [Figure(f"definitions load, {tables:,} ingest tables + targets", times["definitions"],
-                   times["import dagster"], "import dagster alone", goal=2.0)]
+    times = alternate(
+        {
+            "definitions": lambda _: timed_process([sys.executable, "-c", LOAD], env),
+            "import dagster": lambda _: timed_process([sys.executable, "-c", "import dagster"], env),
+        },
+        rounds,
+    )
+    return [
+        Figure(
+            f"definitions load, {tables:,} ingest tables + targets",
+            times["definitions"],
+            times["import dagster"],
+            "import dagster alone",
+            goal=2.0,
+        )
+    ]
 
 
 def main() -> None:

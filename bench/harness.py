@@ -84,8 +84,10 @@ def print_figures(figures: list[Figure], load_start: float, load_end: float) -> 
     print(header)
     print("-" * len(header))
     for f in figures:
-        print(f"{f.measure:<52} {summary(f.ours):>14} {summary(f.alternative):>20} {f.ratio:>8.2f}"
-              f"  {f.goal_text():<28} {'yes' if f.met else 'NO'}")
+        print(
+            f"{f.measure:<52} {summary(f.ours):>14} {summary(f.alternative):>20} {f.ratio:>8.2f}"
+            f"  {f.goal_text():<28} {'yes' if f.met else 'NO'}"
+        )
         print(f"{'':<4}alternative: {f.alternative_label}" + (f"; {f.note}" if f.note else ""))
     print(f"load average: {load_start:.2f} at the start, {load_end:.2f} at the end")
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from lake_platform.settings import ensure_java_environment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Figure, SilentReporter, alternate, load_average, bench_parser, report  # noqa: E402
+from harness import Figure, SilentReporter, alternate, bench_parser, load_average, report  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_at;updated_at\n"
@@ -47,8 +47,10 @@ def _generate(path: Path, rows: int) -> None:
         for i in range(1, rows + 1):
             day, hour = rnd.randint(1, 28), rnd.randint(0, 23)
             stamp = f"{day:02d}/01/2026 {hour:02d}:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}"
-            f.write(f"{i};{rnd.randint(1, 5000)};{rnd.choice(statuses)};{rnd.randint(100, 999999) / 100:.2f};"
-                    f"{rnd.choice(currencies)};{stamp};{stamp}\n")
+            f.write(
+                f"{i};{rnd.randint(1, 5000)};{rnd.choice(statuses)};{rnd.randint(100, 999999) / 100:.2f};"
+                f"{rnd.choice(currencies)};{stamp};{stamp}\n"
+            )
 
 
 DUCKDB_COPY = """
@@ -71,7 +73,6 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
     import importlib.util
 
     import duckdb
-
     from lake_glue.spark import get_spark
 
     script = REPO / "glue_scripts" / "files_spark_ingest_default.py"
@@ -94,10 +95,18 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
         os.link(csv_path, folder / "orders.csv")
         (folder / "_SUCCESS").write_bytes(b"")
         started = time.perf_counter()
-        figures = ingest_job.run_ingest(spark, {
-            "table_name": "orders", "batch_id": batch, "raw_bucket": "lake-raw",
-            "source_bucket": "lake-source", "catalog": catalog,
-        }, config, SilentReporter())
+        figures = ingest_job.run_ingest(
+            spark,
+            {
+                "table_name": "orders",
+                "batch_id": batch,
+                "raw_bucket": "lake-raw",
+                "source_bucket": "lake-source",
+                "catalog": catalog,
+            },
+            config,
+            SilentReporter(),
+        )
         assert figures["source_rows"] == rows, figures
         return time.perf_counter() - started
 
@@ -112,10 +121,18 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
     lake(rounds)  # warm-up: the JVM compiles the parse, cast and write paths once
     times = alternate({"lake": lake, "duckdb": duck}, rounds)
     spark.stop()
-    return [Figure(f"ingest throughput, {rows:,} rows / {size_mb:.0f} MB CSV (JVM start excluded)",
-                   times["lake"], times["duckdb"], "DuckDB COPY with the same casts, same 2 cores",
-                   goal=0.33, at_least=True, ratio_of="alternative / ours",
-                   note=f"lake {rows / statistics.median(times['lake']):,.0f} rows/s")]
+    return [
+        Figure(
+            f"ingest throughput, {rows:,} rows / {size_mb:.0f} MB CSV (JVM start excluded)",
+            times["lake"],
+            times["duckdb"],
+            "DuckDB COPY with the same casts, same 2 cores",
+            goal=0.33,
+            at_least=True,
+            ratio_of="alternative / ours",
+            note=f"lake {rows / statistics.median(times['lake']):,.0f} rows/s",
+        )
+    ]
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from lake_platform.settings import catalog_uri
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Figure, alternate, load_average, bench_parser, report, timed_process  # noqa: E402
+from harness import Figure, alternate, bench_parser, load_average, report, timed_process  # noqa: E402
 
 
 def _files(table_name: str) -> list[str]:
@@ -43,7 +43,7 @@ def _files(table_name: str) -> list[str]:
 
 
 def measure(rounds: int = 3, table: str = "sales.customers") -> list[Figure]:
-    """Alternate the sides; return lake query (repeated, and first after a commit) vs bare DuckDB, and what bytecode saves."""
+    """Alternate the sides; return lake query (repeated, first after a commit) vs bare DuckDB, and bytecode's effect."""
     sql = f"select count(*) from {table}"
     files = _files(table)
     bin_dir = Path(sys.executable).parent
@@ -59,8 +59,11 @@ def measure(rounds: int = 3, table: str = "sales.customers") -> list[Figure]:
     sides = {
         "lake query": [str(bin_dir / "lake"), "query", sql],
         "no bytecode": [sys.executable, "-X", f"pycache_prefix={empty_cache}", "-m", "lake_platform.cli", "query", sql],
-        "duckdb": [sys.executable, "-c",
-                   f"import duckdb; print(duckdb.sql({f'select count(*) from read_parquet({files!r})'!r}).fetchall())"],
+        "duckdb": [
+            sys.executable,
+            "-c",
+            f"import duckdb; print(duckdb.sql({f'select count(*) from read_parquet({files!r})'!r}).fetchall())",
+        ],
     }
     timed_process(sides["lake query"], env)
     runs = {name: (lambda _, argv=argv: timed_process(argv, env)) for name, argv in sides.items()}
@@ -71,16 +74,31 @@ def measure(rounds: int = 3, table: str = "sales.customers") -> list[Figure]:
 
     times = alternate({**runs, "first after a commit": first_after_commit, "no bytecode": no_bytecode}, rounds)
     return [
-        Figure(f"lake query: {sql}", times["lake query"], times["duckdb"],
-               "bare DuckDB process over the same files", goal=3.0,
-               note="nothing committed since the last query: remembered file lists, no catalog load"),
-        Figure("lake query, first after a commit", times["first after a commit"], times["duckdb"],
-               "bare DuckDB process over the same files", goal=3.0,
-               note="loads the catalog with pyiceberg and the resources (imports dagster)"),
-        Figure("lake query, first after a commit, without compiled bytecode", times["no bytecode"],
-               times["first after a commit"], "the same with the bytecode make install compiles", goal=1.0,
-               at_least=True,
-               note="why make install compiles bytecode (PYTHONDONTWRITEBYTECODE is set here)"),
+        Figure(
+            f"lake query: {sql}",
+            times["lake query"],
+            times["duckdb"],
+            "bare DuckDB process over the same files",
+            goal=3.0,
+            note="nothing committed since the last query: remembered file lists, no catalog load",
+        ),
+        Figure(
+            "lake query, first after a commit",
+            times["first after a commit"],
+            times["duckdb"],
+            "bare DuckDB process over the same files",
+            goal=3.0,
+            note="loads the catalog with pyiceberg and the resources (imports dagster)",
+        ),
+        Figure(
+            "lake query, first after a commit, without compiled bytecode",
+            times["no bytecode"],
+            times["first after a commit"],
+            "the same with the bytecode make install compiles",
+            goal=1.0,
+            at_least=True,
+            note="why make install compiles bytecode (PYTHONDONTWRITEBYTECODE is set here)",
+        ),
     ]
 
 

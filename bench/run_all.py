@@ -36,6 +36,7 @@ def plan(large: bool, home: Path) -> list[tuple[str, list[str], dict]]:
         ("definitions_scale", ["--tables", "1000"], {}),
         ("incremental_cost", ["--batches", "30", "--rows", "20000" if large else "2000"], {}),
         ("sensor_catch_up", ["--objects", "100000" if large else "24000"], {}),
+        ("ui_run_overhead", ["--runs", "3"], {}),
     ]
 
 
@@ -53,10 +54,14 @@ def main() -> None:
         began = time.monotonic()
         print(f"running {name} {' '.join(arguments)} ...", flush=True)
         env = {**os.environ, **extra}
-        proc = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), "--json", *arguments], env=env,
-                              capture_output=True, text=True)
-        found = [Figure(**json.loads(line[len("FIGURE "):])) for line in proc.stdout.splitlines()
-                 if line.startswith("FIGURE ")]
+        proc = subprocess.run(
+            [sys.executable, str(BENCH / f"{name}.py"), "--json", *arguments], env=env, capture_output=True, text=True
+        )
+        found = [
+            Figure(**json.loads(line[len("FIGURE ") :]))
+            for line in proc.stdout.splitlines()
+            if line.startswith("FIGURE ")
+        ]
         if proc.returncode != 0 or not found:
             failed.append(name)
             print(f"  {name} failed (exit {proc.returncode}):\n" + "\n".join(proc.stderr.splitlines()[-15:]))

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Figure, alternate, load_average, bench_parser, report  # noqa: E402
+from harness import Figure, alternate, bench_parser, load_average, report  # noqa: E402
 
 REGION = "eu-west-1"
 BUCKETS = {"raw_bucket": "bench-raw", "source_bucket": "bench-source", "target_bucket": "bench-target"}
@@ -48,7 +48,11 @@ def _moto() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
-    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         os.environ[key] = value
     return f"http://127.0.0.1:{port}"
 
@@ -61,8 +65,12 @@ def _batch_ids(n: int, start_hour: int = 0) -> list[str]:
 
 
 def _keys(batch_ids: list[str]) -> list[str]:
-    return [f"landing/erp/{t}/{b}/{name}" for t in TABLES for b in batch_ids
-            for name in ("part-0000.csv", "part-0001.csv", "part-0002.csv", "_SUCCESS")]
+    return [
+        f"landing/erp/{t}/{b}/{name}"
+        for t in TABLES
+        for b in batch_ids
+        for name in ("part-0000.csv", "part-0001.csv", "part-0002.csv", "_SUCCESS")
+    ]
 
 
 def _seed(bucket: str, keys: list[str]) -> None:
@@ -120,12 +128,17 @@ def measure(objects: int = 100_000, rounds: int = 3) -> list[Figure]:
         return time.perf_counter() - started
 
     times = alternate({"cold start": cold_start, "full listing": full_listing}, rounds)
-    figures = [Figure(
-        f"landing sensor cold start, {objects:,} objects", times["cold start"], times["full listing"],
-        "one full listing (dagster_aws get_objects)", goal=3.0,
-        note=f"{per_table * len(TABLES):,} batches registered in {max(ticks_of)} ticks of <= {CATCH_UP_SECONDS:.0f} s"
-             f" ({MAX_KEYS} keys per pass)",
-    )]
+    figures = [
+        Figure(
+            f"landing sensor cold start, {objects:,} objects",
+            times["cold start"],
+            times["full listing"],
+            "one full listing (dagster_aws get_objects)",
+            goal=3.0,
+            note=f"{per_table * len(TABLES):,} batches registered in {max(ticks_of)} ticks"
+            f" of <= {CATCH_UP_SECONDS:.0f} s ({MAX_KEYS} keys per pass)",
+        )
+    ]
 
     new = _batch_ids(10, start_hour=per_table + 24)
     _seed(BUCKETS["raw_bucket"], _keys(new))
@@ -138,11 +151,16 @@ def measure(objects: int = 100_000, rounds: int = 3) -> list[Figure]:
         return time.perf_counter() - started
 
     times = alternate({"steady": steady, "full listing": full_listing}, rounds)
-    figures.append(Figure(
-        f"landing sensor steady tick, {objects:,} objects + 10 batches", times["steady"], times["full listing"],
-        "one full listing (dagster_aws get_objects)", goal=0.05,
-        note="a steady tick lists only what is new",
-    ))
+    figures.append(
+        Figure(
+            f"landing sensor steady tick, {objects:,} objects + 10 batches",
+            times["steady"],
+            times["full listing"],
+            "one full listing (dagster_aws get_objects)",
+            goal=0.05,
+            note="a steady tick lists only what is new",
+        )
+    )
     return figures
 
 

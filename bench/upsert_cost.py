@@ -36,10 +36,9 @@ def main() -> None:
     args = parser.parse_args()
 
     ensure_java_environment()
-    from pyspark.sql import functions as F
-
     from lake_glue.prepare import merge_upsert, touched_buckets, with_bucket
     from lake_glue.spark import get_spark
+    from pyspark.sql import functions as F
 
     root = Path(tempfile.mkdtemp(prefix="upsert_bench_"))
     spark = get_spark(
@@ -73,7 +72,10 @@ def main() -> None:
             updates = spark.range(max(0, args.rows - size // 2), args.rows)
         return updates.unionByName(new)
 
-    print(f"{'bucketing':>9} {'batch keys':>10} {'buckets':>8} {'rows rewritten':>15} {'incremental s':>14} {'full rewrite s':>15} {'speed-up':>9}")
+    print(
+        f"{'bucketing':>9} {'batch keys':>10} {'buckets':>8} {'rows rewritten':>15} {'incremental s':>14}"
+        f" {'full rewrite s':>15} {'speed-up':>9}"
+    )
     sizes = [int(s) for s in args.batches.split(",")]
     for kind, bucket in bucketings.items():
         target = str(root / f"target_{kind}")
@@ -86,7 +88,9 @@ def main() -> None:
 
             started = time.perf_counter()
             buckets = touched_buckets(batch)
-            existing = spark.read.option("basePath", target).parquet(*[f"{target}/p_bucket={b}" for b in buckets if Path(f"{target}/p_bucket={b}").exists()])
+            existing = spark.read.option("basePath", target).parquet(
+                *[f"{target}/p_bucket={b}" for b in buckets if Path(f"{target}/p_bucket={b}").exists()]
+            )
             merged = merge_upsert(existing, batch, ["order_id"], ["updated_at"])
             merged.write.mode("overwrite").partitionBy("p_bucket").parquet(str(root / f"inc_{kind}_{n}"))
             incremental = time.perf_counter() - started

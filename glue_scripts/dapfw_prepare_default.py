@@ -23,8 +23,6 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 
-from pyspark.sql import functions as F
-
 from lake_glue.configs import find_table, load_config_item
 from lake_glue.entrypoint import run_job
 from lake_glue.layout import bucket_spec, source_table_spec, target_table_spec
@@ -47,7 +45,6 @@ from lake_glue.tables import (
     arrow_schema_of,
     commit,
     data_files,
-    find_table as find_iceberg_table,
     load_table,
     open_catalog,
     read_files,
@@ -56,6 +53,10 @@ from lake_glue.tables import (
     total_records,
     write_files,
 )
+from lake_glue.tables import (
+    find_table as find_iceberg_table,
+)
+from pyspark.sql import functions as F
 
 REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "catalog", "target_bucket"]
 
@@ -126,12 +127,22 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
     spec = target_table_spec(config, table, args["target_bucket"], source_config)
     max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
     summary = snapshot_properties({"batch_id": batch_id, "batch_rows": batch_rows, "rebuild": rebuild or None})
-    iceberg = load_table(catalog, spec, arrow_schema_of(
-        with_bucket(batch_df, table.get("primary_key") or [], 1).schema if mode == "upsert" else batch_df.schema,
-        spec.docs,
-    ))
-    figures = {"batch_id": batch_id, "write_mode": mode, "batch_rows": batch_rows, "table_uri": spec.location,
-               "table": spec.label, "applied": True}
+    iceberg = load_table(
+        catalog,
+        spec,
+        arrow_schema_of(
+            with_bucket(batch_df, table.get("primary_key") or [], 1).schema if mode == "upsert" else batch_df.schema,
+            spec.docs,
+        ),
+    )
+    figures = {
+        "batch_id": batch_id,
+        "write_mode": mode,
+        "batch_rows": batch_rows,
+        "table_uri": spec.location,
+        "table": spec.label,
+        "applied": True,
+    }
     pk = table.get("primary_key") or []
 
     if mode == "overwrite":
@@ -147,8 +158,13 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
             applied = current.properties.get(APPLIED_SNAPSHOT_PROPERTY)
             if applied is not None and applied > batch_id and not rebuild:
                 return current, f"snapshot {applied} is newer than {batch_id}"
-            return commit(current, delete_filter=AlwaysTrue(), files=files, summary=summary,
-                          set_properties={APPLIED_SNAPSHOT_PROPERTY: batch_id}), None
+            return commit(
+                current,
+                delete_filter=AlwaysTrue(),
+                files=files,
+                summary=summary,
+                set_properties={APPLIED_SNAPSHOT_PROPERTY: batch_id},
+            ), None
 
         committed, skipped = retry_on_conflict(f"{spec.label} {label}", attempt)
         if skipped:
@@ -192,8 +208,13 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
                 merged = merge_upsert(existing, bucketed, pk, order_by)
             folder, files = write_files(spark, merged, spec, max_rows)
             try:
-                committed = commit(current, delete_filter=delete_filter, files=files, summary=summary,
-                                   set_properties={BUCKET_SPEC_PROPERTY: wanted_spec})
+                committed = commit(
+                    current,
+                    delete_filter=delete_filter,
+                    files=files,
+                    summary=summary,
+                    set_properties={BUCKET_SPEC_PROPERTY: wanted_spec},
+                )
             except Exception:
                 delete_path(spark, folder)
                 raise

@@ -63,8 +63,15 @@ def _stored_rows(spark, data_files: list[str]) -> int:
     return spark.read.parquet(*data_files).count() if data_files else 0
 
 
-def _reconcile(spark, label: str, data_files: list[str], source_rows: int, quarantine_path: str | None,
-               quarantined_rows: int, landed_rows: int) -> None:
+def _reconcile(
+    spark,
+    label: str,
+    data_files: list[str],
+    source_rows: int,
+    quarantine_path: str | None,
+    quarantined_rows: int,
+    landed_rows: int,
+) -> None:
     """Check what was stored against what landed.
 
     Reads back the written data and quarantine files' lineage: every physical record must be
@@ -75,7 +82,9 @@ def _reconcile(spark, label: str, data_files: list[str], source_rows: int, quara
     lineage = ["_source_file", "_source_line"]
     stored = spark.read.parquet(*data_files).select(*lineage) if data_files else None
     if quarantined_rows:
-        schema = T.StructType([T.StructField("_source_file", T.StringType()), T.StructField("_source_line", T.LongType())])
+        schema = T.StructType(
+            [T.StructField("_source_file", T.StringType()), T.StructField("_source_line", T.LongType())]
+        )
         quarantined = spark.read.schema(schema).json(quarantine_path)
         stored = quarantined if stored is None else stored.unionByName(quarantined)
     distinct = stored.distinct().count() if stored is not None else 0
@@ -98,7 +107,9 @@ def _accept(label: str, table: dict, reports, landed: int, source: int, quaranti
     if not rules["allow_empty"]:
         empty = sorted(r.path.rsplit("/", 1)[-1] for r in reports if r.records == 0)
         if empty:
-            broken.append(f"files with no records (empty or header-only): {empty}; set acceptance.allow_empty to accept them")
+            broken.append(
+                f"files with no records (empty or header-only): {empty}; set acceptance.allow_empty to accept them"
+            )
     if source < rules["min_rows"]:
         broken.append(f"{source} valid rows, fewer than acceptance.min_rows={rules['min_rows']}")
     if rules["max_quarantine_rate"] is not None and rate > rules["max_quarantine_rate"]:
@@ -108,9 +119,18 @@ def _accept(label: str, table: dict, reports, landed: int, source: int, quaranti
         )
     figures = {**rules, "quarantine_rate": round(rate, 6)}
     pipes.report_asset_check(
-        ACCEPTANCE_CHECK, passed=not broken, severity="ERROR",
-        metadata=pipes_metadata({"rules": figures, "refused_because": "; ".join(broken) or "-",
-                                 "landed_rows": landed, "source_rows": source, "quarantined_rows": quarantined}),
+        ACCEPTANCE_CHECK,
+        passed=not broken,
+        severity="ERROR",
+        metadata=pipes_metadata(
+            {
+                "rules": figures,
+                "refused_because": "; ".join(broken) or "-",
+                "landed_rows": landed,
+                "source_rows": source,
+                "quarantined_rows": quarantined,
+            }
+        ),
     )
     if broken:
         raise IngestError(f"{label}: refused by the acceptance rules, nothing was committed: " + "; ".join(broken))
@@ -142,7 +162,9 @@ def _check_duplicates(label: str, table: dict, reports, pipes) -> list[str]:
         known.setdefault(report.sha256, f"this batch's {name}")
     reject = bool((table.get("acceptance") or {}).get("reject_duplicate_delivery"))
     pipes.report_asset_check(
-        DUPLICATE_CHECK, passed=not found, severity="ERROR" if reject else "WARN",
+        DUPLICATE_CHECK,
+        passed=not found,
+        severity="ERROR" if reject else "WARN",
         metadata={"duplicates": {"raw_value": found, "type": "json"}, "rejected": reject},
     )
     if found and reject:
@@ -166,8 +188,11 @@ def _sealed(spark, args: dict, pipes, label: str, key_prefix: str, batch_uri: st
     sealed = sealed_files(extras["sealed_files"], key_prefix)
     if not sealed:
         raise IngestError(f"{label}: no data files were there when the batch was sealed; {FIX}")
-    _refuse_if(label, "the sealed batch changed, nothing was read",
-               listing_problems(sealed, object_listing(spark, batch_uri, args.get("lake_env", "local"))))
+    _refuse_if(
+        label,
+        "the sealed batch changed, nothing was read",
+        listing_problems(sealed, object_listing(spark, batch_uri, args.get("lake_env", "local"))),
+    )
     return sealed
 
 
@@ -204,13 +229,22 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
     )
     # Spark's file sources skip 0-byte files: such a file has no report, and is empty.
     reported = {r.path.rsplit("/", 1)[-1] for r in reports}
-    reports += [FileReport(path=join_uri(batch_uri, f), size=0, sha256=hashlib.sha256(b"").hexdigest(),
-                           md5=hashlib.md5(b"", usedforsecurity=False).hexdigest())
-                for f in files if f.rsplit("/", 1)[-1] not in reported]
+    reports += [
+        FileReport(
+            path=join_uri(batch_uri, f),
+            size=0,
+            sha256=hashlib.sha256(b"").hexdigest(),
+            md5=hashlib.md5(b"", usedforsecurity=False).hexdigest(),
+        )
+        for f in files
+        if f.rsplit("/", 1)[-1] not in reported
+    ]
     if sealed is not None:
         # What was read must be what was sealed, and the folder must still be as sealed.
         by_name = {f: next(r for r in reports if r.path.endswith("/" + f)) for f in files}
-        changed = content_problems(sealed, {f: (r.size, r.md5) for f, r in by_name.items()}, bool(_extras(pipes).get("etag_is_content_md5")))
+        changed = content_problems(
+            sealed, {f: (r.size, r.md5) for f, r in by_name.items()}, bool(_extras(pipes).get("etag_is_content_md5"))
+        )
         changed += listing_problems(sealed, object_listing(spark, batch_uri, args.get("lake_env", "local")))
         if changed:
             parsed.unpersist()
@@ -238,7 +272,10 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
     _, data_files = write_files(spark, valid, spec, max_rows)
 
     quarantine_batch_uri = join_uri(
-        f"s3://{args['source_bucket']}", "quarantine", config["target"]["prefix"], table["table_name"],
+        f"s3://{args['source_bucket']}",
+        "quarantine",
+        config["target"]["prefix"],
+        table["table_name"],
         f"p_batch_id={batch_id}",
     )
     source_rows = _stored_rows(spark, data_files)
@@ -291,7 +328,8 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
             summary=summary,
             # A batch with no valid row has no file to show that it was ingested; the property does.
             set_properties={empty_key: json.dumps({"landed_rows": landed_rows, "quarantined_rows": quarantined_rows})}
-            if not data_files else None,
+            if not data_files
+            else None,
             remove_properties=[empty_key] if data_files else None,
         )
 

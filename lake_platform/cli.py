@@ -62,7 +62,10 @@ def cmd_process(args) -> int:
     print(f"runs: {len(report.runs)} executed, {len(report.failed)} failed\n")
     print(format_summary(rows))
     for failure in report.failed:
-        print(f"FAILED {failure.table_id}/{failure.batch_id} (run {failure.run_id}): {one_line(failure.error)}", file=sys.stderr)
+        print(
+            f"FAILED {failure.table_id}/{failure.batch_id} (run {failure.run_id}): {one_line(failure.error)}",
+            file=sys.stderr,
+        )
     for reason in report.gave_up:
         print(f"GAVE UP {reason}", file=sys.stderr)
     return 1 if report.failed else 0
@@ -90,17 +93,20 @@ def cmd_demo(args) -> int:
         if problems:
             print("MISMATCH against the generated data:\n  " + "\n  ".join(problems), file=sys.stderr)
             return 1
-        print("checks: landed = source + quarantined for every batch; target rows match the generator"
-              " (orders = distinct order ids after upsert)")
+        print(
+            "checks: landed = source + quarantined for every batch; target rows match the generator"
+            " (orders = distinct order ids after upsert)"
+        )
         print(f"in-flight batches left alone (no _SUCCESS yet): {expected.incomplete_batches}")
         print(f"\nexample analyst query:\n{EXAMPLE_QUERY}\n")
         result = res.query_engine.query(EXAMPLE_QUERY, res.config_store.list_configs())
         _print_table(result.columns, result.rows)
     print(
         "\nnext steps:\n"
-        "  make dev                                   Dagster UI at http://127.0.0.1:3000 (assets, checks, column lineage)\n"
+        "  make dev                                   Dagster UI at http://127.0.0.1:3000"
+        " (assets, checks, column lineage)\n"
         "  .venv/bin/lake lineage sales.order_lines.line_amount   where a column comes from, down to the raw files\n"
-        "  .venv/bin/lake query \"SELECT * FROM sales.orders LIMIT 5\"\n"
+        '  .venv/bin/lake query "SELECT * FROM sales.orders LIMIT 5"\n'
     )
     return 0
 
@@ -116,7 +122,9 @@ def _compare(rows: list[dict], expected) -> list[str]:
         landed = sum(batches.values())
         bad = sum(expected.bad_rows[table].values())
         if row["batches"] != len(expected.complete_batches[table]):
-            problems.append(f"{table}: {row['batches']} batches registered, expected {len(expected.complete_batches[table])}")
+            problems.append(
+                f"{table}: {row['batches']} batches registered, expected {len(expected.complete_batches[table])}"
+            )
         if row["landed"] != landed or row["quarantined"] != bad or row["source"] != landed - bad:
             problems.append(
                 f"{table}: landed/source/quarantined {row['landed']}/{row['source']}/{row['quarantined']},"
@@ -148,6 +156,7 @@ def _print_result(columns: list[str], rows: list[tuple], fmt: str) -> None:
 def _tables_and_stats(res):
     """The lineage graph of the configs, and each table's row count and last commit from the catalog."""
     from lake_glue.tables import open_catalog
+
     from lake_platform.docs_page import table_stats
     from lake_platform.lineage import lineage_graph
 
@@ -159,8 +168,13 @@ def _show_tables(res) -> tuple[list[str], list[tuple]]:
     """Every lake table with its layer, row count and last commit (``show tables``)."""
     graph, stats = _tables_and_stats(res)
     rows = [
-        (name, table.layer, stats[name].rows if stats[name].rows is not None else stats[name].problem,
-         stats[name].committed_at or "-", len([c for c in table.columns if not c.builtin]))
+        (
+            name,
+            table.layer,
+            stats[name].rows if stats[name].rows is not None else stats[name].problem,
+            stats[name].committed_at or "-",
+            len([c for c in table.columns if not c.builtin]),
+        )
         for name, table in sorted(graph.items())
     ]
     return ["table", "layer", "rows", "last commit", "columns"], rows
@@ -241,8 +255,10 @@ def cmd_maintain(args) -> int:
 
     reports = maintain_lake(args.retain_days, args.orphan_hours, args.compact_min_files)
     for r in reports:
-        print(f"{r.table:<22} compacted {r.files_compacted} files in {r.partitions_compacted} partitions,"
-              f" expired {r.snapshots_expired} snapshots, removed {len(r.orphans_removed)} orphan files")
+        print(
+            f"{r.table:<22} compacted {r.files_compacted} files in {r.partitions_compacted} partitions,"
+            f" expired {r.snapshots_expired} snapshots, removed {len(r.orphans_removed)} orphan files"
+        )
         for reason in r.skipped:
             print(f"  skipped: {reason}")
     return 0
@@ -319,7 +335,9 @@ def _target_table(configs, name: str):
             for table in config.table_config:
                 if f"{config.target.database}.{table.table_name}" == name:
                     return config, table
-    known = sorted(f"{c.target.database}.{t.table_name}" for c in configs if isinstance(c, PrepareConfig) for t in c.table_config)
+    known = sorted(
+        f"{c.target.database}.{t.table_name}" for c in configs if isinstance(c, PrepareConfig) for t in c.table_config
+    )
     raise SystemExit(f"lake rebuild: {name!r} is not a target table; target tables: {', '.join(known)}")
 
 
@@ -343,9 +361,13 @@ def cmd_rebuild(args) -> int:
             )
             return 1
         arguments = {
-            "--config_name": config.config_name, "--table_name": table.table_name, "--batch_id": "rebuild",
-            "--config_source": res.config_store.job_config_source(), "--catalog": runner.catalog_uri,
-            "--target_bucket": res.object_store.target_bucket, "--rebuild": "true",
+            "--config_name": config.config_name,
+            "--table_name": table.table_name,
+            "--batch_id": "rebuild",
+            "--config_source": res.config_store.job_config_source(),
+            "--catalog": runner.catalog_uri,
+            "--target_bucket": res.object_store.target_bucket,
+            "--rebuild": "true",
         }
         print(f"rebuilding {args.table} from the source layer in one commit ...")
         return runner.run_standalone(config.etl_job, arguments)
@@ -387,7 +409,10 @@ def cmd_configs_validate(args) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     for c in configs:
-        print(f"ok  {c.config_name:<12} {c.config_type:<13} {c.etl_job:<28} tables: {', '.join(t.table_name for t in c.table_config)}")
+        print(
+            f"ok  {c.config_name:<12} {c.config_type:<13} {c.etl_job:<28}"
+            f" tables: {', '.join(t.table_name for t in c.table_config)}"
+        )
     return 0
 
 
@@ -475,16 +500,22 @@ def build_parser() -> argparse.ArgumentParser:
     rd.set_defaults(func=cmd_redrive)
     r = sub.add_parser("rebuild", help="rebuild a target table from the source layer, or everything from raw")
     r.add_argument("table", nargs="?", help="a target table, e.g. sales.orders")
-    r.add_argument("--from-raw", action="store_true", help="drop the source and target layers and re-process every batch")
+    r.add_argument(
+        "--from-raw", action="store_true", help="drop the source and target layers and re-process every batch"
+    )
     r.set_defaults(func=cmd_rebuild)
     li = sub.add_parser("lineage", help="where a table or column comes from, and what reads it")
-    li.add_argument("name", help="<database>.<table> or <database>.<table>.<column>, e.g. sales.order_lines.line_amount")
+    li.add_argument(
+        "name", help="<database>.<table> or <database>.<table>.<column>, e.g. sales.order_lines.line_amount"
+    )
     li.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")
     li.set_defaults(func=cmd_lineage)
     dc = sub.add_parser("docs", help="write an HTML page of every table: columns, lineage, row counts, freshness")
     dc.add_argument("--out", help="where to write it (default: $LAKE_HOME/docs/index.html)")
     dc.set_defaults(func=cmd_docs)
-    configs = sub.add_parser("configs", help="validate or push config items").add_subparsers(dest="action", required=True)
+    configs = sub.add_parser("configs", help="validate or push config items").add_subparsers(
+        dest="action", required=True
+    )
     v = configs.add_parser("validate", help="validate configs/*.json")
     v.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")
     v.set_defaults(func=cmd_configs_validate)
@@ -497,10 +528,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lake`` command."""
+    import warnings
+
     from lake_platform.config import ConfigError
     from lake_platform.settings import SettingsError
-
-    import warnings
 
     # Dagster's preview/supersession notices are for library authors, not for `lake` users.
     warnings.filterwarnings("ignore", module="dagster")

@@ -8,18 +8,16 @@ names and SQL identifiers, hence the strict pattern.
 
 from __future__ import annotations
 
-import weakref
-
 import difflib
 import json
 import re
+import weakref
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, FormatOptions
 from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
@@ -127,9 +125,7 @@ class Column(_Strict):
         default=None, description="ingest CSV only: texts read as null in this column, overriding the table's"
     )
     description: str | None = None
-    expression: str | None = Field(
-        default=None, description="prepare only: a Spark SQL expression over source columns"
-    )
+    expression: str | None = Field(default=None, description="prepare only: a Spark SQL expression over source columns")
     source_column: Identifier | None = Field(
         default=None, description="prepare only: the source column this one is renamed from"
     )
@@ -141,16 +137,13 @@ class Column(_Strict):
     def _mask_only_on_temporal(self) -> "Column":
         if self.timestamp_mask is not None and not is_temporal(self.type):
             raise ValueError(
-                f"column {self.name!r}: timestamp_mask is only allowed on date/timestamp columns,"
-                f" not {self.type!r}"
+                f"column {self.name!r}: timestamp_mask is only allowed on date/timestamp columns," f" not {self.type!r}"
             )
         problem = datetime_pattern_problem(self.timestamp_mask) if self.timestamp_mask else None
         if problem:
             raise ValueError(f"column {self.name!r}: timestamp_mask {self.timestamp_mask!r}: {problem}")
         if self.expression is not None and not self.source_columns:
-            raise ValueError(
-                f"column {self.name!r}: an expression needs source_columns, for column lineage"
-            )
+            raise ValueError(f"column {self.name!r}: an expression needs source_columns, for column lineage")
         if self.name in BUILTIN_COLUMNS:
             raise ValueError(f"column {self.name!r} is reserved for lineage/partition columns")
         return self
@@ -192,9 +185,7 @@ class TableConfig(_Strict):
         for field in ("primary_key", "order_by"):
             missing = [c for c in getattr(self, field) if c not in names]
             if missing:
-                raise ValueError(
-                    f"table {self.table_name!r}: {field} names unknown columns {missing}"
-                )
+                raise ValueError(f"table {self.table_name!r}: {field} names unknown columns {missing}")
         if self.write_mode == "upsert" and not self.primary_key:
             raise ValueError(f"table {self.table_name!r}: write_mode 'upsert' needs a primary_key")
         nullable_keys = [c.name for c in self.columns if c.name in self.primary_key and c.nullable]
@@ -278,14 +269,10 @@ class IngestConfig(_ConfigBase):
                 )
             bad = [p for p in t.partitions if p not in ("p_ingest_day", "p_batch_id")]
             if bad:
-                raise ValueError(
-                    f"{where}: source partitions may only be p_ingest_day and p_batch_id, got {bad}"
-                )
+                raise ValueError(f"{where}: source partitions may only be p_ingest_day and p_batch_id, got {bad}")
             for c in t.columns:
                 if c.expression or c.source_column or c.source_columns:
-                    raise ValueError(
-                        f"{where}, column {c.name!r}: expression/source_column are prepare-only"
-                    )
+                    raise ValueError(f"{where}, column {c.name!r}: expression/source_column are prepare-only")
         return self
 
 
@@ -307,8 +294,7 @@ class PrepareConfig(_ConfigBase):
                 pk_types = [c.type for c in t.columns if c.name in t.primary_key]
                 if t.write_mode != "upsert" or len(t.primary_key) != 1 or pk_types[0] not in ("int", "bigint"):
                     raise ValueError(
-                        f"{where}: bucket_by 'range' needs write_mode 'upsert' and a single int/bigint"
-                        " primary key"
+                        f"{where}: bucket_by 'range' needs write_mode 'upsert' and a single int/bigint" " primary key"
                     )
                 if t.bucket_width is None:
                     raise ValueError(f"{where}: bucket_by 'range' needs bucket_width (keys per bucket)")
@@ -358,8 +344,7 @@ def load_config_file(path: Path) -> IngestConfig | PrepareConfig:
     config = parse_config(data, str(path))
     if path.stem != config.config_name:
         raise ConfigError(
-            f"{path}: field config_name: {config.config_name!r} must match the file name"
-            f" {path.stem!r}"
+            f"{path}: field config_name: {config.config_name!r} must match the file name" f" {path.stem!r}"
         )
     return config
 
@@ -381,16 +366,13 @@ def check_references(configs: list[IngestConfig | PrepareConfig], origin: str) -
             )
         for nxt in c.run_next:
             if nxt not in by_name:
-                raise ConfigError(
-                    f"{origin}/{c.config_name}.json: field run_next: unknown config {nxt!r}"
-                )
+                raise ConfigError(f"{origin}/{c.config_name}.json: field run_next: unknown config {nxt!r}")
         if isinstance(c, PrepareConfig):
             src = by_name.get(c.source.config_name)
             where = f"{origin}/{c.config_name}.json"
             if not isinstance(src, IngestConfig):
                 raise ConfigError(
-                    f"{where}: field source.config_name: {c.source.config_name!r} is not a"
-                    " spark_ingest config"
+                    f"{where}: field source.config_name: {c.source.config_name!r} is not a" " spark_ingest config"
                 )
             for t in c.table_config:
                 try:
@@ -424,7 +406,9 @@ def load_config_dir(directory: Path) -> list[IngestConfig | PrepareConfig]:
     return configs
 
 
-def targets_of(config: "IngestConfig", table: "TableConfig", configs: list) -> list[tuple["PrepareConfig", "TableConfig"]]:
+def targets_of(
+    config: "IngestConfig", table: "TableConfig", configs: list
+) -> list[tuple["PrepareConfig", "TableConfig"]]:
     """The (prepare config, target table) pairs prepared from one ingest table, in config order."""
     return [
         (prepare, target)

@@ -1,5 +1,5 @@
-"""The Dagster code location. Loading it reads ``configs/*.json`` and environment variables only:
-no AWS call, no Spark, no writes."""
+"""The Dagster code location. Importing it does nothing; loading it (``defs()``, as Dagster does)
+reads ``configs/*.json`` and environment variables only: no AWS call, no Spark, no writes."""
 
 from __future__ import annotations
 
@@ -44,4 +44,7 @@ def build_definitions() -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location, built when Dagster loads it (or a caller calls ``defs()``), not at import."""
+    return build_definitions()

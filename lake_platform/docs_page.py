@@ -50,7 +50,9 @@ def table_stats(catalog, graph: dict[str, TableNode]) -> dict[str, TableStats]:
 def render(graph: dict[str, TableNode], stats: dict[str, TableStats], generated_at: str) -> str:
     """The page as one HTML string (inline style, no scripts, no external resources)."""
     e = html.escape
-    toc = "".join(f'<li><a href="#{e(n)}">{e(n)}</a> <small>{e(t.layer)}</small></li>' for n, t in sorted(graph.items()))
+    toc = "".join(
+        f'<li><a href="#{e(n)}">{e(n)}</a> <small>{e(t.layer)}</small></li>' for n, t in sorted(graph.items())
+    )
     sections = []
     for name, table in sorted(graph.items()):
         st = stats.get(name)
@@ -60,8 +62,11 @@ def render(graph: dict[str, TableNode], stats: dict[str, TableStats], generated_
             freshness = f"{st.rows:,} rows; last commit {e(st.committed_at or 'never')}"
             if st.batch_id:
                 freshness += f" (batch {e(st.batch_id)})"
-        reads = (f'<a href="#{e(table.reads)}">{e(table.reads)}</a>' if table.reads
-                 else f"landed files in <code>s3://&lt;raw bucket&gt;/{e(table.landing or '')}</code>")
+        reads = (
+            f'<a href="#{e(table.reads)}">{e(table.reads)}</a>'
+            if table.reads
+            else f"landed files in <code>s3://&lt;raw bucket&gt;/{e(table.landing or '')}</code>"
+        )
         readers = sorted({d.rsplit(".", 1)[0] for c in table.columns for d in c.downstream})
         read_by = ", ".join(f'<a href="#{e(r)}">{e(r)}</a>' for r in readers) or "none"
         rows = "".join(
@@ -72,7 +77,8 @@ def render(graph: dict[str, TableNode], stats: dict[str, TableStats], generated_
         sections.append(
             f'<section id="{e(name)}"><h2>{e(name)}</h2>'
             f"<p>{e(table.description)}</p>"
-            f"<p><b>Layer</b> {e(table.layer)} · <b>Dagster asset</b> <code>{e(table.asset_key)}</code> · {freshness}</p>"
+            f"<p><b>Layer</b> {e(table.layer)} · <b>Dagster asset</b> <code>{e(table.asset_key)}</code>"
+            f" · {freshness}</p>"
             f"<p><b>Reads</b> {reads} · <b>Read by</b> {read_by}</p>"
             f"<table><tr><th>column</th><th>type</th><th>kind</th><th>where it comes from</th></tr>{rows}</table>"
             "</section>"

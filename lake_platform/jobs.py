@@ -20,7 +20,10 @@ class MaintenanceConfig(dg.Config):
     compact_min_files: int = 16
 
 
-@dg.op(out=dg.Out(dg.Nothing), description="Compact small files, expire snapshots past the retention window and remove orphan files.")
+@dg.op(
+    out=dg.Out(dg.Nothing),
+    description="Compact small files, expire snapshots past the retention window and remove orphan files.",
+)
 def maintain_tables(context: dg.OpExecutionContext, config: MaintenanceConfig) -> None:
     """Run :func:`lake_platform.maintenance.maintain_catalog` and log what it did per table."""
     from lake_platform.maintenance import maintain_lake
@@ -34,7 +37,11 @@ def maintain_tables(context: dg.OpExecutionContext, config: MaintenanceConfig) -
             context.log.warning(reason)
 
 
-@dg.op(ins={"after": dg.In(dg.Nothing)}, description="Count duplicate primary keys over every whole target table (the per-batch check sees only what a batch wrote).")
+@dg.op(
+    ins={"after": dg.In(dg.Nothing)},
+    description="Count duplicate primary keys over every whole target table"
+    " (the per-batch check sees only what a batch wrote).",
+)
 def check_primary_keys(context: dg.OpExecutionContext, config_store: ConfigStore, query_engine: QueryEngine) -> None:
     """Report ``primary_key_unique`` on each target asset for its whole table; fail if any table has duplicates."""
     from lake_platform.assets.factory import PK_CHECK
@@ -57,17 +64,25 @@ def check_primary_keys(context: dg.OpExecutionContext, config_store: ConfigStore
             except QueryError as exc:
                 context.log.warning(f"{name}: not checked ({exc})")
                 continue
-            context.log_event(dg.AssetCheckEvaluation(
-                asset_key=asset_key("target", config.config_name, table.table_name), check_name=PK_CHECK,
-                passed=dupes == 0, metadata={"duplicate_keys": int(dupes), "scope": "the whole table"},
-            ))
+            context.log_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=asset_key("target", config.config_name, table.table_name),
+                    check_name=PK_CHECK,
+                    passed=dupes == 0,
+                    metadata={"duplicate_keys": int(dupes), "scope": "the whole table"},
+                )
+            )
             if dupes:
                 failing.append(f"{name}: {dupes} duplicate keys")
     if failing:
         raise dg.Failure("primary keys are not unique: " + "; ".join(failing))
 
 
-@dg.job(description="Maintain every Iceberg table of the lake (see lake_platform.maintenance), then check primary keys over whole tables.", tags={"lake/maintenance": "true"})
+@dg.job(
+    description="Maintain every Iceberg table of the lake (see lake_platform.maintenance),"
+    " then check primary keys over whole tables.",
+    tags={"lake/maintenance": "true"},
+)
 def lake_maintenance():
     """One maintenance pass over all lake tables, then the full-table primary-key check."""
     check_primary_keys(after=maintain_tables())

@@ -10,6 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from lake_glue import lineage as derivation
+
 from lake_platform.config import IngestConfig, PrepareConfig, job_dict
 
 
@@ -53,15 +54,28 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, Tabl
         for table in config.table_config:
             name = f"{config.target.database}.{table.table_name}"
             folder = derivation.landing_folder(job_dict(config), job_dict(table))
-            node = TableNode(name, "source", derivation.source_table_doc(job_dict(config), job_dict(table)),
-                             f"source/{config.config_name}/{table.table_name}", landing=folder)
+            node = TableNode(
+                name,
+                "source",
+                derivation.source_table_doc(job_dict(config), job_dict(table)),
+                f"source/{config.config_name}/{table.table_name}",
+                landing=folder,
+            )
             for c in table.columns:
-                node.columns.append(ColumnNode(
-                    name, c.name, c.type, "source", derivation.source_column_doc(job_dict(config), job_dict(table), job_dict(c)),
-                    upstream=[f"raw:{folder}:{c.name}"],
-                ))
-            node.columns += [ColumnNode(name, n, t, "source", d, builtin=True)
-                             for n, t, d in derivation.builtin_columns("source", job_dict(table))]
+                node.columns.append(
+                    ColumnNode(
+                        name,
+                        c.name,
+                        c.type,
+                        "source",
+                        derivation.source_column_doc(job_dict(config), job_dict(table), job_dict(c)),
+                        upstream=[f"raw:{folder}:{c.name}"],
+                    )
+                )
+            node.columns += [
+                ColumnNode(name, n, t, "source", d, builtin=True)
+                for n, t, d in derivation.builtin_columns("source", job_dict(table))
+            ]
             tables[name] = node
     for config in configs:
         if not isinstance(config, PrepareConfig):
@@ -70,17 +84,27 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, Tabl
         for table in config.table_config:
             name = f"{config.target.database}.{table.table_name}"
             source = f"{ingest.target.database}.{table.source_table_name}"
-            node = TableNode(name, "target", derivation.target_table_doc(job_dict(config), job_dict(table), job_dict(ingest)),
-                             f"target/{config.config_name}/{table.table_name}", reads=source)
+            node = TableNode(
+                name,
+                "target",
+                derivation.target_table_doc(job_dict(config), job_dict(table), job_dict(ingest)),
+                f"target/{config.config_name}/{table.table_name}",
+                reads=source,
+            )
             for c in table.columns:
                 column = ColumnNode(
-                    name, c.name, c.type, "target",
+                    name,
+                    c.name,
+                    c.type,
+                    "target",
                     derivation.target_column_doc(job_dict(config), job_dict(table), job_dict(c), job_dict(ingest)),
                     upstream=[f"{source}.{s}" for s in c.lineage_sources],
                 )
                 node.columns.append(column)
-            node.columns += [ColumnNode(name, n, t, "target", d, builtin=True)
-                             for n, t, d in derivation.builtin_columns("target", job_dict(table))]
+            node.columns += [
+                ColumnNode(name, n, t, "target", d, builtin=True)
+                for n, t, d in derivation.builtin_columns("target", job_dict(table))
+            ]
             tables[name] = node
     by_name = {c.qualified: c for t in tables.values() for c in t.columns}
     for column in by_name.values():
@@ -95,15 +119,19 @@ def find(graph: dict[str, TableNode], name: str) -> tuple[TableNode, ColumnNode 
     parts = name.split(".")
     table = graph.get(".".join(parts[:2]))
     if table is None:
-        raise KeyError(f"no lake table {'.'.join(parts[:2])!r}{_nearest('.'.join(parts[:2]), graph)};"
-                       f" tables: {', '.join(sorted(graph))}")
+        raise KeyError(
+            f"no lake table {'.'.join(parts[:2])!r}{_nearest('.'.join(parts[:2]), graph)};"
+            f" tables: {', '.join(sorted(graph))}"
+        )
     if len(parts) == 2:
         return table, None
     column = next((c for c in table.columns if c.name == parts[2]), None)
     if column is None or len(parts) > 3:
         names = [c.name for c in table.columns]
-        raise KeyError(f"{table.name} has no column {'.'.join(parts[2:])!r}{_nearest(parts[2], names)};"
-                       f" columns: {', '.join(names)}")
+        raise KeyError(
+            f"{table.name} has no column {'.'.join(parts[2:])!r}{_nearest(parts[2], names)};"
+            f" columns: {', '.join(names)}"
+        )
     return table, column
 
 
@@ -136,7 +164,7 @@ def describe(graph: dict[str, TableNode], name: str) -> list[str]:
     if table.description:
         lines.append(f"  {table.description}")
     lines.append(f"  reads: {table.reads or 's3://<raw bucket>/' + (table.landing or '')}")
-    readers = sorted({d.rsplit('.', 1)[0] for c in table.columns for d in c.downstream})
+    readers = sorted({d.rsplit(".", 1)[0] for c in table.columns for d in c.downstream})
     lines.append("  read by: " + (", ".join(readers) or "none"))
     for c in table.columns:
         mark = " [built-in]" if c.builtin else ""

@@ -91,7 +91,7 @@ def remove_orphans(table, older_than: timedelta, now: datetime) -> list[str]:
     cutoff = (now - older_than).timestamp()
     removed = []
     for path, mtime in sorted(_list_location(location).items()):
-        relative = path[len(location) + 1:]
+        relative = path[len(location) + 1 :]
         is_data = relative.startswith("data/") and path.endswith(".parquet")
         is_manifest = relative.startswith("metadata/") and path.endswith(".avro")
         if (is_data or is_manifest) and path not in referenced and mtime < cutoff:
@@ -120,10 +120,14 @@ def compact(table, min_files: int, label: str) -> tuple[int, int, list[str]]:
         row_filter = AlwaysTrue() if not predicates else predicates[0] if len(predicates) == 1 else And(*predicates)
         data = table.scan(row_filter=row_filter).to_arrow()
         try:
-            table.overwrite(data, overwrite_filter=row_filter,
-                            snapshot_properties={"lake.maintenance": "compaction", "lake.batch-id": "maintenance"})
+            table.overwrite(
+                data,
+                overwrite_filter=row_filter,
+                snapshot_properties={"lake.maintenance": "compaction", "lake.batch-id": "maintenance"},
+            )
         except (CommitFailedException, ValidationException) as exc:
-            skipped.append(f"{label} partition {dict(zip(fields, values))}: a job committed meanwhile ({exc})")
+            where = dict(zip(fields, values))
+            skipped.append(f"{label} partition {where}: a job committed meanwhile ({exc})")
             table.refresh()
             continue
         partitions += 1
@@ -158,10 +162,10 @@ def maintain_catalog(catalog, **settings) -> list[MaintenanceReport]:
     return reports
 
 
-
 def maintain_lake(retain_days: float, orphan_hours: float, compact_min_files: int) -> list[MaintenanceReport]:
     """Maintain every table of this environment's catalog (``LAKE_ENV``) with these windows."""
     from lake_glue.tables import open_catalog
+
     from lake_platform.settings import catalog_uri
 
     return maintain_catalog(

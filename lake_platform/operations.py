@@ -47,10 +47,16 @@ def _landing_findings(store, entry) -> list[Finding]:
         if not page:
             break
         for obj in page:
-            rest = obj.key[len(prefix):]
+            rest = obj.key[len(prefix) :]
             if "/" not in rest:
-                findings.append(Finding(entry.table_id, "loose file", store.uri(store.raw_bucket, obj.key),
-                                        "not inside a batch folder; it is never ingested"))
+                findings.append(
+                    Finding(
+                        entry.table_id,
+                        "loose file",
+                        store.uri(store.raw_bucket, obj.key),
+                        "not inside a batch folder; it is never ingested",
+                    )
+                )
                 continue
             folder, name = rest.split("/", 1)
             folders.setdefault(folder, set()).add(name.rsplit("/", 1)[-1])
@@ -58,11 +64,18 @@ def _landing_findings(store, entry) -> list[Finding]:
     for folder, names in sorted(folders.items()):
         uri = store.uri(store.raw_bucket, f"{prefix}{folder}/")
         if not is_batch_id(folder):
-            findings.append(Finding(entry.table_id, "not a batch id", uri,
-                                    "folder name is not YYYYMMDDTHHMMSSZ; its files are never ingested"))
+            findings.append(
+                Finding(
+                    entry.table_id,
+                    "not a batch id",
+                    uri,
+                    "folder name is not YYYYMMDDTHHMMSSZ; its files are never ingested",
+                )
+            )
         elif SUCCESS_MARKER not in names:
-            findings.append(Finding(entry.table_id, "waiting for marker", folder,
-                                    f"{len(names)} file(s), no {SUCCESS_MARKER} yet"))
+            findings.append(
+                Finding(entry.table_id, "waiting for marker", folder, f"{len(names)} file(s), no {SUCCESS_MARKER} yet")
+            )
     return findings
 
 
@@ -74,10 +87,16 @@ def _run_findings(instance: dg.DagsterInstance, entry, registry, now: float) -> 
         for record in records:
             started = record.start_time or record.create_timestamp.timestamp()
             if now - started > timeout:
-                findings.append(Finding(entry.table_id, "stuck run", batch,
-                                        f"run {record.dagster_run.run_id} {record.dagster_run.status.value} for"
-                                        f" {(now - started) / 60:.0f} min, past timeout_minutes="
-                                        f"{entry.config.job_settings.timeout_minutes}; `lake redrive` re-runs it"))
+                findings.append(
+                    Finding(
+                        entry.table_id,
+                        "stuck run",
+                        batch,
+                        f"run {record.dagster_run.run_id} {record.dagster_run.status.value} for"
+                        f" {(now - started) / 60:.0f} min, past timeout_minutes="
+                        f"{entry.config.job_settings.timeout_minutes}; `lake redrive` re-runs it",
+                    )
+                )
     for batch in registry.list_batches(entry.table_id):
         if batch.status == RETIRED:
             findings.append(Finding(entry.table_id, "retired", batch.batch_id, batch.error or ""))
@@ -87,10 +106,16 @@ def _run_findings(instance: dg.DagsterInstance, entry, registry, now: float) -> 
             count = history.failures(batch.batch_id)
             gave_up = count >= entry.config.job_settings.max_attempts
             asset, progress = sorted(failed.items())[0]
-            findings.append(Finding(entry.table_id, "failed", batch.batch_id,
-                                    f"{count} failed run(s){', retries gave up' if gave_up else ''};"
-                                    f" {', '.join(sorted(failed))} not materialized:"
-                                    f" {one_line(progress.error or 'no reason recorded')[:300]}"))
+            findings.append(
+                Finding(
+                    entry.table_id,
+                    "failed",
+                    batch.batch_id,
+                    f"{count} failed run(s){', retries gave up' if gave_up else ''};"
+                    f" {', '.join(sorted(failed))} not materialized:"
+                    f" {one_line(progress.error or 'no reason recorded')[:300]}",
+                )
+            )
     return findings
 
 
@@ -113,7 +138,9 @@ def retire(registry, table_id: str, batch_id: str, reason: str) -> None:
     registry.retire(table_id, batch_id, f"retired: {reason.strip()}")
 
 
-def redrive(defs: dg.Definitions, registry, instance: dg.DagsterInstance, table_id: str, batch_ids: list[str], log=print):
+def redrive(
+    defs: dg.Definitions, registry, instance: dg.DagsterInstance, table_id: str, batch_ids: list[str], log=print
+):
     """Run the given batches (default: the table's failed ones) again; returns the run results."""
     from lake_platform.process import run_batch
 

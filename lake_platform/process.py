@@ -22,9 +22,13 @@ from lake_platform.settings import lake_home
 SENSOR_NAME = "landing_sensor"
 # One run at a time per lake table (see factory.table_pool): a backfill queues, it does not race.
 # Run monitoring fails runs whose worker died, so the batch status sensor can mirror them as FAILED.
+# Queued runs are picked up every second (Dagster's default is 5): a run launched from the UI
+# waited 2.5 s on average before its worker even started.
 INSTANCE_YAML = (
     "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
     "run_monitoring:\n  enabled: true\n  start_timeout_seconds: 300\n"
+    "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: QueuedRunCoordinator\n"
+    "  config:\n    dequeue_interval_seconds: 1\n"
 )
 CURSOR_KEY = "lake_process/landing_sensor_cursor"
 # The full event stream is in the instance (and the UI); the terminal gets warnings and errors.
@@ -92,7 +96,9 @@ def sync_batch_status(instance: dg.DagsterInstance, defs: dg.Definitions, max_ti
         cursor = context.cursor
 
 
-def evaluate_landing_sensor(instance: dg.DagsterInstance, defs: dg.Definitions, max_ticks: int = 100) -> tuple[list[dg.RunRequest], ProcessReport]:
+def evaluate_landing_sensor(
+    instance: dg.DagsterInstance, defs: dg.Definitions, max_ticks: int = 100
+) -> tuple[list[dg.RunRequest], ProcessReport]:
     """Tick the landing sensor until it finds nothing new; return the run requests it made."""
     sensor = defs.resolve_sensor_def(SENSOR_NAME)
     report = ProcessReport()
@@ -149,8 +155,11 @@ def plan_runs(
                 retired.add((job.name, record.batch_id))
             wanted.setdefault(
                 (job.name, record.batch_id),
-                dg.RunRequest(job_name=job.name, partition_key=record.batch_id,
-                              tags={"lake/table": table_id, "lake/batch": record.batch_id}),
+                dg.RunRequest(
+                    job_name=job.name,
+                    partition_key=record.batch_id,
+                    tags={"lake/table": table_id, "lake/batch": record.batch_id},
+                ),
             )
     histories = {name: run_history(instance, name) for name in {job for job, _ in wanted}}
     runs, gave_up = [], []

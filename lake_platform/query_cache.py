@@ -36,7 +36,7 @@ def parquet_view_sql(view: str, paths: list[str]) -> str:
 def _folder(catalog_uri: str) -> Path | None:
     if not catalog_uri.startswith(SQLITE_PREFIX):
         return None
-    return Path(catalog_uri[len(SQLITE_PREFIX):]).parent / "query-cache"
+    return Path(catalog_uri[len(SQLITE_PREFIX) :]).parent / "query-cache"
 
 
 def _entry(folder: Path, metadata_location: str) -> Path:
@@ -62,13 +62,15 @@ def cached_query(catalog_uri: str, sql: str) -> tuple[list[str], list[tuple]] | 
     (which tables exist, and so on).
     """
     folder = _folder(catalog_uri)
-    database = Path(catalog_uri[len(SQLITE_PREFIX):]) if folder else None
+    database = Path(catalog_uri[len(SQLITE_PREFIX) :]) if folder else None
     if folder is None or not database.is_file() or not folder.is_dir():
         return None
     words = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
     try:
         with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
-            tables = conn.execute("SELECT table_namespace, table_name, metadata_location FROM iceberg_tables").fetchall()
+            tables = conn.execute(
+                "SELECT table_namespace, table_name, metadata_location FROM iceberg_tables"
+            ).fetchall()
     except sqlite3.Error:
         return None
     views = []

@@ -135,7 +135,15 @@ def generate(store: ObjectStore, landing_prefix: str = "landing/erp", batches: i
                 orders[oid]["updated_at"] = day - timedelta(minutes=rng.randint(1, 59))
             o = orders[oid]
             order_rows.append(
-                [oid, o["customer_id"], o["status"], o["total"], o["currency"], _dmy(o["ordered_at"]), _dmy(o["updated_at"])]
+                [
+                    oid,
+                    o["customer_id"],
+                    o["status"],
+                    o["total"],
+                    o["currency"],
+                    _dmy(o["ordered_at"]),
+                    _dmy(o["updated_at"]),
+                ]
             )
             valid_order_ids.add(oid)
         bad = 0
@@ -150,7 +158,15 @@ def generate(store: ObjectStore, landing_prefix: str = "landing/erp", batches: i
             dup = changed[0]
             o = orders[dup]
             order_rows.append(
-                [dup, o["customer_id"], "DISPUTED", o["total"], o["currency"], _dmy(o["ordered_at"]), _dmy(o["updated_at"] - timedelta(hours=1))]
+                [
+                    dup,
+                    o["customer_id"],
+                    "DISPUTED",
+                    o["total"],
+                    o["currency"],
+                    _dmy(o["ordered_at"]),
+                    _dmy(o["updated_at"] - timedelta(hours=1)),
+                ]
             )
         header = ["order_id", "customer_id", "order_status", "order_total", "currency", "ordered_at", "updated_at"]
         half = len(order_rows) // 2

@@ -17,7 +17,6 @@ from lake_platform.resources import PartitionRegistry
 from lake_platform.run_history import run_history
 
 
-
 def build_schedules(configs: list[IngestConfig | PrepareConfig], table_assets: list) -> list[dg.ScheduleDefinition]:
     """One schedule per config with a cron and per ingest table it covers (a schedule has one job)."""
     schedules = []
@@ -86,7 +85,9 @@ def catch_up_requests(
         failed = history.failed_at.get(batch, [])
         if len(failed) >= max_attempts:
             reasons = [p.error for _, p in sorted(record.failed_assets().items()) if p.error]
-            left.append(f"{batch}: gave up after {len(failed)} failed runs ({(reasons or ['no reason mirrored yet'])[0][:200]})")
+            left.append(
+                f"{batch}: gave up after {len(failed)} failed runs ({(reasons or ['no reason mirrored yet'])[0][:200]})"
+            )
             continue
         wait = backoff_minutes * 60 * 2 ** (len(failed) - 1) if failed else 0
         if failed and now - failed[-1] < wait:
@@ -122,9 +123,16 @@ def _schedule(config, entry, asset_keys, selection) -> dg.ScheduleDefinition:
     def catch_up(context: dg.ScheduleEvaluationContext, partition_registry: PartitionRegistry):
         """Request a run for each batch of this table that is not finished and not in flight."""
         requests, left = catch_up_requests(
-            context.instance, partition_registry, job_name=entry.job.name, table_id=entry.table_id,
-            asset_keys=asset_keys, selection=selection, scope=scope, max_attempts=config.job_settings.max_attempts,
-            backoff_minutes=config.job_settings.retry_backoff_minutes, now=time.time(),
+            context.instance,
+            partition_registry,
+            job_name=entry.job.name,
+            table_id=entry.table_id,
+            asset_keys=asset_keys,
+            selection=selection,
+            scope=scope,
+            max_attempts=config.job_settings.max_attempts,
+            backoff_minutes=config.job_settings.retry_backoff_minutes,
+            now=time.time(),
         )
         for reason in left:
             context.log.info(f"{entry.table_id}/{reason}")

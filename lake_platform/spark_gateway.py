@@ -48,9 +48,20 @@ def gateway_folder(env: dict[str, str], python: str) -> Path:
     """The gateway's folder for this interpreter, scripts path and JVM settings (per user)."""
     from lake_glue.spark import JAVA_OPTIONS_ENV
 
-    key = json.dumps([python, env.get("PYTHONPATH", ""), env.get("JAVA_HOME", ""),
-                      env.get("LAKE_SPARK_DRIVER_MEMORY", ""), env.get(JAVA_OPTIONS_ENV, "")])
-    return Path(tempfile.gettempdir()) / f"lake-spark-gateway-{os.getuid()}" / hashlib.sha256(key.encode()).hexdigest()[:16]
+    key = json.dumps(
+        [
+            python,
+            env.get("PYTHONPATH", ""),
+            env.get("JAVA_HOME", ""),
+            env.get("LAKE_SPARK_DRIVER_MEMORY", ""),
+            env.get(JAVA_OPTIONS_ENV, ""),
+        ]
+    )
+    return (
+        Path(tempfile.gettempdir())
+        / f"lake-spark-gateway-{os.getuid()}"
+        / hashlib.sha256(key.encode()).hexdigest()[:16]
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -92,7 +103,11 @@ def _start(folder: Path, env: dict[str, str], python: str) -> dict | None:
     with open(folder / "gateway.log", "ab") as log:
         holder = subprocess.Popen(
             [python, "-m", "lake_platform.spark_gateway", "--folder", str(folder), "--idle-seconds", str(IDLE_SECONDS)],
-            env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     _holders.append(holder)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -153,10 +168,9 @@ def lease(env: dict[str, str], python: str = sys.executable) -> Iterator[Lease]:
 
 def _hold(folder: Path, idle_seconds: float) -> None:
     """Start the JVM, publish its address, and keep it until it has been idle long enough."""
+    from lake_glue.spark import jvm_launch_conf
     from pyspark import SparkConf
     from pyspark.java_gateway import launch_gateway
-
-    from lake_glue.spark import jvm_launch_conf
 
     conf = SparkConf(loadDefaults=False)
     for key, value in jvm_launch_conf().items():

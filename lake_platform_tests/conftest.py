@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import importlib
-import os
 import json
+import os
 import socket
-import uuid
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from lake_glue.tables import data_files, open_catalog, read_files
+
 from lake_platform.settings import ensure_java_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ def embedded_lake(home: Path):
     try:
         import lake_platform.definitions as module
 
-        defs = importlib.reload(module).defs
+        defs = importlib.reload(module).defs()
         with dg.build_resources(dict(defs.resources)) as resources:
             yield defs, resources
     finally:
@@ -165,13 +165,23 @@ def lake(spark_root, spark, tmp_path):
                 (folder / "_SUCCESS").write_text("")
 
         def ingest(self, table, batch_id, pipes=None):
-            args = {"table_name": table, "batch_id": batch_id, "raw_bucket": "lake-raw", "source_bucket": "lake-source",
-                    "catalog": catalog_uri}
+            args = {
+                "table_name": table,
+                "batch_id": batch_id,
+                "raw_bucket": "lake-raw",
+                "source_bucket": "lake-source",
+                "catalog": catalog_uri,
+            }
             return ingest_job.run_ingest(spark, args, erp, pipes=pipes)
 
         def prepare(self, table, batch_id, config=None, **extra):
-            args = {"table_name": table, "batch_id": batch_id, "target_bucket": "lake-target",
-                    "catalog": catalog_uri, **extra}
+            args = {
+                "table_name": table,
+                "batch_id": batch_id,
+                "target_bucket": "lake-target",
+                "catalog": catalog_uri,
+                **extra,
+            }
             return prepare_job.run_prepare(spark, args, config or sales, erp)
 
         def iceberg(self, table, database="sales"):

@@ -31,7 +31,8 @@ def describe(defs) -> dict:
             "group": node.group_name,
             "kinds": sorted(node.kinds),
             "deps": sorted(p.to_user_string() for p in node.parent_keys),
-            "partitions": getattr(node.partitions_def, "name", None) or (type(node.partitions_def).__name__ if node.partitions_def else None),
+            "partitions": getattr(node.partitions_def, "name", None)
+            or (type(node.partitions_def).__name__ if node.partitions_def else None),
             "checks": sorted(
                 f"{c.name}{' (blocking)' if graph.get_check_spec(c).blocking else ''}" for c in node.check_keys
             ),
@@ -55,7 +56,7 @@ def describe(defs) -> dict:
 def test_the_asset_graph_matches_its_snapshot(lake_home):
     import lake_platform.definitions as module
 
-    current = json.dumps(describe(importlib.reload(module).defs), indent=1, sort_keys=True) + "\n"
+    current = json.dumps(describe(importlib.reload(module).defs()), indent=1, sort_keys=True) + "\n"
     if os.environ.get("LAKE_UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(current)
     pinned = SNAPSHOT.read_text()

@@ -98,7 +98,9 @@ def test_select_drops_the_header_row_and_types_values_by_column_metadata(engine,
 def test_a_count_comes_back_as_an_int_like_duckdb_returns_it(engine, aws):
     canned_results(aws, {"rows": [row("_col0"), row("0")], "column_info": [column("_col0", "bigint")]})
 
-    result = engine.query("SELECT count(*) FROM (SELECT order_id FROM sales.orders GROUP BY order_id HAVING count(*) > 1) d", [])
+    result = engine.query(
+        "SELECT count(*) FROM (SELECT order_id FROM sales.orders GROUP BY order_id HAVING count(*) > 1) d", []
+    )
 
     # The factory's primary-key check reads rows[0][0] and compares it with 0.
     assert result.rows == [(0,)] and result.rows[0][0] == 0
@@ -128,14 +130,21 @@ def execution(state: str, statement_type: str = "DML", reason: str | None = None
 def test_results_over_several_pages_are_all_read_and_only_the_first_page_has_a_header():
     engine, stub = stubbed_engine()
     info = {"ColumnInfo": [{"Name": "order_id", "Type": "bigint"}, {"Name": "status", "Type": "varchar"}]}
-    stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"}, {"QueryString": ANY, "WorkGroup": WORKGROUP})
+    stub.add_response(
+        "start_query_execution", {"QueryExecutionId": "q-1"}, {"QueryString": ANY, "WorkGroup": WORKGROUP}
+    )
     stub.add_response("get_query_execution", execution("QUEUED"), {"QueryExecutionId": "q-1"})
     stub.add_response("get_query_execution", execution("RUNNING"), {"QueryExecutionId": "q-1"})
     stub.add_response("get_query_execution", execution("SUCCEEDED"), {"QueryExecutionId": "q-1"})
     stub.add_response(
         "get_query_results",
-        {"ResultSet": {"Rows": [row("order_id", "status"), row("1", "open"), row("2", "paid")], "ResultSetMetadata": info},
-         "NextToken": "page-2"},
+        {
+            "ResultSet": {
+                "Rows": [row("order_id", "status"), row("1", "open"), row("2", "paid")],
+                "ResultSetMetadata": info,
+            },
+            "NextToken": "page-2",
+        },
         {"QueryExecutionId": "q-1", "MaxResults": 1000},
     )
     stub.add_response(
@@ -156,7 +165,9 @@ def test_results_over_several_pages_are_all_read_and_only_the_first_page_has_a_h
 def test_a_failed_query_raises_with_athenas_reason():
     engine, stub = stubbed_engine()
     reason = "COLUMN_NOT_FOUND: line 1:8: Column 'order_totl' cannot be resolved"
-    stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"}, {"QueryString": ANY, "WorkGroup": WORKGROUP})
+    stub.add_response(
+        "start_query_execution", {"QueryExecutionId": "q-1"}, {"QueryString": ANY, "WorkGroup": WORKGROUP}
+    )
     stub.add_response("get_query_execution", execution("RUNNING"), {"QueryExecutionId": "q-1"})
     stub.add_response("get_query_execution", execution("FAILED", reason=reason), {"QueryExecutionId": "q-1"})
 
@@ -169,7 +180,9 @@ def test_a_failed_query_raises_with_athenas_reason():
 def test_a_query_that_outlives_its_timeout_is_stopped():
     engine, stub = stubbed_engine()
     engine = engine.model_copy(update={"query_timeout_seconds": 0.0}).use_client(engine.client)
-    stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"}, {"QueryString": ANY, "WorkGroup": WORKGROUP})
+    stub.add_response(
+        "start_query_execution", {"QueryExecutionId": "q-1"}, {"QueryString": ANY, "WorkGroup": WORKGROUP}
+    )
     stub.add_response("get_query_execution", execution("RUNNING"), {"QueryExecutionId": "q-1"})
     stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-1"})
 

@@ -74,79 +74,211 @@ def _rewrite(folder: Path) -> None:
 
 
 CASES = [
-    Case("truncated last line", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1) + "2,Bo,b@x.org").encode()},
-         stored=1, quarantined={3: "record has 3 fields, expected 6"}),
-    Case("wrong timestamp format", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1) + "2,Bo,b@x.org,ZA,1.00,01/02/2026\n").encode()},
-         stored=1, quarantined={3: "created_at: cannot read '01/02/2026' as timestamp with mask"}),
-    Case("byte order mark", "customers", {"a.csv": b"\xef\xbb\xbf" + (CUSTOMERS_HEADER + customer(1)).encode()},
-         stored=1, exact={2: {"customer_id": 1}}),
-    Case("latin-1 declared", "customers", {"a.csv": (CUSTOMERS_HEADER + customer(1, "Café Lüneburg")).encode("latin-1")},
-         options={"encoding": "latin-1"}, stored=1, exact={2: {"customer_name": "Café Lüneburg"}}),
-    Case("latin-1 undeclared", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2, "Café")).encode("latin-1")},
-         stored=1, quarantined={3: "invalid utf-8 byte 0xe9 at byte offset"}),
-    Case("CRLF line ends", "customers", {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).replace("\n", "\r\n").encode()},
-         stored=2, exact={3: {"customer_name": "Ann"}}),
-    Case("quoted delimiter, quotes and a newline inside quotes", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1, '"Smith, Ann"') + customer(2, '"The ""Best"" Ltd"')
-                    + customer(3, '"two\nlines"') + customer(4)).encode()},
-         stored=4, exact={2: {"customer_name": "Smith, Ann"}, 3: {"customer_name": 'The "Best" Ltd'},
-                          4: {"customer_name": "two\nlines"}, 6: {"customer_id": 4}}),
-    Case("JSONL [] line", "order_lines", {"a.jsonl": (line(1) + "[]\n").encode()},
-         stored=1, quarantined={2: "must be one JSON object, this one is an array"}),
-    Case("JSONL two objects on one line", "order_lines", {"a.jsonl": (line(1).strip() + line(2)).encode()},
-         quarantined={1: "more than one JSON value on the line"}),
-    Case("JSONL non-object", "order_lines", {"a.jsonl": (line(1) + '"hello"\n42\n').encode()},
-         stored=1, quarantined={2: "this one is a string", 3: "this one is a number"}),
-    Case("extra and missing fields in rows", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1).strip() + ",extra\n" + "2,Bo\n" + customer(3)).encode()},
-         stored=1, quarantined={2: "record has 7 fields, expected 6", 3: "record has 2 fields, expected 6"}),
-    Case("extra and missing columns in the header", "customers",
-         {"a.csv": (CUSTOMERS_HEADER.replace("email", "mail") + customer(1)).encode()},
-         refused=r"a.csv: CSV header does not match the declared columns: missing columns \['email'\], "
-                 r"unexpected columns \['mail'\]"),
-    Case("empty file in an append table", "customers", {"a.csv": b"", "b.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
-         refused=r"refused by the acceptance rules.*files with no records \(empty or header-only\): \['a.csv'\]"),
-    Case("header-only file", "customers", {"a.csv": CUSTOMERS_HEADER.encode()},
-         refused=r"files with no records \(empty or header-only\): \['a.csv'\]"),
-    Case("empty file accepted when declared", "customers", {"a.csv": b"", "b.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
-         acceptance={"allow_empty": True}, stored=1),
-    Case("quarantine rate above the limit", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1) + "x,Bo,b,ZA,1,2026-01-01 10:00:00\n").encode()},
-         acceptance={"max_quarantine_rate": 0.1}, refused=r"1 of 2 records quarantined \(50.0%\), above"),
-    Case("NA null markers", "customers", {"a.csv": (CUSTOMERS_HEADER + customer(1, limit="NA")).encode()},
-         options={"null_values": ["", "NA"]}, stored=1, exact={2: {"credit_limit": None}}),
-    Case("NA without null_values is quarantined, not nulled", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1, limit="NA")).encode()},
-         quarantined={2: "credit_limit: cannot read 'NA' as decimal(12,2)"}),
-    Case(".csv.gz", "customers", {"a.csv.gz": gzip.compress((CUSTOMERS_HEADER + customer(1) + customer(2)).encode())},
-         stored=2),
-    Case("numbers with spaces and exponents", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1, limit=" 12.50 ") + customer(2, limit="1.5e2")
-                    + customer(3, limit="1e-5") + " 4 ,D,d@x.org,ZA,1.00,2026-01-01 10:00:00\n").encode()},
-         stored=3, quarantined={4: "credit_limit: cannot read '1e-5' as decimal(12,2)"},
-         exact={2: {"credit_limit": "12.50"}, 3: {"credit_limit": "150.00"}, 5: {"customer_id": 4}}),
-    Case("NA null marker declared for one column only", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1, name="NA", limit="NA")).encode()},
-         columns={"credit_limit": {"null_values": ["", "NA"]}}, stored=1,
-         exact={2: {"customer_name": "NA", "credit_limit": None}}),
-    Case("a file grows after _SUCCESS", "customers", {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
-         after_seal=_grow, refused=r"the sealed batch changed.*a.csv: changed after sealing: sealed 157 bytes, now 201"
-                                   r" bytes.*land the complete files under a new batch id"),
-    Case("a file appears after _SUCCESS", "customers", {"a.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
-         after_seal=_add_file, refused=r"b.csv: appeared after the batch was sealed"),
-    Case("a file is rewritten in place after _SUCCESS (same size)", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
-         after_seal=_rewrite, refused=r"a.csv: its bytes differ from the sealed ones"),
-    Case("duplicate delivery under a second batch id", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
-         delivered_before=True, stored=2, duplicate_of="a.csv is byte-identical to 20250101T000000Z/a.csv"),
-    Case("duplicate delivery refused by reject_duplicate_delivery", "customers",
-         {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
-         delivered_before=True, acceptance={"reject_duplicate_delivery": True},
-         refused=r"refused as a duplicate delivery.*a.csv is byte-identical to 20250101T000000Z/a.csv"),
+    Case(
+        "truncated last line",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + "2,Bo,b@x.org").encode()},
+        stored=1,
+        quarantined={3: "record has 3 fields, expected 6"},
+    ),
+    Case(
+        "wrong timestamp format",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + "2,Bo,b@x.org,ZA,1.00,01/02/2026\n").encode()},
+        stored=1,
+        quarantined={3: "created_at: cannot read '01/02/2026' as timestamp with mask"},
+    ),
+    Case(
+        "byte order mark",
+        "customers",
+        {"a.csv": b"\xef\xbb\xbf" + (CUSTOMERS_HEADER + customer(1)).encode()},
+        stored=1,
+        exact={2: {"customer_id": 1}},
+    ),
+    Case(
+        "latin-1 declared",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1, "Café Lüneburg")).encode("latin-1")},
+        options={"encoding": "latin-1"},
+        stored=1,
+        exact={2: {"customer_name": "Café Lüneburg"}},
+    ),
+    Case(
+        "latin-1 undeclared",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2, "Café")).encode("latin-1")},
+        stored=1,
+        quarantined={3: "invalid utf-8 byte 0xe9 at byte offset"},
+    ),
+    Case(
+        "CRLF line ends",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).replace("\n", "\r\n").encode()},
+        stored=2,
+        exact={3: {"customer_name": "Ann"}},
+    ),
+    Case(
+        "quoted delimiter, quotes and a newline inside quotes",
+        "customers",
+        {
+            "a.csv": (
+                CUSTOMERS_HEADER
+                + customer(1, '"Smith, Ann"')
+                + customer(2, '"The ""Best"" Ltd"')
+                + customer(3, '"two\nlines"')
+                + customer(4)
+            ).encode()
+        },
+        stored=4,
+        exact={
+            2: {"customer_name": "Smith, Ann"},
+            3: {"customer_name": 'The "Best" Ltd'},
+            4: {"customer_name": "two\nlines"},
+            6: {"customer_id": 4},
+        },
+    ),
+    Case(
+        "JSONL [] line",
+        "order_lines",
+        {"a.jsonl": (line(1) + "[]\n").encode()},
+        stored=1,
+        quarantined={2: "must be one JSON object, this one is an array"},
+    ),
+    Case(
+        "JSONL two objects on one line",
+        "order_lines",
+        {"a.jsonl": (line(1).strip() + line(2)).encode()},
+        quarantined={1: "more than one JSON value on the line"},
+    ),
+    Case(
+        "JSONL non-object",
+        "order_lines",
+        {"a.jsonl": (line(1) + '"hello"\n42\n').encode()},
+        stored=1,
+        quarantined={2: "this one is a string", 3: "this one is a number"},
+    ),
+    Case(
+        "extra and missing fields in rows",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1).strip() + ",extra\n" + "2,Bo\n" + customer(3)).encode()},
+        stored=1,
+        quarantined={2: "record has 7 fields, expected 6", 3: "record has 2 fields, expected 6"},
+    ),
+    Case(
+        "extra and missing columns in the header",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER.replace("email", "mail") + customer(1)).encode()},
+        refused=r"a.csv: CSV header does not match the declared columns: missing columns \['email'\], "
+        r"unexpected columns \['mail'\]",
+    ),
+    Case(
+        "empty file in an append table",
+        "customers",
+        {"a.csv": b"", "b.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
+        refused=r"refused by the acceptance rules.*files with no records \(empty or header-only\): \['a.csv'\]",
+    ),
+    Case(
+        "header-only file",
+        "customers",
+        {"a.csv": CUSTOMERS_HEADER.encode()},
+        refused=r"files with no records \(empty or header-only\): \['a.csv'\]",
+    ),
+    Case(
+        "empty file accepted when declared",
+        "customers",
+        {"a.csv": b"", "b.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
+        acceptance={"allow_empty": True},
+        stored=1,
+    ),
+    Case(
+        "quarantine rate above the limit",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + "x,Bo,b,ZA,1,2026-01-01 10:00:00\n").encode()},
+        acceptance={"max_quarantine_rate": 0.1},
+        refused=r"1 of 2 records quarantined \(50.0%\), above",
+    ),
+    Case(
+        "NA null markers",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1, limit="NA")).encode()},
+        options={"null_values": ["", "NA"]},
+        stored=1,
+        exact={2: {"credit_limit": None}},
+    ),
+    Case(
+        "NA without null_values is quarantined, not nulled",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1, limit="NA")).encode()},
+        quarantined={2: "credit_limit: cannot read 'NA' as decimal(12,2)"},
+    ),
+    Case(
+        ".csv.gz",
+        "customers",
+        {"a.csv.gz": gzip.compress((CUSTOMERS_HEADER + customer(1) + customer(2)).encode())},
+        stored=2,
+    ),
+    Case(
+        "numbers with spaces and exponents",
+        "customers",
+        {
+            "a.csv": (
+                CUSTOMERS_HEADER
+                + customer(1, limit=" 12.50 ")
+                + customer(2, limit="1.5e2")
+                + customer(3, limit="1e-5")
+                + " 4 ,D,d@x.org,ZA,1.00,2026-01-01 10:00:00\n"
+            ).encode()
+        },
+        stored=3,
+        quarantined={4: "credit_limit: cannot read '1e-5' as decimal(12,2)"},
+        exact={2: {"credit_limit": "12.50"}, 3: {"credit_limit": "150.00"}, 5: {"customer_id": 4}},
+    ),
+    Case(
+        "NA null marker declared for one column only",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1, name="NA", limit="NA")).encode()},
+        columns={"credit_limit": {"null_values": ["", "NA"]}},
+        stored=1,
+        exact={2: {"customer_name": "NA", "credit_limit": None}},
+    ),
+    Case(
+        "a file grows after _SUCCESS",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
+        after_seal=_grow,
+        refused=r"the sealed batch changed.*a.csv: changed after sealing: sealed 157 bytes, now 201"
+        r" bytes.*land the complete files under a new batch id",
+    ),
+    Case(
+        "a file appears after _SUCCESS",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
+        after_seal=_add_file,
+        refused=r"b.csv: appeared after the batch was sealed",
+    ),
+    Case(
+        "a file is rewritten in place after _SUCCESS (same size)",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1)).encode()},
+        after_seal=_rewrite,
+        refused=r"a.csv: its bytes differ from the sealed ones",
+    ),
+    Case(
+        "duplicate delivery under a second batch id",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
+        delivered_before=True,
+        stored=2,
+        duplicate_of="a.csv is byte-identical to 20250101T000000Z/a.csv",
+    ),
+    Case(
+        "duplicate delivery refused by reject_duplicate_delivery",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
+        delivered_before=True,
+        acceptance={"reject_duplicate_delivery": True},
+        refused=r"refused as a duplicate delivery.*a.csv is byte-identical to 20250101T000000Z/a.csv",
+    ),
 ]
 
 
@@ -181,8 +313,9 @@ class Landing:
 
     def __init__(self, lake, registry_path: Path):
         self.lake = lake
-        self.store = LocalObjectStore(root=str(lake.root), raw_bucket="lake-raw", source_bucket="lake-source",
-                                      target_bucket="lake-target")
+        self.store = LocalObjectStore(
+            root=str(lake.root), raw_bucket="lake-raw", source_bucket="lake-source", target_bucket="lake-target"
+        )
         self.registry = SqlitePartitionRegistry(path=str(registry_path))
         self.cursor: dict = {}
 

@@ -35,13 +35,16 @@ def stand_in_job(fail: str | None = None) -> dg.JobDefinition:
             if key == fail:
                 raise RuntimeError(f"{key} broke: cannot read '1,5' as decimal(12,2)")
             return dg.MaterializeResult(metadata=metadata)
+
         return compute
 
     raw = dg.asset(key=["raw", "erp", "orders"], partitions_def=pdef)(body(RAW, {}))
     source = dg.asset(key=["source", "erp", "orders"], deps=[raw], partitions_def=pdef)(
-        body(SOURCE, {"landed_rows": 3, "source_rows": 2, "quarantined_rows": 1}))
+        body(SOURCE, {"landed_rows": 3, "source_rows": 2, "quarantined_rows": 1})
+    )
     target = dg.asset(key=["target", "sales", "orders"], deps=[source], partitions_def=pdef)(
-        body(TARGET, {"target_rows": 2}))
+        body(TARGET, {"target_rows": 2})
+    )
     return dg.Definitions(
         assets=[raw, source, target], jobs=[dg.define_asset_job(JOB, partitions_def=pdef)]
     ).resolve_job_def(JOB)
@@ -71,7 +74,8 @@ def tick(world, now=None) -> str:
     """One sensor evaluation, keeping the cursor as the daemon would; returns the skip message."""
     sensor = build_batch_status_sensor(world["tables"], **({"now": now} if now else {}))
     context = dg.build_sensor_context(
-        instance=world["instance"], cursor=world["cursor"],
+        instance=world["instance"],
+        cursor=world["cursor"],
         resources={"partition_registry": world["registry"], "alerts": world["alerts"]},
     )
     result = sensor(context)
@@ -89,7 +93,9 @@ def test_a_run_is_mirrored_per_asset_with_the_counts_and_the_failed_steps_reason
     tick(world)
     record = world["registry"].get(TABLE, A)
     assert {a: p.status for a, p in record.progress.items()} == {
-        RAW: "MATERIALIZED", SOURCE: "MATERIALIZED", TARGET: "FAILED"
+        RAW: "MATERIALIZED",
+        SOURCE: "MATERIALIZED",
+        TARGET: "FAILED",
     }
     assert "target/sales/orders broke: cannot read '1,5' as decimal(12,2)" in record.progress[TARGET].error
     assert record.progress[TARGET].run_id == run_id
@@ -103,7 +109,9 @@ def test_assets_a_failed_run_never_reached_are_failed_as_not_run(world):
     states = progress(world)
     assert states[RAW] == ("MATERIALIZED", None)
     assert states[SOURCE][0] == "FAILED" and "source/erp/orders broke" in states[SOURCE][1]
-    assert states[TARGET][0] == "FAILED" and states[TARGET][1].startswith("not run: run failure (step source__erp__orders")
+    assert states[TARGET][0] == "FAILED" and states[TARGET][1].startswith(
+        "not run: run failure (step source__erp__orders"
+    )
 
 
 def test_a_later_success_replaces_the_failure_and_re_reading_old_runs_changes_nothing(world):
@@ -128,7 +136,9 @@ def test_a_run_in_flight_is_mirrored_as_running_until_it_ends(world):
     pending = instance.create_run_for_job(job, tags={"dagster/partition": A})
     tick(world)
     assert progress(world) == {}  # a queued or not-started run is not progress yet
-    instance.report_dagster_event(DagsterEvent(DagsterEventType.RUN_START.value, job_name=job.name), run_id=pending.run_id)
+    instance.report_dagster_event(
+        DagsterEvent(DagsterEventType.RUN_START.value, job_name=job.name), run_id=pending.run_id
+    )
     tick(world)
     assert progress(world) == {RAW: ("RUNNING", None), SOURCE: ("RUNNING", None), TARGET: ("RUNNING", None)}
     instance.report_run_failed(instance.get_run_by_id(pending.run_id), message="run worker process died")
@@ -165,8 +175,12 @@ def test_failures_mirrored_in_one_tick_alert_once_and_read_the_run_history_once(
 
 
 def test_a_run_stuck_past_its_tables_timeout_alerts_once(world):
-    stuck = create_run_for_test(world["instance"], job_name=JOB, status=dg.DagsterRunStatus.STARTED,
-                                tags={"dagster/partition": A, "lake/table": TABLE})
+    stuck = create_run_for_test(
+        world["instance"],
+        job_name=JOB,
+        status=dg.DagsterRunStatus.STARTED,
+        tags={"dagster/partition": A, "lake/table": TABLE},
+    )
     later = time.time() + 10 * 3600
     tick(world, now=lambda: later)
     tick(world, now=lambda: later)

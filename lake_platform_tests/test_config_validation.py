@@ -39,20 +39,44 @@ def test_shipped_configs_are_valid_and_typed_by_config_type():
     [
         ("erp", lambda d: d["table_config"][0].update(table_name="Customers"), "table_config.0.table_name"),
         ("erp", lambda d: d["table_config"][1]["columns"][0].update(type="integer"), "columns.0.type"),
-        ("erp", lambda d: d["table_config"][1].update(primary_key=["no_such_column"]), "primary_key names unknown columns"),
-        ("erp", lambda d: d["table_config"][1]["columns"][0].update(timestamp_mask="yyyy"), "timestamp_mask is only allowed"),
+        (
+            "erp",
+            lambda d: d["table_config"][1].update(primary_key=["no_such_column"]),
+            "primary_key names unknown columns",
+        ),
+        (
+            "erp",
+            lambda d: d["table_config"][1]["columns"][0].update(timestamp_mask="yyyy"),
+            "timestamp_mask is only allowed",
+        ),
         ("erp", lambda d: d["table_config"][1].update(write_mode="upsert"), "the source layer keeps every batch"),
         ("erp", lambda d: d["job_settings"].update(cron="every hour"), "five-field cron"),
         ("erp", lambda d: d["job_settings"].update(worker_type="G.16X"), "job_settings.worker_type"),
         ("erp", lambda d: d.update(unexpected_field=1), "unexpected_field"),
-        ("sales", lambda d: d["table_config"][1].update(primary_key=[], bucket_by="hash", bucket_width=None), "needs a primary_key"),
-        ("sales", lambda d: d["table_config"][1]["columns"][0].update(nullable=True), "must be declared \"nullable\": false"),
+        (
+            "sales",
+            lambda d: d["table_config"][1].update(primary_key=[], bucket_by="hash", bucket_width=None),
+            "needs a primary_key",
+        ),
+        (
+            "sales",
+            lambda d: d["table_config"][1]["columns"][0].update(nullable=True),
+            'must be declared "nullable": false',
+        ),
         ("sales", lambda d: d["table_config"][1].pop("bucket_width"), "needs bucket_width"),
-        ("sales", lambda d: d["table_config"][1].update(primary_key=["order_id", "customer_id"]), "single int/bigint primary key"),
+        (
+            "sales",
+            lambda d: d["table_config"][1].update(primary_key=["order_id", "customer_id"]),
+            "single int/bigint primary key",
+        ),
         ("sales", lambda d: d["table_config"][2].update(bucket_width=10), "only applies to bucket_by 'range'"),
         ("sales", lambda d: d["table_config"][1].update(partitions=["p_ingest_day"]), "allows partitions ['p_bucket']"),
         ("sales", lambda d: d["table_config"][0].update(source_table_name="invoices"), "has no table 'invoices'"),
-        ("sales", lambda d: d["table_config"][0]["columns"][1].update(name="full_name"), "do not exist in erp.customers"),
+        (
+            "sales",
+            lambda d: d["table_config"][0]["columns"][1].update(name="full_name"),
+            "do not exist in erp.customers",
+        ),
         ("sales", lambda d: d.update(run_next=["nowhere"]), "run_next: unknown config 'nowhere'"),
         ("sales", lambda d: d["source"].update(config_name="sales"), "is not a spark_ingest config"),
         ("sales", lambda d: d["target"].update(database="erp"), "already used by config"),
@@ -95,7 +119,9 @@ def test_lake_configs_validate_exits_non_zero_with_the_reason(config_copy, capsy
 def test_a_misspelled_format_option_is_refused_naming_the_nearest_valid_key(config_copy):
     folder, edit = config_copy
     edit("erp", lambda d: d["source"]["options"].update(nulValue="NA"))
-    with pytest.raises(ConfigError, match=r"(?s)erp.json.*field source.options.*unknown key 'nulValue'; did you mean 'null_values'\?"):
+    with pytest.raises(
+        ConfigError, match=r"(?s)erp.json.*field source.options.*unknown key 'nulValue'; did you mean 'null_values'\?"
+    ):
         load_config_dir(folder)
 
 
@@ -103,8 +129,12 @@ def test_table_options_override_the_configs_and_acceptance_rules_are_validated(c
     from lake_glue.records import FormatOptions
 
     folder, edit = config_copy
-    edit("erp", lambda d: d["table_config"][0].update(options={"encoding": "ISO-8859-1", "null_values": ["NA"]},
-                                                      acceptance={"max_quarantine_rate": 0.05}))
+    edit(
+        "erp",
+        lambda d: d["table_config"][0].update(
+            options={"encoding": "ISO-8859-1", "null_values": ["NA"]}, acceptance={"max_quarantine_rate": 0.05}
+        ),
+    )
     erp = next(c for c in load_config_dir(folder) if c.config_name == "erp")
     assert erp.table("customers").options.encoding == "latin-1"
     raw = json.loads((folder / "erp.json").read_text())
@@ -151,9 +181,8 @@ def test_a_column_declares_its_own_null_values_and_a_table_can_reject_duplicate_
     ],
 )
 def test_timestamp_masks_are_checked_as_spark_would_without_a_jvm(spark, mask, problem):
-    from pyspark.sql import functions as F
-
     from lake_glue.types import datetime_pattern_problem
+    from pyspark.sql import functions as F
 
     assert (datetime_pattern_problem(mask) or "").startswith(problem or "")
     assert (datetime_pattern_problem(mask) is None) == (problem is None)

@@ -228,4 +228,3 @@ def test_push_rewrites_an_item_whose_body_is_invalid(dynamo):
     result = dynamo.store.push(load_config_dir(REPO_CONFIGS))
     assert result.changes == {"erp": "updated", "sales": "created"}
     assert [c.config_name for c in dynamo.store.list_configs()] == ["erp", "sales"]
-

@@ -107,7 +107,7 @@ def test_start_after_skips_keys_up_to_and_including_it(store):
         store.put_bytes(bucket, key, b"x")
     everything = sorted(TRICKY_KEYS)
     for i, after in enumerate(everything):
-        assert keys_of(store.list_objects(bucket, "", start_after=after)) == everything[i + 1:]
+        assert keys_of(store.list_objects(bucket, "", start_after=after)) == everything[i + 1 :]
     # StartAfter need not be an existing key: a batch folder name + '0' sorts after its files.
     after = "landing/erp/customers/20240101T000000Z0"
     assert keys_of(store.list_objects(bucket, "landing/erp/customers/", start_after=after)) == []

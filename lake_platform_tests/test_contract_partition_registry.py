@@ -73,7 +73,9 @@ def registry(make_registry) -> PartitionRegistry:
 
 def batch(batch_id: str, table: str = TID, files=None, by: str = "test") -> BatchRecord:
     """A record as a producer would register it."""
-    return BatchRecord(table, batch_id, files=files if files is not None else [f"{batch_id}/part-0.csv"], registered_by=by)
+    return BatchRecord(
+        table, batch_id, files=files if files is not None else [f"{batch_id}/part-0.csv"], registered_by=by
+    )
 
 
 def test_register_once_then_false_and_first_record_wins(registry):
@@ -108,7 +110,8 @@ def test_concurrent_register_many_over_overlapping_batches_registers_each_once(m
         i, handle = args
         barrier.wait()
         # Each producer registers an overlapping window of the same batches.
-        return dict(zip(ids[i * 3:i * 3 + 12], handle.register_many([batch(b, by=f"p{i}") for b in ids[i * 3:i * 3 + 12]])))
+        window = ids[i * 3 : i * 3 + 12]
+        return dict(zip(window, handle.register_many([batch(b, by=f"p{i}") for b in window])))
 
     with ThreadPoolExecutor(len(handles)) as pool:
         results = list(pool.map(attempt, enumerate(handles)))
@@ -180,9 +183,15 @@ def test_progress_is_kept_per_asset_and_a_source_writes_the_batch_counts(registr
     registry.register(batch("20240101T000000Z"))
     registered = registry.get(TID, "20240101T000000Z")
     counts = {"landed_rows": 10, "source_rows": 9, "quarantined_rows": 1}
-    assert registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", "r1", 100.0, counts=counts))
-    assert registry.record_progress(TID, "20240101T000000Z", TARGET_A, progress("MATERIALIZED", "r1", 100.0, counts={"target_rows": 9}))
-    assert registry.record_progress(TID, "20240101T000000Z", TARGET_B, progress("FAILED", "r1", 100.0, error="Glue: OutOfMemory"))
+    assert registry.record_progress(
+        TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", "r1", 100.0, counts=counts)
+    )
+    assert registry.record_progress(
+        TID, "20240101T000000Z", TARGET_A, progress("MATERIALIZED", "r1", 100.0, counts={"target_rows": 9})
+    )
+    assert registry.record_progress(
+        TID, "20240101T000000Z", TARGET_B, progress("FAILED", "r1", 100.0, error="Glue: OutOfMemory")
+    )
 
     record = registry.get(TID, "20240101T000000Z")
     assert (record.landed_rows, record.source_rows, record.quarantined_rows) == (10, 9, 1)
@@ -204,14 +213,26 @@ def test_a_sibling_targets_success_leaves_the_other_targets_failure_visible(regi
 def test_a_stale_or_repeated_progress_write_is_refused(registry):
     registry.register(batch("20240101T000000Z"))
     assert registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("RUNNING", "new", 200.0, finished=False))
-    assert registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", "new", 200.0, counts={"source_rows": 5}))
+    assert registry.record_progress(
+        TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", "new", 200.0, counts={"source_rows": 5})
+    )
     # The older run's failure, mirrored late, and the same write again: neither applies.
-    assert not registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("FAILED", "old", 100.0, error="stale"))
-    assert not registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", "new", 200.0, counts={"source_rows": 7}))
+    assert not registry.record_progress(
+        TID, "20240101T000000Z", SOURCE, progress("FAILED", "old", 100.0, error="stale")
+    )
+    assert not registry.record_progress(
+        TID, "20240101T000000Z", SOURCE, progress("MATERIALIZED", "new", 200.0, counts={"source_rows": 7})
+    )
     # A finished run's outcome is never taken back by its own earlier "running".
-    assert not registry.record_progress(TID, "20240101T000000Z", SOURCE, progress("RUNNING", "new", 200.0, finished=False))
+    assert not registry.record_progress(
+        TID, "20240101T000000Z", SOURCE, progress("RUNNING", "new", 200.0, finished=False)
+    )
     record = registry.get(TID, "20240101T000000Z")
-    assert (record.progress[SOURCE].status, record.progress[SOURCE].run_id, record.source_rows) == ("MATERIALIZED", "new", 5)
+    assert (record.progress[SOURCE].status, record.progress[SOURCE].run_id, record.source_rows) == (
+        "MATERIALIZED",
+        "new",
+        5,
+    )
 
 
 def test_concurrent_progress_writes_keep_the_newest_run(make_registry):
@@ -272,7 +293,9 @@ def test_list_batches_returns_every_batch_across_query_pages(registry):
         registry.register(batch(b, files=files))
     pages: list[int] = []
     if isinstance(registry, DynamoPartitionRegistry):
-        registry.client.meta.events.register("after-call.dynamodb.Query", lambda parsed, **_: pages.append(parsed["Count"]))
+        registry.client.meta.events.register(
+            "after-call.dynamodb.Query", lambda parsed, **_: pages.append(parsed["Count"])
+        )
     records = registry.list_batches(TID)
     assert [r.batch_id for r in records] == sorted(ids)
     assert all(r.files == files for r in records)
@@ -288,7 +311,7 @@ def test_many_producers_opening_a_new_sqlite_registry_at_once_do_not_fail(tmp_pa
         handles = [SqlitePartitionRegistry(path=str(tmp_path / f"r{n}.sqlite")) for _ in range(8)]
         barrier = threading.Barrier(len(handles))
 
-        def attempt(args):
+        def attempt(args, barrier=barrier):
             i, handle = args
             barrier.wait()
             return handle.register(batch(f"20240103T00000{i}Z"))
@@ -309,8 +332,10 @@ def test_a_retired_batch_keeps_its_first_reason_and_its_status_whatever_runs_rep
 
 
 def test_a_batch_is_registered_with_its_sealed_files_and_they_read_back_unchanged(registry):
-    sealed = [ObjectInfo("landing/erp/customers/B/a.csv", 120, "9e107d9d372bb6826bd81d3542a419d6"),
-              ObjectInfo("landing/erp/customers/B/b.csv", 0, "d41d8cd98f00b204e9800998ecf8427e-2")]
+    sealed = [
+        ObjectInfo("landing/erp/customers/B/a.csv", 120, "9e107d9d372bb6826bd81d3542a419d6"),
+        ObjectInfo("landing/erp/customers/B/b.csv", 0, "d41d8cd98f00b204e9800998ecf8427e-2"),
+    ]
     assert registry.register(BatchRecord(TID, "20260101T000000Z", sealed=sealed, registered_by="landing_sensor"))
     record = registry.get(TID, "20260101T000000Z")
     assert record.sealed == sealed
@@ -345,8 +370,10 @@ def test_a_registry_file_from_before_sealing_gains_the_new_columns_and_keeps_its
            target_rows INTEGER, error TEXT, registered_at TEXT NOT NULL, updated_at TEXT NOT NULL,
            registered_by TEXT NOT NULL, PRIMARY KEY (table_id, batch_id))"""
     )
-    conn.execute("INSERT INTO batches VALUES (?, 'B', 'LANDED', ?, NULL, NULL, NULL, NULL, NULL, 't', 't', 'old')",
-                 (TID, json.dumps(["a.csv"])))
+    conn.execute(
+        "INSERT INTO batches VALUES (?, 'B', 'LANDED', ?, NULL, NULL, NULL, NULL, NULL, 't', 't', 'old')",
+        (TID, json.dumps(["a.csv"])),
+    )
     conn.commit()
     conn.close()
     registry = SqlitePartitionRegistry(path=str(path))

@@ -21,7 +21,7 @@ def tables():
 def defs(lake_home):
     import lake_platform.definitions as module
 
-    return importlib.reload(module).defs
+    return importlib.reload(module).defs()
 
 
 def test_every_table_gets_raw_source_and_target_assets_keyed_by_layer(tables):
@@ -65,7 +65,12 @@ def test_table_name_metadata_is_the_glue_database_and_table(tables):
 def test_checks_reconcile_source_and_guard_target_primary_keys(tables):
     orders = next(t for t in tables if t.table_id == "erp.orders")
     specs = {c.name: c for c in orders.source.check_specs}
-    assert set(specs) == {"landed_rows_reconcile", "no_undeclared_fields", "acceptance_rules", "not_a_duplicate_delivery"}
+    assert set(specs) == {
+        "landed_rows_reconcile",
+        "no_undeclared_fields",
+        "acceptance_rules",
+        "not_a_duplicate_delivery",
+    }
     # The acceptance rules refuse a batch before commit and stop its targets; a duplicate only
     # blocks when the table rejects duplicate deliveries (erp.orders does not).
     assert specs["acceptance_rules"].blocking and not specs["not_a_duplicate_delivery"].blocking
@@ -84,7 +89,10 @@ def test_code_location_loads_without_touching_the_lake(defs, lake_home):
     assert defs.resolve_job_def("process_erp__orders").partitions_def.name == "erp__orders"
     assert {s.name for s in defs.sensors} >= {"landing_sensor"}
     assert {s.name for s in defs.schedules} == {
-        "erp__customers_catch_up", "erp__orders_catch_up", "erp__order_lines_catch_up", "lake_maintenance_daily"
+        "erp__customers_catch_up",
+        "erp__orders_catch_up",
+        "erp__order_lines_catch_up",
+        "lake_maintenance_daily",
     }
     assert dg.Definitions.validate_loadable(defs) is None
 
@@ -96,10 +104,8 @@ def test_aws_mode_names_every_missing_variable(lake_home, monkeypatch):
     import lake_platform.definitions as module
 
     with pytest.raises(SettingsError) as err:
-        importlib.reload(module)
+        importlib.reload(module).defs()
     assert all(name in str(err.value) for name in AWS_SETTINGS)
-    monkeypatch.setenv("LAKE_ENV", "local")
-    importlib.reload(module)
 
 
 def test_unknown_lake_env_is_refused(monkeypatch):
@@ -114,7 +120,9 @@ def test_unknown_lake_env_is_refused(monkeypatch):
 def test_aws_mode_loads_from_environment_variables_alone_without_calling_aws(lake_home, monkeypatch):
     monkeypatch.setenv("LAKE_ENV", "aws")
     for name in AWS_SETTINGS:
-        monkeypatch.setenv(name, "arn:aws:states:eu-west-1:123456789012:stateMachine:x" if "ARN" in name else f"x-{name.lower()}")
+        monkeypatch.setenv(
+            name, "arn:aws:states:eu-west-1:123456789012:stateMachine:x" if "ARN" in name else f"x-{name.lower()}"
+        )
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     # Port 9 refuses connections: any AWS call while loading would fail this test.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
@@ -122,7 +130,7 @@ def test_aws_mode_loads_from_environment_variables_alone_without_calling_aws(lak
     from lake_platform.resources.athena import AthenaQueryEngine
     from lake_platform.resources.step_functions import StepFunctionsGlueJobRunner
 
-    defs = importlib.reload(module).defs
+    defs = importlib.reload(module).defs()
     assert isinstance(defs.resources["glue_runner"], StepFunctionsGlueJobRunner)
     assert isinstance(defs.resources["query_engine"], AthenaQueryEngine)
     assert {s.name for s in defs.sensors} >= {"landing_sensor", "landing_queue_sensor", "lake_automation_sensor"}
@@ -131,8 +139,6 @@ def test_aws_mode_loads_from_environment_variables_alone_without_calling_aws(lak
         assert res.object_store.raw_bucket == "x-lake_raw_bucket"
         assert res.partition_registry.table_name == "x-lake_partitions_table"
         assert res.landing_queue.queue_url == "x-lake_landing_queue_url"
-    monkeypatch.setenv("LAKE_ENV", "local")
-    importlib.reload(module)
 
 
 def test_terraform_outputs_print_exactly_the_variables_aws_mode_reads():

@@ -34,8 +34,14 @@ def processed(tmp_path_factory):
             "SELECT count(*), count(DISTINCT order_id) FROM sales.orders", res.config_store.list_configs()
         ).rows[0]
         yield {
-            "defs": defs, "res": res, "instance": instance, "expected": expected,
-            "first": first, "second": second, "rows": {r["table"]: r for r in rows}, "orders": orders,
+            "defs": defs,
+            "res": res,
+            "instance": instance,
+            "expected": expected,
+            "first": first,
+            "second": second,
+            "rows": {r["table"]: r for r in rows},
+            "orders": orders,
         }
 
 
@@ -154,7 +160,10 @@ def test_lake_docs_shows_row_counts_and_lineage_and_the_ui_schema_is_the_queried
     assert lake(["lineage", "sales.order_lines.line_amount"]) == 0
     assert "(expression: `quantity * unit_price`)" in capsys.readouterr().out
     defs, res = processed["defs"], processed["res"]
-    for key, table in ((["target", "sales", "orders"], "sales.orders"), (["source", "erp", "order_lines"], "erp.order_lines")):
+    for key, table in (
+        (["target", "sales", "orders"], "sales.orders"),
+        (["source", "erp", "order_lines"], "erp.order_lines"),
+    ):
         asset_key = dg.AssetKey(key)
         schema = defs.resolve_assets_def(asset_key).specs_by_key[asset_key].metadata["dagster/column_schema"]
         queried = res.query_engine.query(f"SELECT * FROM {table} LIMIT 0", res.config_store.list_configs()).columns

@@ -6,10 +6,10 @@ Buckets are folders under the session's Spark root; each test uses its own prefi
 import json
 
 import pytest
-
 from lake_glue.args import parse_job_args
 
-from .conftest import ORDERS_HEADER, ingest_job, order_row as _order
+from .conftest import ORDERS_HEADER, ingest_job
+from .conftest import order_row as _order
 
 
 def test_ingest_reconciles_landed_rows_with_source_and_quarantine(lake):
@@ -35,8 +35,14 @@ def test_incomplete_batch_is_refused_naming_the_marker(lake):
 
 
 def test_header_drift_fails_the_batch_naming_the_file(lake):
-    lake.land("orders", "20260101T000000Z", {"drifted.csv": ORDERS_HEADER.replace("currency", "ccy") + _order(1, "NEW", 10)})
-    with pytest.raises(ingest_job.IngestError, match=r"batch erp.orders/20260101T000000Z: .*/drifted.csv: CSV header does not match the declared columns: missing columns \['currency'\], unexpected columns \['ccy'\]$"):
+    lake.land(
+        "orders", "20260101T000000Z", {"drifted.csv": ORDERS_HEADER.replace("currency", "ccy") + _order(1, "NEW", 10)}
+    )
+    with pytest.raises(
+        ingest_job.IngestError,
+        match=r"batch erp.orders/20260101T000000Z: .*/drifted.csv: CSV header does not match the declared columns:"
+        r" missing columns \['currency'\], unexpected columns \['ccy'\]$",
+    ):
         lake.ingest("orders", "20260101T000000Z")
 
 
@@ -49,7 +55,9 @@ def _use_buckets(lake, **settings):
 
 def test_hash_bucketed_upsert_applies_updates_and_touches_only_the_keys_buckets(lake):
     _use_buckets(lake, bucket_by="hash", num_buckets=8)
-    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + "".join(_order(i, "NEW", 10) for i in range(1, 41))})
+    lake.land(
+        "orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + "".join(_order(i, "NEW", 10) for i in range(1, 41))}
+    )
     lake.land("orders", "20260102T000000Z", {"a.csv": ORDERS_HEADER + _order(7, "PAID", 12) + _order(41, "NEW", 11)})
     for batch in ("20260101T000000Z", "20260102T000000Z"):
         lake.ingest("orders", batch)
@@ -63,7 +71,9 @@ def test_hash_bucketed_upsert_applies_updates_and_touches_only_the_keys_buckets(
 
 def test_range_bucketed_upsert_reads_only_the_recent_buckets_however_large_the_table(lake):
     _use_buckets(lake, bucket_by="range", bucket_width=50)
-    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + "".join(_order(i, "NEW", 10) for i in range(1, 200))})
+    lake.land(
+        "orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + "".join(_order(i, "NEW", 10) for i in range(1, 200))}
+    )
     lake.land("orders", "20260102T000000Z", {"a.csv": ORDERS_HEADER + _order(195, "PAID", 12) + _order(201, "NEW", 11)})
     for batch in ("20260101T000000Z", "20260102T000000Z"):
         lake.ingest("orders", batch)
@@ -78,7 +88,11 @@ def test_range_bucketed_upsert_reads_only_the_recent_buckets_however_large_the_t
 def test_overwrite_keeps_the_newest_snapshot_when_an_older_batch_is_replayed(lake):
     header = "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
     lake.land("customers", "20260101T000000Z", {"c.csv": header + "1,A,,ZA,1.00,2025-01-01 00:00:00\n"})
-    lake.land("customers", "20260102T000000Z", {"c.csv": header + "1,A,,ZA,1.00,2025-01-01 00:00:00\n2,B,,NL,,2025-01-01 00:00:00\n"})
+    lake.land(
+        "customers",
+        "20260102T000000Z",
+        {"c.csv": header + "1,A,,ZA,1.00,2025-01-01 00:00:00\n2,B,,NL,,2025-01-01 00:00:00\n"},
+    )
     for batch in ("20260101T000000Z", "20260102T000000Z"):
         lake.ingest("customers", batch)
     lake.prepare("customers", "20260102T000000Z")
@@ -101,7 +115,9 @@ def test_append_keeps_every_batch_and_computes_expressions(lake):
 
 
 def test_undeclared_json_fields_are_reported_and_the_records_still_load(lake):
-    text = json.dumps({"order_id": 1, "line_number": 1, "sku": "S", "quantity": 2, "unit_price": 1.25, "gift_wrap": True})
+    text = json.dumps(
+        {"order_id": 1, "line_number": 1, "sku": "S", "quantity": 2, "unit_price": 1.25, "gift_wrap": True}
+    )
     lake.land("order_lines", "20260101T000000Z", {"l.jsonl": text + "\n"})
     figures = lake.ingest("order_lines", "20260101T000000Z")
     assert figures["undeclared_fields"] == {"gift_wrap": 1}
@@ -117,9 +133,19 @@ def test_all_rows_quarantined_yields_an_empty_batch_not_an_error(lake):
 
 
 def test_job_arguments_ignore_what_glue_adds_and_require_ours():
-    argv = ["--JOB_ID", "j_1", "--config_name", "erp", "--job-bookmark-option=job-bookmark-disable", "--table_name", "t"]
+    argv = [
+        "--JOB_ID",
+        "j_1",
+        "--config_name",
+        "erp",
+        "--job-bookmark-option=job-bookmark-disable",
+        "--table_name",
+        "t",
+    ]
     assert parse_job_args(argv, ["config_name", "table_name"], {"lake_env": "local"}) == {
-        "config_name": "erp", "table_name": "t", "lake_env": "local"
+        "config_name": "erp",
+        "table_name": "t",
+        "lake_env": "local",
     }
     with pytest.raises(SystemExit, match="--batch_id"):
         parse_job_args(argv, ["config_name", "batch_id"], {})
@@ -127,7 +153,6 @@ def test_job_arguments_ignore_what_glue_adds_and_require_ours():
 
 def test_figures_with_dict_values_are_valid_pipes_metadata():
     from dagster_pipes import _normalize_param_metadata
-
     from lake_glue.entrypoint import pipes_metadata
 
     figures = {"landed_rows": 3, "undeclared_fields": {}, "quarantine_examples": ["x"]}
@@ -139,7 +164,14 @@ def test_a_batch_with_no_rejected_row_leaves_no_quarantine_and_replaces_an_earli
     bad = ORDERS_HEADER + _order(1, "NEW", 10) + "2;x;NEW;1;ZAR;;\n"
     lake.land("orders", "20260101T000000Z", {"a.csv": bad})
     first = lake.ingest("orders", "20260101T000000Z")
-    quarantine_batch = lake.root / "lake-source" / "quarantine" / lake.erp["target"]["prefix"] / "orders" / "p_batch_id=20260101T000000Z"
+    quarantine_batch = (
+        lake.root
+        / "lake-source"
+        / "quarantine"
+        / lake.erp["target"]["prefix"]
+        / "orders"
+        / "p_batch_id=20260101T000000Z"
+    )
     assert first["quarantined_rows"] == 1 and len(list(quarantine_batch.iterdir())) == 1
 
     lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + _order(1, "NEW", 10) + _order(2, "NEW", 10)})

@@ -42,8 +42,18 @@ def checkov_reports(tmp_path_factory) -> list[dict]:
     if checkov is None:
         pytest.fail(INSTALL_HINT, pytrace=False)
     out_dir = tmp_path_factory.mktemp("checkov")
-    command = [checkov, "--framework", "terraform", "cloudformation", "--skip-download",
-               "--compact", "--output", "json", "--output-file-path", str(out_dir)]
+    command = [
+        checkov,
+        "--framework",
+        "terraform",
+        "cloudformation",
+        "--skip-download",
+        "--compact",
+        "--output",
+        "json",
+        "--output-file-path",
+        str(out_dir),
+    ]
     for directory in SCANNED:
         command += ["--directory", directory]
     env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_NO_OUTPUT_FILE="1", LOG_LEVEL="ERROR")

@@ -33,8 +33,7 @@ def test_cfn_lint_reports_no_errors_or_warnings_on_the_seed_template():
 
     # The CLI default region plus the platform's default region (terraform var.aws_region).
     matches = lint(SEED.read_text(), regions=["us-east-1", "eu-west-1"])
-    problems = [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches
-                if m.rule.id[0] in ("E", "W")]
+    problems = [f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches if m.rule.id[0] in ("E", "W")]
     assert problems == []
 
 
@@ -48,8 +47,16 @@ def test_seed_template_bootstraps_codebuild_state_bucket_lock_table_role_and_log
     assert types["StateBucket"] == "AWS::S3::Bucket"
     assert types["LockTable"] == "AWS::DynamoDB::Table"
     assert "CodeBuildURL" in template["Outputs"]
-    for parameter in ("ProjectName", "Environment", "RepositoryUrl", "Branch", "TerraformVersion",
-                      "VpcId", "SubnetIds", "SecurityGroupIds"):
+    for parameter in (
+        "ProjectName",
+        "Environment",
+        "RepositoryUrl",
+        "Branch",
+        "TerraformVersion",
+        "VpcId",
+        "SubnetIds",
+        "SecurityGroupIds",
+    ):
         assert parameter in template["Parameters"], parameter
 
 
@@ -83,7 +90,9 @@ def test_codebuild_role_has_no_star_action_and_scopes_writes_to_the_project(temp
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert "*" not in actions, statement["Sid"]
             if statement.get("Resource") == "*":
-                assert statement["Sid"] in {"Identity", "CreateKeys", "ManagePlatformKey", "DescribeCalls"}, statement["Sid"]
+                assert statement["Sid"] in {"Identity", "CreateKeys", "ManagePlatformKey", "DescribeCalls"}, statement[
+                    "Sid"
+                ]
                 if statement["Sid"] == "ManagePlatformKey":
                     assert "aws:ResourceTag/project" in statement["Condition"]["StringEquals"]
 
@@ -101,7 +110,10 @@ def test_buildspec_runs_tests_packages_glue_code_and_runs_terraform_with_the_see
     for key in ("bucket", "key", "region", "dynamodb_table"):
         assert f'-backend-config="{key}=' in text, key
 
-    defined = {v["Name"] for v in template["Resources"]["CodeBuildProject"]["Properties"]["Environment"]["EnvironmentVariables"]}
+    defined = {
+        v["Name"]
+        for v in template["Resources"]["CodeBuildProject"]["Properties"]["Environment"]["EnvironmentVariables"]
+    }
     defined |= set(spec.get("env", {}).get("variables", {}))
     builtin = {"CODEBUILD_SRC_DIR", "CODEBUILD_BUILD_SUCCEEDING", "AWS_REGION"}
     used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", text))

@@ -63,7 +63,10 @@ def test_rendered_definition_is_valid_json_with_the_agreed_states():
     states = asl["States"]
     assert set(states) == {"RunGlueJob", "NotifyFailure", "Failed", "Succeeded"}
     assert {name: s["Type"] for name, s in states.items()} == {
-        "RunGlueJob": "Task", "NotifyFailure": "Task", "Failed": "Fail", "Succeeded": "Succeed"
+        "RunGlueJob": "Task",
+        "NotifyFailure": "Task",
+        "Failed": "Fail",
+        "Succeeded": "Succeed",
     }
 
 
@@ -163,10 +166,16 @@ def test_failure_path_runs_in_moto_publishes_to_sns_and_fails_with_the_glue_erro
         assert "files-spark-ingest-default" in described["cause"]
 
         history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
-        scheduled = [json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in history
-                     if e["type"] == "TaskScheduled"]
-        assert scheduled[0] == {"JobName": "files-spark-ingest-default", "Arguments": RUNNER_INPUT["arguments"],
-                                "WorkerType": "G.1X", "NumberOfWorkers": 2, "Timeout": 30}
+        scheduled = [
+            json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in history if e["type"] == "TaskScheduled"
+        ]
+        assert scheduled[0] == {
+            "JobName": "files-spark-ingest-default",
+            "Arguments": RUNNER_INPUT["arguments"],
+            "WorkerType": "G.1X",
+            "NumberOfWorkers": 2,
+            "Timeout": 30,
+        }
         entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
         assert entered == ["RunGlueJob", "NotifyFailure", "Failed"]
 

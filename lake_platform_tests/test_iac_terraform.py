@@ -135,14 +135,18 @@ def expected_glue_jobs(configs_dir: Path) -> dict[str, dict[str, Any]]:
         settings = config.get("job_settings") or {}
         job = jobs.setdefault(
             config["etl_job"],
-            {"script": script_for(config["etl_job"]), "configs": [], "worker_type": None,
-             "number_of_workers": 0, "timeout_minutes": 0},
+            {
+                "script": script_for(config["etl_job"]),
+                "configs": [],
+                "worker_type": None,
+                "number_of_workers": 0,
+                "timeout_minutes": 0,
+            },
         )
         job["configs"].append(config["config_name"])
         wt = settings.get("worker_type")
         if wt in GLUE_WORKER_TYPES and (
-            job["worker_type"] is None
-            or GLUE_WORKER_TYPES.index(wt) > GLUE_WORKER_TYPES.index(job["worker_type"])
+            job["worker_type"] is None or GLUE_WORKER_TYPES.index(wt) > GLUE_WORKER_TYPES.index(job["worker_type"])
         ):
             job["worker_type"] = wt
         job["number_of_workers"] = max(job["number_of_workers"], settings.get("number_of_workers") or 0)
@@ -186,11 +190,14 @@ def check_glue_jobs_cover_configs(configs_dir: Path, glue_scripts_dir: Path) -> 
         script = glue_scripts_dir / script_for(etl_job)
         if not script.is_file():
             errors.append(
-                f"{path.name}: etl_job {etl_job!r} has no Glue script: expected {script.relative_to(glue_scripts_dir.parent)}"
+                f"{path.name}: etl_job {etl_job!r} has no Glue script:"
+                f" expected {script.relative_to(glue_scripts_dir.parent)}"
             )
         settings = config.get("job_settings") or {}
         if settings.get("worker_type") not in GLUE_WORKER_TYPES:
-            errors.append(f"{path.name}: job_settings.worker_type {settings.get('worker_type')!r} not in {GLUE_WORKER_TYPES}")
+            errors.append(
+                f"{path.name}: job_settings.worker_type {settings.get('worker_type')!r} not in {GLUE_WORKER_TYPES}"
+            )
         for field in ("number_of_workers", "timeout_minutes"):
             if not isinstance(settings.get(field), int) or settings.get(field) < 1:
                 errors.append(f"{path.name}: job_settings.{field} must be a positive integer")
@@ -283,7 +290,11 @@ def _module_calls() -> list[tuple[Path, str, dict[str, Any]]]:
     return calls
 
 
-@pytest.mark.parametrize("caller,name,body", _module_calls(), ids=lambda v: v.name if isinstance(v, Path) else (v if isinstance(v, str) else ""))
+@pytest.mark.parametrize(
+    "caller,name,body",
+    _module_calls(),
+    ids=lambda v: v.name if isinstance(v, Path) else (v if isinstance(v, str) else ""),
+)
 def test_module_calls_pass_declared_inputs_and_read_existing_outputs(caller: Path, name: str, body: dict):
     target = (caller / body["source"]).resolve()
     assert target.is_dir(), body["source"]
@@ -329,8 +340,12 @@ def test_every_config_becomes_one_dynamodb_item_with_name_type_job_and_full_json
     item = ddb[("aws_dynamodb_table_item", "config")]
     assert item["for_each"] == "${var.configs}"
     assert item["table_name"] == "${aws_dynamodb_table.configs.name}"
-    for attribute in ("config_name = {S = each.key}", "config_type = {S = each.value.config_type}",
-                      "etl_job = {S = each.value.etl_job}", "body = {S = each.value.body}"):
+    for attribute in (
+        "config_name = {S = each.key}",
+        "config_type = {S = each.value.config_type}",
+        "etl_job = {S = each.value.etl_job}",
+        "body = {S = each.value.body}",
+    ):
         assert attribute in item["item"], attribute
 
 
@@ -347,11 +362,17 @@ def test_dynamodb_tables_match_the_python_contract():
     assert {(a["name"], a["type"]) for a in configs["attribute"]} == {("config_name", "S")}
     assert partitions["hash_key"] == "table_id" and partitions["range_key"] == "batch_id"
     assert {(a["name"], a["type"]) for a in partitions["attribute"]} == {
-        ("table_id", "S"), ("batch_id", "S"), ("status", "S"), ("updated_at", "S")
+        ("table_id", "S"),
+        ("batch_id", "S"),
+        ("status", "S"),
+        ("updated_at", "S"),
     }
     (gsi,) = partitions["global_secondary_index"]
     assert (gsi["name"], gsi["hash_key"], gsi["range_key"], gsi["projection_type"]) == (
-        "by_status", "status", "updated_at", "ALL"
+        "by_status",
+        "status",
+        "updated_at",
+        "ALL",
     )
 
 
@@ -361,10 +382,14 @@ def test_glue_job_resource_iterates_over_the_distinct_etl_jobs_of_the_configs():
     assert loc["etl_jobs"] == "${toset([for c in values(local.configs) : c.etl_job])}"
     glue_jobs = loc["glue_jobs"]
     assert glue_jobs.startswith("${{for job in local.etl_jobs : job => {")
-    assert 'script = "${replace(job, \\"-\\", \\"_\\")}.py"' in glue_jobs or \
-        'script = "${replace(job, "-", "_")}.py"' in glue_jobs, glue_jobs
+    assert (
+        'script = "${replace(job, \\"-\\", \\"_\\")}.py"' in glue_jobs
+        or 'script = "${replace(job, "-", "_")}.py"' in glue_jobs
+    ), glue_jobs
     for setting in ("worker_type", "number_of_workers", "timeout_minutes"):
-        assert re.search(rf"{setting} = .*max\(\[for c in values\(local\.configs\) : .*if c\.etl_job == job\]", glue_jobs), setting
+        assert re.search(
+            rf"{setting} = .*max\(\[for c in values\(local\.configs\) : .*if c\.etl_job == job\]", glue_jobs
+        ), setting
     assert [v.strip('"') for v in loc["worker_type_order"]] == GLUE_WORKER_TYPES
 
     res = resources(root)
@@ -465,8 +490,16 @@ def test_shared_glue_job_takes_the_largest_settings_of_its_configs(tmp_path: Pat
     configs = tmp_path / "configs"
     configs.mkdir()
     base = json.loads((CONFIGS / "erp.json").read_text())
-    small = dict(base, config_name="a", job_settings=dict(base["job_settings"], worker_type="G.2X", number_of_workers=2, timeout_minutes=60))
-    large = dict(base, config_name="b", job_settings=dict(base["job_settings"], worker_type="G.1X", number_of_workers=10, timeout_minutes=20))
+    small = dict(
+        base,
+        config_name="a",
+        job_settings=dict(base["job_settings"], worker_type="G.2X", number_of_workers=2, timeout_minutes=60),
+    )
+    large = dict(
+        base,
+        config_name="b",
+        job_settings=dict(base["job_settings"], worker_type="G.1X", number_of_workers=10, timeout_minutes=20),
+    )
     (configs / "a.json").write_text(json.dumps(small))
     (configs / "b.json").write_text(json.dumps(large))
 
@@ -480,8 +513,10 @@ def test_one_catalog_database_per_config_target_database_in_its_layer_bucket():
     root = load_dir(TF)
     databases = locals_of(root)["catalog_databases"]
     assert "{for c in values(local.configs) : c.target.database => c...}" in databases
-    assert 'cs[0].config_type == \\"prepare\\" ? module.storage.target_bucket : module.storage.source_bucket' in databases or \
-        'cs[0].config_type == "prepare" ? module.storage.target_bucket : module.storage.source_bucket' in databases
+    assert (
+        'cs[0].config_type == \\"prepare\\" ? module.storage.target_bucket : module.storage.source_bucket' in databases
+        or 'cs[0].config_type == "prepare" ? module.storage.target_bucket : module.storage.source_bucket' in databases
+    )
     db = resources(root)[("aws_glue_catalog_database", "this")]
     assert db["for_each"] == "${local.catalog_databases}" and db["name"] == "${each.key}"
     expected = {json.loads(p.read_text())["target"]["database"] for p in CONFIGS.glob("*.json")}
@@ -537,7 +572,10 @@ def test_data_buckets_are_kms_encrypted_private_versioned_tls_only_and_logged():
     default = sse["apply_server_side_encryption_by_default"][0]
     assert default == {"sse_algorithm": "aws:kms", "kms_master_key_id": "${var.kms_key_arn}"}
     pab = bucket[("aws_s3_bucket_public_access_block", "this")]
-    assert all(pab[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        pab[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     assert bucket[("aws_s3_bucket_versioning", "this")]["versioning_configuration"][0]["status"] == "Enabled"
     assert ("aws_s3_bucket_logging", "this") in bucket
     policy = resources(load_dir(MODULES / "s3_bucket"), "data")[("aws_iam_policy_document", "tls_only")]
@@ -621,11 +659,27 @@ def test_dagster_policy_grants_what_the_deployment_needs():
     data = resources(load_dir(TF), "data")
     statements = {s["sid"]: s for s in data[("aws_iam_policy_document", "dagster")]["statement"]}
     actions = {a for s in statements.values() for a in s["actions"]}
-    for needed in ("states:StartExecution", "states:DescribeExecution", "states:StopExecution",
-                   "states:GetExecutionHistory", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                   "s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "glue:GetTable",
-                   "glue:GetPartitions", "athena:StartQueryExecution", "athena:GetQueryExecution",
-                   "athena:GetQueryResults", "athena:StopQueryExecution", "kms:Decrypt", "kms:GenerateDataKey"):
+    for needed in (
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "states:StopExecution",
+        "states:GetExecutionHistory",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "s3:ListBucket",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "glue:GetTable",
+        "glue:GetPartitions",
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StopQueryExecution",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    ):
         assert needed in actions, needed
     assert statements["StartGlueRunnerExecutions"]["resources"] == ["${local.state_machine_arn}"]
     assert "/index/*" in json.dumps(statements["PartitionRegistry"]["resources"])
@@ -643,8 +697,13 @@ def test_glue_job_role_reads_raw_writes_lake_and_manages_catalog_tables_only():
     catalog = statements["CatalogTablesOfPlatformDatabases"]["actions"]
     assert {"glue:CreateTable", "glue:UpdateTable", "glue:GetTable"} <= set(catalog)
     assert not any("Partition" in action for action in catalog)
-    assert not any(a.startswith("dynamodb:") and a != "dynamodb:DescribeTable" and "Get" not in a
-                   and a not in ("dynamodb:Query", "dynamodb:Scan") for a in statements["ReadConfigs"]["actions"])
+    assert not any(
+        a.startswith("dynamodb:")
+        and a != "dynamodb:DescribeTable"
+        and "Get" not in a
+        and a not in ("dynamodb:Query", "dynamodb:Scan")
+        for a in statements["ReadConfigs"]["actions"]
+    )
     assert "partitions" not in json.dumps(statements)
 
 

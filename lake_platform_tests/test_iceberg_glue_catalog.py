@@ -13,17 +13,18 @@ import uuid
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from lake_glue.tables import TableSpec, commit, data_files, load_table, open_catalog, total_records
 
 pytestmark = pytest.mark.aws
 
-SCHEMA = pa.schema([
-    pa.field("order_id", pa.int64()),
-    pa.field("order_status", pa.string()),
-    pa.field("_batch_id", pa.string()),
-    pa.field("p_batch_id", pa.string()),
-])
+SCHEMA = pa.schema(
+    [
+        pa.field("order_id", pa.int64()),
+        pa.field("order_status", pa.string()),
+        pa.field("_batch_id", pa.string()),
+        pa.field("p_batch_id", pa.string()),
+    ]
+)
 
 
 @pytest.fixture
@@ -34,7 +35,9 @@ def glue_lake(aws, monkeypatch):
     # The test session's Spark maps s3:// to folders; a Glue job has no such mapping.
     monkeypatch.delenv("LAKE_LOCAL_BUCKET_ROOT", raising=False)
 
-    boto3.client("s3").create_bucket(Bucket="lake-source", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    boto3.client("s3").create_bucket(
+        Bucket="lake-source", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
     catalog = open_catalog("glue")
     spec = TableSpec("erp", "orders", "s3://lake-source/erp/orders", partition_columns=["p_batch_id"])
     return catalog, spec
@@ -42,12 +45,15 @@ def glue_lake(aws, monkeypatch):
 
 def _write_batch(table, batch_id: str, order_ids: list[int]) -> list[str]:
     """Parquet files of one batch under a fresh data folder, as the ingest job's Spark write leaves them."""
-    rows = pa.table({
-        "order_id": order_ids,
-        "order_status": ["NEW"] * len(order_ids),
-        "_batch_id": [batch_id] * len(order_ids),
-        "p_batch_id": [batch_id] * len(order_ids),
-    }, schema=SCHEMA)
+    rows = pa.table(
+        {
+            "order_id": order_ids,
+            "order_status": ["NEW"] * len(order_ids),
+            "_batch_id": [batch_id] * len(order_ids),
+            "p_batch_id": [batch_id] * len(order_ids),
+        },
+        schema=SCHEMA,
+    )
     path = f"{table.location()}/data/{uuid.uuid4().hex}/part-0.parquet"
     with table.io.new_output(path).create() as stream:
         pq.write_table(rows, stream)
@@ -57,8 +63,12 @@ def _write_batch(table, batch_id: str, order_ids: list[int]) -> list[str]:
 def _ingest(table, batch_id, order_ids):
     from pyiceberg.expressions import EqualTo
 
-    return commit(table, delete_filter=EqualTo("p_batch_id", batch_id), files=_write_batch(table, batch_id, order_ids),
-                  summary={"lake.batch-id": batch_id})
+    return commit(
+        table,
+        delete_filter=EqualTo("p_batch_id", batch_id),
+        files=_write_batch(table, batch_id, order_ids),
+        summary={"lake.batch-id": batch_id},
+    )
 
 
 def test_the_job_creates_an_iceberg_table_in_the_glue_catalog(glue_lake):
@@ -99,9 +109,9 @@ def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue
     import json
 
     import boto3
-
     from lake_glue.layout import source_table_spec
     from lake_glue.lineage import source_column_doc
+
     from lake_platform.assets.factory import source_schema
     from lake_platform.config import load_config_dir
 
@@ -117,7 +127,9 @@ def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue
     glue_table = boto3.client("glue").get_table(DatabaseName="erp", Name="orders")["Table"]
     columns = glue_table["StorageDescriptor"]["Columns"]
     assert glue_table["Description"] == spec.properties["Description"]
-    assert "Source layer: typed rows of the files landed in `landing/erp/orders/<batch_id>/`" in glue_table["Description"]
+    assert (
+        "Source layer: typed rows of the files landed in `landing/erp/orders/<batch_id>/`" in glue_table["Description"]
+    )
     comments = {c["Name"]: c.get("Comment") for c in columns}
     ordered_at = next(c for c in orders["columns"] if c["name"] == "ordered_at")
     assert comments["ordered_at"] == source_column_doc(erp, orders, ordered_at)
@@ -133,7 +145,6 @@ def test_an_edited_column_description_reaches_a_table_created_before(glue_lake):
     import json
 
     import boto3
-
     from lake_glue.layout import source_table_spec
 
     from .conftest import CONFIG_DIR

@@ -25,8 +25,11 @@ BASE, NEXT = "20260101T000000Z", "20260102T000000Z"
 
 def _run_job(lake, tmp_path, job: str, args: dict, failpoint: str | None = None) -> subprocess.CompletedProcess:
     runner = LocalGlueJobRunner(
-        catalog_uri=lake.catalog, scripts_dir=str(glue_scripts_dir()), bucket_root=str(lake.root),
-        buckets=["lake-raw", "lake-source", "lake-target"], log_dir=str(tmp_path / "logs"),
+        catalog_uri=lake.catalog,
+        scripts_dir=str(glue_scripts_dir()),
+        bucket_root=str(lake.root),
+        buckets=["lake-raw", "lake-source", "lake-target"],
+        log_dir=str(tmp_path / "logs"),
     )
     env = runner._environment()
     env.pop("LAKE_FAILPOINTS", None)
@@ -91,8 +94,13 @@ def test_an_ingest_killed_mid_commit_leaves_the_source_table_and_its_rerun_lands
     lake.land("orders", BASE, {"a.csv": ORDERS_HEADER + order_row(1, "NEW", 10)})
     lake.ingest("orders", BASE)
     lake.land("orders", NEXT, {"a.csv": ORDERS_HEADER + order_row(2, "NEW", 10) + order_row(3, "NEW", 10)})
-    args = {"config_name": "erp", "table_name": "orders", "batch_id": NEXT, "raw_bucket": "lake-raw",
-            "source_bucket": "lake-source"}
+    args = {
+        "config_name": "erp",
+        "table_name": "orders",
+        "batch_id": NEXT,
+        "raw_bucket": "lake-raw",
+        "source_bucket": "lake-source",
+    }
     killed = _run_job(lake, tmp_path, "files_spark_ingest_default", args, "commit:staged")
     assert killed.returncode == -signal.SIGKILL
     assert query(lake, "select _batch_id, count(*) from erp.orders group by 1") == [(BASE, 1)]

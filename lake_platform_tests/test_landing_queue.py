@@ -23,10 +23,15 @@ def queue_lake(aws, tmp_path):
     s3.create_bucket(Bucket="raw", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     dlq = sqs.create_queue(QueueName="landing-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    url = sqs.create_queue(QueueName="landing", Attributes={
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
-    })["QueueUrl"]
-    store = S3ObjectStore(region_name="eu-west-1", endpoint_url=aws, raw_bucket="raw", source_bucket="s", target_bucket="t")
+    url = sqs.create_queue(
+        QueueName="landing",
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+        },
+    )["QueueUrl"]
+    store = S3ObjectStore(
+        region_name="eu-west-1", endpoint_url=aws, raw_bucket="raw", source_bucket="s", target_bucket="t"
+    )
     queue = LandingQueue(queue_url=url, region_name="eu-west-1", endpoint_url=aws)
     registry = SqlitePartitionRegistry(path=str(tmp_path / "registry.sqlite"))
 
@@ -38,8 +43,11 @@ def queue_lake(aws, tmp_path):
                 self.event(key)
 
         def event(self, key, bucket="raw"):
-            body = {"detail-type": "Object Created", "source": "aws.s3",
-                    "detail": {"bucket": {"name": bucket}, "object": {"key": key, "size": 1}}}
+            body = {
+                "detail-type": "Object Created",
+                "source": "aws.s3",
+                "detail": {"bucket": {"name": bucket}, "object": {"key": key, "size": 1}},
+            }
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
 
         def consume(self, **kwargs):
@@ -60,7 +68,10 @@ def test_a_marker_event_registers_its_batch_with_every_file_and_the_events_are_d
     queue_lake.land(f"landing/erp/orders/{A}/_SUCCESS")
     result = queue_lake.consume()
     assert result.complete == {"erp.orders": [A]}
-    assert queue_lake.registry.get("erp.orders", A).files == [f"landing/erp/orders/{A}/a.csv", f"landing/erp/orders/{A}/b.csv"]
+    assert queue_lake.registry.get("erp.orders", A).files == [
+        f"landing/erp/orders/{A}/a.csv",
+        f"landing/erp/orders/{A}/b.csv",
+    ]
     assert (result.deleted, result.poison, queue_lake.depth(queue_lake.url)) == (3, 0, 0)
 
 

@@ -10,7 +10,6 @@ from lake_platform.config import load_config_dir
 from lake_platform.resources.object_store import LocalObjectStore
 from lake_platform.resources.partition_registry import BatchRecord, SqlitePartitionRegistry
 from lake_platform.sensors import build_landing_sensor
-
 from lake_platform.sensors.landing import LOOK_BACK_INTERVAL_SECONDS
 
 from .conftest import CONFIG_DIR
@@ -167,7 +166,9 @@ def test_the_pending_list_expires_with_a_report_and_the_skip_reason_names_waitin
     from lake_platform.sensors.landing import LandedTable, scan_landing
 
     table = [LandedTable("erp.orders", "landing/erp", "orders")]
-    expired = scan_landing(env.store, env.registry, table, json.loads(first.cursor), now=1_800_000_000.0 + PENDING_EXPIRY_SECONDS + 1)
+    expired = scan_landing(
+        env.store, env.registry, table, json.loads(first.cursor), now=1_800_000_000.0 + PENDING_EXPIRY_SECONDS + 1
+    )
     assert any(f"erp.orders/{BATCH}: no _SUCCESS after 7 days" in w for w in expired.warnings)
     assert expired.cursor["erp.orders"]["pending"] == []
 

@@ -301,7 +301,9 @@ def test_landing_sensor_requests_each_batch_once_across_ticks_and_restarts(landi
     keys = []
     for entry in tables:
         for b in ids:
-            keys += batch_keys(LandedTable(entry.table_id, "landing/erp", entry.table.table_name), b, marker=b != ids[10])
+            keys += batch_keys(
+                LandedTable(entry.table_id, "landing/erp", entry.table.table_name), b, marker=b != ids[10]
+            )
     landing.land(keys)
     instance = dg.DagsterInstance.ephemeral()
 

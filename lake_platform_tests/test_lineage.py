@@ -5,8 +5,8 @@ import json
 
 import dagster as dg
 import pytest
-
 from lake_glue.layout import source_table_spec, target_table_spec
+
 from lake_platform.cli import main as lake
 from lake_platform.config import load_config_dir
 from lake_platform.docs_page import TableStats, render
@@ -22,11 +22,17 @@ def graph():
 
 def test_a_computed_column_names_its_expression_and_each_input_down_to_the_raw_files(graph):
     lines = describe(graph, "sales.order_lines.line_amount")
-    assert lines[1] == ("  Line revenue before order-level discounts. ← `erp.order_lines.quantity`,"
-                        " `erp.order_lines.unit_price` (expression: `quantity * unit_price`), cast to decimal(12,2)")
-    assert any(line.startswith("  ← erp.order_lines.quantity (int, source layer): ← raw column `quantity`"
-                               " of the landed files in `landing/erp/order_lines/<batch_id>/` (JSONL, utf-8)")
-               for line in lines)
+    assert lines[1] == (
+        "  Line revenue before order-level discounts. ← `erp.order_lines.quantity`,"
+        " `erp.order_lines.unit_price` (expression: `quantity * unit_price`), cast to decimal(12,2)"
+    )
+    assert any(
+        line.startswith(
+            "  ← erp.order_lines.quantity (int, source layer): ← raw column `quantity`"
+            " of the landed files in `landing/erp/order_lines/<batch_id>/` (JSONL, utf-8)"
+        )
+        for line in lines
+    )
 
 
 def test_a_source_column_names_its_raw_column_mask_and_its_readers(graph):
@@ -41,7 +47,13 @@ def test_the_schema_lists_the_lineage_and_partition_columns_analysts_query(graph
     builtins = [c.name for c in orders.columns if c.builtin]
     assert builtins == ["_batch_id", "p_ingest_day", "_prepared_at", "p_bucket"]
     assert [c.name for c in graph["erp.orders"].columns if c.builtin] == [
-        "_source_file", "_source_line", "_batch_id", "_ingested_at", "p_ingest_day", "p_batch_id"]
+        "_source_file",
+        "_source_line",
+        "_batch_id",
+        "_ingested_at",
+        "p_ingest_day",
+        "p_batch_id",
+    ]
 
 
 def test_the_dagster_ui_shows_the_same_text_as_the_catalog_docs_and_lake_lineage(graph):

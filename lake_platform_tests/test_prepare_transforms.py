@@ -1,7 +1,6 @@
 """Prepare transforms on a real local SparkSession: projection, upsert, append, buckets."""
 
 import pytest
-
 from lake_glue.prepare import (
     latest_per_key,
     merge_append,
@@ -59,11 +58,18 @@ def test_a_small_batch_touches_only_the_buckets_of_its_keys(spark):
 
 
 def test_projection_renames_computes_casts_and_keeps_lineage(spark):
-    source = spark.createDataFrame([(2, "3.50", "b1", "2026-01-01")], "qty int, price string, _batch_id string, p_ingest_day string")
+    source = spark.createDataFrame(
+        [(2, "3.50", "b1", "2026-01-01")], "qty int, price string, _batch_id string, p_ingest_day string"
+    )
     table = {
         "columns": [
             {"name": "quantity", "type": "bigint", "source_column": "qty"},
-            {"name": "amount", "type": "decimal(12,2)", "expression": "qty * price", "source_columns": ["qty", "price"]},
+            {
+                "name": "amount",
+                "type": "decimal(12,2)",
+                "expression": "qty * price",
+                "source_columns": ["qty", "price"],
+            },
         ]
     }
     row = project_columns(source, table, "2026-01-02 00:00:00").first()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from lake_glue import records as R
 from lake_glue.records import FormatOptions
 
@@ -62,7 +61,9 @@ SPLITTER_OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize("opts", SPLITTER_OPTIONS, ids=lambda o: f"{o.format}-escape{o.escape!r}-multiline{o.multiline}")
+@pytest.mark.parametrize(
+    "opts", SPLITTER_OPTIONS, ids=lambda o: f"{o.format}-escape{o.escape!r}-multiline{o.multiline}"
+)
 def test_record_splitter_matches_the_byte_by_byte_rule(opts):
     rnd = random.Random(11)
     alphabet = [b"a", b'"', b"\\", b"\n", b"\r", b",", b"x"]
@@ -73,7 +74,11 @@ def test_record_splitter_matches_the_byte_by_byte_rule(opts):
 
 PLAIN_OPTIONS = [
     (FormatOptions(header=False), ["a", "b"], [b""]),
-    (FormatOptions(null_values=("", "NA")), ["a", "b"], [b"a,b\n", b"b,a\n", b"\xef\xbb\xbfa,b\n", b"a\n", b"a,a\n", b""]),
+    (
+        FormatOptions(null_values=("", "NA")),
+        ["a", "b"],
+        [b"a,b\n", b"b,a\n", b"\xef\xbb\xbfa,b\n", b"a\n", b"a,a\n", b""],
+    ),
     (FormatOptions(header=False, delimiter=";", column_null_values=(("b", ("NA",)),)), ["a", "b", "c"], [b""]),
 ]
 
@@ -93,13 +98,16 @@ def test_plain_csv_fast_path_gives_the_same_rows_as_the_record_by_record_parser(
     assert fast_files > 300, "the generator must exercise the fast path"
 
 
-@pytest.mark.parametrize("data,why", [
-    (b'a,b\n"1",2\n', "a quote"),
-    (b"a,b\n1,2\r\n", "a carriage return"),
-    (b"a,b\n1,\xff\n", "an invalid UTF-8 byte"),
-    (b"a,b\n1,2,3\n", "a record of the wrong width"),
-    (b"b,c\n1,2\n", "a header that does not match"),
-])
+@pytest.mark.parametrize(
+    "data,why",
+    [
+        (b'a,b\n"1",2\n', "a quote"),
+        (b"a,b\n1,2\r\n", "a carriage return"),
+        (b"a,b\n1,\xff\n", "an invalid UTF-8 byte"),
+        (b"a,b\n1,2,3\n", "a record of the wrong width"),
+        (b"b,c\n1,2\n", "a header that does not match"),
+    ],
+)
 def test_files_the_csv_reader_must_judge_take_the_record_by_record_path(data, why):
     opts, columns = FormatOptions(), ["a", "b"]
     assert R._plain_csv("f.csv", data, opts, columns) is None, why

@@ -29,8 +29,15 @@ def registry(tmp_path):
     registry = SqlitePartitionRegistry(path=str(tmp_path / "registry.sqlite"))
     for batch in (A, B, C):
         registry.register(BatchRecord(TABLE, batch, files=["f"], registered_by="test"))
-    registry.record_progress(TABLE, B, "source/erp/orders", AssetProgress("FAILED", "r1", progress_order(1.0, True), error="order_total: cannot read"))
-    registry.record_progress(TABLE, C, "target/sales/orders", AssetProgress("MATERIALIZED", "r2", progress_order(2.0, True)))
+    registry.record_progress(
+        TABLE,
+        B,
+        "source/erp/orders",
+        AssetProgress("FAILED", "r1", progress_order(1.0, True), error="order_total: cannot read"),
+    )
+    registry.record_progress(
+        TABLE, C, "target/sales/orders", AssetProgress("MATERIALIZED", "r2", progress_order(2.0, True))
+    )
     return registry
 
 
@@ -47,8 +54,16 @@ def _runs(instance, batch, status, count=1):
 
 
 def _requests(instance, registry, now=None, **overrides):
-    settings = dict(job_name=JOB, table_id=TABLE, asset_keys=KEYS, selection=None,
-                    scope="ingest", max_attempts=3, backoff_minutes=15, now=now or 4_000_000_000.0)
+    settings = dict(
+        job_name=JOB,
+        table_id=TABLE,
+        asset_keys=KEYS,
+        selection=None,
+        scope="ingest",
+        max_attempts=3,
+        backoff_minutes=15,
+        now=now or 4_000_000_000.0,
+    )
     settings.update(overrides)
     return catch_up_requests(instance, registry, **settings)
 
@@ -58,7 +73,8 @@ def test_each_unfinished_batch_gets_one_request_with_a_run_key_naming_the_attemp
     _materialize(instance, C)
     requests, left = _requests(instance, registry)
     assert [(r.partition_key, r.run_key) for r in requests] == [
-        (A, f"{TABLE}:{A}:ingest:attempt1"), (B, f"{TABLE}:{B}:ingest:attempt1")
+        (A, f"{TABLE}:{A}:ingest:attempt1"),
+        (B, f"{TABLE}:{B}:ingest:attempt1"),
     ]
     assert left == []
 
@@ -110,16 +126,28 @@ def test_the_schedule_evaluates_against_the_instance_and_registry(registry, lake
 
     tables = build_table_assets(load_config_dir(CONFIG_DIR), "local")
     schedule = next(s for s in build_schedules(load_config_dir(CONFIG_DIR), tables) if s.name == "erp__orders_catch_up")
-    defs = dg.Definitions(assets=[a for t in tables for a in (t.raw, t.source, *t.targets)],
-                          jobs=[t.job for t in tables], schedules=[schedule], resources=resources_for_env("local"))
+    defs = dg.Definitions(
+        assets=[a for t in tables for a in (t.raw, t.source, *t.targets)],
+        jobs=[t.job for t in tables],
+        schedules=[schedule],
+        resources=resources_for_env("local"),
+    )
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("erp__orders", [A, B, C])
         _runs(instance, A, dg.DagsterRunStatus.STARTED)
-        _materialize(instance, C, keys=[dg.AssetKey(["raw", "erp", "orders"]), *KEYS,
-                                        dg.AssetKey(["target", "sales", "customers"]),
-                                        dg.AssetKey(["target", "sales", "order_lines"])])
-        context = dg.build_schedule_context(instance=instance, resources={"partition_registry": registry},
-                                            repository_def=defs.get_repository_def())
+        _materialize(
+            instance,
+            C,
+            keys=[
+                dg.AssetKey(["raw", "erp", "orders"]),
+                *KEYS,
+                dg.AssetKey(["target", "sales", "customers"]),
+                dg.AssetKey(["target", "sales", "order_lines"]),
+            ],
+        )
+        context = dg.build_schedule_context(
+            instance=instance, resources={"partition_registry": registry}, repository_def=defs.get_repository_def()
+        )
         result = schedule.evaluate_tick(context)
     assert [r.partition_key for r in result.run_requests] == [B]
 

@@ -32,7 +32,9 @@ def _check_evaluations(instance, check: str, batch: str) -> list:
     records = instance.event_log_storage.get_asset_check_execution_history(key, limit=50)
     found = []
     for record in records:
-        evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
+        evaluation = (
+            record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
+        )
         run = instance.get_run_by_id(record.run_id)
         if hasattr(evaluation, "passed") and run.tags.get("dagster/partition") == batch:
             found.append(evaluation)

@@ -21,4 +21,3 @@ def test_an_explicit_java_home_wins(monkeypatch, tmp_path):
     (tmp_path / "bin" / "java").write_text("")
     monkeypatch.setenv("JAVA_HOME", str(tmp_path))
     assert settings.java_environment()["JAVA_HOME"] == str(tmp_path)
-

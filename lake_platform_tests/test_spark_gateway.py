@@ -31,9 +31,15 @@ release_spark(spark)
 @pytest.fixture
 def env(tmp_path):
     """A job environment whose gateway no other test shares; its JVM is stopped afterwards."""
-    env = {**os.environ, **java_environment(), "PYTHONPATH": str(glue_scripts_dir()),
-           "PYSPARK_PYTHON": sys.executable, "LAKE_LOCAL_BUCKET_ROOT": str(tmp_path), "LAKE_LOCAL_BUCKETS": "b",
-           "LAKE_SPARK_JAVA_OPTIONS": f"-Dlake.test={uuid.uuid4().hex}"}
+    env = {
+        **os.environ,
+        **java_environment(),
+        "PYTHONPATH": str(glue_scripts_dir()),
+        "PYSPARK_PYTHON": sys.executable,
+        "LAKE_LOCAL_BUCKET_ROOT": str(tmp_path),
+        "LAKE_LOCAL_BUCKETS": "b",
+        "LAKE_SPARK_JAVA_OPTIONS": f"-Dlake.test={uuid.uuid4().hex}",
+    }
     yield env
     folder = spark_gateway.gateway_folder(env, sys.executable)
     spark_gateway._stop(folder, spark_gateway._state(folder))
@@ -41,8 +47,9 @@ def env(tmp_path):
 
 def run_job(env: dict, extra: dict | None) -> str:
     """Run a small PySpark job as the runner does, on the lent JVM when there is one."""
-    out = subprocess.run([sys.executable, "-c", JOB], env={**env, **(extra or {})}, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", JOB], env={**env, **(extra or {})}, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout.split()[-1]
 
@@ -75,8 +82,16 @@ def test_a_job_that_fails_stops_the_jvm_and_the_next_job_gets_a_fresh_one(env):
 def test_a_job_killed_before_it_stopped_its_session_does_not_block_the_next(env):
     with pytest.raises(subprocess.CalledProcessError), spark_gateway.lease(env) as jvm:
         # The job dies holding an active Spark context in the shared JVM.
-        subprocess.run([sys.executable, "-c", "import os\nfrom lake_glue.spark import get_spark\n"
-                        "get_spark('killed').range(10).count()\nos._exit(9)"], env={**env, **jvm.env}, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import os\nfrom lake_glue.spark import get_spark\n"
+                "get_spark('killed').range(10).count()\nos._exit(9)",
+            ],
+            env={**env, **jvm.env},
+            check=True,
+        )
     with spark_gateway.lease(env) as jvm:
         assert run_job(env, jvm.env) == jvm.env["PYSPARK_GATEWAY_PORT"]
 

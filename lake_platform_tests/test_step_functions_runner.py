@@ -158,8 +158,12 @@ def materialize_with(runner: StepFunctionsGlueJobRunner, *, timeout_minutes: int
             except GlueJobError as exc:
                 errors.append(exc)
         invocation = runner.run(
-            context, job_name=JOB, arguments=dict(ARGUMENTS), timeout_minutes=timeout_minutes,
-            worker_type="G.2X", number_of_workers=5,
+            context,
+            job_name=JOB,
+            arguments=dict(ARGUMENTS),
+            timeout_minutes=timeout_minutes,
+            worker_type="G.2X",
+            number_of_workers=5,
         )
         return invocation.get_materialize_result()
 
@@ -253,7 +257,9 @@ class FakeStepFunctions:
             return
         if execution["status"] == "RUNNING":
             output = {**job_run, "JobRunState": "SUCCEEDED"}
-            execution["events"].append({"type": "TaskSucceeded", "taskSucceededEventDetails": {"output": json.dumps(output)}})
+            execution["events"].append(
+                {"type": "TaskSucceeded", "taskSucceededEventDetails": {"output": json.dumps(output)}}
+            )
             execution.update(status="SUCCEEDED", output=json.dumps({**payload, "glue_job_run": output}))
 
     def describe_execution(self, *, executionArn: str) -> dict:
@@ -429,7 +435,10 @@ def test_glue_run_failure_raises_with_the_step_functions_cause_and_the_glue_erro
 
     assert not result.success
     text = failure_text(result)
-    assert f"Glue job {JOB} for erp.orders batch {BATCH} failed: Step Functions execution FAILED: States.TaskFailed" in text
+    assert (
+        f"Glue job {JOB} for erp.orders batch {BATCH} failed: Step Functions execution FAILED: States.TaskFailed"
+        in text
+    )
     assert "cause: {" in text, "the Step Functions cause is included"
     assert f"Glue error (FAILED): RuntimeError: {message}" in text
     assert "Glue job run: jr_" in text
@@ -464,7 +473,9 @@ def test_waiting_for_glue_capacity_has_its_own_limit_and_is_named(pipes_bucket):
     result, _ = materialize_with(runner, timeout_minutes=30)
     fake.join()
     assert not result.success
-    assert f"Glue job {JOB} for erp.orders batch {BATCH} waited more than capacity_wait_seconds=0.5" in failure_text(result)
+    assert f"Glue job {JOB} for erp.orders batch {BATCH} waited more than capacity_wait_seconds=0.5" in failure_text(
+        result
+    )
     (stop,) = fake.stop_calls
     assert stop["error"] == "DagsterCapacityTimeout"
     (execution,) = fake.executions.values()
@@ -474,7 +485,9 @@ def test_waiting_for_glue_capacity_has_its_own_limit_and_is_named(pipes_bucket):
 def test_the_job_timeout_counts_from_the_glue_runs_start_not_the_executions(pipes_bucket):
     fake = FakeStepFunctions(hanging_job, capacity_delay=1.5)
     runner = make_runner(
-        pipes_bucket, "arn:aws:states:eu-west-1:123456789012:stateMachine:m", timeout_grace_seconds=1.0,
+        pipes_bucket,
+        "arn:aws:states:eu-west-1:123456789012:stateMachine:m",
+        timeout_grace_seconds=1.0,
         capacity_wait_seconds=60,
     ).use_clients(stepfunctions=fake)
     result, _ = materialize_with(runner, timeout_minutes=0)

@@ -13,8 +13,8 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from lake_glue.prepare import PrepareError
+
 from lake_platform.resources.query_engine import DuckDBQueryEngine
 
 from .conftest import ORDERS_HEADER, ingest_job, order_row
@@ -71,16 +71,18 @@ def test_concurrent_upserts_into_one_bucket_end_as_if_run_one_by_one(lake):
 def test_two_append_batches_of_one_day_committed_at_once_both_survive(lake):
     _land_lines(lake, "20260101T010000Z", [1])
     _land_lines(lake, "20260101T020000Z", [2, 3])
-    _at_once(lambda: lake.prepare("order_lines", "20260101T010000Z"),
-             lambda: lake.prepare("order_lines", "20260101T020000Z"))
+    _at_once(
+        lambda: lake.prepare("order_lines", "20260101T010000Z"), lambda: lake.prepare("order_lines", "20260101T020000Z")
+    )
     assert sorted(r[0] for r in query(lake, "select order_id from sales.order_lines")) == [1, 2, 3]
 
 
 def test_two_overwrite_snapshots_committed_at_once_leave_the_newer(lake):
     _land_customers(lake, "20260101T000000Z", ["old"])
     _land_customers(lake, "20260102T000000Z", ["new", "newer"])
-    results = _at_once(lambda: lake.prepare("customers", "20260101T000000Z"),
-                       lambda: lake.prepare("customers", "20260102T000000Z"))
+    results = _at_once(
+        lambda: lake.prepare("customers", "20260101T000000Z"), lambda: lake.prepare("customers", "20260102T000000Z")
+    )
     assert results[1]["applied"] is True
     assert sorted(r[0] for r in query(lake, "select customer_name from sales.customers")) == ["new", "newer"]
     assert lake.iceberg("customers").properties["lake.snapshot-batch-id"] == "20260102T000000Z"
@@ -91,7 +93,8 @@ def test_concurrent_ingests_of_different_batches_both_commit(lake):
     lake.land("orders", "20260102T000000Z", {"a.csv": ORDERS_HEADER + order_row(2, "NEW", 10)})
     _at_once(lambda: lake.ingest("orders", "20260101T000000Z"), lambda: lake.ingest("orders", "20260102T000000Z"))
     assert sorted(query(lake, "select _batch_id, count(*) from erp.orders group by 1")) == [
-        ("20260101T000000Z", 1), ("20260102T000000Z", 1)
+        ("20260101T000000Z", 1),
+        ("20260102T000000Z", 1),
     ]
 
 
@@ -123,7 +126,8 @@ def test_an_append_batch_replayed_replaces_exactly_its_own_rows(lake):
     for batch in ("20260101T010000Z", "20260101T020000Z", "20260101T010000Z"):
         lake.prepare("order_lines", batch)
     assert sorted(query(lake, "select _batch_id, count(*) from sales.order_lines group by 1")) == [
-        ("20260101T010000Z", 2), ("20260101T020000Z", 1)
+        ("20260101T010000Z", 2),
+        ("20260101T020000Z", 1),
     ]
 
 
@@ -133,7 +137,10 @@ def test_a_changed_bucket_spec_is_refused_naming_both_and_rebuild_applies_it(lak
     orders = next(t for t in lake.sales["table_config"] if t["table_name"] == "orders")
     orders["bucket_width"] = 10
     _land_orders(lake, "20260102T000000Z", [(5, "SHIPPED", 12)])
-    with pytest.raises(PrepareError, match=r"bucketed by range\(width=50\), the config now says range\(width=10\).*lake rebuild sales.orders"):
+    with pytest.raises(
+        PrepareError,
+        match=r"bucketed by range\(width=50\), the config now says range\(width=10\).*lake rebuild sales.orders",
+    ):
         lake.prepare("orders", "20260102T000000Z")
     rebuilt = lake.prepare("orders", "rebuild", rebuild="true")
     assert rebuilt["target_rows"] == 120
@@ -156,7 +163,7 @@ def test_a_source_table_that_does_not_exist_is_refused(lake):
 
 
 def test_an_ingested_batch_with_zero_valid_rows_prepares_as_empty(lake):
-    lake.land("order_lines", "20260101T010000Z", {"l.jsonl": "{\"order_id\": \"x\"}\n"})
+    lake.land("order_lines", "20260101T010000Z", {"l.jsonl": '{"order_id": "x"}\n'})
     assert lake.ingest("order_lines", "20260101T010000Z")["source_rows"] == 0
     figures = lake.prepare("order_lines", "20260101T010000Z")
     assert (figures["batch_rows"], figures["target_rows"]) == (0, 0)
@@ -182,8 +189,12 @@ def test_files_no_snapshot_references_are_never_read(lake):
     lake.prepare("order_lines", "20260101T010000Z")
     committed = lake.target("order_lines").inputFiles()[0].removeprefix("file://")
     table_dir = lake.root / "lake-target" / lake.sales["target"]["prefix"] / "order_lines"
-    for junk in ("data/killed-run/part-0.parquet", ".spark-staging-1/part-0.parquet",
-                 "_temporary/0/part-0.parquet", "p_ingest_day=2026-01-01/part-0.parquet"):
+    for junk in (
+        "data/killed-run/part-0.parquet",
+        ".spark-staging-1/part-0.parquet",
+        "_temporary/0/part-0.parquet",
+        "p_ingest_day=2026-01-01/part-0.parquet",
+    ):
         (table_dir / junk).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(committed, table_dir / junk)
     assert query(lake, "select count(*) from sales.order_lines") == [(2,)]
@@ -249,9 +260,12 @@ def test_the_maintenance_job_checks_primary_keys_over_whole_tables_and_fails_on_
         lake.prepare("order_lines", batch)
     instance = dg.DagsterInstance.ephemeral()
     result = lake_maintenance.execute_in_process(
-        instance=instance, raise_on_error=False,
-        resources={"config_store": LocalConfigStore(config_dir=str(lake.config_dir())),
-                   "query_engine": DuckDBQueryEngine(catalog_uri=lake.catalog)},
+        instance=instance,
+        raise_on_error=False,
+        resources={
+            "config_store": LocalConfigStore(config_dir=str(lake.config_dir())),
+            "query_engine": DuckDBQueryEngine(catalog_uri=lake.catalog),
+        },
     )
     assert not result.success
     evaluations = {

@@ -24,8 +24,10 @@ from .conftest import REPO_ROOT
 pytestmark = pytest.mark.slow
 
 BATCH = "20260401T000000Z"
-CUSTOMERS = (b"customer_id,customer_name,email,country_code,credit_limit,created_at\n"
-             b"1,Ann,a@x.org,ZA,10.00,2026-01-01 10:00:00\n")
+CUSTOMERS = (
+    b"customer_id,customer_name,email,country_code,credit_limit,created_at\n"
+    b"1,Ann,a@x.org,ZA,10.00,2026-01-01 10:00:00\n"
+)
 ASSET_NODES = """
 query ($keys: [AssetKeyInput!]) {
   assetNodes(assetKeys: $keys) {
@@ -52,8 +54,14 @@ def _free_port() -> int:
 
 def _start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
     bin_dir = Path(sys.executable).parent
-    return subprocess.Popen([str(bin_dir / argv[0]), *argv[1:]], cwd=REPO_ROOT, env=env,
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [str(bin_dir / argv[0]), *argv[1:]],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _interrupt(proc: subprocess.Popen, timeout: float = 60) -> int | None:
@@ -88,8 +96,9 @@ def ui(tmp_path_factory):
         instance.add_dynamic_partitions("erp__customers", [BATCH])
 
     port = _free_port()
-    webserver = _start(["dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], env,
-                       home / "webserver.log")
+    webserver = _start(
+        ["dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], env, home / "webserver.log"
+    )
     daemon = None
     try:
         deadline = time.monotonic() + 180
@@ -133,9 +142,15 @@ def test_the_ui_shows_each_column_with_its_derivation_and_the_platform_columns(u
 
 
 def test_the_ui_lists_the_checks_sensors_and_schedules(ui):
-    checks = {c["name"]: c["blocking"] for c in _node(ui, ["source", "erp", "customers"])["assetChecksOrError"]["checks"]}
-    assert checks == {"landed_rows_reconcile": False, "no_undeclared_fields": False,
-                      "acceptance_rules": True, "not_a_duplicate_delivery": False}
+    checks = {
+        c["name"]: c["blocking"] for c in _node(ui, ["source", "erp", "customers"])["assetChecksOrError"]["checks"]
+    }
+    assert checks == {
+        "landed_rows_reconcile": False,
+        "no_undeclared_fields": False,
+        "acceptance_rules": True,
+        "not_a_duplicate_delivery": False,
+    }
     sensors = {s["name"] for s in ui["repos"][0]["sensors"]}
     assert {"landing_sensor", "batch_status_sensor"} <= sensors
     assert ui["repos"][0]["schedules"], "the catch-up schedules are listed"

@@ -52,7 +52,10 @@ def read_landed_records(spark, file_uris: list[str], opts, columns: list[dict]):
     reports = [FileReport(**json.loads(r.report)) for r in parsed.where("kind = 'file'").select("report").collect()]
     records = parsed.where("kind = 'record'").select(
         *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(names)],
-        "_source_file", "_source_line", PARSE_ERROR_COLUMN, CORRUPT_COLUMN,
+        "_source_file",
+        "_source_line",
+        PARSE_ERROR_COLUMN,
+        CORRUPT_COLUMN,
     )
     return records, parsed, reports
 
@@ -70,7 +73,8 @@ class _ArrowParser:
         from lake_glue.records import parse_file_arrow
 
         for batch in batches:
-            for path, content in zip(batch.column("path").to_pylist(), batch.column("content").to_pylist()):
+            paths, contents = batch.column("path").to_pylist(), batch.column("content").to_pylist()
+            for path, content in zip(paths, contents):
                 yield from parse_file_arrow(path, content, self.opts, self.names)
 
 
@@ -113,8 +117,12 @@ def _column_error(raw: Column, typed: Column, column: dict) -> Column:
     name, type_name = column["name"], column["type"]
     blank = _blank(raw, column)
     unparsable = F.concat(
-        F.lit(f"{name}: cannot read '"), F.substring(raw, 1, 100), F.lit("'"),
-        F.lit(f" as {type_name}" + (f" with mask '{column['timestamp_mask']}'" if column.get("timestamp_mask") else "")),
+        F.lit(f"{name}: cannot read '"),
+        F.substring(raw, 1, 100),
+        F.lit("'"),
+        F.lit(
+            f" as {type_name}" + (f" with mask '{column['timestamp_mask']}'" if column.get("timestamp_mask") else "")
+        ),
     )
     error = F.when(~blank & typed.isNull(), unparsable)
     if not column.get("nullable", True):

@@ -33,8 +33,11 @@ def source_table_spec(config: dict, table: dict, source_bucket: str) -> TableSpe
         location=table_uri(source_bucket, config, table["table_name"]),
         partition_columns=source_partitions(table),
         # Glue shows a table property "Description" as the table's description (Athena too).
-        properties={"lake.config-name": config["config_name"], "lake.layer": "source",
-                    "Description": lineage.source_table_doc(config, table)},
+        properties={
+            "lake.config-name": config["config_name"],
+            "lake.layer": "source",
+            "Description": lineage.source_table_doc(config, table),
+        },
         docs={
             **{name: text for name, _, text in lineage.builtin_columns("source", table)},
             **{c["name"]: lineage.source_column_doc(config, table, c) for c in table["columns"]},
@@ -64,8 +67,11 @@ def target_table_spec(config: dict, table: dict, target_bucket: str, source_conf
 
     With ``source_config`` (the ingest config it reads), each column's doc names its derivation.
     """
-    properties = {"lake.config-name": config["config_name"], "lake.layer": "target",
-                  "lake.write-mode": table.get("write_mode", "append")}
+    properties = {
+        "lake.config-name": config["config_name"],
+        "lake.layer": "target",
+        "lake.write-mode": table.get("write_mode", "append"),
+    }
     if source_config:
         properties["Description"] = lineage.target_table_doc(config, table, source_config)
     if table.get("write_mode") == "upsert":
@@ -80,7 +86,8 @@ def target_table_spec(config: dict, table: dict, target_bucket: str, source_conf
             **{name: text for name, _, text in lineage.builtin_columns("target", table)},
             **{
                 c["name"]: lineage.target_column_doc(config, table, c, source_config)
-                if source_config else (c.get("description") or "")
+                if source_config
+                else (c.get("description") or "")
                 for c in table["columns"]
             },
         },

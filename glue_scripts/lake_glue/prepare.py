@@ -53,10 +53,10 @@ def latest_per_key(df: DataFrame, primary_key: list[str], order_by: list[str]) -
     yields the same rows whatever order Spark reads it in.
     """
     data_columns = [c for c in df.columns if not c.startswith("_")]
-    ordering = (
-        [F.col(c).desc_nulls_last() for c in order_by]
-        + [F.col("_batch_id").desc(), F.xxhash64(*[F.col(c) for c in data_columns]).desc()]
-    )
+    ordering = [F.col(c).desc_nulls_last() for c in order_by] + [
+        F.col("_batch_id").desc(),
+        F.xxhash64(*[F.col(c) for c in data_columns]).desc(),
+    ]
     window = Window.partitionBy(*primary_key).orderBy(*ordering)
     return df.withColumn("__rn", F.row_number().over(window)).where("__rn = 1").drop("__rn")
 
@@ -89,7 +89,9 @@ def touched_buckets(batch_df: DataFrame) -> list[int]:
     return sorted(r["p_bucket"] for r in batch_df.select("p_bucket").distinct().collect())
 
 
-def merge_upsert(existing: DataFrame | None, batch: DataFrame, primary_key: list[str], order_by: list[str]) -> DataFrame:
+def merge_upsert(
+    existing: DataFrame | None, batch: DataFrame, primary_key: list[str], order_by: list[str]
+) -> DataFrame:
     """The new content of the touched buckets: existing rows and batch rows, latest per key."""
     combined = batch if existing is None else existing.unionByName(batch, allowMissingColumns=True)
     return latest_per_key(combined, primary_key, order_by)

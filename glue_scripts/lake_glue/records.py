@@ -36,8 +36,13 @@ from dataclasses import dataclass, field
 
 ENCODINGS = {"utf-8": "utf-8", "latin-1": "latin-1", "windows-1252": "cp1252"}
 ENCODING_ALIASES = {
-    "utf8": "utf-8", "utf-8": "utf-8", "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
-    "windows-1252": "windows-1252", "cp1252": "windows-1252",
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+    "windows-1252": "windows-1252",
+    "cp1252": "windows-1252",
 }
 COMPRESSIONS = ("auto", "none", "gzip", "bz2")
 BOM = b"\xef\xbb\xbf"
@@ -206,8 +211,12 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
     ``values`` are the declared columns' texts in order (``None`` for a null marker);
     ``error`` says why a record is quarantined.
     """
-    report = FileReport(path=path, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                        md5=hashlib.md5(content, usedforsecurity=False).hexdigest())
+    report = FileReport(
+        path=path,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        md5=hashlib.md5(content, usedforsecurity=False).hexdigest(),
+    )
     try:
         data = decompress(path, content, opts.compression)
     except (OSError, EOFError) as exc:
@@ -226,7 +235,7 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
         start, end, _ = spans[0]
         spans = spans[1:]
         try:
-            header = next(_csv_reader(io.StringIO(data[offset + start:offset + end].decode(codec), newline=""), opts))
+            header = next(_csv_reader(io.StringIO(data[offset + start : offset + end].decode(codec), newline=""), opts))
         except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
             report.problem = f"cannot read the header line: {exc}"
             yield ("file", report)
@@ -250,13 +259,15 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
     report.records = len(spans)
     width = len(report.header) if report.header is not None else len(columns)
     for start, end, line in spans:
-        raw = data[offset + start:offset + end]
+        raw = data[offset + start : offset + end]
         values, error = None, None
         try:
             text = raw.decode(codec)
         except UnicodeDecodeError as exc:
-            error = (f"invalid {opts.encoding} byte 0x{raw[exc.start]:02x} at byte offset"
-                     f" {offset + start + exc.start} (declare the file's encoding in options.encoding)")
+            error = (
+                f"invalid {opts.encoding} byte 0x{raw[exc.start]:02x} at byte offset"
+                f" {offset + start + exc.start} (declare the file's encoding in options.encoding)"
+            )
         else:
             if opts.format == "csv":
                 values, error = _csv_values(text, opts, width, positions, nulls)
@@ -267,8 +278,14 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
 
 
 def _csv_reader(source, opts: FormatOptions):
-    return csv.reader(source, delimiter=opts.delimiter, quotechar=opts.quote, doublequote=opts.escape == opts.quote,
-                      escapechar=None if opts.escape == opts.quote else opts.escape, strict=True)
+    return csv.reader(
+        source,
+        delimiter=opts.delimiter,
+        quotechar=opts.quote,
+        doublequote=opts.escape == opts.quote,
+        escapechar=None if opts.escape == opts.quote else opts.escape,
+        strict=True,
+    )
 
 
 def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int], nulls: list[frozenset[str]]):
@@ -296,7 +313,10 @@ def _json_values(text: str, columns: list[str], undeclared: dict[str, int]):
         return None, f"{reason} (column {exc.colno})"
     if not isinstance(document, dict):
         kind = {list: "an array", str: "a string", _Literal: "a number", bool: "a boolean", type(None): "null"}
-        return None, f"a JSONL line must be one JSON object, this one is {kind.get(type(document), type(document).__name__)}"
+        return (
+            None,
+            f"a JSONL line must be one JSON object, this one is {kind.get(type(document), type(document).__name__)}",
+        )
     for key in document:
         if key not in columns:
             undeclared[key] = undeclared.get(key, 0) + 1
@@ -308,8 +328,15 @@ ARROW_CHUNK = 65536
 
 def arrow_names(width: int) -> list[str]:
     """Column names of :func:`parse_file_arrow`'s batches for ``width`` declared columns."""
-    return ["kind", "_source_file", "_source_line", *[f"__value_{i}" for i in range(width)],
-            "_parse_error", "_corrupt_record", "report"]
+    return [
+        "kind",
+        "_source_file",
+        "_source_line",
+        *[f"__value_{i}" for i in range(width)],
+        "_parse_error",
+        "_corrupt_record",
+        "report",
+    ]
 
 
 def parse_file_arrow(path: str, content: bytes, opts: FormatOptions, columns: list[str]):
@@ -362,9 +389,15 @@ def _tuples_to_arrow(outputs: list[tuple], width: int):
         else:
             for column, value in zip(values, row):
                 column.append(value)
-    arrays = [pa.array(kinds, pa.string()), pa.array(files, pa.string()), pa.array(lines, pa.int64()),
-              *[pa.array(v, pa.string()) for v in values],
-              pa.array(errors, pa.string()), pa.array(corrupt, pa.string()), pa.array(reports, pa.string())]
+    arrays = [
+        pa.array(kinds, pa.string()),
+        pa.array(files, pa.string()),
+        pa.array(lines, pa.int64()),
+        *[pa.array(v, pa.string()) for v in values],
+        pa.array(errors, pa.string()),
+        pa.array(corrupt, pa.string()),
+        pa.array(reports, pa.string()),
+    ]
     return pa.RecordBatch.from_arrays(arrays, names=arrow_names(width))
 
 
@@ -405,12 +438,22 @@ def _plain_csv(path: str, content: bytes, opts: FormatOptions, columns: list[str
         texts, numbers = texts.slice(1), numbers.slice(1)
     width = len(header) if header is not None else len(columns)
     fields = pc.split_pattern(texts, opts.delimiter)
-    if len(texts) and pc.min(pc.list_value_length(fields)).as_py() != width or \
-            len(texts) and pc.max(pc.list_value_length(fields)).as_py() != width:
+    if (
+        len(texts)
+        and pc.min(pc.list_value_length(fields)).as_py() != width
+        or len(texts)
+        and pc.max(pc.list_value_length(fields)).as_py() != width
+    ):
         return None
-    report = FileReport(path=path, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
-                        md5=hashlib.md5(content, usedforsecurity=False).hexdigest(),
-                        records=len(texts), blank_lines=blank, header=header)
+    report = FileReport(
+        path=path,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        md5=hashlib.md5(content, usedforsecurity=False).hexdigest(),
+        records=len(texts),
+        blank_lines=blank,
+        header=header,
+    )
     values = []
     for column, position in zip(columns, positions):
         value = pc.list_element(fields, position) if len(texts) else pa.array([], pa.string())
@@ -421,11 +464,19 @@ def _plain_csv(path: str, content: bytes, opts: FormatOptions, columns: list[str
     batches = []
     for start in range(0, n, ARROW_CHUNK):
         size = min(ARROW_CHUNK, n - start)
-        batches.append(pa.RecordBatch.from_arrays(
-            [pa.array(["record"] * size, pa.string()), pa.array([path] * size, pa.string()),
-             numbers.slice(start, size), *[v.slice(start, size) for v in values],
-             missing.slice(start, size), missing.slice(start, size), missing.slice(start, size)],
-            names=arrow_names(len(columns)),
-        ))
+        batches.append(
+            pa.RecordBatch.from_arrays(
+                [
+                    pa.array(["record"] * size, pa.string()),
+                    pa.array([path] * size, pa.string()),
+                    numbers.slice(start, size),
+                    *[v.slice(start, size) for v in values],
+                    missing.slice(start, size),
+                    missing.slice(start, size),
+                    missing.slice(start, size),
+                ],
+                names=arrow_names(len(columns)),
+            )
+        )
     batches.append(_tuples_to_arrow([("file", report)], len(columns)))
     return batches

@@ -32,7 +32,7 @@ def sealed_files(entries: list[dict], batch_key_prefix: str) -> list[SealedFile]
         key = entry["key"]
         if not key.startswith(prefix):
             raise ValueError(f"sealed file {key} is not under the batch folder {prefix}")
-        files.append(SealedFile(key[len(prefix):], int(entry["size"]), entry.get("etag")))
+        files.append(SealedFile(key[len(prefix) :], int(entry["size"]), entry.get("etag")))
     return sorted(files, key=lambda f: f.name)
 
 

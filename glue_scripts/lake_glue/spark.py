@@ -29,12 +29,8 @@ def local_bucket_conf(root: str | Path, buckets: list[str]) -> dict[str, str]:
     root = Path(root).resolve()
     conf: dict[str, str] = {}
     for scheme in ("s3", "s3a"):
-        conf[f"spark.hadoop.fs.{scheme}.impl"] = (
-            "org.apache.hadoop.fs.viewfs.ViewFileSystemOverloadScheme"
-        )
-        conf[f"spark.hadoop.fs.viewfs.overload.scheme.target.{scheme}.impl"] = (
-            "org.apache.hadoop.fs.RawLocalFileSystem"
-        )
+        conf[f"spark.hadoop.fs.{scheme}.impl"] = "org.apache.hadoop.fs.viewfs.ViewFileSystemOverloadScheme"
+        conf[f"spark.hadoop.fs.viewfs.overload.scheme.target.{scheme}.impl"] = "org.apache.hadoop.fs.RawLocalFileSystem"
         conf[f"spark.hadoop.fs.{scheme}.impl.disable.cache"] = "true"
     for bucket in buckets:
         (root / bucket).mkdir(parents=True, exist_ok=True)

@@ -73,11 +73,11 @@ def object_listing(spark, uri: str, lake_env: str) -> dict[str, tuple[int, str |
     if lake_env == "aws":
         import boto3
 
-        bucket, _, prefix = base[len("s3://"):].partition("/")
+        bucket, _, prefix = base[len("s3://") :].partition("/")
         found = {}
         for page in boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
-                rel = obj["Key"][len(prefix):]
+                rel = obj["Key"][len(prefix) :]
                 if not rel.rsplit("/", 1)[-1].startswith(("_", ".")):
                     found[rel] = (obj["Size"], obj["ETag"].strip('"'))
         return found
@@ -90,5 +90,5 @@ def object_listing(spark, uri: str, lake_env: str) -> dict[str, tuple[int, str |
         status = iterator.next()
         name = status.getPath().toString()
         if not status.getPath().getName().startswith(("_", ".")):
-            found[name[len(root):]] = (int(status.getLen()), None)
+            found[name[len(root) :]] = (int(status.getLen()), None)
     return found

@@ -98,16 +98,18 @@ def open_catalog(catalog_uri: str):
         endpoint = os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
             props.update({"glue.endpoint": endpoint, "s3.endpoint": endpoint})
-            for env, key in (("AWS_ACCESS_KEY_ID", "client.access-key-id"),
-                             ("AWS_SECRET_ACCESS_KEY", "client.secret-access-key"),
-                             ("AWS_SESSION_TOKEN", "client.session-token")):
+            for env, key in (
+                ("AWS_ACCESS_KEY_ID", "client.access-key-id"),
+                ("AWS_SECRET_ACCESS_KEY", "client.secret-access-key"),
+                ("AWS_SESSION_TOKEN", "client.session-token"),
+            ):
                 if os.environ.get(env):
                     props[key] = os.environ[env]
         return GlueCatalog("lake", **props)
     if catalog_uri.startswith("sqlite:///"):
         from pyiceberg.catalog.sql import SqlCatalog
 
-        folder = os.path.dirname(os.path.abspath(catalog_uri[len("sqlite:///"):]))
+        folder = os.path.dirname(os.path.abspath(catalog_uri[len("sqlite:///") :]))
         os.makedirs(folder, exist_ok=True)
         for attempt in range(3):
             try:
@@ -157,9 +159,9 @@ def arrow_schema_of(spark_schema, docs: dict[str, str] | None = None):
 
 
 def _create(catalog, spec: TableSpec, arrow_schema):
+    from pyiceberg.io.pyarrow import pyarrow_to_schema
     from pyiceberg.partitioning import PartitionField, PartitionSpec
     from pyiceberg.schema import Schema
-    from pyiceberg.io.pyarrow import pyarrow_to_schema
     from pyiceberg.table.name_mapping import create_mapping_from_schema
     from pyiceberg.transforms import IdentityTransform
 
@@ -170,7 +172,9 @@ def _create(catalog, spec: TableSpec, arrow_schema):
     fields = []
     for i, column in enumerate(spec.partition_columns):
         source = schema.find_field(column)
-        fields.append(PartitionField(source_id=source.field_id, field_id=1000 + i, transform=IdentityTransform(), name=column))
+        fields.append(
+            PartitionField(source_id=source.field_id, field_id=1000 + i, transform=IdentityTransform(), name=column)
+        )
     props = table_properties(spec)
     props["schema.name-mapping.default"] = create_mapping_from_schema(schema).model_dump_json()
     try:
@@ -239,7 +243,8 @@ def _sync_docs(catalog, spec: TableSpec, table):
     from pyiceberg.exceptions import CommitFailedException
 
     stale = {
-        f.name: spec.docs[f.name] for f in table.schema().fields
+        f.name: spec.docs[f.name]
+        for f in table.schema().fields
         if spec.docs.get(f.name) and (f.doc or "") != spec.docs[f.name]
     }
     description = spec.properties.get("Description")
@@ -407,6 +412,6 @@ def read_files(spark, table, files: list[str]):
         return spark.createDataFrame([], schema)
     df = spark.read.option("mergeSchema", "true").parquet(*files)
     present = set(df.columns)
-    return df.select(*[
-        F.col(f.name) if f.name in present else F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields
-    ])
+    return df.select(
+        *[F.col(f.name) if f.name in present else F.lit(None).cast(f.dataType).alias(f.name) for f in schema.fields]
+    )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-SUPPORTED_TYPE_PATTERN = (
-    r"^(string|boolean|int|bigint|double|date|timestamp|decimal\((\d{1,2}),\s*(\d{1,2})\))$"
-)
+SUPPORTED_TYPE_PATTERN = r"^(string|boolean|int|bigint|double|date|timestamp|decimal\((\d{1,2}),\s*(\d{1,2})\))$"
 _TYPE_RE = re.compile(SUPPORTED_TYPE_PATTERN)
 
 LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_source_line", "_ingested_at")
@@ -46,8 +44,31 @@ def glue_type(type_name: str) -> str:
 
 _PATTERN_LETTERS = set("GyDMLdQqEFahKkHmsSVzOXxZ")
 _WEEK_BASED = set("YwWuec")
-_MAX_LETTERS = {"a": 1, "d": 2, "H": 2, "h": 2, "K": 2, "k": 2, "m": 2, "s": 2, "D": 3, "S": 9, "M": 5, "L": 5,
-                "E": 5, "F": 1, "Q": 5, "q": 5, "G": 5, "V": 2, "z": 4, "O": 4, "X": 5, "x": 5, "Z": 5}
+_MAX_LETTERS = {
+    "a": 1,
+    "d": 2,
+    "H": 2,
+    "h": 2,
+    "K": 2,
+    "k": 2,
+    "m": 2,
+    "s": 2,
+    "D": 3,
+    "S": 9,
+    "M": 5,
+    "L": 5,
+    "E": 5,
+    "F": 1,
+    "Q": 5,
+    "q": 5,
+    "G": 5,
+    "V": 2,
+    "z": 4,
+    "O": 4,
+    "X": 5,
+    "x": 5,
+    "Z": 5,
+}
 
 
 def datetime_pattern_problem(mask: str) -> str | None:

@@ -5,12 +5,11 @@ one dynamic partition set whose keys are its batch ids, shared by its raw and so
 by every target table prepared from it, so a batch can be followed through all three layers.
 """
 
-
 from dataclasses import dataclass, field
 
 import dagster as dg
-
 from lake_glue import lineage as derivation
+
 from lake_platform.config import IngestConfig, PrepareConfig, TableConfig, job_dict, targets_of
 from lake_platform.layout import (
     SUCCESS_MARKER,
@@ -83,8 +82,7 @@ class TableAssets:
 def _builtin_columns(layer: str, table: TableConfig) -> list[dg.TableColumn]:
     """The lineage and partition columns the platform adds, marked as such."""
     return [
-        dg.TableColumn(name=name, type=type_name, description=text,
-                       tags={"lake/column": text.split(":", 1)[0]})
+        dg.TableColumn(name=name, type=type_name, description=text, tags={"lake/column": text.split(":", 1)[0]})
         for name, type_name, text in derivation.builtin_columns(layer, job_dict(table))
     ]
 
@@ -92,47 +90,57 @@ def _builtin_columns(layer: str, table: TableConfig) -> list[dg.TableColumn]:
 def raw_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
     """The declared columns as landed: text, typed by the source layer."""
     folder = derivation.landing_folder(job_dict(config), job_dict(table))
-    return dg.TableSchema(columns=[
-        dg.TableColumn(
-            name=c.name, type="string",
-            description=derivation.join_description(
-                c.description, f"as landed in `{folder}`, text until the source layer types it as {c.type}"),
-            constraints=dg.TableColumnConstraints(nullable=True),
-        )
-        for c in table.columns
-    ])
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type="string",
+                description=derivation.join_description(
+                    c.description, f"as landed in `{folder}`, text until the source layer types it as {c.type}"
+                ),
+                constraints=dg.TableColumnConstraints(nullable=True),
+            )
+            for c in table.columns
+        ]
+    )
 
 
 def source_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
     """The source table as queried: declared columns with their derivation, then lineage and partitions."""
     ingest, plain_table = job_dict(config), job_dict(table)
-    return dg.TableSchema(columns=[
-        *[
-            dg.TableColumn(
-                name=c.name, type=c.type,
-                description=derivation.source_column_doc(ingest, plain_table, job_dict(c)),
-                constraints=dg.TableColumnConstraints(nullable=c.nullable),
-            )
-            for c in table.columns
-        ],
-        *_builtin_columns("source", table),
-    ])
+    return dg.TableSchema(
+        columns=[
+            *[
+                dg.TableColumn(
+                    name=c.name,
+                    type=c.type,
+                    description=derivation.source_column_doc(ingest, plain_table, job_dict(c)),
+                    constraints=dg.TableColumnConstraints(nullable=c.nullable),
+                )
+                for c in table.columns
+            ],
+            *_builtin_columns("source", table),
+        ]
+    )
 
 
 def target_schema(prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig) -> dg.TableSchema:
     """The target table as queried: declared columns with their derivation, then lineage and partitions."""
     plain_prepare, plain_table, plain_ingest = job_dict(prepare), job_dict(table), job_dict(ingest)
-    return dg.TableSchema(columns=[
-        *[
-            dg.TableColumn(
-                name=c.name, type=c.type,
-                description=derivation.target_column_doc(plain_prepare, plain_table, job_dict(c), plain_ingest),
-                constraints=dg.TableColumnConstraints(nullable=c.nullable),
-            )
-            for c in table.columns
-        ],
-        *_builtin_columns("target", table),
-    ])
+    return dg.TableSchema(
+        columns=[
+            *[
+                dg.TableColumn(
+                    name=c.name,
+                    type=c.type,
+                    description=derivation.target_column_doc(plain_prepare, plain_table, job_dict(c), plain_ingest),
+                    constraints=dg.TableColumnConstraints(nullable=c.nullable),
+                )
+                for c in table.columns
+            ],
+            *_builtin_columns("target", table),
+        ]
+    )
 
 
 def _metadata_value(result: dg.MaterializeResult, key: str, default=None):
@@ -268,7 +276,9 @@ def _build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartiti
     return raw_asset
 
 
-def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition, env: str) -> dg.AssetsDefinition:
+def _build_source(
+    config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition, env: str
+) -> dg.AssetsDefinition:
     key = asset_key("source", config.config_name, table.table_name)
     raw_key = asset_key("raw", config.config_name, table.table_name)
     tid = table_id(config.config_name, table.table_name)
@@ -298,23 +308,31 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
         },
         check_specs=[
             batch_check(
-                RECONCILE_CHECK, key, pdef,
+                RECONCILE_CHECK,
+                key,
+                pdef,
                 description="landed rows = source rows + quarantined rows: no record is lost",
             ),
             batch_check(
-                UNDECLARED_CHECK, key, pdef,
+                UNDECLARED_CHECK,
+                key,
+                pdef,
                 description="landed JSON records carry no field the config does not declare"
                 " (such values stay in the raw layer only); a warning, not a failure",
             ),
             batch_check(
-                ACCEPTANCE_CHECK, key, pdef,
+                ACCEPTANCE_CHECK,
+                key,
+                pdef,
                 blocking=True,
                 description="the table's acceptance rules (allow_empty, min_rows, max_quarantine_rate),"
                 " checked by the ingest job before it commits: a refused batch is not committed and"
                 " nothing downstream runs",
             ),
             batch_check(
-                DUPLICATE_CHECK, key, pdef,
+                DUPLICATE_CHECK,
+                key,
+                pdef,
                 blocking=table.acceptance is not None and table.acceptance.reject_duplicate_delivery,
                 description="no file of the batch is byte-identical (SHA-256) to a file of another live"
                 " batch; a warning, or a refusal before commit with acceptance.reject_duplicate_delivery",
@@ -338,8 +356,14 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
         record = _require_live_batch(partition_registry, tid, batch_id)
         try:
             result = _run_glue_job(
-                context, config=config, table_name=table.table_name, batch_id=batch_id, env=env,
-                glue_runner=glue_runner, config_store=config_store, object_store=object_store,
+                context,
+                config=config,
+                table_name=table.table_name,
+                batch_id=batch_id,
+                env=env,
+                glue_runner=glue_runner,
+                config_store=config_store,
+                object_store=object_store,
                 extras=ingest_extras(record, object_store, partition_registry),
             )
         except GlueJobError as exc:
@@ -365,7 +389,9 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
             asset_key=key,
             passed=landed >= 0 and landed == source_rows + quarantined,
             metadata={"landed_rows": landed, "source_rows": source_rows, "quarantined_rows": quarantined},
-            description=None if quarantined == 0 else f"{quarantined} rows quarantined at {_metadata_value(result, 'quarantine_uri')}",
+            description=None
+            if quarantined == 0
+            else f"{quarantined} rows quarantined at {_metadata_value(result, 'quarantine_uri')}",
         )
         undeclared = _metadata_value(result, "undeclared_fields", {}) or {}
         drift = dg.AssetCheckResult(
@@ -376,11 +402,14 @@ def _build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPart
             metadata={"undeclared_fields": dg.MetadataValue.json(undeclared)},
             description=(
                 f"records carry undeclared fields {sorted(undeclared)}; declare them in"
-                f" {config.config_name}.json to keep them" if undeclared else None
+                f" {config.config_name}.json to keep them"
+                if undeclared
+                else None
             ),
         )
         yield dg.MaterializeResult(
-            metadata=metadata, check_results=[*(result.check_results or []), check, drift],
+            metadata=metadata,
+            check_results=[*(result.check_results or []), check, drift],
             data_version=dg.DataVersion(batch_id),
         )
 
@@ -405,7 +434,9 @@ def _build_target(
     if table.primary_key:
         checks.append(
             batch_check(
-                PK_CHECK, key, pdef,
+                PK_CHECK,
+                key,
+                pdef,
                 description=f"no two rows share the primary key {table.primary_key} in {PK_SCOPE[table.write_mode]}",
             )
         )
@@ -443,8 +474,14 @@ def _build_target(
         batch_id = _batch_of(context)
         _require_live_batch(partition_registry, tid, batch_id)
         result = _run_glue_job(
-            context, config=prepare, table_name=table.table_name, batch_id=batch_id, env=env,
-            glue_runner=glue_runner, config_store=config_store, object_store=object_store,
+            context,
+            config=prepare,
+            table_name=table.table_name,
+            batch_id=batch_id,
+            env=env,
+            glue_runner=glue_runner,
+            config_store=config_store,
+            object_store=object_store,
         )
         target_rows = int(_metadata_value(result, "target_rows", -1))
         check_results = []
@@ -454,7 +491,9 @@ def _build_target(
             dupes = int(_metadata_value(result, "duplicate_keys", -1))
             check_results.append(
                 dg.AssetCheckResult(
-                    check_name=PK_CHECK, asset_key=key, passed=dupes == 0,
+                    check_name=PK_CHECK,
+                    asset_key=key,
+                    passed=dupes == 0,
                     metadata={"duplicate_keys": dupes, "scope": PK_SCOPE[table.write_mode]},
                 )
             )
@@ -467,9 +506,21 @@ def _build_target(
             "dagster/column_lineage": lineage,
             "dagster_run_id": context.run.run_id,
         }
-        return dg.MaterializeResult(metadata=metadata, check_results=check_results, data_version=dg.DataVersion(batch_id))
+        return dg.MaterializeResult(
+            metadata=metadata, check_results=check_results, data_version=dg.DataVersion(batch_id)
+        )
 
     return target_asset
+
+
+def _executor(env: str) -> dg.ExecutorDefinition:
+    """How a batch's steps run: one process per step in AWS, all in the run's process locally.
+
+    In AWS each step waits on its own Glue job, so the targets of a table run side by side. On
+    a laptop the jobs take turns on one shared Spark JVM, and a process per step only added a
+    process start and a code load to every step of a run launched from the UI.
+    """
+    return dg.multiprocess_executor if env == "aws" else dg.in_process_executor
 
 
 def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) -> list[TableAssets]:
@@ -494,6 +545,7 @@ def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) ->
                 partitions_def=pdef,
                 description=f"Process one batch of {entry.table_id}: raw -> source -> target.",
                 tags={"lake/table": entry.table_id, "lake/max_attempts": str(config.job_settings.max_attempts)},
+                executor_def=_executor(env),
             )
             built.append(entry)
     return built

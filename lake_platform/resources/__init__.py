@@ -63,8 +63,8 @@ def _local_resources() -> dict[str, dg.ConfigurableResource]:
 def _aws_resources() -> dict[str, dg.ConfigurableResource]:
     require_aws_settings()
     from lake_platform.resources.athena import AthenaQueryEngine
-    from lake_platform.sensors.landing_queue import LandingQueue
     from lake_platform.resources.step_functions import StepFunctionsGlueJobRunner
+    from lake_platform.sensors.landing_queue import LandingQueue
 
     region = dg.EnvVar("AWS_REGION")
     endpoint = dg.EnvVar("AWS_ENDPOINT_URL").get_value() or None

@@ -92,7 +92,11 @@ class AthenaQueryEngine(QueryEngine):
         execution = self._wait(query_id)
         status = execution["Status"]
         if status["State"] != "SUCCEEDED":
-            reason = status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage") or "no reason given"
+            reason = (
+                status.get("StateChangeReason")
+                or status.get("AthenaError", {}).get("ErrorMessage")
+                or "no reason given"
+            )
             raise QueryError(f"Athena query {query_id} {status['State']} in workgroup {self.workgroup}: {reason}")
         # For DML (SELECT) Athena repeats the column names as the first row of the first page;
         # DDL and utility statements (SHOW ...) return data only.
@@ -110,7 +114,9 @@ class AthenaQueryEngine(QueryEngine):
             if remaining <= 0:
                 # Stop it: an abandoned query keeps scanning, and Athena bills per byte scanned.
                 self.client.stop_query_execution(QueryExecutionId=query_id)
-                raise QueryError(f"Athena query {query_id} did not finish within {self.query_timeout_seconds:g}s; stopped")
+                raise QueryError(
+                    f"Athena query {query_id} did not finish within {self.query_timeout_seconds:g}s; stopped"
+                )
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, self.max_poll_seconds)
 

@@ -9,8 +9,6 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from lake_platform.resources.aws import lazy_client
-
 from lake_platform.config import (
     ConfigError,
     IngestConfig,
@@ -19,6 +17,7 @@ from lake_platform.config import (
     load_config_dir,
     parse_config,
 )
+from lake_platform.resources.aws import lazy_client
 
 AnyConfig = IngestConfig | PrepareConfig
 

@@ -127,8 +127,9 @@ class LocalGlueJobRunner(GlueJobRunner):
             argv += [key, value]
         return subprocess.run(argv, env=self._environment(), check=False).returncode
 
-    def run(self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2,
-            extras=None):
+    def run(
+        self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2, extras=None
+    ):
         script = script_for(job_name, Path(self.scripts_dir))
         log_dir = Path(self.log_dir) / context.run.run_id
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -136,13 +137,19 @@ class LocalGlueJobRunner(GlueJobRunner):
         env = self._environment()
         shared = self.shared_spark and os.environ.get("LAKE_SHARED_SPARK", "1") != "0"
         try:
-            with dg.open_pipes_session(
-                context=context,
-                context_injector=dg.PipesTempFileContextInjector(),
-                message_reader=dg.PipesTempFileMessageReader(),
-                extras=extras,
-            ) as session, (spark_gateway.lease(env, self.python_executable) if shared
-                           else contextlib.nullcontext(spark_gateway.Lease(None, None))) as jvm:
+            with (
+                dg.open_pipes_session(
+                    context=context,
+                    context_injector=dg.PipesTempFileContextInjector(),
+                    message_reader=dg.PipesTempFileMessageReader(),
+                    extras=extras,
+                ) as session,
+                (
+                    spark_gateway.lease(env, self.python_executable)
+                    if shared
+                    else contextlib.nullcontext(spark_gateway.Lease(None, None))
+                ) as jvm,
+            ):
                 argv = [self.python_executable, str(script)]
                 for key, value in {**arguments, **session.get_bootstrap_cli_arguments()}.items():
                     argv += [key, value]
@@ -157,9 +164,7 @@ class LocalGlueJobRunner(GlueJobRunner):
                     + (f" on the shared Spark JVM (its log: {jvm.folder}/gateway.log)" if jvm.env else "")
                 )
                 with open(log_path, "w", encoding="utf-8") as log:
-                    proc = subprocess.Popen(
-                        argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-                    )
+                    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
                     try:
                         returncode = proc.wait(timeout=timeout_minutes * 60)
                     except subprocess.TimeoutExpired:
@@ -186,7 +191,7 @@ class LocalGlueJobRunner(GlueJobRunner):
                     )
         except GlueJobError as exc:
             # The session has closed, so every message the job sent has been read.
-            raise attach_reported_checks(exc, session)
+            raise attach_reported_checks(exc, session) from exc.__cause__
         return dg.PipesClientCompletedInvocation(
             session,
             metadata={

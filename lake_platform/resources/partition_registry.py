@@ -284,7 +284,8 @@ class SqlitePartitionRegistry(PartitionRegistry):
                         """INSERT OR IGNORE INTO batches (table_id, batch_id, status, files, sealed, registered_at,
                            updated_at, registered_by) VALUES (?, ?, 'LANDED', ?, ?, ?, ?, ?)""",
                         (r.table_id, r.batch_id, json.dumps(r.files), r.sealed_json(), now, now, r.registered_by),
-                    ).rowcount == 1
+                    ).rowcount
+                    == 1
                     for r in records
                 ]
             except BaseException:
@@ -303,9 +304,7 @@ class SqlitePartitionRegistry(PartitionRegistry):
 
     def list_batches(self, table_id):
         with closing(self._connect()) as conn:
-            rows = conn.execute(
-                "SELECT * FROM batches WHERE table_id = ? ORDER BY batch_id", (table_id,)
-            ).fetchall()
+            rows = conn.execute("SELECT * FROM batches WHERE table_id = ? ORDER BY batch_id", (table_id,)).fetchall()
             progress = self._progress(conn, table_id)
         return [self._record(r, progress.get(r["batch_id"], {})) for r in rows]
 
@@ -325,9 +324,12 @@ class SqlitePartitionRegistry(PartitionRegistry):
             # One write transaction: the batch check, the conditional upsert and the counts.
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if conn.execute(
-                    "SELECT 1 FROM batches WHERE table_id = ? AND batch_id = ?", (table_id, batch_id)
-                ).fetchone() is None:
+                if (
+                    conn.execute(
+                        "SELECT 1 FROM batches WHERE table_id = ? AND batch_id = ?", (table_id, batch_id)
+                    ).fetchone()
+                    is None
+                ):
                     raise _unknown(table_id, batch_id)
                 cur = conn.execute(
                     """INSERT INTO progress (table_id, batch_id, asset, at, progress) VALUES (?, ?, ?, ?, ?)
@@ -393,7 +395,7 @@ class DynamoPartitionRegistry(PartitionRegistry):
             updated_at=item["updated_at"]["S"],
             registered_by=item.get("registered_by", {}).get("S", ""),
             progress={
-                name[len(PROGRESS_PREFIX):]: AssetProgress.from_json(value["M"]["progress"]["S"])
+                name[len(PROGRESS_PREFIX) :]: AssetProgress.from_json(value["M"]["progress"]["S"])
                 for name, value in item.items()
                 if name.startswith(PROGRESS_PREFIX)
             },
@@ -444,12 +446,15 @@ class DynamoPartitionRegistry(PartitionRegistry):
         return self._record(item) if item else None
 
     def list_batches(self, table_id):
-        records, kwargs = [], {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "table_id = :t",
-            "ExpressionAttributeValues": {":t": {"S": table_id}},
-            "ConsistentRead": True,
-        }
+        records, kwargs = (
+            [],
+            {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "table_id = :t",
+                "ExpressionAttributeValues": {":t": {"S": table_id}},
+                "ConsistentRead": True,
+            },
+        )
         while True:
             page = self.client.query(**kwargs)
             records.extend(self._record(i) for i in page.get("Items", []))
@@ -475,7 +480,8 @@ class DynamoPartitionRegistry(PartitionRegistry):
 
     def retire(self, table_id, batch_id, reason):
         applied = self._update(
-            table_id, batch_id,
+            table_id,
+            batch_id,
             UpdateExpression="SET #s = :s, #e = :e, updated_at = :u",
             ConditionExpression="attribute_exists(batch_id) AND #s <> :s",
             ExpressionAttributeNames={"#s": "status", "#e": "error"},
@@ -498,7 +504,8 @@ class DynamoPartitionRegistry(PartitionRegistry):
             sets.append(f"{key} = :{key}")
             values[f":{key}"] = {"N": str(value)}
         applied = self._update(
-            table_id, batch_id,
+            table_id,
+            batch_id,
             UpdateExpression="SET " + ", ".join(sets),
             ConditionExpression="attribute_exists(batch_id) AND (attribute_not_exists(#p) OR #p.#at < :at)",
             ExpressionAttributeNames=names,
@@ -510,7 +517,8 @@ class DynamoPartitionRegistry(PartitionRegistry):
 
     def record_checksums(self, table_id, batch_id, checksums):
         if not self._update(
-            table_id, batch_id,
+            table_id,
+            batch_id,
             UpdateExpression="SET checksums = :c, updated_at = :u",
             ConditionExpression="attribute_exists(batch_id)",
             ExpressionAttributeValues={":c": {"S": json.dumps(checksums, sort_keys=True)}, ":u": {"S": utc_now()}},

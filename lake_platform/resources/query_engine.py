@@ -68,11 +68,10 @@ class DuckDBQueryEngine(QueryEngine):
 
     def query(self, sql, configs, as_of=None):
         import duckdb
-
         from lake_glue.tables import open_catalog
 
         if not sql or not sql.strip():
-            raise QueryError("no SQL given: pass a statement, e.g. \"select * from sales.orders limit 5\"")
+            raise QueryError('no SQL given: pass a statement, e.g. "select * from sales.orders limit 5"')
         catalog = open_catalog(self.catalog_uri)
         conn = duckdb.connect()
         known = []

@@ -16,8 +16,9 @@ Step Functions client). For one (config, table, batch) it:
    S3 message reader delivers the job's logs and materializations to Dagster as they arrive;
 4. stops the execution (and with it the ``.sync`` Glue run) when Dagster terminates the run, when
    Glue has not accepted the run within ``capacity_wait_seconds``, or when the run outlives
-   ``timeout_minutes`` (plus a grace) counted from the moment Glue accepted it, and raises ``GlueJobError`` with the Step Functions error and
-   cause and the Glue error message when the execution fails;
+   ``timeout_minutes`` (plus a grace) counted from the moment Glue accepted it, and raises
+   ``GlueJobError`` with the Step Functions error and cause and the Glue error message when the
+   execution fails;
 5. returns the invocation with the execution ARN, Glue JobRunId, console URLs and duration.
 """
 
@@ -173,8 +174,9 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
     def _region(self) -> str:
         return self.region_name or self.stepfunctions.meta.region_name
 
-    def run(self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2,
-            extras=None):
+    def run(
+        self, context, *, job_name, arguments, timeout_minutes, worker_type="G.1X", number_of_workers=2, extras=None
+    ):
         """Start the state machine for ``job_name``, wait for it and return the Pipes invocation.
 
         Raises ``GlueJobError`` when the execution fails, times out or is aborted, and when it
@@ -213,19 +215,26 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
                 console_url = execution_console_url(self._region(), execution_arn)
                 try:
                     context.log.info(f"started {label}: Step Functions execution {name} ({console_url})")
-                    described, waited_for = self._wait(execution_arn, started, timeout_minutes * 60 + self.timeout_grace_seconds)
+                    described, waited_for = self._wait(
+                        execution_arn, started, timeout_minutes * 60 + self.timeout_grace_seconds
+                    )
                 except BaseException as exc:
                     # Dagster run termination (DagsterExecutionInterruptedError, KeyboardInterrupt) or
                     # a lost connection: stop the execution so that no Glue run is left unwatched.
                     self._stop(context, execution_arn, "DagsterRunTerminated", f"{label}: {type(exc).__name__}: {exc}")
                     raise
                 if described is None and waited_for == "capacity":
-                    reason = f"{label} waited more than capacity_wait_seconds={self.capacity_wait_seconds:g} for Glue to accept the run"
+                    reason = (
+                        f"{label} waited more than capacity_wait_seconds={self.capacity_wait_seconds:g}"
+                        " for Glue to accept the run"
+                    )
                     self._stop(context, execution_arn, "DagsterCapacityTimeout", reason)
                     raise GlueJobError(f"{reason}; execution stopped: {console_url}")
                 if described is None:
                     self._stop(
-                        context, execution_arn, "DagsterTimeout",
+                        context,
+                        execution_arn,
+                        "DagsterTimeout",
                         f"{label} exceeded timeout_minutes={timeout_minutes}",
                     )
                     raise GlueJobError(
@@ -241,7 +250,7 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
                 context.log.info(f"{label} succeeded in {duration:.1f}s (Glue run {details.get('job_run_id')})")
         except GlueJobError as exc:
             # The session has closed, so every message the job sent has been read.
-            raise attach_reported_checks(exc, session)
+            raise attach_reported_checks(exc, session) from exc.__cause__
 
         metadata: dict[str, Any] = {
             "glue_job_name": job_name,

@@ -7,7 +7,13 @@ from lake_platform.sensors.batch_status import build_batch_status_sensor
 from lake_platform.sensors.landing import build_landing_sensor, scan_landing
 from lake_platform.sensors.registry_sync import build_registry_sync_sensor
 
-__all__ = ["build_automation_sensor", "build_batch_status_sensor", "build_landing_sensor", "build_registry_sync_sensor", "scan_landing"]
+__all__ = [
+    "build_automation_sensor",
+    "build_batch_status_sensor",
+    "build_landing_sensor",
+    "build_registry_sync_sensor",
+    "scan_landing",
+]
 
 
 def build_automation_sensor() -> dg.AutomationConditionSensorDefinition:

@@ -92,7 +92,9 @@ def run_progress(instance: dg.DagsterInstance, record, index: dict) -> list[tupl
     out = []
     for key, step in planned.items():
         if key in materialized:
-            progress = AssetProgress("MATERIALIZED", run.run_id, progress_order(created, True), counts=materialized[key])
+            progress = AssetProgress(
+                "MATERIALIZED", run.run_id, progress_order(created, True), counts=materialized[key]
+            )
         elif run.status in RUNNING_STATUSES:
             progress = AssetProgress("RUNNING", run.run_id, progress_order(created, False))
         elif ended:
@@ -131,7 +133,9 @@ def build_batch_status_sensor(tables: list, max_runs_per_tick: int = 200, now=ti
         # lost, and re-mirroring a run is a no-op (its writes are not newer).
         after = datetime.fromtimestamp(state.get("after", 0.0) - 0.001, tz=timezone.utc)
         records = instance.get_run_records(
-            filters=dg.RunsFilter(updated_after=after), order_by="update_timestamp", ascending=True,
+            filters=dg.RunsFilter(updated_after=after),
+            order_by="update_timestamp",
+            ascending=True,
             limit=max_runs_per_tick,
         )
         written = refused = 0
@@ -167,8 +171,14 @@ def build_batch_status_sensor(tables: list, max_runs_per_tick: int = 200, now=ti
 
 
 def _alert_if_gave_up(
-    context, alerts: Alerts, info: LakeAsset, batch: str, asset: str, progress: AssetProgress,
-    histories: dict, alerted_batches: set,
+    context,
+    alerts: Alerts,
+    info: LakeAsset,
+    batch: str,
+    asset: str,
+    progress: AssetProgress,
+    histories: dict,
+    alerted_batches: set,
 ) -> None:
     """Alert when this failure is the one that used up the batch's automatic attempts."""
     if info.job_name not in histories:

@@ -13,7 +13,8 @@ cursor (a late export, or one below a folder whose name is not a batch id and so
 every batch id), is found by the look-back: each tick also lists one page of the window
 ``LOOK_BACK`` behind the newest batch id, and registers complete batches the registry does not
 know; a pass over the window starts every ``LOOK_BACK_INTERVAL_SECONDS`` and uses only what the
-forward scan left of the tick's listing budget. Folders that are not batch ids never stop the scan; they are reported once an hour each.
+forward scan left of the tick's listing budget. Folders that are not batch ids never stop the
+scan; they are reported once an hour each.
 The pending list is capped and expires; what it drops is reported.
 A page holds whole batches only (the possibly cut-off last batch is left for the next tick),
 except when one batch fills a page by itself: then it is listed in full before it is sealed,
@@ -22,7 +23,6 @@ continuation of a batch already pending or complete, so it is never reported twi
 A batch is registered with a conditional write and requested with the run key
 ``<table_id>:<batch_id>``, so nothing is processed twice across ticks, races or restarts.
 """
-
 
 import json
 import time
@@ -77,7 +77,7 @@ def landed_tables(table_assets: list) -> list[LandedTable]:
 def _group_by_batch(prefix: str, keys: list[str]) -> list[tuple[str, list[str]]]:
     groups: list[tuple[str, list[str]]] = []
     for key in keys:
-        batch = key[len(prefix):].split("/", 1)[0]
+        batch = key[len(prefix) :].split("/", 1)[0]
         if groups and groups[-1][0] == batch:
             groups[-1][1].append(key)
         else:
@@ -86,7 +86,12 @@ def _group_by_batch(prefix: str, keys: list[str]) -> list[tuple[str, list[str]]]
 
 
 def seal_batch(
-    store: ObjectStore, registry: PartitionRegistry, table_id: str, prefix: str, batch_id: str, by: str,
+    store: ObjectStore,
+    registry: PartitionRegistry,
+    table_id: str,
+    prefix: str,
+    batch_id: str,
+    by: str,
     listed: list[ObjectInfo] | None = None,
 ) -> bool:
     """Register a complete batch with its sealed file list (key, size, ETag); True if this call did.
@@ -99,8 +104,10 @@ def seal_batch(
     return registry.register(BatchRecord(table_id, batch_id, sealed=sealed, registered_by=by))
 
 
-def _register_all(
-    store: ObjectStore, registry: PartitionRegistry, table: LandedTable,
+def register_batches(
+    store: ObjectStore,
+    registry: PartitionRegistry,
+    table: LandedTable,
     batches: list[tuple[str, list[ObjectInfo] | None]],
 ) -> None:
     """Seal and register a table's complete batches of one pass: one registry write for all.
@@ -110,18 +117,26 @@ def _register_all(
     start over a full landing zone take minutes of registry commits.
     """
     root = landing_table_prefix(table.landing_prefix, table.table_name)
-    registry.register_many([
-        BatchRecord(table.table_id, batch_id, sealed=store.seal(store.raw_bucket, f"{root}{batch_id}/", listed),
-                    registered_by="landing_sensor")
-        for batch_id, listed in batches
-    ])
+    registry.register_many(
+        [
+            BatchRecord(
+                table.table_id,
+                batch_id,
+                sealed=store.seal(store.raw_bucket, f"{root}{batch_id}/", listed),
+                registered_by="landing_sensor",
+            )
+            for batch_id, listed in batches
+        ]
+    )
 
 
 def _batch_time(batch_id: str) -> datetime:
     return datetime.strptime(batch_id, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
 
 
-def _report_bad_name(result: ScanResult, bad: dict, table: LandedTable, store: ObjectStore, prefix: str, name: str, now: float) -> None:
+def _report_bad_name(
+    result: ScanResult, bad: dict, table: LandedTable, store: ObjectStore, prefix: str, name: str, now: float
+) -> None:
     """Warn about a folder that is not a batch id, at most once per ``BAD_NAME_REPORT_SECONDS`` each."""
     if name in bad and now - bad[name] < BAD_NAME_REPORT_SECONDS:
         return
@@ -134,8 +149,15 @@ def _report_bad_name(result: ScanResult, bad: dict, table: LandedTable, store: O
 
 
 def _look_back(
-    store: ObjectStore, registry: PartitionRegistry, table: LandedTable, state: dict, result: ScanResult,
-    complete: list[str], pending: dict[str, float], budget: int, now: float,
+    store: ObjectStore,
+    registry: PartitionRegistry,
+    table: LandedTable,
+    state: dict,
+    result: ScanResult,
+    complete: list[str],
+    pending: dict[str, float],
+    budget: int,
+    now: float,
 ) -> None:
     """Re-list a window behind the cursor, a page per tick, for batches the forward scan cannot see.
 
@@ -176,7 +198,7 @@ def _look_back(
                 result.late[table.table_id] = result.late.get(table.table_id, []) + [batch_id]
         elif registry.get(table.table_id, batch_id) is None:
             pending[batch_id] = now
-    _register_all(store, registry, table, found)
+    register_batches(store, registry, table, found)
     if truncated and groups:
         state["back"] = groups[-1][1][-1]
     else:
@@ -202,8 +224,13 @@ def _expire_pending(result: ScanResult, table: LandedTable, pending: dict[str, f
 
 
 def scan_landing(
-    store: ObjectStore, registry: PartitionRegistry, tables: list[LandedTable], cursor: dict, max_keys: int = 2000,
-    now: float | None = None, recheck_pending: bool = True,
+    store: ObjectStore,
+    registry: PartitionRegistry,
+    tables: list[LandedTable],
+    cursor: dict,
+    max_keys: int = 2000,
+    now: float | None = None,
+    recheck_pending: bool = True,
 ) -> ScanResult:
     """One bounded pass over the landing prefixes; see the module docstring for the design.
 
@@ -225,7 +252,11 @@ def scan_landing(
         found: list[tuple[str, list[ObjectInfo] | None]] = []
         still_pending = {}
         for i, batch_id in enumerate(pending):
-            if recheck_pending and i < MAX_PENDING_CHECKS and store.exists(store.raw_bucket, f"{prefix}{batch_id}/{SUCCESS_MARKER}"):
+            if (
+                recheck_pending
+                and i < MAX_PENDING_CHECKS
+                and store.exists(store.raw_bucket, f"{prefix}{batch_id}/{SUCCESS_MARKER}")
+            ):
                 found.append((batch_id, None))
                 complete.append(batch_id)
             else:
@@ -268,7 +299,7 @@ def scan_landing(
                 pending.pop(batch_id, None)
             elif batch_id not in pending:
                 pending[batch_id] = now
-        _register_all(store, registry, table, found)
+        register_batches(store, registry, table, found)
         result.behind = result.behind or truncated
         state["after"] = after
         # The look-back gets what the forward scan left of this table's share of the tick.
@@ -277,8 +308,12 @@ def scan_landing(
         result.complete[table.table_id] = sorted(set(complete))
         result.waiting[table.table_id] = sorted(pending)
         result.cursor[table.table_id] = {
-            "after": state["after"], "pending": sorted(pending), "pending_since": pending,
-            "newest": state.get("newest"), "back": state.get("back"), "back_done_at": state.get("back_done_at"),
+            "after": state["after"],
+            "pending": sorted(pending),
+            "pending_since": pending,
+            "newest": state.get("newest"),
+            "back": state.get("back"),
+            "back_done_at": state.get("back_done_at"),
             "bad": state["bad"],
         }
     return result
@@ -323,7 +358,11 @@ def run_requests_for(
 
 
 def catch_up(
-    store: ObjectStore, registry: PartitionRegistry, tables: list[LandedTable], cursor: dict, max_keys: int,
+    store: ObjectStore,
+    registry: PartitionRegistry,
+    tables: list[LandedTable],
+    cursor: dict,
+    max_keys: int,
     seconds: float,
 ) -> ScanResult:
     """Bounded passes while the landing zone is ahead of the cursor and the tick has time left.
@@ -386,7 +425,8 @@ def build_landing_sensor(
         if not run_requests:
             skip = "no new complete batch" + (
                 f"; waiting for {SUCCESS_MARKER}: {', '.join(waiting[:20])}" + (" ..." if len(waiting) > 20 else "")
-                if waiting else ""
+                if waiting
+                else ""
             )
         return dg.SensorResult(
             run_requests=run_requests,

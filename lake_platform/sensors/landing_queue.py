@@ -28,7 +28,7 @@ from pydantic import PrivateAttr
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
 from lake_platform.resources import ObjectStore, PartitionRegistry
 from lake_platform.resources.aws import lazy_client
-from lake_platform.sensors.landing import LandedTable, _register, landed_tables, run_requests_for
+from lake_platform.sensors.landing import LandedTable, landed_tables, register_batches, run_requests_for
 
 
 class LandingQueue(dg.ConfigurableResource):
@@ -65,8 +65,12 @@ def _object_key(body: str, raw_bucket: str) -> str:
 
 
 def consume_landing_events(
-    queue: LandingQueue, store: ObjectStore, registry: PartitionRegistry, tables: list[LandedTable],
-    max_messages: int = 100, visibility_timeout: int = 120,
+    queue: LandingQueue,
+    store: ObjectStore,
+    registry: PartitionRegistry,
+    tables: list[LandedTable],
+    max_messages: int = 100,
+    visibility_timeout: int = 120,
 ) -> QueueResult:
     """Receive up to ``max_messages`` events, register the batches they complete, delete what is handled."""
     result = QueueResult()
@@ -74,8 +78,10 @@ def consume_landing_events(
     received, seen = 0, set()
     while received < max_messages:
         messages = queue.client.receive_message(
-            QueueUrl=queue.queue_url, MaxNumberOfMessages=min(10, max_messages - received),
-            WaitTimeSeconds=0, VisibilityTimeout=visibility_timeout,
+            QueueUrl=queue.queue_url,
+            MaxNumberOfMessages=min(10, max_messages - received),
+            WaitTimeSeconds=0,
+            VisibilityTimeout=visibility_timeout,
         ).get("Messages", [])
         # A message left on the queue (poison) comes back once its visibility ends; once per pass is enough.
         messages = [m for m in messages if m["MessageId"] not in seen]
@@ -89,14 +95,18 @@ def consume_landing_events(
                 key = _object_key(message["Body"], store.raw_bucket)
             except (ValueError, KeyError, TypeError) as exc:
                 result.poison += 1
-                result.warnings.append(f"unreadable landing event {message['MessageId']} left for the dead-letter queue: {exc}")
+                result.warnings.append(
+                    f"unreadable landing event {message['MessageId']} left for the dead-letter queue: {exc}"
+                )
                 continue
             table = next((t for p, t in prefixes.items() if key.startswith(p)), None)
             if table is not None:
                 prefix = landing_table_prefix(table.landing_prefix, table.table_name)
-                folder, _, name = key[len(prefix):].partition("/")
+                folder, _, name = key[len(prefix) :].partition("/")
                 if not name:
-                    result.warnings.append(f"{table.table_id}: s3://{store.raw_bucket}/{key} is not inside a batch folder")
+                    result.warnings.append(
+                        f"{table.table_id}: s3://{store.raw_bucket}/{key} is not inside a batch folder"
+                    )
                 elif not is_batch_id(folder):
                     result.warnings.append(
                         f"{table.table_id}: ignoring s3://{store.raw_bucket}/{prefix}{folder}: folder name is not a"
@@ -105,13 +115,13 @@ def consume_landing_events(
                 elif name == SUCCESS_MARKER:
                     # A repeated event needs no second listing of the folder.
                     if registry.get(table.table_id, folder) is None:
-                        _register(store, registry, table, folder)
+                        register_batches(store, registry, table, [(folder, None)])
                     done = result.complete.setdefault(table.table_id, [])
                     if folder not in done:
                         done.append(folder)
             handled.append({"Id": message["MessageId"], "ReceiptHandle": message["ReceiptHandle"]})
         for start in range(0, len(handled), 10):
-            queue.client.delete_message_batch(QueueUrl=queue.queue_url, Entries=handled[start:start + 10])
+            queue.client.delete_message_batch(QueueUrl=queue.queue_url, Entries=handled[start : start + 10])
         result.deleted += len(handled)
     return result
 
@@ -135,13 +145,18 @@ def build_landing_queue_sensor(table_assets: list, max_messages_per_tick: int = 
         partition_registry: PartitionRegistry,
     ) -> dg.SensorResult:
         """Consume a bounded batch of landing events; register complete batches and request their runs."""
-        consumed = consume_landing_events(landing_queue, object_store, partition_registry, landed, max_messages_per_tick)
+        consumed = consume_landing_events(
+            landing_queue, object_store, partition_registry, landed, max_messages_per_tick
+        )
         for warning in consumed.warnings:
             context.log.warning(warning)
         runs, partitions = run_requests_for(context.instance, by_id, consumed.complete)
-        context.log.info(f"{consumed.deleted} events handled, {consumed.poison} unreadable; {len(runs)} complete batches")
+        context.log.info(
+            f"{consumed.deleted} events handled, {consumed.poison} unreadable; {len(runs)} complete batches"
+        )
         return dg.SensorResult(
-            run_requests=runs, dynamic_partitions_requests=partitions,
+            run_requests=runs,
+            dynamic_partitions_requests=partitions,
             skip_reason=None if runs else f"{consumed.deleted} events, no new complete batch",
         )
 
