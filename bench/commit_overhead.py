@@ -41,10 +41,11 @@ def main() -> None:
     ensure_java_environment()
     os.environ["LAKE_LOCAL_BUCKET_ROOT"] = str(root)
     os.environ["LAKE_LOCAL_BUCKETS"] = "bench"
-    from lake_glue.spark import get_spark
-    from lake_glue.tables import TableSpec, arrow_schema_of, commit, load_table, open_catalog, write_files
     from pyiceberg.expressions import EqualTo
     from pyspark.sql import functions as F
+
+    from lake_glue.spark import get_spark
+    from lake_glue.tables import TableSpec, arrow_schema_of, commit, load_table, open_catalog, write_files
 
     spark = get_spark("commit_bench", {"spark.ui.showConsoleProgress": "false"})
     spark.sparkContext.setLogLevel("ERROR")

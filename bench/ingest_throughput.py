@@ -73,6 +73,7 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
     import importlib.util
 
     import duckdb
+
     from lake_glue.spark import get_spark
 
     script = REPO / "glue_scripts" / "files_spark_ingest_default.py"

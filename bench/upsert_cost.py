@@ -36,9 +36,10 @@ def main() -> None:
     args = parser.parse_args()
 
     ensure_java_environment()
+    from pyspark.sql import functions as F
+
     from lake_glue.prepare import merge_upsert, touched_buckets, with_bucket
     from lake_glue.spark import get_spark
-    from pyspark.sql import functions as F
 
     root = Path(tempfile.mkdtemp(prefix="upsert_bench_"))
     spark = get_spark(

@@ -23,6 +23,8 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 
+from pyspark.sql import functions as F
+
 from lake_glue.configs import find_table, load_config_item
 from lake_glue.entrypoint import run_job
 from lake_glue.layout import bucket_spec, source_table_spec, target_table_spec
@@ -56,7 +58,6 @@ from lake_glue.tables import (
 from lake_glue.tables import (
     find_table as find_iceberg_table,
 )
-from pyspark.sql import functions as F
 
 REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "catalog", "target_bucket"]
 

@@ -156,7 +156,6 @@ def _print_result(columns: list[str], rows: list[tuple], fmt: str) -> None:
 def _tables_and_stats(res):
     """The lineage graph of the configs, and each table's row count and last commit from the catalog."""
     from lake_glue.tables import open_catalog
-
     from lake_platform.docs_page import table_stats
     from lake_platform.lineage import lineage_graph
 
@@ -227,7 +226,7 @@ def cmd_query(args) -> int:
         from lake_platform.query_cache import cached_query
         from lake_platform.settings import catalog_uri, lake_env
 
-        # Nothing committed since the tables were last queried: no catalog load, no Dagster import.
+        # Every commit remembers its version's files: answer from them, with no catalog load or Dagster import.
         cached = cached_query(catalog_uri(), args.sql) if lake_env() == "local" else None
         if cached is not None:
             _print_result(*cached, args.format)

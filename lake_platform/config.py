@@ -15,9 +15,10 @@ import weakref
 from pathlib import Path
 from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
 from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, FormatOptions
 from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]

@@ -165,7 +165,6 @@ def maintain_catalog(catalog, **settings) -> list[MaintenanceReport]:
 def maintain_lake(retain_days: float, orphan_hours: float, compact_min_files: int) -> list[MaintenanceReport]:
     """Maintain every table of this environment's catalog (``LAKE_ENV``) with these windows."""
     from lake_glue.tables import open_catalog
-
     from lake_platform.settings import catalog_uri
 
     return maintain_catalog(

@@ -168,9 +168,10 @@ def lease(env: dict[str, str], python: str = sys.executable) -> Iterator[Lease]:
 
 def _hold(folder: Path, idle_seconds: float) -> None:
     """Start the JVM, publish its address, and keep it until it has been idle long enough."""
-    from lake_glue.spark import jvm_launch_conf
     from pyspark import SparkConf
     from pyspark.java_gateway import launch_gateway
+
+    from lake_glue.spark import jvm_launch_conf
 
     conf = SparkConf(loadDefaults=False)
     for key, value in jvm_launch_conf().items():

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from lake_glue.tables import data_files, open_catalog, read_files
 
+from lake_glue.tables import data_files, open_catalog, read_files
 from lake_platform.settings import ensure_java_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

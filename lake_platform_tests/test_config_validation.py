@@ -181,8 +181,9 @@ def test_a_column_declares_its_own_null_values_and_a_table_can_reject_duplicate_
     ],
 )
 def test_timestamp_masks_are_checked_as_spark_would_without_a_jvm(spark, mask, problem):
-    from lake_glue.types import datetime_pattern_problem
     from pyspark.sql import functions as F
+
+    from lake_glue.types import datetime_pattern_problem
 
     assert (datetime_pattern_problem(mask) or "").startswith(problem or "")
     assert (datetime_pattern_problem(mask) is None) == (problem is None)

@@ -6,6 +6,7 @@ Buckets are folders under the session's Spark root; each test uses its own prefi
 import json
 
 import pytest
+
 from lake_glue.args import parse_job_args
 
 from .conftest import ORDERS_HEADER, ingest_job
@@ -153,6 +154,7 @@ def test_job_arguments_ignore_what_glue_adds_and_require_ours():
 
 def test_figures_with_dict_values_are_valid_pipes_metadata():
     from dagster_pipes import _normalize_param_metadata
+
     from lake_glue.entrypoint import pipes_metadata
 
     figures = {"landed_rows": 3, "undeclared_fields": {}, "quarantine_examples": ["x"]}

@@ -13,6 +13,7 @@ import uuid
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from lake_glue.tables import TableSpec, commit, data_files, load_table, open_catalog, total_records
 
 pytestmark = pytest.mark.aws
@@ -109,9 +110,9 @@ def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue
     import json
 
     import boto3
+
     from lake_glue.layout import source_table_spec
     from lake_glue.lineage import source_column_doc
-
     from lake_platform.assets.factory import source_schema
     from lake_platform.config import load_config_dir
 
@@ -145,6 +146,7 @@ def test_an_edited_column_description_reaches_a_table_created_before(glue_lake):
     import json
 
     import boto3
+
     from lake_glue.layout import source_table_spec
 
     from .conftest import CONFIG_DIR

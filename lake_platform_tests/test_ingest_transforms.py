@@ -4,9 +4,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from pyspark.sql import types as T
+
 from lake_glue.ingest import add_lineage, cast_and_validate, read_landed_records
 from lake_glue.records import FormatOptions
-from pyspark.sql import types as T
 
 COLUMNS = [
     {"name": "id", "type": "bigint", "nullable": False},

@@ -1,6 +1,7 @@
 """Prepare transforms on a real local SparkSession: projection, upsert, append, buckets."""
 
 import pytest
+
 from lake_glue.prepare import (
     latest_per_key,
     merge_append,

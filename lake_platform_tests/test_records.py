@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from lake_glue import records as R
 from lake_glue.records import FormatOptions
 

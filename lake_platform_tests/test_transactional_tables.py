@@ -13,8 +13,8 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from lake_glue.prepare import PrepareError
 
+from lake_glue.prepare import PrepareError
 from lake_platform.resources.query_engine import DuckDBQueryEngine
 
 from .conftest import ORDERS_HEADER, ingest_job, order_row

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from lake_glue import failpoints
+from lake_glue.snapshot_files import remember_committed
 from lake_glue.spark import LOCAL_ROOT_ENV
 
 SNAPSHOT_PREFIX = "lake."
@@ -341,6 +342,7 @@ def commit(
         except (CommitFailedException, ValidationException) as exc:
             raise type(exc)(f"{exc} (competing writer: {_head_description(table)})") from exc
     failpoints.hit("commit:after")
+    remember_committed(result)
     return result
 
 

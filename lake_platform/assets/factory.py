@@ -8,8 +8,8 @@ by every target table prepared from it, so a batch can be followed through all t
 from dataclasses import dataclass, field
 
 import dagster as dg
-from lake_glue import lineage as derivation
 
+from lake_glue import lineage as derivation
 from lake_platform.config import IngestConfig, PrepareConfig, TableConfig, job_dict, targets_of
 from lake_platform.layout import (
     SUCCESS_MARKER,

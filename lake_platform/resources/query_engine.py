@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from lake_glue.snapshot_files import parquet_view_sql, remember
 from lake_platform.config import IngestConfig, PrepareConfig
-from lake_platform.query_cache import parquet_view_sql, remember
+from lake_platform.query_cache import cached_query
 
 
 @dataclass(frozen=True)
@@ -61,17 +62,24 @@ class DuckDBQueryEngine(QueryEngine):
     """DuckDB over the files of each Iceberg table's current (or ``as_of``) snapshot.
 
     The files come from pyiceberg's scan plan, never from a folder listing, so files of a
-    killed or running job, which no snapshot references, are never read.
+    killed or running job, which no snapshot references, are never read. A table version whose
+    file list was remembered (``lake_glue.snapshot_files``) is read from that list instead.
     """
 
     catalog_uri: str
 
     def query(self, sql, configs, as_of=None):
         import duckdb
+
         from lake_glue.tables import open_catalog
 
         if not sql or not sql.strip():
             raise QueryError('no SQL given: pass a statement, e.g. "select * from sales.orders limit 5"')
+        if as_of is None:
+            # Tables unchanged since their version's files were remembered need no catalog load.
+            cached = cached_query(self.catalog_uri, sql)
+            if cached is not None:
+                return QueryResult(*cached)
         catalog = open_catalog(self.catalog_uri)
         conn = duckdb.connect()
         known = []
