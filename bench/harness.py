@@ -12,6 +12,7 @@ import json
 import os
 import statistics
 import subprocess
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ class Figure:
     ratio_of: str = "ours / alternative"
     unit: str = "s"
     note: str = ""
+    # When the goal is not met: the measured reason and what meeting it would take.
+    why_not: str = ""
     details: dict = field(default_factory=dict)
 
     @property
@@ -89,6 +92,8 @@ def print_figures(figures: list[Figure], load_start: float, load_end: float) -> 
             f"  {f.goal_text():<28} {'yes' if f.met else 'NO'}"
         )
         print(f"{'':<4}alternative: {f.alternative_label}" + (f"; {f.note}" if f.note else ""))
+        if not f.met and f.why_not:
+            print(textwrap.fill(f"not met: {f.why_not}", width=126, initial_indent=" " * 4, subsequent_indent=" " * 6))
     print(f"load average: {load_start:.2f} at the start, {load_end:.2f} at the end")
 
 

@@ -7,6 +7,8 @@ ingested alternately, A then B, for several rounds, each round under a new batch
   (started before the rounds, so JVM start-up is excluded): parse the bytes into records,
   cast and validate, write the valid rows and the quarantine, read back to reconcile, commit
   to the Iceberg catalog.
+- **C, Spark's own CSV reader**: ``spark.read.csv`` with the same casts to Parquet on the same
+  session: the floor any ingest on local Spark starts from (reported with the figure).
 - **B, DuckDB**: ``COPY (SELECT <the same casts> FROM read_csv(..., all_varchar)) TO parquet``
   in the same process, same 2 cores. It does less (no quarantine, no reconciliation, no
   commit): it is the floor a plain CSV-to-typed-Parquet tool sets.
@@ -119,9 +121,30 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
         con.close()
         return time.perf_counter() - started
 
+    def spark_csv(round_no: int) -> float:
+        # Spark's own CSV reader with the same casts straight to Parquet: no physical records,
+        # quarantine, reconciliation or commit. The floor of any ingest on local Spark.
+        from pyspark.sql import functions as F
+
+        started = time.perf_counter()
+        df = spark.read.csv(str(csv_path), sep=";", header=True)
+        stamp = "dd/MM/yyyy HH:mm:ss"
+        df.select(
+            F.col("order_id").cast("bigint"),
+            F.col("customer_id").cast("bigint"),
+            "order_status",
+            F.col("order_total").cast("decimal(12,2)"),
+            "currency",
+            F.to_timestamp("ordered_at", stamp).alias("ordered_at"),
+            F.to_timestamp("updated_at", stamp).alias("updated_at"),
+        ).write.parquet(str(root / f"spark-{round_no}"))
+        return time.perf_counter() - started
+
     lake(rounds)  # warm-up: the JVM compiles the parse, cast and write paths once
-    times = alternate({"lake": lake, "duckdb": duck}, rounds)
+    spark_csv(rounds)
+    times = alternate({"lake": lake, "duckdb": duck, "spark": spark_csv}, rounds)
     spark.stop()
+    lake_s, duck_s, spark_s = (statistics.median(times[k]) for k in ("lake", "duckdb", "spark"))
     return [
         Figure(
             f"ingest throughput, {rows:,} rows / {size_mb:.0f} MB CSV (JVM start excluded)",
@@ -131,7 +154,13 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
             goal=0.33,
             at_least=True,
             ratio_of="alternative / ours",
-            note=f"lake {rows / statistics.median(times['lake']):,.0f} rows/s",
+            note=f"lake {rows / lake_s:,.0f} rows/s",
+            why_not=f"Spark's own CSV reader with the same casts, straight to Parquet on the same session, takes"
+            f" {spark_s:.1f} s: local Spark alone reaches {duck_s / spark_s:.2f}x DuckDB, so no ingest on local"
+            f" Spark meets 0.33x on 2 cores. The lake's ingest adds {lake_s - spark_s:.1f} s for physical records,"
+            " the quarantine, the read-back reconciliation and the commit. Meeting it would take a local ingest"
+            " path outside Spark (DuckDB or Arrow behind the same job contract and tests), or a JVM-side record"
+            " splitter to drop the Python worker hop; on Glue the fixed per-stage cost is spread over larger batches.",
         )
     ]
 

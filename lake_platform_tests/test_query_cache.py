@@ -7,6 +7,7 @@ after it landed, a cleared cache) sends the query the full way, which remembers 
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from lake_glue.snapshot_files import cache_folder
@@ -15,6 +16,7 @@ from lake_platform.resources.query_engine import DuckDBQueryEngine
 
 from .conftest import ORDERS_HEADER, order_row
 
+CUSTOMERS_HEADER = "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
 SQL = "select order_id, order_status from sales.orders order by order_id"
 
 
@@ -53,3 +55,27 @@ def test_sql_the_shortcut_cannot_answer_goes_the_full_way_for_its_message(lake):
     _land_and_prepare(lake, "20260101T000000Z", [order_row(1, "NEW", 10)])
     assert cached_query(lake.catalog, "select * from sales.nope join sales.orders using (order_id)") is None
     assert cached_query(lake.catalog, "select count(*) from sales.orders") == (["count_star()"], [(1,)])
+
+
+def test_each_commit_remembers_exactly_the_files_of_its_version_in_every_write_mode(lake):
+    from lake_glue.snapshot_files import remembered
+    from lake_glue.tables import data_files
+
+    for n, batch_id in enumerate(["20260101T000000Z", "20260102T000000Z", "20260103T000000Z"]):
+        lake.land(
+            "customers", batch_id, {"c.csv": CUSTOMERS_HEADER + f"{n},C{n},c@x.org,ZA,1.00,2026-01-01 10:00:00\n"}
+        )
+        lake.ingest("customers", batch_id)
+        lake.prepare("customers", batch_id)
+        _land_and_prepare(lake, batch_id, [order_row(n, "NEW", 10), order_row(n + 1, "PAID", 11)])
+        lines = "".join(
+            json.dumps({"order_id": n, "line_number": i, "sku": "S", "quantity": 1, "unit_price": 2.5}) + "\n"
+            for i in (1, 2)
+        )
+        lake.land("order_lines", batch_id, {"l.jsonl": lines})
+        lake.ingest("order_lines", batch_id)
+        lake.prepare("order_lines", batch_id)
+        for name in ("customers", "orders", "order_lines"):
+            table = lake.iceberg(name)
+            expected = sorted(p.removeprefix("file://") for p in data_files(table))
+            assert sorted(remembered(lake.catalog, table.metadata_location)["files"]) == expected, (name, batch_id)

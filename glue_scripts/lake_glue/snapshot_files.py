@@ -42,7 +42,7 @@ def entry_path(folder: Path, metadata_location: str) -> Path:
     return folder / f"{hashlib.sha256(metadata_location.encode()).hexdigest()[:32]}.json"
 
 
-def remember(catalog_uri: str, metadata_location: str, paths: list[str]) -> None:
+def remember(catalog_uri: str, metadata_location: str, paths: list[str], snapshot_id: int | None = None) -> None:
     """Store the current snapshot's data files of the table version at ``metadata_location``."""
     folder = cache_folder(catalog_uri)
     if folder is None or not paths:
@@ -50,21 +50,91 @@ def remember(catalog_uri: str, metadata_location: str, paths: list[str]) -> None
     folder.mkdir(parents=True, exist_ok=True)
     entry = entry_path(folder, metadata_location)
     pending = entry.with_name(f".{entry.name}.{os.getpid()}")
-    pending.write_text(json.dumps({"metadata_location": metadata_location, "files": paths}))
+    stored = {"metadata_location": metadata_location, "snapshot_id": snapshot_id, "files": paths}
+    pending.write_text(json.dumps(stored))
     pending.replace(entry)
 
 
-def remember_committed(table) -> None:
-    """Store the data files of ``table``'s current version if its catalog is a local one.
+def remembered(catalog_uri: str, metadata_location: str) -> dict | None:
+    """What is remembered for the table version at ``metadata_location`` (``files``, ``snapshot_id``), or None."""
+    folder = cache_folder(catalog_uri)
+    if folder is None:
+        return None
+    try:
+        stored = json.loads(entry_path(folder, metadata_location).read_text())
+    except (OSError, ValueError):
+        return None
+    return stored if stored.get("metadata_location") == metadata_location else None
 
-    Called right after a commit. A failure to store only costs the next query its shortcut.
+
+def _delta(table, base_snapshot_id: int | None, max_steps: int = 10) -> tuple[list[str], set[str]] | None:
+    """Data files added and removed by the snapshots after ``base_snapshot_id`` (None: since the
+    table's first snapshot), oldest first.
+
+    Only the manifests those snapshots wrote are read (their ADDED and DELETED entries), so the
+    cost does not grow with the table's history. None if the chain does not reach the base (or
+    the first snapshot) within ``max_steps``, e.g. because expired snapshots broke it.
     """
-    from lake_glue.tables import data_files
+    from pyiceberg.manifest import ManifestEntryStatus
 
+    chain, snapshot = [], table.current_snapshot()
+    while snapshot is not None and snapshot.snapshot_id != base_snapshot_id:
+        if len(chain) >= max_steps:
+            return None
+        chain.append(snapshot)
+        parent = snapshot.parent_snapshot_id
+        snapshot = table.snapshot_by_id(parent) if parent is not None else None
+        if parent is not None and snapshot is None:
+            return None
+    if snapshot is None and base_snapshot_id is not None:
+        return None
+    added: list[str] = []
+    removed: set[str] = set()
+    for step in reversed(chain):
+        for manifest in step.manifests(table.io):
+            if manifest.added_snapshot_id != step.snapshot_id:
+                continue
+            for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
+                path = entry.data_file.file_path.removeprefix("file://")
+                if entry.status == ManifestEntryStatus.ADDED:
+                    added.append(path)
+                    removed.discard(path)
+                elif entry.status == ManifestEntryStatus.DELETED:
+                    removed.add(path)
+                    if path in added:
+                        added.remove(path)
+    return added, removed
+
+
+def remember_committed(table) -> None:
+    """After a commit on a local catalog: remember the new version's files from an earlier version's.
+
+    The newest earlier version with a remembered list (the table's metadata log, newest first)
+    is the starting point: its files, minus what the snapshots since removed, plus what they
+    added, are the new version's. Versions that changed only properties or docs carry the
+    snapshot over. With no earlier version remembered, a young table is followed from its first
+    snapshot; otherwise nothing is stored and the next query plans the files itself (and
+    remembers them). A failure to store only costs the next query its shortcut.
+    """
     uri = str(getattr(table.catalog, "properties", {}).get("uri", ""))
     if cache_folder(uri) is None:
         return
     try:
-        remember(uri, table.metadata_location, [p.removeprefix("file://") for p in data_files(table)])
+        current = table.current_snapshot()
+        if current is None:
+            return
+        start = None
+        for log_entry in reversed(table.metadata.metadata_log):
+            start = remembered(uri, log_entry.metadata_file)
+            if start is not None and start.get("snapshot_id") is not None:
+                break
+            start = None
+        base_files = start["files"] if start else []
+        delta = _delta(table, start["snapshot_id"] if start else None)
+        if delta is None:
+            return
+        added, removed = delta
+        files = [p for p in base_files if p not in removed] + added
+        remember(uri, table.metadata_location, files, current.snapshot_id)
     except OSError:
         pass

@@ -129,4 +129,4 @@ class DuckDBQueryEngine(QueryEngine):
             return
         conn.execute(parquet_view_sql(view, paths))
         if as_of is None:
-            remember(self.catalog_uri, table.metadata_location, paths)
+            remember(self.catalog_uri, table.metadata_location, paths, snapshot.snapshot_id)
