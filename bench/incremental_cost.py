@@ -9,7 +9,7 @@ targets built from the same source table, one per write mode:
 
 Each job's time is taken for every batch. A warm-up table is run first, so the JVM's
 just-in-time compilation does not make batch #1 look slow. The figure per job compares the
-median of the last three batches (#N-2..#N) with the median of the first three (#1..#3): the
+median of the last five batches (#N-4..#N) with the median of the first five (#1..#5): the
 two sides come from the same run and the same session, batch after batch.
 
 Usage::
@@ -141,10 +141,11 @@ def measure(batches: int = 30, rows: int = 2000) -> list[Figure]:
     run_batches("warmup", 3)
     times = run_batches("bench", batches)
     spark.stop()
-    first, last = slice(0, 3), slice(batches - 3, batches)
+    # Five batches a side: a job takes 1-2 s here, and three samples were at the mercy of one slow batch.
+    first, last = slice(0, 5), slice(batches - 5, batches)
     return [
         Figure(
-            f"{job}: batch #{batches - 2}..#{batches} vs #1..#3 ({rows:,} rows each)",
+            f"{job}: batch #{batches - 4}..#{batches} vs #1..#5 ({rows:,} rows each)",
             values[last],
             values[first],
             "the same job's first batches, same run",
