@@ -202,10 +202,15 @@ def _light_resources():
         yield res
 
 
+def _is_show_tables(sql: str) -> bool:
+    """``show tables`` (any case, with or without a semicolon): the lake's own listing, not SQL."""
+    return sql.strip().rstrip(";").strip().lower() == "show tables"
+
+
 def _run_statement(res, sql: str, as_of: str | None, fmt: str) -> int:
     from lake_platform.resources.query_engine import QueryError
 
-    if sql.strip().rstrip(";").strip().lower() == "show tables":
+    if _is_show_tables(sql):
         _print_result(*_show_tables(res), fmt)
         return 0
     try:
@@ -222,7 +227,7 @@ def cmd_query(args) -> int:
 
     Only the resources are built, not the Dagster definitions: a query needs no asset graph.
     """
-    if args.sql is not None and args.as_of is None and args.sql.strip().rstrip(";").strip().lower() != "show tables":
+    if args.sql is not None and args.as_of is None and not _is_show_tables(args.sql):
         from lake_platform.query_cache import cached_query
         from lake_platform.settings import catalog_uri, lake_env
 
