@@ -22,7 +22,6 @@ Goal per job: batch #N / batch #1 <= 1.15.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import os
 import sys
@@ -41,14 +40,6 @@ MODES = {
     "upsert-range": {"write_mode": "upsert", "bucket_by": "range", "bucket_width": 500, "partitions": ["p_bucket"]},
     "upsert-hash": {"write_mode": "upsert", "bucket_by": "hash", "num_buckets": 16, "partitions": ["p_bucket"]},
 }
-
-
-def _load(script: str):
-    path = REPO / "glue_scripts" / f"{script}.py"
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _configs(tag: str) -> tuple[dict, dict]:
@@ -93,8 +84,10 @@ def measure(batches: int = 30, rows: int = 2000) -> list[Figure]:
     os.environ["LAKE_LOCAL_BUCKET_ROOT"] = str(root)
     os.environ["LAKE_LOCAL_BUCKETS"] = "lake-raw,lake-source,lake-target"
     from lake_glue.spark import get_spark
+    from lake_platform.resources.glue_runner import load_glue_script
 
-    ingest_job, prepare_job = _load("files_spark_ingest_default"), _load("dapfw_prepare_default")
+    ingest_job = load_glue_script("files-spark-ingest-default")
+    prepare_job = load_glue_script("dapfw-prepare-default")
     spark = get_spark("incremental_bench", {"spark.ui.showConsoleProgress": "false"})
     spark.sparkContext.setLogLevel("ERROR")
     catalog = f"sqlite:///{root / 'catalog.sqlite'}"

@@ -72,16 +72,13 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
     ensure_java_environment()
     os.environ["LAKE_LOCAL_BUCKET_ROOT"] = str(root)
     os.environ["LAKE_LOCAL_BUCKETS"] = "lake-raw,lake-source"
-    import importlib.util
 
     import duckdb
 
     from lake_glue.spark import get_spark
+    from lake_platform.resources.glue_runner import load_glue_script
 
-    script = REPO / "glue_scripts" / "files_spark_ingest_default.py"
-    spec = importlib.util.spec_from_file_location(script.stem, script)
-    ingest_job = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ingest_job)
+    ingest_job = load_glue_script("files-spark-ingest-default")
 
     config = json.loads((REPO / "configs" / "erp.json").read_text())
     csv_path = root / "orders.csv"

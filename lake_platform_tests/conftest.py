@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lake_glue.tables import data_files, open_catalog, read_files
+from lake_platform.resources.glue_runner import load_glue_script
 from lake_platform.settings import ensure_java_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -108,17 +109,6 @@ def lake_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("LAKE_ENV", "local")
     monkeypatch.setenv("LAKE_CONFIG_DIR", str(CONFIG_DIR))
     return home
-
-
-def load_glue_script(job_name: str):
-    """Import a Glue entry-point script (``glue_scripts/<job>.py``) as a module."""
-    import importlib.util
-
-    path = REPO_ROOT / "glue_scripts" / f"{job_name.replace('-', '_')}.py"
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 ingest_job = load_glue_script("files-spark-ingest-default")

@@ -74,6 +74,22 @@ def script_for(job_name: str, scripts_dir: Path) -> Path:
     return path
 
 
+def load_glue_script(job_name: str, scripts_dir: Path | None = None):
+    """Import a Glue job's entry-point script as a module, to run its job logic in-process.
+
+    Tests and benchmarks call ``run_ingest`` / ``run_prepare`` on their own SparkSession this way.
+    """
+    import importlib.util
+
+    from lake_platform.settings import glue_scripts_dir
+
+    path = script_for(job_name, scripts_dir or glue_scripts_dir())
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 class LocalGlueJobRunner(GlueJobRunner):
     """Runs the Glue scripts as local Spark subprocesses through Dagster Pipes.
 
