@@ -45,6 +45,8 @@ from lake_glue.tables import (
     BUCKET_SPEC_PROPERTY,
     EMPTY_BATCH_PREFIX,
     arrow_schema_of,
+    column_equals,
+    column_in,
     commit,
     data_files,
     load_table,
@@ -68,13 +70,11 @@ def read_source(spark, catalog, source_config: dict, source_table: dict, batch_i
     A batch the source table has never committed is refused: an empty result would be taken
     for an empty batch and, for a snapshot table, would empty the target.
     """
-    from pyiceberg.expressions import EqualTo
-
     spec = source_table_spec(source_config, source_table, "unused")
     table = find_iceberg_table(catalog, spec.database, spec.name)
     if table is None:
         raise PrepareError(f"{label}: source table {spec.label} does not exist; ingest the batch first")
-    files = data_files(table, EqualTo("p_batch_id", batch_id) if batch_id else None)
+    files = data_files(table, column_equals("p_batch_id", batch_id) if batch_id else None)
     if files:
         return read_files(spark, table, files)
     if batch_id is None or f"{EMPTY_BATCH_PREFIX}{batch_id}" in table.properties:
@@ -102,7 +102,7 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
     ``source_config`` is the ingest config the prepare config reads; loaded when not given.
     ``pipes`` (the Pipes context) is not needed: the figures are reported by the caller.
     """
-    from pyiceberg.expressions import AlwaysTrue, EqualTo, In
+    from pyiceberg.expressions import AlwaysTrue
 
     if source_config is None:
         source_config = load_config_item(args["config_source"], config["source"]["config_name"])
@@ -117,7 +117,7 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
     mode = table.get("write_mode", "append")
     batch_df = project_columns(source_df, table, prepared_at)
     if rebuild and mode == "overwrite":
-        newest = batch_df.agg(F.max("_batch_id")).first()[0]
+        newest = batch_df.agg(F.max("_batch_id")).collect()[0][0]
         batch_df, batch_id = batch_df.where(F.col("_batch_id") == newest), newest or batch_id
     batch_df = batch_df.persist()
     batch_rows = batch_df.count()
@@ -178,7 +178,7 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
             delete_filter = AlwaysTrue()
         else:
             folder, files = write_files(spark, merge_append(None, batch_df, batch_id), spec, max_rows)
-            delete_filter = EqualTo("_batch_id", batch_id)
+            delete_filter = column_equals("_batch_id", batch_id)
 
         def attempt(n: int):
             current = iceberg if n == 0 else load_table(catalog, spec)
@@ -202,7 +202,7 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
                 merged, existing_rows, delete_filter = latest_per_key(bucketed, pk, order_by), 0, AlwaysTrue()
             else:
                 _refuse_bucket_change(current, wanted_spec, label)
-                delete_filter = In("p_bucket", buckets) if buckets else EqualTo("p_bucket", -1)
+                delete_filter = column_in("p_bucket", buckets) if buckets else column_equals("p_bucket", -1)
                 existing_files = data_files(current, delete_filter) if buckets else []
                 existing = read_files(spark, current, existing_files) if existing_files else None
                 existing_rows = existing.count() if existing is not None else 0

@@ -29,6 +29,7 @@ from lake_glue.storage import delete_path, join_uri, list_dirs, list_files, obje
 from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
     arrow_schema_of,
+    column_equals,
     commit,
     load_table,
     open_catalog,
@@ -207,8 +208,6 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
     ``pipes`` is the Pipes context (its extras carry the sealed file list); without one the
     job reads the batch folder as it is and reports to stdout.
     """
-    from pyiceberg.expressions import EqualTo
-
     pipes = pipes or StandaloneReporter()
     table = find_table(config, args["table_name"])
     batch_id = args["batch_id"]
@@ -323,7 +322,7 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
         current = iceberg if n == 0 else load_table(catalog, spec)
         return commit(
             current,
-            delete_filter=EqualTo("p_batch_id", batch_id),
+            delete_filter=column_equals("p_batch_id", batch_id),
             files=data_files,
             summary=summary,
             # A batch with no valid row has no file to show that it was ingested; the property does.

@@ -99,7 +99,7 @@ def cmd_demo(args) -> int:
         )
         print(f"in-flight batches left alone (no _SUCCESS yet): {expected.incomplete_batches}")
         print(f"\nexample analyst query:\n{EXAMPLE_QUERY}\n")
-        result = res.query_engine.query(EXAMPLE_QUERY, res.config_store.list_configs())
+        result = res.query_engine.query(EXAMPLE_QUERY)
         _print_table(result.columns, result.rows)
     print(
         "\nnext steps:\n"
@@ -214,7 +214,7 @@ def _run_statement(res, sql: str, as_of: str | None, fmt: str) -> int:
         _print_result(*_show_tables(res), fmt)
         return 0
     try:
-        result = res.query_engine.query(sql, res.config_store.list_configs(), as_of=as_of)
+        result = res.query_engine.query(sql, as_of=as_of)
     except QueryError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, FormatOptions
+from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, Encoding, FormatOptions
 from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
@@ -59,7 +59,7 @@ def _single_ascii(value: str, name: str) -> str:
 class FormatOptionsModel(_Strict):
     """How landed files are read. Set on ``source.options`` for a config, and per table."""
 
-    encoding: Literal["utf-8", "latin-1", "windows-1252"] = _DEFAULTS.encoding
+    encoding: Encoding = _DEFAULTS.encoding
     quote: str = _DEFAULTS.quote
     escape: str = _DEFAULTS.escape
     multiline: bool = _DEFAULTS.multiline

@@ -37,6 +37,7 @@ def build_definitions() -> dg.Definitions:
         sensors.append(build_landing_queue_sensor(tables))
     return dg.Definitions(
         assets=assets,
+        asset_checks=[c for t in tables for c in t.checks],
         jobs=table_jobs(tables),
         sensors=sensors,
         schedules=build_schedules(configs, tables),

@@ -57,7 +57,7 @@ def render(graph: dict[str, TableNode], stats: dict[str, TableStats], generated_
     for name, table in sorted(graph.items()):
         st = stats.get(name)
         if st is None or st.problem:
-            freshness = e(st.problem if st else "no catalog information")
+            freshness = e((st.problem if st else None) or "no catalog information")
         else:
             freshness = f"{st.rows:,} rows; last commit {e(st.committed_at or 'never')}"
             if st.batch_id:

@@ -76,18 +76,18 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, Tabl
                 for n, t, d in derivation.builtin_columns("source", job_dict(table))
             ]
             tables[name] = node
-    for config in configs:
-        if not isinstance(config, PrepareConfig):
+    for prepare in configs:
+        if not isinstance(prepare, PrepareConfig):
             continue
-        ingest = ingests[config.source.config_name]
-        for table in config.table_config:
-            name = f"{config.target.database}.{table.table_name}"
+        ingest = ingests[prepare.source.config_name]
+        for table in prepare.table_config:
+            name = f"{prepare.target.database}.{table.table_name}"
             source = f"{ingest.target.database}.{table.source_table_name}"
             node = TableNode(
                 name,
                 "target",
-                derivation.target_table_doc(job_dict(config), job_dict(table), job_dict(ingest)),
-                f"target/{config.config_name}/{table.table_name}",
+                derivation.target_table_doc(job_dict(prepare), job_dict(table), job_dict(ingest)),
+                f"target/{prepare.config_name}/{table.table_name}",
                 reads=source,
             )
             for c in table.columns:
@@ -96,7 +96,7 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, Tabl
                     c.name,
                     c.type,
                     "target",
-                    derivation.target_column_doc(job_dict(config), job_dict(table), job_dict(c), job_dict(ingest)),
+                    derivation.target_column_doc(job_dict(prepare), job_dict(table), job_dict(c), job_dict(ingest)),
                     upstream=[f"{source}.{s}" for s in c.lineage_sources],
                 )
                 node.columns.append(column)
@@ -146,6 +146,8 @@ def _chain(graph: dict[str, TableNode], column: ColumnNode, depth: int = 1) -> l
         if up.startswith("raw:"):
             continue
         _, parent = find(graph, up)
+        if parent is None:
+            raise KeyError(f"lineage graph names {up!r} upstream of {column.qualified} but has no such column")
         lines.append(f"{'  ' * depth}← {parent.qualified} ({parent.type}, {parent.layer} layer): {parent.doc}")
         lines += _chain(graph, parent, depth + 1)
     return lines

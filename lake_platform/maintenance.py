@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
+from lake_glue.tables import column_equals
 from lake_platform.resources.aws import aws_client
 
 
@@ -103,7 +104,7 @@ def remove_orphans(table, older_than: timedelta, now: datetime) -> list[str]:
 def compact(table, min_files: int, label: str) -> tuple[int, int, list[str]]:
     """Rewrite every partition with more than ``min_files`` files as one; returns (partitions, files, skipped)."""
     from pyiceberg.exceptions import CommitFailedException, ValidationException
-    from pyiceberg.expressions import AlwaysTrue, And, EqualTo
+    from pyiceberg.expressions import AlwaysTrue, And
 
     if table.current_snapshot() is None:
         return 0, 0, []
@@ -116,7 +117,7 @@ def compact(table, min_files: int, label: str) -> tuple[int, int, list[str]]:
     for values, tasks in sorted(by_partition.items(), key=lambda kv: str(kv[0])):
         if len(tasks) <= min_files:
             continue
-        predicates = [EqualTo(name, value) for name, value in zip(fields, values)]
+        predicates = [column_equals(name, value) for name, value in zip(fields, values)]
         row_filter = AlwaysTrue() if not predicates else predicates[0] if len(predicates) == 1 else And(*predicates)
         data = table.scan(row_filter=row_filter).to_arrow()
         try:

@@ -97,20 +97,20 @@ def _run_findings(instance: dg.DagsterInstance, entry, registry, now: float) -> 
                         f"{entry.config.job_settings.timeout_minutes}; `lake redrive` re-runs it",
                     )
                 )
-    for batch in registry.list_batches(entry.table_id):
-        if batch.status == RETIRED:
-            findings.append(Finding(entry.table_id, "retired", batch.batch_id, batch.error or ""))
+    for stored in registry.list_batches(entry.table_id):
+        if stored.status == RETIRED:
+            findings.append(Finding(entry.table_id, "retired", stored.batch_id, stored.error or ""))
             continue
-        failed = batch.failed_assets()
-        if failed and batch.batch_id not in history.in_flight:
-            count = history.failures(batch.batch_id)
+        failed = stored.failed_assets()
+        if failed and stored.batch_id not in history.in_flight:
+            count = history.failures(stored.batch_id)
             gave_up = count >= entry.config.job_settings.max_attempts
             asset, progress = sorted(failed.items())[0]
             findings.append(
                 Finding(
                     entry.table_id,
                     "failed",
-                    batch.batch_id,
+                    stored.batch_id,
                     f"{count} failed run(s){', retries gave up' if gave_up else ''};"
                     f" {', '.join(sorted(failed))} not materialized:"
                     f" {one_line(progress.error or 'no reason recorded')[:300]}",
@@ -144,9 +144,9 @@ def redrive(
     """Run the given batches (default: the table's failed ones) again; returns the run results."""
     from lake_platform.process import run_batch
 
-    job = next((j for j in defs.jobs or [] if j.tags.get("lake/table") == table_id), None)
+    job = next((j for j in defs.jobs or [] if (j.tags or {}).get("lake/table") == table_id), None)
     if job is None:
-        known = sorted(j.tags["lake/table"] for j in defs.jobs or [] if "lake/table" in j.tags)
+        known = sorted((j.tags or {}).get("lake/table", "") for j in defs.jobs or [] if "lake/table" in (j.tags or {}))
         raise ValueError(f"unknown table {table_id!r}; tables: {', '.join(known)}")
     records = {r.batch_id: r for r in registry.list_batches(table_id)}
     batch_ids = batch_ids or [b for b, r in records.items() if r.status != RETIRED and r.failed_assets()]

@@ -88,9 +88,9 @@ def sync_batch_status(instance: dg.DagsterInstance, defs: dg.Definitions, max_ti
     key = f"lake_process/{STATUS_SENSOR_NAME}_cursor"
     cursor = instance.run_storage.get_cursor_values({key}).get(key)
     for _ in range(max_ticks):
-        context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=dict(defs.resources))
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=dict(defs.resources or {}))
         sensor(context)
-        instance.run_storage.set_cursor_values({key: context.cursor})
+        instance.run_storage.set_cursor_values({key: context.cursor or ""})
         if context.cursor == cursor:
             return
         cursor = context.cursor
@@ -106,26 +106,38 @@ def evaluate_landing_sensor(
     cursor = instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)
     for _ in range(max_ticks):
         context = dg.build_sensor_context(
-            instance=instance, cursor=cursor, definitions=defs, resources=dict(defs.resources)
+            instance=instance, cursor=cursor, definitions=defs, resources=dict(defs.resources or {})
         )
         result = sensor(context)
+        if not isinstance(result, dg.SensorResult):
+            raise TypeError(f"sensor {SENSOR_NAME} returned {type(result).__name__}, not a SensorResult")
         report.ticks += 1
-        for request in result.dynamic_partitions_requests or []:
-            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        for added in result.dynamic_partitions_requests or []:
+            if isinstance(added, dg.AddDynamicPartitionsRequest):
+                instance.add_dynamic_partitions(added.partitions_def_name, list(added.partition_keys))
         for request in result.run_requests or []:
             requests.append(request)
-            report.registered.setdefault(request.tags["lake/table"], []).append(request.partition_key)
+            report.registered.setdefault(request.tags["lake/table"], []).append(batch_of(request))
         new_cursor = result.cursor
-        instance.run_storage.set_cursor_values({CURSOR_KEY: new_cursor})
+        instance.run_storage.set_cursor_values({CURSOR_KEY: new_cursor or ""})
         if new_cursor == cursor and not result.run_requests:
             break
         cursor = new_cursor
     return requests, report
 
 
+def batch_of(request: dg.RunRequest) -> str:
+    """The batch (partition key) a lake run request is for; every lake job is partitioned by batch."""
+    if request.partition_key is None:
+        raise ValueError(f"run request for {request.job_name} names no batch (partition key)")
+    return request.partition_key
+
+
 def run_batch(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, batch_id: str, tags: dict[str, str]):
     """Execute one batch's job in-process on ``instance`` (adding the batch's partition if needed)."""
     job = defs.resolve_job_def(job_name)
+    if not isinstance(job.partitions_def, dg.DynamicPartitionsDefinition) or job.partitions_def.name is None:
+        raise ValueError(f"job {job_name} is not partitioned by batch")
     if not instance.has_dynamic_partition(job.partitions_def.name, batch_id):
         instance.add_dynamic_partitions(job.partitions_def.name, [batch_id])
     return job.execute_in_process(
@@ -146,10 +158,10 @@ def plan_runs(
     """
     wanted: dict[tuple[str, str], dg.RunRequest] = {}
     for request in requests:
-        wanted[(request.job_name, request.partition_key)] = request
+        wanted[(request.job_name or "", batch_of(request))] = request
     retired = set()
     for job in defs.jobs or []:
-        table_id = job.tags.get("lake/table")
+        table_id = (job.tags or {}).get("lake/table")
         for record in registry.list_batches(table_id) if table_id else []:
             if record.status == "RETIRED":
                 retired.add((job.name, record.batch_id))
@@ -192,13 +204,13 @@ def process(
     requests, report = evaluate_landing_sensor(instance, defs)
     runs, report.gave_up = plan_runs(defs, registry, instance, requests, redo)
     for request in runs:
-        table_id, batch_id = request.tags["lake/table"], request.partition_key
+        table_id, batch_id, job_name = request.tags["lake/table"], batch_of(request), request.job_name or ""
         log(f"  running {request.job_name} for batch {batch_id} ...")
         tags = dict(request.tags)
         if request.run_key:
             tags["dagster/run_key"] = request.run_key
         tags["lake/launched_by"] = "lake process"
-        result = run_batch(defs, instance, request.job_name, batch_id, tags)
+        result = run_batch(defs, instance, job_name, batch_id, tags)
         outcome = RunOutcome(table_id, batch_id, result.run_id, result.success)
         if not result.success:
             outcome.error = run_failure_reason(instance, result.run_id)
@@ -235,6 +247,7 @@ def summarize(registry, engine, configs: list) -> list[dict]:
         for table in config.table_config:
             records = registry.list_batches(f"{config.config_name}.{table.table_name}")
             assets = _table_asset_keys(config, table, configs)
+            targets: dict[str, object] = {}
             row = {
                 "table": f"{config.config_name}.{table.table_name}",
                 "batches": len(records),
@@ -242,15 +255,15 @@ def summarize(registry, engine, configs: list) -> list[dict]:
                 "landed": sum(r.landed_rows or 0 for r in records),
                 "source": sum(r.source_rows or 0 for r in records),
                 "quarantined": sum(r.quarantined_rows or 0 for r in records),
-                "targets": {},
+                "targets": targets,
             }
             for prepare, target in targets_of(config, table, configs):
                 name = f"{prepare.target.database}.{target.table_name}"
                 try:
-                    count = engine.query(f"SELECT count(*) FROM {name}", configs).rows[0][0]
+                    count = engine.query(f"SELECT count(*) FROM {name}").rows[0][0]
                 except Exception as exc:  # noqa: BLE001 - a missing table is reported, not fatal
                     count = f"unavailable ({str(exc).splitlines()[0][:80]})"
-                row["targets"][name] = count
+                targets[name] = count
             rows.append(row)
     return rows
 

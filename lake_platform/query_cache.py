@@ -23,8 +23,10 @@ def cached_query(catalog_uri: str, sql: str) -> tuple[list[str], list[tuple]] | 
     (which tables exist, and so on).
     """
     folder = cache_folder(catalog_uri)
-    database = Path(catalog_uri[len(SQLITE_PREFIX) :]) if folder else None
-    if folder is None or not database.is_file() or not folder.is_dir():
+    if folder is None or not folder.is_dir():
+        return None
+    database = Path(catalog_uri[len(SQLITE_PREFIX) :])
+    if not database.is_file():
         return None
     words = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
     try:
@@ -48,16 +50,16 @@ def cached_query(catalog_uri: str, sql: str) -> tuple[list[str], list[tuple]] | 
         views.append((namespace, name, stored["files"]))
     import duckdb
 
-    conn = duckdb.connect()
+    engine = duckdb.connect()
     try:
         for namespace in {t[0] for t in tables}:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{namespace}"')
+            engine.execute(f'CREATE SCHEMA IF NOT EXISTS "{namespace}"')
         for namespace, name, files in views:
-            conn.execute(parquet_view_sql(f'"{namespace}"."{name}"', files))
+            engine.execute(parquet_view_sql(f'"{namespace}"."{name}"', files))
         try:
-            cursor = conn.execute(sql)
+            cursor = engine.execute(sql)
         except duckdb.Error:
             return None
         return [d[0] for d in cursor.description or []], [tuple(r) for r in cursor.fetchall()]
     finally:
-        conn.close()
+        engine.close()

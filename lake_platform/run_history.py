@@ -59,10 +59,13 @@ def error_text(error) -> str:
 
 def step_failures(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
     """Step key -> error message, for every step that failed in the run."""
-    failures = {}
+    failures: dict[str, str] = {}
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-        data = entry.dagster_event.step_failure_data
-        failures[entry.dagster_event.step_key] = error_text(data.error) if data and data.error else entry.message
+        event = entry.dagster_event
+        if event is None:
+            continue
+        data = event.step_failure_data
+        failures[event.step_key or "?"] = error_text(data.error) if data and data.error else entry.message
     return failures
 
 
@@ -73,7 +76,7 @@ def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> str:
         step, message = next(iter(failures.items()))
         return f"step {step}: {message}"
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
-        data = entry.dagster_event.event_specific_data
+        data = entry.dagster_event.event_specific_data if entry.dagster_event else None
         error = getattr(data, "error", None)
         return error_text(error) if error else (entry.message or "run failed")
     return "run failed"
@@ -82,7 +85,7 @@ def run_failure_reason(instance: dg.DagsterInstance, run_id: str) -> str:
 _EXCEPTION_LINE = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception|Conflict|Failure)): (.+)$")
 
 
-def one_line(error: str) -> str:
+def one_line(error: str | None) -> str:
     """The reason a run failed, in one line: the job's own exception message and where its log is.
 
     A failed run's error carries the tail of the job's log (the JVM's chatter included); a

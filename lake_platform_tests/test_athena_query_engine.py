@@ -83,7 +83,7 @@ def test_select_drops_the_header_row_and_types_values_by_column_metadata(engine,
     )
     sql = "SELECT * FROM sales.orders ORDER BY order_id"
 
-    result = engine.query(sql, [])
+    result = engine.query(sql)
 
     assert result.columns == ["order_id", "currency", "order_total", "share", "shipped", "ordered_on", "updated_at"]
     assert result.rows == [
@@ -109,7 +109,7 @@ def test_a_count_comes_back_as_an_int_like_duckdb_returns_it(engine, aws):
 def test_utility_statements_have_no_header_row_to_drop(engine, aws):
     canned_results(aws, {"rows": [row("orders"), row("order_lines")], "column_info": [column("tab_name", "string")]})
 
-    result = engine.query("SHOW TABLES IN sales", [])
+    result = engine.query("SHOW TABLES IN sales")
 
     assert result.rows == [("orders",), ("order_lines",)]
 
@@ -155,7 +155,7 @@ def test_results_over_several_pages_are_all_read_and_only_the_first_page_has_a_h
     )
 
     with stub:
-        result = engine.query("SELECT order_id, status FROM sales.orders", [])
+        result = engine.query("SELECT order_id, status FROM sales.orders")
     stub.assert_no_pending_responses()
 
     assert result.columns == ["order_id", "status"]
@@ -172,7 +172,7 @@ def test_a_failed_query_raises_with_athenas_reason():
     stub.add_response("get_query_execution", execution("FAILED", reason=reason), {"QueryExecutionId": "q-1"})
 
     with stub, pytest.raises(QueryError) as failure:
-        engine.query("SELECT order_totl FROM sales.orders", [])
+        engine.query("SELECT order_totl FROM sales.orders")
 
     assert str(failure.value) == f"Athena query q-1 FAILED in workgroup {WORKGROUP}: {reason}"
 
@@ -187,7 +187,7 @@ def test_a_query_that_outlives_its_timeout_is_stopped():
     stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-1"})
 
     with stub, pytest.raises(QueryError, match="did not finish within 0s; stopped"):
-        engine.query("SELECT * FROM sales.orders", [])
+        engine.query("SELECT * FROM sales.orders")
     stub.assert_no_pending_responses()
 
 

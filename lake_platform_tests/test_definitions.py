@@ -76,7 +76,11 @@ def test_checks_reconcile_source_and_guard_target_primary_keys(tables):
     assert specs["acceptance_rules"].blocking and not specs["not_a_duplicate_delivery"].blocking
     # Every check is per batch, partitioned like its asset.
     assert all(spec.partitions_def == orders.partitions_def for spec in specs.values())
-    assert {c.name for c in orders.targets[0].check_specs} == {"primary_key_unique"}
+    # The target's primary key is a standalone check: re-runnable alone, blocking, per batch.
+    assert not list(orders.targets[0].check_specs)
+    (pk_check,) = [spec for check in orders.checks for spec in check.check_specs]
+    assert pk_check.name == "primary_key_unique" and pk_check.asset_key == orders.targets[0].key
+    assert pk_check.blocking and pk_check.partitions_def == orders.partitions_def
 
 
 def test_targets_follow_their_source_automatically(tables):

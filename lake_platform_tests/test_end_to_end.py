@@ -30,9 +30,7 @@ def processed(tmp_path_factory):
         first = process(defs, res.partition_registry, instance, log=lambda *_: None)
         second = process(defs, res.partition_registry, instance, log=lambda *_: None)
         rows = summarize(res.partition_registry, res.query_engine, res.config_store.list_configs())
-        orders = res.query_engine.query(
-            "SELECT count(*), count(DISTINCT order_id) FROM sales.orders", res.config_store.list_configs()
-        ).rows[0]
+        orders = res.query_engine.query("SELECT count(*), count(DISTINCT order_id) FROM sales.orders").rows[0]
         yield {
             "defs": defs,
             "res": res,
@@ -127,7 +125,7 @@ def test_materializations_name_the_iceberg_snapshot_they_produced(processed):
     event = processed["instance"].get_latest_materialization_event(dg.AssetKey(["target", "sales", "orders"]))
     snapshot_id = event.asset_materialization.metadata["snapshot_id"].value
     table = processed["res"].query_engine
-    rows = table.query("select count(*) from sales.orders", [], as_of=str(snapshot_id)).rows
+    rows = table.query("select count(*) from sales.orders", as_of=str(snapshot_id)).rows
     assert rows == [(processed["orders"][0],)]
 
 
@@ -135,9 +133,9 @@ def test_lake_rebuild_rebuilds_a_target_table_from_the_source_layer_in_one_commi
     from lake_platform.cli import main
 
     sql = "select * exclude (_prepared_at) from sales.orders order by order_id"
-    before = processed["res"].query_engine.query(sql, []).rows
+    before = processed["res"].query_engine.query(sql).rows
     assert main(["rebuild", "sales.orders"]) == 0
-    assert processed["res"].query_engine.query(sql, []).rows == before
+    assert processed["res"].query_engine.query(sql).rows == before
     assert "rebuilding sales.orders" in capsys.readouterr().out
 
 
@@ -145,7 +143,7 @@ def test_empty_sql_is_refused_with_a_message_not_a_traceback(processed):
     from lake_platform.resources.query_engine import QueryError
 
     with pytest.raises(QueryError, match="no SQL given"):
-        processed["res"].query_engine.query("  ", [])
+        processed["res"].query_engine.query("  ")
 
 
 def test_lake_docs_shows_row_counts_and_lineage_and_the_ui_schema_is_the_queried_schema(processed, tmp_path, capsys):
@@ -166,7 +164,7 @@ def test_lake_docs_shows_row_counts_and_lineage_and_the_ui_schema_is_the_queried
     ):
         asset_key = dg.AssetKey(key)
         schema = defs.resolve_assets_def(asset_key).specs_by_key[asset_key].metadata["dagster/column_schema"]
-        queried = res.query_engine.query(f"SELECT * FROM {table} LIMIT 0", res.config_store.list_configs()).columns
+        queried = res.query_engine.query(f"SELECT * FROM {table} LIMIT 0").columns
         assert sorted(c.name for c in schema.columns) == sorted(queried)
 
 

@@ -44,7 +44,7 @@ def _land_lines(lake, batch, order_ids):
 
 def query(lake, sql, as_of=None):
     """Rows of ``sql`` through the local query engine (DuckDB over snapshot file lists)."""
-    return DuckDBQueryEngine(catalog_uri=lake.catalog).query(sql, [], as_of=as_of).rows
+    return DuckDBQueryEngine(catalog_uri=lake.catalog).query(sql, as_of=as_of).rows
 
 
 def _at_once(*calls):
@@ -268,14 +268,14 @@ def test_the_maintenance_job_checks_primary_keys_over_whole_tables_and_fails_on_
         },
     )
     assert not result.success
-    evaluations = {
-        tuple(e.asset_key.path): (e.passed, e.metadata["duplicate_keys"].value)
-        for e in (
-            record.get_dagster_event().event_specific_data
-            for record in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    observed = {
+        tuple(o.asset_key.path): o.metadata["duplicate_keys"].value
+        for o in (
+            record.get_dagster_event().event_specific_data.asset_observation
+            for record in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.ASSET_OBSERVATION)
         )
     }
-    assert evaluations == {("target", "sales", "orders"): (True, 0), ("target", "sales", "order_lines"): (False, 1)}
+    assert observed == {("target", "sales", "orders"): 0, ("target", "sales", "order_lines"): 1}
 
 
 def test_many_jobs_opening_a_new_local_catalog_at_once_all_get_it(tmp_path):
@@ -284,3 +284,49 @@ def test_many_jobs_opening_a_new_local_catalog_at_once_all_get_it(tmp_path):
     uri = f"sqlite:///{tmp_path / 'new' / 'catalog.sqlite'}"
     catalogs = _at_once(*[lambda: open_catalog(uri) for _ in range(8)])
     assert all(c.list_namespaces() == [] for c in catalogs)
+
+
+def _run_primary_key_check(lake, table: str, batch_id: str):
+    """Run ``primary_key_unique`` of one target table alone, for one batch, as the UI would."""
+    import dagster as dg
+
+    from lake_platform.assets.checks import build_primary_key_check
+    from lake_platform.config import load_config_dir
+    from lake_platform.partitions import batch_partitions
+
+    prepare = next(c for c in load_config_dir(lake.config_dir()) if c.config_name == "sales")
+    target = prepare.table(table)
+    pdef = batch_partitions("erp", target.source_table_name)
+    check = build_primary_key_check(prepare, target, pdef)
+    defs = dg.Definitions(
+        assets=[dg.AssetSpec(spec.asset_key, partitions_def=pdef) for spec in check.check_specs],
+        asset_checks=[check],
+        jobs=[dg.define_asset_job("check_alone", selection=dg.AssetSelection.checks(check))],
+        resources={"query_engine": DuckDBQueryEngine(catalog_uri=lake.catalog)},
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(pdef.name, [batch_id])
+    result = defs.resolve_job_def("check_alone").execute_in_process(
+        instance=instance, tags={"dagster/partition": batch_id}, raise_on_error=False
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    return result, evaluation
+
+
+def test_primary_key_check_runs_alone_and_judges_an_append_table_per_batch(lake):
+    import dagster as dg
+
+    _land_lines(lake, "20260101T010000Z", [7])
+    lake.prepare("order_lines", "20260101T010000Z")
+    _land_lines(lake, "20260101T020000Z", [7, 8, 8])  # 7 again (a later batch may), 8 twice (a fault)
+    lake.prepare("order_lines", "20260101T020000Z")
+
+    first, passed = _run_primary_key_check(lake, "order_lines", "20260101T010000Z")
+    assert first.success and passed.passed and passed.metadata["duplicate_keys"].value == 0
+
+    second, failed = _run_primary_key_check(lake, "order_lines", "20260101T020000Z")
+    assert not failed.passed and failed.severity == dg.AssetCheckSeverity.ERROR
+    assert failed.metadata["duplicate_keys"].value == 1
+    assert failed.metadata["scope"].value == "the batch's rows"
+    # Blocking: the failed check fails the run that ran it.
+    assert not second.success

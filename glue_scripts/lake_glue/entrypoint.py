@@ -19,7 +19,7 @@ def run_job(
     argv: list[str],
     job_name: str,
     required: list[str],
-    body: Callable[[object, dict, dict], dict],
+    body: Callable[..., dict],
     summary: Callable[[dict], str],
     optional: dict[str, str] | None = None,
 ) -> dict:

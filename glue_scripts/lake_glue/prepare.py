@@ -40,7 +40,8 @@ def null_violations(df: DataFrame, table: dict) -> dict[str, int]:
     required = [c["name"] for c in table["columns"] if not c.get("nullable", True)]
     if not required:
         return {}
-    row = df.select(*[F.sum(F.col(c).isNull().cast("long")).alias(c) for c in required]).first()
+    # An aggregate without grouping always yields exactly one row.
+    row = df.select(*[F.sum(F.col(c).isNull().cast("long")).alias(c) for c in required]).collect()[0]
     return {c: int(row[c] or 0) for c in required if row[c]}
 
 

@@ -33,8 +33,10 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
+from typing import Literal
 
-ENCODINGS = {"utf-8": "utf-8", "latin-1": "latin-1", "windows-1252": "cp1252"}
+Encoding = Literal["utf-8", "latin-1", "windows-1252"]
+ENCODINGS: dict[Encoding, str] = {"utf-8": "utf-8", "latin-1": "latin-1", "windows-1252": "cp1252"}
 ENCODING_ALIASES = {
     "utf8": "utf-8",
     "utf-8": "utf-8",
@@ -57,7 +59,7 @@ class FormatOptions:
     header: bool = True
     quote: str = '"'
     escape: str = '"'
-    encoding: str = "utf-8"
+    encoding: Encoding = "utf-8"
     multiline: bool = True
     compression: str = "auto"
     null_values: tuple[str, ...] = ("",)
@@ -176,7 +178,7 @@ def _walk(data: bytes, pos: int, stop: int, in_quotes: bool, quote: int, escape:
     return in_quotes, skipped, n
 
 
-def _text(raw: bytes, encoding: str) -> str:
+def _text(raw: bytes, encoding: Encoding) -> str:
     """Readable text of a record whatever its bytes: invalid ones as ``\\xNN``."""
     return raw.decode(ENCODINGS[encoding], errors="backslashreplace")
 
@@ -364,7 +366,12 @@ def parse_file_arrow(path: str, content: bytes, opts: FormatOptions, columns: li
 def _tuples_to_arrow(outputs: list[tuple], width: int):
     import pyarrow as pa
 
-    kinds, files, lines, errors, corrupt, reports = [], [], [], [], [], []
+    kinds: list[str] = []
+    files: list[str] = []
+    lines: list[int | None] = []
+    errors: list[str | None] = []
+    corrupt: list[str | None] = []
+    reports: list[str | None] = []
     values: list[list] = [[] for _ in range(width)]
     for out in outputs:
         if out[0] == "file":

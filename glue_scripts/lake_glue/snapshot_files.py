@@ -77,7 +77,8 @@ def _delta(table, base_snapshot_id: int | None, max_steps: int = 10) -> tuple[li
     """
     from pyiceberg.manifest import ManifestEntryStatus
 
-    chain, snapshot = [], table.current_snapshot()
+    chain: list = []
+    snapshot = table.current_snapshot()
     while snapshot is not None and snapshot.snapshot_id != base_snapshot_id:
         if len(chain) >= max_steps:
             return None

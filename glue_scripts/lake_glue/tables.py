@@ -207,7 +207,9 @@ def _ensure_namespace(catalog, database: str) -> None:
 def _fresh_mapping(arrow_schema):
     from pyiceberg.table.name_mapping import MappedField, NameMapping
 
-    return NameMapping([MappedField(field_id=i + 1, names=[f.name]) for i, f in enumerate(arrow_schema)])
+    return NameMapping(
+        [MappedField.model_validate({"field-id": i + 1, "names": [f.name]}) for i, f in enumerate(arrow_schema)]
+    )
 
 
 def load_table(catalog, spec: TableSpec, arrow_schema=None):
@@ -373,6 +375,24 @@ def retry_on_conflict(label: str, attempt: Callable[[int], T], attempts: int = C
     raise CommitConflict(
         f"{label}: gave up after {attempts} commits lost to concurrent writers; last conflict: {last}"
     ) from last
+
+
+def column_equals(column: str, value: object):
+    """Iceberg row filter ``column = value``."""
+    from pyiceberg.expressions import EqualTo
+
+    # pyiceberg's predicates take (term, literal) positionally; their pydantic fields make type
+    # checkers expect keyword fields instead.
+    return EqualTo(column, value)  # type: ignore[call-arg, misc, arg-type]
+
+
+def column_in(column: str, values: list):
+    """Iceberg row filter ``column IN values`` (at least one value)."""
+    from pyiceberg.expressions import In
+
+    if not values:
+        raise ValueError(f"column_in({column!r}) needs at least one value")
+    return In(column, values)  # type: ignore[call-arg, misc, arg-type]
 
 
 def data_files(table, row_filter=None) -> list[str]:

@@ -68,13 +68,14 @@ def _aws_resources() -> dict[str, dg.ConfigurableResource]:
 
     region = dg.EnvVar("AWS_REGION")
     endpoint = dg.EnvVar("AWS_ENDPOINT_URL").get_value() or None
-    buckets = {
-        "raw_bucket": dg.EnvVar("LAKE_RAW_BUCKET"),
-        "source_bucket": dg.EnvVar("LAKE_SOURCE_BUCKET"),
-        "target_bucket": dg.EnvVar("LAKE_TARGET_BUCKET"),
-    }
     return {
-        "object_store": S3ObjectStore(region_name=region, endpoint_url=endpoint, **buckets),
+        "object_store": S3ObjectStore(
+            region_name=region,
+            endpoint_url=endpoint,
+            raw_bucket=dg.EnvVar("LAKE_RAW_BUCKET"),
+            source_bucket=dg.EnvVar("LAKE_SOURCE_BUCKET"),
+            target_bucket=dg.EnvVar("LAKE_TARGET_BUCKET"),
+        ),
         "config_store": DynamoConfigStore(
             table_name=dg.EnvVar("LAKE_CONFIGS_TABLE"), region_name=region, endpoint_url=endpoint
         ),

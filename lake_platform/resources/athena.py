@@ -2,7 +2,7 @@
 
 The Glue jobs register every table and partition they write (``lake_glue.catalog``), so Athena
 already knows ``<database>.<table>`` for every config; unlike the local DuckDB engine nothing
-has to be set up per query, and the ``configs`` argument is not needed. Results come back in
+has to be set up per query. Results come back in
 the local engine's shape: column names and tuples of Python values typed from Athena's column
 metadata (``bigint`` -> ``int``, ``decimal`` -> ``Decimal``, ``timestamp`` -> ``datetime``...).
 """
@@ -77,10 +77,9 @@ class AthenaQueryEngine(QueryEngine):
             self._client = aws_client("athena", self.region_name, self.endpoint_url)
         return self._client
 
-    def query(self, sql, configs=(), as_of=None):
+    def query(self, sql, as_of=None):
         """Run ``sql`` in Athena and return every result row, typed; raise ``QueryError`` on failure.
 
-        ``configs`` is accepted for the interface; Athena reads the tables from the catalog.
         Athena's time travel is per table in the SQL itself, so ``as_of`` is refused with the syntax.
         """
         if as_of is not None:

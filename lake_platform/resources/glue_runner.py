@@ -85,6 +85,8 @@ def load_glue_script(job_name: str, scripts_dir: Path | None = None):
 
     path = script_for(job_name, scripts_dir or glue_scripts_dir())
     spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"cannot load Glue script {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

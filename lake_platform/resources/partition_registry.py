@@ -446,15 +446,13 @@ class DynamoPartitionRegistry(PartitionRegistry):
         return self._record(item) if item else None
 
     def list_batches(self, table_id):
-        records, kwargs = (
-            [],
-            {
-                "TableName": self.table_name,
-                "KeyConditionExpression": "table_id = :t",
-                "ExpressionAttributeValues": {":t": {"S": table_id}},
-                "ConsistentRead": True,
-            },
-        )
+        records: list[BatchRecord] = []
+        kwargs: dict = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "table_id = :t",
+            "ExpressionAttributeValues": {":t": {"S": table_id}},
+            "ConsistentRead": True,
+        }
         while True:
             page = self.client.query(**kwargs)
             records.extend(self._record(i) for i in page.get("Items", []))

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import dagster as dg
 
 from lake_glue.snapshot_files import parquet_view_sql, remember
-from lake_platform.config import IngestConfig, PrepareConfig
 from lake_platform.query_cache import cached_query
 
 
@@ -31,8 +30,8 @@ class QueryError(RuntimeError):
 class QueryEngine(dg.ConfigurableResource):
     """Runs analyst SQL against the lake's tables."""
 
-    def query(self, sql: str, configs: list[IngestConfig | PrepareConfig], as_of: str | None = None) -> QueryResult:
-        """Run ``sql`` with every config's tables visible as ``database.table``.
+    def query(self, sql: str, as_of: str | None = None) -> QueryResult:
+        """Run ``sql`` with every lake table visible as ``database.table``.
 
         ``as_of`` (a snapshot id, or an ISO-8601 UTC timestamp) reads the tables as they were
         then: time travel over Iceberg snapshots.
@@ -68,7 +67,7 @@ class DuckDBQueryEngine(QueryEngine):
 
     catalog_uri: str
 
-    def query(self, sql, configs, as_of=None):
+    def query(self, sql, as_of=None):
         import duckdb
 
         from lake_glue.tables import open_catalog

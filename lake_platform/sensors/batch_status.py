@@ -77,15 +77,17 @@ def run_progress(instance: dg.DagsterInstance, record, index: dict) -> list[tupl
         return []
     planned: dict[dg.AssetKey, str] = {}
     for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED):
-        key = entry.dagster_event.asset_key
-        if key in index:
-            planned[key] = entry.dagster_event.step_key or ""
+        event = entry.dagster_event
+        key = event.asset_key if event else None
+        if event is not None and key is not None and key in index:
+            planned[key] = event.step_key or ""
     if not planned:
         return []
     materialized = {}
     for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
-        if entry.dagster_event.asset_key in planned:
-            materialized[entry.dagster_event.asset_key] = _counts(entry)
+        event = entry.dagster_event
+        if event is not None and event.asset_key in planned:
+            materialized[event.asset_key] = _counts(entry)
     ended = run.status in ENDED_UNFINISHED
     failures = step_failures(instance, run.run_id) if ended else {}
     created = record.create_timestamp.timestamp()

@@ -183,7 +183,7 @@ def _look_back(
     groups = _group_by_batch(prefix, keys)
     if truncated and len(groups) > 1:
         groups = groups[:-1]
-    found: list[tuple[str, None]] = []
+    found: list[tuple[str, list[ObjectInfo] | None]] = []
     for batch_id, batch_keys in groups:
         if not is_batch_id(batch_id) or batch_keys[0] == f"{prefix}{batch_id}":
             _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
@@ -281,7 +281,7 @@ def scan_landing(
             # The rest of a batch whose first keys an earlier tick listed (a batch larger than a
             # page, or files landing after its marker): that tick already made it pending or
             # complete, so only a pending batch may complete here, and never twice.
-            continued = bool(start_after) and start_after.startswith(f"{prefix}{batch_id}/")
+            continued = bool(start_after) and str(start_after).startswith(f"{prefix}{batch_id}/")
             if not is_batch_id(batch_id) or batch_keys[0] == f"{prefix}{batch_id}":
                 # The cursor moves past it: batches that land below it later are the look-back's.
                 _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)

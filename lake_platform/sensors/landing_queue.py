@@ -75,7 +75,7 @@ def consume_landing_events(
     """Receive up to ``max_messages`` events, register the batches they complete, delete what is handled."""
     result = QueueResult()
     prefixes = {landing_table_prefix(t.landing_prefix, t.table_name): t for t in tables}
-    received, seen = 0, set()
+    received, seen = 0, set[str]()
     while received < max_messages:
         messages = queue.client.receive_message(
             QueueUrl=queue.queue_url,

@@ -1,0 +1,111 @@
+"""The target layer: one asset per prepared table, curated by the prepare Glue job."""
+
+import dagster as dg
+
+from lake_glue import lineage as derivation
+from lake_platform.assets.common import (
+    LINEAGE_HINT,
+    batch_of,
+    builtin_columns,
+    metadata_value,
+    require_live_batch,
+    run_glue_job,
+    table_pool,
+)
+from lake_platform.config import IngestConfig, PrepareConfig, TableConfig, job_dict
+from lake_platform.layout import (
+    asset_key,
+    table_id,
+)
+from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
+
+
+def target_schema(prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig) -> dg.TableSchema:
+    """The target table as queried: declared columns with their derivation, then lineage and partitions."""
+    plain_prepare, plain_table, plain_ingest = job_dict(prepare), job_dict(table), job_dict(ingest)
+    return dg.TableSchema(
+        columns=[
+            *[
+                dg.TableColumn(
+                    name=c.name,
+                    type=c.type,
+                    description=derivation.target_column_doc(plain_prepare, plain_table, job_dict(c), plain_ingest),
+                    constraints=dg.TableColumnConstraints(nullable=c.nullable),
+                )
+                for c in table.columns
+            ],
+            *builtin_columns("target", table),
+        ]
+    )
+
+
+def build_target(
+    prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig, pdef: dg.DynamicPartitionsDefinition, env: str
+) -> dg.AssetsDefinition:
+    """The target asset of one prepared table; its primary-key check is :mod:`lake_platform.assets.checks`."""
+    src_table = ingest.table(table.source_table_name or "")
+    key = asset_key("target", prepare.config_name, table.table_name)
+    source_key = asset_key("source", ingest.config_name, src_table.table_name)
+    tid = table_id(ingest.config_name, src_table.table_name)
+    lineage = dg.TableColumnLineage(
+        deps_by_column={
+            c.name: [dg.TableColumnDep(asset_key=source_key, column_name=s) for s in c.lineage_sources]
+            for c in table.columns
+        }
+    )
+    table_name = f"{prepare.target.database}.{table.table_name}"
+
+    @dg.asset(
+        key=key,
+        deps=[source_key],
+        group_name="target",
+        kinds={"glue", "athena", "iceberg"},
+        partitions_def=pdef,
+        pool=table_pool(prepare.target.database, table.table_name),
+        automation_condition=dg.AutomationCondition.eager(),
+        description=(
+            f"{table.description or table.table_name} Curated by {prepare.etl_job} with write mode"
+            f" `{table.write_mode}`; query it as `{table_name}`."
+            f"{LINEAGE_HINT.format(table=table_name)}"
+        ),
+        metadata={
+            "dagster/table_name": table_name,
+            "dagster/column_schema": target_schema(prepare, table, ingest),
+            "dagster/column_lineage": lineage,
+            "write_mode": table.write_mode,
+            "glue_job": prepare.etl_job,
+        },
+    )
+    def target_asset(
+        context: dg.AssetExecutionContext,
+        object_store: ObjectStore,
+        config_store: ConfigStore,
+        partition_registry: PartitionRegistry,
+        glue_runner: GlueJobRunner,
+    ) -> dg.MaterializeResult:
+        """Run the prepare Glue job for one batch and commit what it wrote."""
+        batch_id = batch_of(context)
+        require_live_batch(partition_registry, tid, batch_id)
+        result = run_glue_job(
+            context,
+            config=prepare,
+            table_name=table.table_name,
+            batch_id=batch_id,
+            env=env,
+            glue_runner=glue_runner,
+            config_store=config_store,
+            object_store=object_store,
+        )
+        target_rows = int(metadata_value(result, "target_rows", -1))
+        metadata = {
+            **(result.metadata or {}),
+            "dagster/row_count": target_rows,
+            "dagster/table_name": table_name,
+            "dagster/uri": metadata_value(result, "table_uri", ""),
+            "dagster/column_schema": target_schema(prepare, table, ingest),
+            "dagster/column_lineage": lineage,
+            "dagster_run_id": context.run.run_id,
+        }
+        return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(batch_id))
+
+    return target_asset
