@@ -32,6 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import Figure, SilentReporter, bench_parser, load_average, report  # noqa: E402
 
+from lake_glue.args import IngestArgs, PrepareArgs  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_at;updated_at\n"
 MODES = {
@@ -104,13 +106,15 @@ def measure(batches: int = 30, rows: int = 2000) -> list[Figure]:
             started = time.perf_counter()
             ingest_job.run_ingest(
                 spark,
-                {
-                    "table_name": "orders",
-                    "batch_id": batch_id,
-                    "raw_bucket": "lake-raw",
-                    "source_bucket": "lake-source",
-                    "catalog": catalog,
-                },
+                IngestArgs(
+                    config_name=erp["config_name"],
+                    table_name="orders",
+                    batch_id=batch_id,
+                    config_source="file://(the config is passed in)",
+                    catalog=catalog,
+                    raw_bucket="lake-raw",
+                    source_bucket="lake-source",
+                ),
                 erp,
                 SilentReporter(),
             )
@@ -119,12 +123,14 @@ def measure(batches: int = 30, rows: int = 2000) -> list[Figure]:
                 started = time.perf_counter()
                 prepare_job.run_prepare(
                     spark,
-                    {
-                        "table_name": target["table_name"],
-                        "batch_id": batch_id,
-                        "target_bucket": "lake-target",
-                        "catalog": catalog,
-                    },
+                    PrepareArgs(
+                        config_name=sales["config_name"],
+                        table_name=target["table_name"],
+                        batch_id=batch_id,
+                        config_source="file://(the config is passed in)",
+                        catalog=catalog,
+                        target_bucket="lake-target",
+                    ),
                     sales,
                     erp,
                 )

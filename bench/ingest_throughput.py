@@ -32,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from lake_glue.args import IngestArgs
 from lake_platform.settings import ensure_java_environment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -97,13 +98,15 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
         started = time.perf_counter()
         figures = ingest_job.run_ingest(
             spark,
-            {
-                "table_name": "orders",
-                "batch_id": batch,
-                "raw_bucket": "lake-raw",
-                "source_bucket": "lake-source",
-                "catalog": catalog,
-            },
+            IngestArgs(
+                config_name=config["config_name"],
+                table_name="orders",
+                batch_id=batch,
+                config_source="file://(the config is passed in)",
+                catalog=catalog,
+                raw_bucket="lake-raw",
+                source_bucket="lake-source",
+            ),
             config,
             SilentReporter(),
         )

@@ -1,10 +1,10 @@
 """Glue job ``dapfw-prepare-default``: one batch of a source table -> a curated Iceberg target table.
 
-Arguments (Glue style): ``--config_name`` (a ``prepare`` config), ``--table_name`` (its target
-table), ``--batch_id``, ``--config_source``, ``--catalog``, ``--target_bucket`` and optionally
-``--lake_env`` and ``--rebuild true`` (rebuild the whole table from the source layer in one
-commit, e.g. after a bucket-spec change). The source batch is read from the files of the source
-table's current snapshot, never from a folder listing.
+Arguments: ``lake_glue.args.PrepareArgs`` (Glue style, ``--key value``): ``--config_name`` (a
+``prepare`` config), ``--table_name`` (its target table), ``--batch_id``, ``--config_source``,
+``--catalog``, ``--target_bucket`` and optionally ``--rebuild true`` (rebuild the whole table
+from the source layer in one commit, e.g. after a bucket-spec change). The source batch is read
+from the files of the source table's current snapshot, never from a folder listing.
 
 Each write mode is one Iceberg transaction (see ``lake_glue.tables``):
 
@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 
 from pyspark.sql import functions as F
 
+from lake_glue.args import PrepareArgs
 from lake_glue.configs import find_table, load_config_item
 from lake_glue.entrypoint import run_job
 from lake_glue.layout import bucket_spec, source_table_spec, target_table_spec
@@ -61,8 +62,6 @@ from lake_glue.tables import (
     find_table as find_iceberg_table,
 )
 
-REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "catalog", "target_bucket"]
-
 
 def read_source(spark, catalog, source_config: dict, source_table: dict, batch_id: str | None, label: str):
     """The source rows of one batch (or of every batch when ``batch_id`` is None).
@@ -96,7 +95,7 @@ def _refuse_bucket_change(table, wanted: str, label: str) -> None:
         )
 
 
-def run_prepare(spark, args: dict, config: dict, source_config: dict | None = None, pipes=None) -> dict:
+def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | None = None, pipes=None) -> dict:
     """Prepare one batch of one target table, commit it, and return the figures reported to Dagster.
 
     ``source_config`` is the ingest config the prepare config reads; loaded when not given.
@@ -105,13 +104,13 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
     from pyiceberg.expressions import AlwaysTrue
 
     if source_config is None:
-        source_config = load_config_item(args["config_source"], config["source"]["config_name"])
-    table = find_table(config, args["table_name"])
-    rebuild = args.get("rebuild", "").lower() == "true"
-    batch_id = args["batch_id"]
+        source_config = load_config_item(args.config_source, config["source"]["config_name"])
+    table = find_table(config, args.table_name)
+    rebuild = args.rebuild
+    batch_id = args.batch_id
     label = f"batch {config['config_name']}.{table['table_name']}/{batch_id}"
     source_table = find_table(source_config, table["source_table_name"])
-    catalog = open_catalog(args["catalog"])
+    catalog = open_catalog(args.catalog)
     source_df = read_source(spark, catalog, source_config, source_table, None if rebuild else batch_id, label)
     prepared_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     mode = table.get("write_mode", "append")
@@ -125,7 +124,7 @@ def run_prepare(spark, args: dict, config: dict, source_config: dict | None = No
     if violations:
         raise PrepareError(f"{label}: required columns would be null after casting: {violations}")
 
-    spec = target_table_spec(config, table, args["target_bucket"], source_config)
+    spec = target_table_spec(config, table, args.target_bucket, source_config)
     max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
     summary = snapshot_properties({"batch_id": batch_id, "batch_rows": batch_rows, "rebuild": rebuild or None})
     iceberg = load_table(
@@ -244,12 +243,11 @@ def main(argv: list[str]) -> dict:
     return run_job(
         argv,
         "dapfw-prepare-default",
-        REQUIRED,
+        PrepareArgs,
         run_prepare,
         lambda f: f"prepared {f['batch_rows']} rows ({f['write_mode']}"
         f"{'' if f['applied'] else ', skipped: ' + f.get('skipped_reason', '')}); {f['table']} now has"
         f" {f['target_rows']} rows (snapshot {f['snapshot_id']})",
-        optional={"rebuild": "false"},
     )
 
 

@@ -1,9 +1,9 @@
 """Glue job ``files-spark-ingest-default``: one landed batch -> the source layer's Iceberg table.
 
-Arguments (Glue style, ``--key value``): ``--config_name``, ``--table_name``, ``--batch_id``,
-``--config_source`` (``dynamodb://table`` or ``file:///dir``), ``--catalog`` (``glue`` or
-``sqlite:///<file>``), ``--raw_bucket``, ``--source_bucket`` and optionally ``--lake_env``
-(``aws`` talks to Dagster through S3). Arguments Glue adds itself are ignored.
+Arguments: ``lake_glue.args.IngestArgs`` (Glue style, ``--key value``): ``--config_name``,
+``--table_name``, ``--batch_id``, ``--config_source`` (``dynamodb://table`` or ``file:///dir``),
+``--catalog`` (``glue`` or ``sqlite:///<file>``), ``--raw_bucket``, ``--source_bucket`` and
+``--object_listing`` (``s3`` or ``filesystem``). Arguments Glue adds itself are ignored.
 
 The batch is the table's ``p_batch_id`` partition: a run writes the batch's files to a fresh
 folder and commits "delete partition p_batch_id=<batch> + add the new files" in one Iceberg
@@ -18,6 +18,7 @@ import sys
 import uuid
 from datetime import datetime, timezone
 
+from lake_glue.args import IngestArgs
 from lake_glue.configs import find_table
 from lake_glue.entrypoint import pipes_metadata, run_job
 from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
@@ -41,7 +42,6 @@ from lake_glue.tables import (
 
 ACCEPTANCE_CHECK = "acceptance_rules"
 DUPLICATE_CHECK = "not_a_duplicate_delivery"
-REQUIRED = ["config_name", "table_name", "batch_id", "config_source", "catalog", "raw_bucket", "source_bucket"]
 
 
 class IngestError(RuntimeError):
@@ -177,7 +177,7 @@ def _check_duplicates(label: str, table: dict, reports, pipes) -> list[str]:
     return found
 
 
-def _sealed(spark, args: dict, pipes, label: str, key_prefix: str, batch_uri: str):
+def _sealed(spark, args: IngestArgs, pipes, label: str, key_prefix: str, batch_uri: str):
     """The batch's sealed files (relative names), checked against the folder now; None if unsealed.
 
     Dagster passes the registry's sealed list as the Pipes extra ``sealed_files``; a run
@@ -192,7 +192,7 @@ def _sealed(spark, args: dict, pipes, label: str, key_prefix: str, batch_uri: st
     _refuse_if(
         label,
         "the sealed batch changed, nothing was read",
-        listing_problems(sealed, object_listing(spark, batch_uri, args.get("lake_env", "local"))),
+        listing_problems(sealed, object_listing(spark, batch_uri, args.object_listing)),
     )
     return sealed
 
@@ -202,17 +202,17 @@ def _refuse_if(label: str, what: str, problems: list[str]) -> None:
         raise IngestError(f"{label}: {what} or committed: " + "; ".join(problems) + f". {FIX}")
 
 
-def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
+def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     """Ingest one batch, commit it, and return the figures reported to Dagster.
 
     ``pipes`` is the Pipes context (its extras carry the sealed file list); without one the
     job reads the batch folder as it is and reports to stdout.
     """
     pipes = pipes or StandaloneReporter()
-    table = find_table(config, args["table_name"])
-    batch_id = args["batch_id"]
+    table = find_table(config, args.table_name)
+    batch_id = args.batch_id
     key_prefix = join_uri(config["source"]["landing_prefix"], table["table_name"], batch_id)
-    batch_uri = join_uri(f"s3://{args['raw_bucket']}", key_prefix)
+    batch_uri = join_uri(f"s3://{args.raw_bucket}", key_prefix)
     label = f"batch {config['config_name']}.{table['table_name']}/{batch_id}"
     if not path_exists(spark, join_uri(batch_uri, "_SUCCESS")):
         raise IngestError(f"{label}: {batch_uri}/_SUCCESS is missing; the batch is not complete")
@@ -244,7 +244,7 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
         changed = content_problems(
             sealed, {f: (r.size, r.md5) for f, r in by_name.items()}, bool(_extras(pipes).get("etag_is_content_md5"))
         )
-        changed += listing_problems(sealed, object_listing(spark, batch_uri, args.get("lake_env", "local")))
+        changed += listing_problems(sealed, object_listing(spark, batch_uri, args.object_listing))
         if changed:
             parsed.unpersist()
         _refuse_if(label, "the sealed batch changed while it was read, nothing was stored", sorted(set(changed)))
@@ -264,14 +264,14 @@ def run_ingest(spark, args: dict, config: dict, pipes=None) -> dict:
             undeclared[key] = undeclared.get(key, 0) + count
     valid, rejected = cast_and_validate(add_lineage(records, batch_id, ingested_at), table["columns"])
 
-    spec = source_table_spec(config, table, args["source_bucket"])
-    catalog = open_catalog(args["catalog"])
+    spec = source_table_spec(config, table, args.source_bucket)
+    catalog = open_catalog(args.catalog)
     iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
     max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
     _, data_files = write_files(spark, valid, spec, max_rows)
 
     quarantine_batch_uri = join_uri(
-        f"s3://{args['source_bucket']}",
+        f"s3://{args.source_bucket}",
         "quarantine",
         config["target"]["prefix"],
         table["table_name"],
@@ -359,7 +359,7 @@ def main(argv: list[str]) -> dict:
     return run_job(
         argv,
         "files-spark-ingest-default",
-        REQUIRED,
+        IngestArgs,
         run_ingest,
         lambda f: f"ingested {f['landed_rows']} landed rows: {f['source_rows']} to source,"
         f" {f['quarantined_rows']} quarantined (snapshot {f['snapshot_id']})",

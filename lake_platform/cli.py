@@ -347,6 +347,7 @@ def _target_table(configs, name: str):
 
 def cmd_rebuild(args) -> int:
     """Rebuild target tables from the source layer (one commit each), or the whole lake from raw."""
+    from lake_glue.args import PrepareArgs
     from lake_platform.resources.glue_runner import LocalGlueJobRunner
 
     defs = _load_defs()
@@ -364,17 +365,17 @@ def cmd_rebuild(args) -> int:
                 file=sys.stderr,
             )
             return 1
-        arguments = {
-            "--config_name": config.config_name,
-            "--table_name": table.table_name,
-            "--batch_id": "rebuild",
-            "--config_source": res.config_store.job_config_source(),
-            "--catalog": runner.catalog_uri,
-            "--target_bucket": res.object_store.target_bucket,
-            "--rebuild": "true",
-        }
+        arguments = PrepareArgs(
+            config_name=config.config_name,
+            table_name=table.table_name,
+            batch_id="rebuild",
+            config_source=res.config_store.job_config_source(),
+            catalog=runner.catalog_uri,
+            target_bucket=res.object_store.target_bucket,
+            rebuild=True,
+        )
         print(f"rebuilding {args.table} from the source layer in one commit ...")
-        return runner.run_standalone(config.etl_job, arguments)
+        return runner.run_standalone(config.etl_job, arguments.glue_arguments())
 
 
 def _rebuild_from_raw(defs, res) -> int:

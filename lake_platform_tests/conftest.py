@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lake_glue.args import IngestArgs, PrepareArgs
 from lake_glue.tables import data_files, open_catalog, read_files
 from lake_platform.resources.glue_runner import load_glue_script
 from lake_platform.settings import ensure_java_environment
@@ -155,24 +156,29 @@ def lake(spark_root, spark, tmp_path):
                 (folder / "_SUCCESS").write_text("")
 
         def ingest(self, table, batch_id, pipes=None):
-            args = {
-                "table_name": table,
-                "batch_id": batch_id,
-                "raw_bucket": "lake-raw",
-                "source_bucket": "lake-source",
-                "catalog": catalog_uri,
-            }
+            args = IngestArgs(
+                config_name=erp["config_name"],
+                table_name=table,
+                batch_id=batch_id,
+                config_source=f"file://{self.config_dir()}",
+                catalog=catalog_uri,
+                raw_bucket="lake-raw",
+                source_bucket="lake-source",
+            )
             return ingest_job.run_ingest(spark, args, erp, pipes=pipes)
 
-        def prepare(self, table, batch_id, config=None, **extra):
-            args = {
-                "table_name": table,
-                "batch_id": batch_id,
-                "target_bucket": "lake-target",
-                "catalog": catalog_uri,
-                **extra,
-            }
-            return prepare_job.run_prepare(spark, args, config or sales, erp)
+        def prepare(self, table, batch_id, config=None, rebuild=False):
+            config = config or sales
+            args = PrepareArgs(
+                config_name=config["config_name"],
+                table_name=table,
+                batch_id=batch_id,
+                config_source=f"file://{self.config_dir()}",
+                catalog=catalog_uri,
+                target_bucket="lake-target",
+                rebuild=rebuild,
+            )
+            return prepare_job.run_prepare(spark, args, config, erp)
 
         def iceberg(self, table, database="sales"):
             return open_catalog(catalog_uri).load_table((database, table))

@@ -21,6 +21,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from lake_platform.assets.checks import duplicate_keys_sql
 from lake_platform.resources.athena import AthenaQueryEngine, convert_value
 from lake_platform.resources.query_engine import QueryError
 
@@ -98,11 +99,9 @@ def test_select_drops_the_header_row_and_types_values_by_column_metadata(engine,
 def test_a_count_comes_back_as_an_int_like_duckdb_returns_it(engine, aws):
     canned_results(aws, {"rows": [row("_col0"), row("0")], "column_info": [column("_col0", "bigint")]})
 
-    result = engine.query(
-        "SELECT count(*) FROM (SELECT order_id FROM sales.orders GROUP BY order_id HAVING count(*) > 1) d", []
-    )
+    result = engine.query(duplicate_keys_sql("sales.orders", ["order_id"]))
 
-    # The factory's primary-key check reads rows[0][0] and compares it with 0.
+    # The primary_key_unique check reads rows[0][0] and compares it with 0.
     assert result.rows == [(0,)] and result.rows[0][0] == 0
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from lake_platform.assets.factory import ingest_extras
+from lake_platform.assets.source import ingest_extras
 from lake_platform.resources.object_store import LocalObjectStore
 from lake_platform.resources.partition_registry import SqlitePartitionRegistry
 from lake_platform.sensors.landing import LandedTable, scan_landing

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lake_glue.args import parse_job_args
+from lake_glue.args import IngestArgs, PrepareArgs
 
 from .conftest import ORDERS_HEADER, ingest_job
 from .conftest import order_row as _order
@@ -143,13 +143,24 @@ def test_job_arguments_ignore_what_glue_adds_and_require_ours():
         "--table_name",
         "t",
     ]
-    assert parse_job_args(argv, ["config_name", "table_name"], {"lake_env": "local"}) == {
-        "config_name": "erp",
-        "table_name": "t",
-        "lake_env": "local",
-    }
-    with pytest.raises(SystemExit, match="--batch_id"):
-        parse_job_args(argv, ["config_name", "batch_id"], {})
+    argv += ["--batch_id", "b", "--config_source", "file:///c", "--catalog", "glue", "--target_bucket", "t-b"]
+    args = PrepareArgs.from_argv(argv)
+    assert args == PrepareArgs("erp", "t", "b", "file:///c", "glue", target_bucket="t-b", rebuild=False)
+    with pytest.raises(SystemExit, match="PrepareArgs: --batch_id is required; --target_bucket is required"):
+        PrepareArgs.from_argv(["--config_name", "erp", "--table_name", "t", "--config_source", "c", "--catalog", "g"])
+
+
+def test_job_arguments_are_typed_and_round_trip_through_the_glue_command_line():
+    ingest = IngestArgs("erp", "orders", "20260101T000000Z", "dynamodb://c", "glue", "raw", "src", object_listing="s3")
+    argv = [token for pair in ingest.glue_arguments().items() for token in pair]
+    assert IngestArgs.from_argv(argv) == ingest
+    rebuild = PrepareArgs("sales", "orders", "rebuild", "file:///c", "glue", "tgt", rebuild=True)
+    assert rebuild.glue_arguments()["--rebuild"] == "true"
+    assert PrepareArgs.from_argv([t for p in rebuild.glue_arguments().items() for t in p]) == rebuild
+    with pytest.raises(SystemExit, match="--object_listing must be one of s3, filesystem, got 'hdfs'"):
+        IngestArgs.from_argv(argv + ["--object_listing", "hdfs"])
+    with pytest.raises(SystemExit, match="--rebuild must be true or false, got 'yes'"):
+        PrepareArgs.from_argv([t for p in rebuild.glue_arguments().items() for t in p] + ["--rebuild", "yes"])
 
 
 def test_figures_with_dict_values_are_valid_pipes_metadata():

@@ -416,7 +416,7 @@ def test_glue_job_default_arguments_follow_the_runtime_contract():
     root = load_dir(TF)
     args = resources(root)[("aws_glue_job", "this")]["default_arguments"]
     args = {k.strip('"'): v for k, v in args.items()}
-    assert args["--lake_env"] == "aws"
+    assert args["--object_listing"] == "s3"
     assert args["--config_source"] == "dynamodb://${module.dynamodb.configs_table_name}"
     assert args["--raw_bucket"] == "${module.storage.raw_bucket}"
     assert args["--source_bucket"] == "${module.storage.source_bucket}"

@@ -28,20 +28,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
-from types import SimpleNamespace
 
 import boto3
 import dagster as dg
 import pytest
-from botocore.exceptions import ClientError
 
 from lake_platform.resources.glue_runner import GlueJobError
 from lake_platform.resources.step_functions import (
@@ -49,14 +44,20 @@ from lake_platform.resources.step_functions import (
     StepFunctionsGlueJobRunner,
     execution_name,
 )
+from lake_platform_tests.fake_step_functions import (
+    ALLOWED_NAME,
+    PIPES_BUCKET,
+    PIPES_PREFIX,
+    REGION,
+    FakeStepFunctions,
+    make_runner,
+    subprocess_glue_job,
+)
 
 pytestmark = pytest.mark.aws
 
 REPO = Path(__file__).resolve().parents[1]
 ASL_TEMPLATE = REPO / "terraform" / "modules" / "orchestration" / "state_machine.asl.json"
-REGION = "eu-west-1"
-PIPES_BUCKET = "lake-artifacts"
-PIPES_PREFIX = "dagster-pipes/"
 JOB = "files-spark-ingest-default"
 BATCH = "20260101T000000Z"
 ASSET_KEY = dg.AssetKey(["source", "erp", "orders"])
@@ -65,13 +66,9 @@ ARGUMENTS = {
     "--table_name": "orders",
     "--batch_id": BATCH,
     "--config_source": "dynamodb://lake-configs",
-    "--lake_env": "aws",
+    "--object_listing": "s3",
 }
 INPUT_KEYS = {"glue_job_name", "arguments", "worker_type", "number_of_workers", "timeout_minutes"}
-ALLOWED_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-
-
-# --------------------------------------------------------------------------- fixtures/helpers
 
 
 @pytest.fixture
@@ -126,22 +123,6 @@ def real_state_machine() -> str:
     )["stateMachineArn"]
 
 
-def make_runner(endpoint: str, state_machine_arn: str, **fields) -> StepFunctionsGlueJobRunner:
-    """A runner with test-speed polling, pointed at moto."""
-    values = {
-        "state_machine_arn": state_machine_arn,
-        "pipes_bucket": PIPES_BUCKET,
-        "pipes_prefix": PIPES_PREFIX,
-        "region_name": REGION,
-        "endpoint_url": endpoint,
-        "initial_poll_seconds": 0.05,
-        "max_poll_seconds": 0.2,
-        "message_poll_seconds": 0.2,
-        **fields,
-    }
-    return StepFunctionsGlueJobRunner(**values)
-
-
 def materialize_with(runner: StepFunctionsGlueJobRunner, *, timeout_minutes: int = 30, calls: int = 1):
     """Materialize one partitioned asset whose body runs the Glue job through ``runner``.
 
@@ -189,118 +170,16 @@ def materialization_metadata(result) -> dict:
     return {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
 
 
-# ------------------------------------------------------------------------- the fake service
-
-
-class GlueRunFailed(Exception):
-    """Raised by a fake Glue job: the run ends FAILED with this ErrorMessage."""
-
-
-class FakeStepFunctions:
-    """The Step Functions calls the runner makes, for the platform's state machine (see module doc).
-
-    ``glue_job(arguments, stopped)`` plays the Glue job run; ``interrupt_on_describe`` makes the
-    n-th DescribeExecution raise ``DagsterExecutionInterruptedError``, which is how Dagster's
-    run termination (its SIGTERM handler) surfaces in the step's thread while the runner waits.
-    """
-
-    def __init__(self, glue_job, interrupt_on_describe: int | None = None, capacity_delay: float = 0.0):
-        self.glue_job = glue_job
-        self.interrupt_on_describe = interrupt_on_describe
-        # How long the state machine waits (ConcurrentRunsExceeded retries) before Glue accepts the run.
-        self.capacity_delay = capacity_delay
-        self.meta = SimpleNamespace(region_name=REGION)
-        self.executions: dict[str, dict] = {}
-        self.inputs: list[dict] = []
-        self.stop_calls: list[dict] = []
-        self.describe_calls = 0
-        self.threads: list[threading.Thread] = []
-
-    def start_execution(self, *, stateMachineArn: str, name: str, input: str) -> dict:
-        assert ALLOWED_NAME.match(name), name
-        arn = f"{stateMachineArn.replace(':stateMachine:', ':execution:')}:{name}"
-        existing = self.executions.get(arn)
-        if existing is not None:
-            if existing["input"] == input and existing["status"] == "RUNNING":
-                return {"executionArn": arn}
-            raise ClientError(
-                {"Error": {"Code": "ExecutionAlreadyExists", "Message": f"Execution Already Exists: '{arn}'"}},
-                "StartExecution",
-            )
-        payload = json.loads(input)
-        self.inputs.append(payload)
-        execution = {"arn": arn, "input": input, "status": "RUNNING", "stopped": threading.Event(), "events": []}
-        self.executions[arn] = execution
-        thread = threading.Thread(target=self._run_glue, args=(execution, payload), daemon=True)
-        self.threads.append(thread)
-        thread.start()
-        return {"executionArn": arn}
-
-    def _run_glue(self, execution: dict, payload: dict) -> None:
-        run_id = "jr_" + hashlib.sha256(execution["arn"].encode()).hexdigest()
-        job_run = {"Id": run_id, "JobName": payload["glue_job_name"], "Arguments": payload["arguments"]}
-        if execution["stopped"].wait(self.capacity_delay):
-            return
-        execution["events"].append(
-            {"type": "TaskSubmitted", "taskSubmittedEventDetails": {"output": json.dumps({"JobRunId": run_id})}}
-        )
-        try:
-            self.glue_job(payload["arguments"], execution["stopped"])
-        except Exception as exc:  # Glue ends a run whose script raised as FAILED, with the message.
-            message = str(exc) if isinstance(exc, GlueRunFailed) else f"{type(exc).__name__}: {exc}"
-            cause = json.dumps({**job_run, "JobRunState": "FAILED", "ErrorMessage": message})
-            execution["events"].append(
-                {"type": "TaskFailed", "taskFailedEventDetails": {"error": "States.TaskFailed", "cause": cause}}
-            )
-            if execution["status"] == "RUNNING":
-                execution.update(status="FAILED", error="States.TaskFailed", cause=cause)
-            return
-        if execution["status"] == "RUNNING":
-            output = {**job_run, "JobRunState": "SUCCEEDED"}
-            execution["events"].append(
-                {"type": "TaskSucceeded", "taskSucceededEventDetails": {"output": json.dumps(output)}}
-            )
-            execution.update(status="SUCCEEDED", output=json.dumps({**payload, "glue_job_run": output}))
-
-    def describe_execution(self, *, executionArn: str) -> dict:
-        self.describe_calls += 1
-        if self.interrupt_on_describe and self.describe_calls >= self.interrupt_on_describe:
-            raise dg.DagsterExecutionInterruptedError()
-        execution = self.executions[executionArn]
-        return {k: execution[k] for k in ("status", "error", "cause", "output") if k in execution} | {
-            "executionArn": executionArn
-        }
-
-    def get_execution_history(
-        self, *, executionArn: str, maxResults: int, includeExecutionData: bool, nextToken=None, reverseOrder=False
-    ):
-        events = list(self.executions[executionArn]["events"])
-        return {"events": events[::-1] if reverseOrder else events}
-
-    def stop_execution(self, *, executionArn: str, error: str, cause: str) -> dict:
-        self.stop_calls.append({"executionArn": executionArn, "error": error, "cause": cause})
-        execution = self.executions[executionArn]
-        if execution["status"] == "RUNNING":
-            execution.update(status="ABORTED", error=error, cause=cause)
-            execution["stopped"].set()
-        return {"stopDate": time.time()}
-
-    def join(self) -> None:
-        """Wait for every fake Glue run to end."""
-        for thread in self.threads:
-            thread.join(timeout=10)
-
-
 # The "Glue script" of the fake job: it reports through the platform's real job-side reporter
-# (lake_glue.report.open_reporter with --lake_env aws: PipesCliArgsParamsLoader, S3 context
-# loader, S3 message writer), in its own process as on Glue.
+# (lake_glue.report.open_reporter: PipesCliArgsParamsLoader, and the S3 context loader and S3
+# message writer that the S3 Pipes parameters call for), in its own process as on Glue.
 FAKE_GLUE_SCRIPT = """
 import json, os, sys
 from lake_glue.report import open_reporter
 
 argv = sys.argv[1:]
 args = dict(zip(argv[::2], argv[1::2]))
-with open_reporter(argv, args["--lake_env"]) as pipes:
+with open_reporter(argv) as pipes:
     pipes.log.info("fake Glue job for " + args["--table_name"] + " partition " + str(pipes.partition_key))
     if os.environ.get("FAKE_GLUE_FAIL"):
         raise RuntimeError(os.environ["FAKE_GLUE_FAIL"])
@@ -312,45 +191,16 @@ with open_reporter(argv, args["--lake_env"]) as pipes:
 
 
 def glue_script_job(report: dict, fail_with: str | None = None):
-    """A fake Glue job run: ``FAKE_GLUE_SCRIPT`` as a subprocess with the execution's arguments.
-
-    A non-zero exit ends the run FAILED with the script's last stderr line as ErrorMessage, as
-    Glue reports an uncaught Python exception; stopping the run kills the process.
-    """
-    from dagster_pipes import decode_param
-
-    seen: dict = {}
-
-    def job(arguments: dict, stopped: threading.Event) -> None:
-        seen["context_params"] = decode_param(arguments["--dagster-pipes-context"])
-        seen["messages_params"] = decode_param(arguments["--dagster-pipes-messages"])
-        argv = [sys.executable, "-c", FAKE_GLUE_SCRIPT]
-        for key, value in arguments.items():
-            argv += [key, value]
-        env = {**os.environ, "PYTHONPATH": str(REPO / "glue_scripts"), "FAKE_GLUE_REPORT": json.dumps(report)}
-        if fail_with:
-            env["FAKE_GLUE_FAIL"] = fail_with
-        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        while proc.poll() is None:
-            if stopped.wait(0.05):
-                proc.kill()
-                proc.wait()
-                return
-        _, stderr = proc.communicate()
-        seen["stderr"] = stderr
-        if proc.returncode != 0:
-            raise GlueRunFailed(stderr.strip().splitlines()[-1])
-
-    job.seen = seen
-    return job
+    """A fake Glue job run of ``FAKE_GLUE_SCRIPT`` reporting ``report``, or failing with ``fail_with``."""
+    env = {"FAKE_GLUE_REPORT": json.dumps(report)}
+    if fail_with:
+        env["FAKE_GLUE_FAIL"] = fail_with
+    return subprocess_glue_job([sys.executable, "-c", FAKE_GLUE_SCRIPT], env)
 
 
 def hanging_job(arguments: dict, stopped: threading.Event) -> None:
     """A Glue run that only ends when it is stopped (and never reaches Pipes)."""
     stopped.wait(30)
-
-
-# ------------------------------------------------------------------------------------- tests
 
 
 def test_success_delivers_the_jobs_pipes_materialization_and_execution_metadata(pipes_bucket):

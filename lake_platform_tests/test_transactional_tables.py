@@ -142,7 +142,7 @@ def test_a_changed_bucket_spec_is_refused_naming_both_and_rebuild_applies_it(lak
         match=r"bucketed by range\(width=50\), the config now says range\(width=10\).*lake rebuild sales.orders",
     ):
         lake.prepare("orders", "20260102T000000Z")
-    rebuilt = lake.prepare("orders", "rebuild", rebuild="true")
+    rebuilt = lake.prepare("orders", "rebuild", rebuild=True)
     assert rebuilt["target_rows"] == 120
     assert lake.iceberg("orders").properties["lake.bucket-spec"] == "range(width=10)"
     assert query(lake, "select count(distinct p_bucket), max(order_status) from sales.orders") == [(13, "SHIPPED")]

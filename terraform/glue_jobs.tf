@@ -149,7 +149,7 @@ resource "aws_glue_job" "this" {
   }
 
   default_arguments = {
-    "--lake_env"                         = "aws"
+    "--object_listing"                   = "s3"
     "--catalog"                          = "glue"
     "--config_source"                    = "dynamodb://${module.dynamodb.configs_table_name}"
     "--raw_bucket"                       = module.storage.raw_bucket

@@ -28,15 +28,20 @@ class StandaloneReporter:
 
 
 @contextmanager
-def open_reporter(argv: list[str], lake_env: str):
-    """Yield a Pipes context (CLI-argument params; S3 context/messages in AWS) or a stand-in."""
+def open_reporter(argv: list[str]):
+    """Yield a Pipes context, or a stand-in when no Dagster launched the job.
+
+    The transport is the one the launcher chose, read from the Pipes parameters themselves:
+    parameters that name a bucket (the Step Functions runner) mean an S3 context and S3
+    messages; a path (the local runner) means files.
+    """
     from dagster_pipes import PipesCliArgsParamsLoader, open_dagster_pipes
 
     loader = PipesCliArgsParamsLoader()
     if not any(a.startswith("--dagster-pipes-context") for a in argv):
         yield StandaloneReporter()
         return
-    if lake_env == "aws":
+    if "bucket" in loader.load_context_params():
         import boto3
         from dagster_pipes import PipesS3ContextLoader, PipesS3MessageWriter
 

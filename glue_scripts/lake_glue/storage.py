@@ -63,14 +63,15 @@ def list_dirs(spark, uri: str) -> list[str]:
     return sorted(s.getPath().toString() for s in fs.listStatus(path) if s.isDirectory())
 
 
-def object_listing(spark, uri: str, lake_env: str) -> dict[str, tuple[int, str | None]]:
+def object_listing(spark, uri: str, listing: str) -> dict[str, tuple[int, str | None]]:
     """Data files below ``uri`` now: relative path -> (size, ETag).
 
-    In AWS the listing is S3's own (``ListObjectsV2``), so each ETag can be compared with the
-    one recorded when the batch was sealed; locally there is no ETag, only the size.
+    With ``listing="s3"`` the listing is S3's own (``ListObjectsV2``), so each ETag can be
+    compared with the one recorded when the batch was sealed; ``"filesystem"`` lists through
+    Spark's Hadoop file system, which has no ETag, only the size.
     """
     base = uri.rstrip("/") + "/"
-    if lake_env == "aws":
+    if listing == "s3":
         import boto3
 
         bucket, _, prefix = base[len("s3://") :].partition("/")

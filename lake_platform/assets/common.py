@@ -3,6 +3,7 @@
 import dagster as dg
 
 from lake_glue import lineage as derivation
+from lake_glue.args import IngestArgs, JobArgs, PrepareArgs
 from lake_platform.config import IngestConfig, PrepareConfig, TableConfig, job_dict
 from lake_platform.layout import (
     validate_batch_id,
@@ -65,28 +66,33 @@ def run_glue_job(
     config: IngestConfig | PrepareConfig,
     table_name: str,
     batch_id: str,
-    env: str,
     glue_runner: GlueJobRunner,
     config_store: ConfigStore,
     object_store: ObjectStore,
     extras: dict | None = None,
 ) -> dg.MaterializeResult:
     """Run the config's Glue job for one table and batch and turn its report into a result."""
-    arguments = {
-        "--config_name": config.config_name,
-        "--table_name": table_name,
-        "--batch_id": batch_id,
-        "--config_source": config_store.job_config_source(),
-        "--catalog": glue_runner.catalog_uri,
-        "--raw_bucket": object_store.raw_bucket,
-        "--source_bucket": object_store.source_bucket,
-        "--target_bucket": object_store.target_bucket,
-        "--lake_env": env,
-    }
+    base = JobArgs(
+        config_name=config.config_name,
+        table_name=table_name,
+        batch_id=batch_id,
+        config_source=config_store.job_config_source(),
+        catalog=glue_runner.catalog_uri,
+    )
+    job_args: JobArgs
+    if isinstance(config, IngestConfig):
+        job_args = IngestArgs(
+            **vars(base),
+            raw_bucket=object_store.raw_bucket,
+            source_bucket=object_store.source_bucket,
+            object_listing=object_store.job_listing,
+        )
+    else:
+        job_args = PrepareArgs(**vars(base), target_bucket=object_store.target_bucket)
     invocation = glue_runner.run(
         context,
         job_name=config.etl_job,
-        arguments=arguments,
+        arguments=job_args.glue_arguments(),
         timeout_minutes=config.job_settings.timeout_minutes,
         worker_type=config.job_settings.worker_type,
         number_of_workers=config.job_settings.number_of_workers,

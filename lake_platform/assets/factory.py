@@ -62,10 +62,10 @@ def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) ->
                 table=table,
                 partitions_def=pdef,
                 raw=build_raw(config, table, pdef),
-                source=build_source(config, table, pdef, env),
+                source=build_source(config, table, pdef),
             )
             for prepare, target_table in targets_of(config, table, configs):
-                entry.targets.append(build_target(prepare, target_table, config, pdef, env))
+                entry.targets.append(build_target(prepare, target_table, config, pdef))
                 if target_table.primary_key:
                     entry.checks.append(build_primary_key_check(prepare, target_table, pdef))
             entry.job = dg.define_asset_job(

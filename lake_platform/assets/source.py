@@ -62,9 +62,7 @@ def ingest_extras(record: BatchRecord, object_store: ObjectStore, partition_regi
     return extras
 
 
-def build_source(
-    config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition, env: str
-) -> dg.AssetsDefinition:
+def build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitionsDefinition) -> dg.AssetsDefinition:
     """The source asset of one ingest table: the ingest job's typed rows, with its blocking checks."""
     key = asset_key("source", config.config_name, table.table_name)
     raw_key = asset_key("raw", config.config_name, table.table_name)
@@ -147,7 +145,6 @@ def build_source(
                 config=config,
                 table_name=table.table_name,
                 batch_id=batch_id,
-                env=env,
                 glue_runner=glue_runner,
                 config_store=config_store,
                 object_store=object_store,

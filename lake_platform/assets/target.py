@@ -40,7 +40,7 @@ def target_schema(prepare: PrepareConfig, table: TableConfig, ingest: IngestConf
 
 
 def build_target(
-    prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig, pdef: dg.DynamicPartitionsDefinition, env: str
+    prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig, pdef: dg.DynamicPartitionsDefinition
 ) -> dg.AssetsDefinition:
     """The target asset of one prepared table; its primary-key check is :mod:`lake_platform.assets.checks`."""
     src_table = ingest.table(table.source_table_name or "")
@@ -91,7 +91,6 @@ def build_target(
             config=prepare,
             table_name=table.table_name,
             batch_id=batch_id,
-            env=env,
             glue_runner=glue_runner,
             config_store=config_store,
             object_store=object_store,

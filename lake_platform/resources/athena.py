@@ -77,7 +77,7 @@ class AthenaQueryEngine(QueryEngine):
             self._client = aws_client("athena", self.region_name, self.endpoint_url)
         return self._client
 
-    def query(self, sql, as_of=None):
+    def _execute(self, sql, as_of):
         """Run ``sql`` in Athena and return every result row, typed; raise ``QueryError`` on failure.
 
         Athena's time travel is per table in the SQL itself, so ``as_of`` is refused with the syntax.

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from lake_glue.args import ObjectListing
 from lake_platform.resources.aws import lazy_client
 
 
@@ -38,6 +39,11 @@ class ObjectStore(dg.ConfigurableResource):
     # Whether an ETag is the MD5 of the object's bytes, so a reader can verify content by it.
     # S3's is not for multipart or KMS-encrypted objects (the lake's buckets use KMS).
     etag_is_content_md5: bool = False
+
+    @property
+    def job_listing(self) -> ObjectListing:
+        """How a Glue job lists these buckets (its ``--object_listing`` argument)."""
+        return "filesystem"
 
     def list_objects(
         self, bucket: str, prefix: str, start_after: str | None = None, max_keys: int = 1000
@@ -141,6 +147,11 @@ class LocalObjectStore(ObjectStore):
 
 class S3ObjectStore(ObjectStore):
     """Amazon S3 through boto3; the client is created on first use."""
+
+    @property
+    def job_listing(self) -> ObjectListing:
+        """Jobs list S3 with S3's own API, so ETags can be compared with the sealed ones."""
+        return "s3"
 
     region_name: str
     endpoint_url: str | None = None

@@ -7,6 +7,7 @@ Tables are addressed as ``<database>.<table>`` in both, the database being a con
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from dataclasses import dataclass
 
 import dagster as dg
@@ -28,15 +29,22 @@ class QueryError(RuntimeError):
 
 
 class QueryEngine(dg.ConfigurableResource):
-    """Runs analyst SQL against the lake's tables."""
+    """Runs analyst SQL against the lake's tables (abstract: DuckDB locally, Athena in AWS)."""
 
     def query(self, sql: str, as_of: str | None = None) -> QueryResult:
         """Run ``sql`` with every lake table visible as ``database.table``.
 
         ``as_of`` (a snapshot id, or an ISO-8601 UTC timestamp) reads the tables as they were
-        then: time travel over Iceberg snapshots.
+        then: time travel over Iceberg snapshots, where the engine supports it in this form.
+        Every failure is a :class:`QueryError` carrying the engine's reason.
         """
-        raise NotImplementedError
+        if not sql or not sql.strip():
+            raise QueryError('no SQL given: pass a statement, e.g. "select * from sales.orders limit 5"')
+        return self._execute(sql, as_of)
+
+    @abstractmethod
+    def _execute(self, sql: str, as_of: str | None) -> QueryResult:
+        """Run non-empty ``sql`` in this engine."""
 
 
 def _snapshot_for(table, as_of: str | None):
@@ -67,13 +75,11 @@ class DuckDBQueryEngine(QueryEngine):
 
     catalog_uri: str
 
-    def query(self, sql, as_of=None):
+    def _execute(self, sql, as_of):
         import duckdb
 
         from lake_glue.tables import open_catalog
 
-        if not sql or not sql.strip():
-            raise QueryError('no SQL given: pass a statement, e.g. "select * from sales.orders limit 5"')
         if as_of is None:
             # Tables unchanged since their version's files were remembered need no catalog load.
             cached = cached_query(self.catalog_uri, sql)
