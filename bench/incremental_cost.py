@@ -86,7 +86,7 @@ def measure(batches: int = 30, rows: int = 2000) -> list[Figure]:
     os.environ["LAKE_LOCAL_BUCKET_ROOT"] = str(root)
     os.environ["LAKE_LOCAL_BUCKETS"] = "lake-raw,lake-source,lake-target"
     from lake_glue.spark import get_spark
-    from lake_platform.resources.glue_runner import load_glue_script
+    from lake_platform.resources.glue_runner.base import load_glue_script
 
     ingest_job = load_glue_script("files-spark-ingest-default")
     prepare_job = load_glue_script("dapfw-prepare-default")

@@ -77,7 +77,7 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
     import duckdb
 
     from lake_glue.spark import get_spark
-    from lake_platform.resources.glue_runner import load_glue_script
+    from lake_platform.resources.glue_runner.base import load_glue_script
 
     ingest_job = load_glue_script("files-spark-ingest-default")
 

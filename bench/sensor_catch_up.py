@@ -87,8 +87,8 @@ def measure(objects: int = 100_000, rounds: int = 3) -> list[Figure]:
     import boto3
     from dagster_aws.s3.sensor import get_objects
 
-    from lake_platform.resources.object_store import S3ObjectStore
-    from lake_platform.resources.partition_registry import SqlitePartitionRegistry
+    from lake_platform.resources.object_store.aws import S3ObjectStore
+    from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
     from lake_platform.sensors.landing import LandedTable, catch_up
 
     endpoint = _moto()

@@ -61,7 +61,7 @@ def measure(runs: int = 3, table: str = "customers") -> list[Figure]:
     from dagster_graphql import DagsterGraphQLClient
 
     from lake_platform.process import INSTANCE_YAML
-    from lake_platform.resources.object_store import LocalObjectStore
+    from lake_platform.resources.object_store.local import LocalObjectStore
     from lake_platform.sample_data import generate
 
     home = Path(tempfile.mkdtemp(prefix="ui_bench_")) / "lake"

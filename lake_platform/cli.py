@@ -6,7 +6,7 @@
 - ``lake doctor`` / ``lake redrive`` / ``lake retire``: find, re-run and retire stuck or bad batches;
 - ``lake maintain``: compact, expire snapshots and remove orphan files of every Iceberg table;
 - ``lake rebuild <database.table>`` / ``lake rebuild --from-raw``: rebuild from the layer below;
-- ``lake configs validate`` / ``lake configs push``: check configs, write them to DynamoDB;
+- ``lake configs validate`` / ``lake configs push``: check configs, write them to the config store;
 - ``lake lineage <database.table>[.<column>]``: where a table's or column's data comes from, down to
   the landing folder and raw column, and what reads it;
 - ``lake docs``: an HTML page of every table (columns, lineage, row counts, freshness) for analysts.
@@ -208,7 +208,7 @@ def _is_show_tables(sql: str) -> bool:
 
 
 def _run_statement(res, sql: str, as_of: str | None, fmt: str) -> int:
-    from lake_platform.resources.query_engine import QueryError
+    from lake_platform.resources.query_engine.base import QueryError
 
     if _is_show_tables(sql):
         _print_result(*_show_tables(res), fmt)
@@ -348,7 +348,7 @@ def _target_table(configs, name: str):
 def cmd_rebuild(args) -> int:
     """Rebuild target tables from the source layer (one commit each), or the whole lake from raw."""
     from lake_glue.args import PrepareArgs
-    from lake_platform.resources.glue_runner import LocalGlueJobRunner
+    from lake_platform.resources.glue_runner.local import LocalGlueJobRunner
 
     defs = _load_defs()
     with _resources(defs) as res:
@@ -454,23 +454,21 @@ def cmd_docs(args) -> int:
 
 
 def cmd_configs_push(args) -> int:
-    """Validate the config files and write changed ones to the DynamoDB configs table."""
+    """Validate the config files and write changed ones to the environment's config store.
+
+    In AWS that is the DynamoDB configs table; locally, the config folder the lake reads.
+    """
     from lake_platform.config import ConfigError, load_config_dir
-    from lake_platform.resources.config_store import DynamoConfigStore
-    from lake_platform.settings import SettingsError, config_dir, lake_env
+    from lake_platform.settings import SettingsError, config_dir
 
     try:
         configs = load_config_dir(Path(args.dir) if args.dir else config_dir())
-        if lake_env() != "aws":
-            raise SettingsError("`lake configs push` writes to DynamoDB: set LAKE_ENV=aws and the AWS variables")
         defs = _load_defs()
     except (ConfigError, SettingsError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     with _resources(defs) as res:
-        store = res.config_store
-        assert isinstance(store, DynamoConfigStore)
-        result = store.push(configs, dry_run=args.dry_run)
+        result = res.config_store.push(configs, dry_run=args.dry_run)
     for name, change in sorted(result.changes.items()):
         print(f"{change:<9} {name}" + (" (dry run)" if args.dry_run and change != "unchanged" else ""))
     return 0
@@ -524,7 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = configs.add_parser("validate", help="validate configs/*.json")
     v.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")
     v.set_defaults(func=cmd_configs_validate)
-    p = configs.add_parser("push", help="write changed configs to DynamoDB (LAKE_ENV=aws)")
+    p = configs.add_parser("push", help="write changed configs to the config store (DynamoDB in AWS)")
     p.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")
     p.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
     p.set_defaults(func=cmd_configs_push)

@@ -9,7 +9,7 @@ import dataclasses
 import dagster as dg
 
 from lake_platform.resources import ConfigStore, QueryEngine
-from lake_platform.resources.query_engine import QueryError
+from lake_platform.resources.query_engine.base import QueryError
 
 
 class MaintenanceConfig(dg.Config):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lake_platform.layout import SUCCESS_MARKER, batch_prefix
-from lake_platform.resources.object_store import ObjectStore
+from lake_platform.resources.object_store.base import ObjectStore
 
 SEED = 20260105
 FIRST_BATCH = datetime(2026, 1, 5, 2, 0, 0)

@@ -15,7 +15,7 @@ import pytest
 
 from lake_glue.args import IngestArgs, PrepareArgs
 from lake_glue.tables import data_files, open_catalog, read_files
-from lake_platform.resources.glue_runner import load_glue_script
+from lake_platform.resources.glue_runner.base import load_glue_script
 from lake_platform.settings import ensure_java_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

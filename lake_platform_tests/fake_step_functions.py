@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import dagster as dg
 from botocore.exceptions import ClientError
 
-from lake_platform.resources.step_functions import StepFunctionsGlueJobRunner
+from lake_platform.resources.glue_runner.aws import StepFunctionsGlueJobRunner
 
 REGION = "eu-west-1"
 PIPES_BUCKET = "lake-artifacts"

@@ -22,8 +22,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from lake_platform.assets.checks import duplicate_keys_sql
-from lake_platform.resources.athena import AthenaQueryEngine, convert_value
-from lake_platform.resources.query_engine import QueryError
+from lake_platform.resources.query_engine.aws import AthenaQueryEngine, convert_value
+from lake_platform.resources.query_engine.base import QueryError
 
 pytestmark = pytest.mark.aws
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from lake_platform.assets.source import ingest_extras
-from lake_platform.resources.object_store import LocalObjectStore
-from lake_platform.resources.partition_registry import SqlitePartitionRegistry
+from lake_platform.resources.object_store.local import LocalObjectStore
+from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.landing import LandedTable, scan_landing
 
 from .conftest import ingest_job

@@ -15,8 +15,9 @@ from dagster._core.test_utils import create_run_for_test
 from lake_platform.assets import build_table_assets
 from lake_platform.config import load_config_dir
 from lake_platform.partitions import batch_partitions
-from lake_platform.resources.alerts import LocalAlerts
-from lake_platform.resources.partition_registry import BatchRecord, SqlitePartitionRegistry
+from lake_platform.resources.alerts.local import LocalAlerts
+from lake_platform.resources.partition_registry.base import BatchRecord
+from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.batch_status import build_batch_status_sensor
 
 from .conftest import CONFIG_DIR
@@ -201,7 +202,7 @@ def test_a_run_of_a_batch_the_registry_does_not_know_is_skipped_not_fatal(world)
 def test_alerts_in_aws_are_published_to_the_sns_topic(aws):
     import boto3
 
-    from lake_platform.resources.alerts import SnsAlerts
+    from lake_platform.resources.alerts.aws import SnsAlerts
 
     sns = boto3.client("sns", region_name="eu-west-1", endpoint_url=aws)
     sqs = boto3.client("sqs", region_name="eu-west-1", endpoint_url=aws)

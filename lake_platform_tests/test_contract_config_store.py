@@ -15,7 +15,8 @@ import boto3
 import pytest
 
 from lake_platform.config import ConfigError, load_config_dir, parse_config
-from lake_platform.resources.config_store import DynamoConfigStore, LocalConfigStore
+from lake_platform.resources.config_store.aws import DynamoConfigStore
+from lake_platform.resources.config_store.local import LocalConfigStore
 
 REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 REGION = "eu-west-1"
@@ -50,6 +51,15 @@ class LocalBackend:
         """How errors name the place this item came from."""
         return str(self.folder / f"{name}.json")
 
+    def watch_writes(self):
+        """A function returning the config names written since this call (a write replaces the file)."""
+        before = {p.stem: p.stat().st_ino for p in self.folder.glob("*.json")}
+        return lambda: sorted(p.stem for p in self.folder.glob("*.json") if before.get(p.stem) != p.stat().st_ino)
+
+    def stored_count(self) -> int:
+        """How many items the store holds."""
+        return len(list(self.folder.glob("*.json")))
+
 
 class DynamoBackend:
     """The configs table as Terraform defines it (hash key ``config_name``), items as it writes them."""
@@ -77,6 +87,15 @@ class DynamoBackend:
     def origin(self, name: str) -> str:
         """How errors name the place this item came from."""
         return f"dynamodb://{TABLE}/{name}"
+
+    def watch_writes(self):
+        """A function returning the config names of every PutItem sent since this call."""
+        names = count_puts(self.store.client)
+        return lambda: sorted(names)
+
+    def stored_count(self) -> int:
+        """How many items the store holds."""
+        return self.client.scan(TableName=TABLE)["Count"]
 
 
 @pytest.fixture(params=["local", pytest.param("aws", marks=pytest.mark.aws)])
@@ -143,15 +162,6 @@ def test_job_config_source_tells_glue_where_the_items_are(backend):
         assert source == f"dynamodb://{TABLE}"
 
 
-# push: only the DynamoDB store has it; locally git and the files are the source of truth.
-
-
-@pytest.fixture
-def dynamo(aws) -> DynamoBackend:
-    """An empty configs table on a fresh moto server."""
-    return DynamoBackend(aws)
-
-
 def count_puts(client) -> list[str]:
     """Record the config_name of every PutItem the client sends (observation only)."""
     names: list[str] = []
@@ -161,48 +171,44 @@ def count_puts(client) -> list[str]:
     return names
 
 
-@pytest.mark.aws
-def test_push_creates_then_reports_unchanged_without_rewriting(dynamo):
+def test_push_creates_then_reports_unchanged_without_rewriting(backend):
     configs = load_config_dir(REPO_CONFIGS)
-    puts = count_puts(dynamo.store.client)
+    written = backend.watch_writes()
 
-    first = dynamo.store.push(configs)
+    first = backend.store.push(configs)
     assert first.changes == {"erp": "created", "sales": "created"}
-    assert sorted(puts) == ["erp", "sales"]
-    assert dynamo.store.list_configs() == sorted(configs, key=lambda c: c.config_name)
+    assert written() == ["erp", "sales"]
+    assert backend.store.list_configs() == sorted(configs, key=lambda c: c.config_name)
 
-    puts.clear()
-    second = dynamo.store.push(configs)
+    written = backend.watch_writes()
+    second = backend.store.push(configs)
     assert second.changes == {"erp": "unchanged", "sales": "unchanged"}
-    assert puts == []
+    assert written() == []
 
 
-@pytest.mark.aws
-def test_push_reports_and_writes_only_the_changed_item(dynamo):
+def test_push_reports_and_writes_only_the_changed_item(backend):
     configs = load_config_dir(REPO_CONFIGS)
-    dynamo.store.push(configs)
+    backend.store.push(configs)
     document = raw_configs()["erp"]
     document["job_settings"]["cron"] = "45 * * * *"
     changed = [parse_config(document, "erp.json") if c.config_name == "erp" else c for c in configs]
-    puts = count_puts(dynamo.store.client)
+    written = backend.watch_writes()
 
-    result = dynamo.store.push(changed)
+    result = backend.store.push(changed)
     assert result.changes == {"erp": "updated", "sales": "unchanged"}
-    assert puts == ["erp"]
-    assert dynamo.store.get_config("erp").job_settings.cron == "45 * * * *"
+    assert written() == ["erp"]
+    assert backend.store.get_config("erp").job_settings.cron == "45 * * * *"
 
 
-@pytest.mark.aws
-def test_push_dry_run_reports_changes_but_writes_nothing(dynamo):
+def test_push_dry_run_reports_changes_but_writes_nothing(backend):
     configs = load_config_dir(REPO_CONFIGS)
-    puts = count_puts(dynamo.store.client)
-    result = dynamo.store.push(configs, dry_run=True)
+    written = backend.watch_writes()
+    result = backend.store.push(configs, dry_run=True)
     assert result.changes == {"erp": "created", "sales": "created"}
-    assert puts == []
-    assert dynamo.client.scan(TableName=TABLE)["Count"] == 0
+    assert written() == []
+    assert backend.stored_count() == 0
 
 
-@pytest.mark.aws
 @pytest.mark.parametrize(
     "encode",
     [
@@ -211,20 +217,20 @@ def test_push_dry_run_reports_changes_but_writes_nothing(dynamo):
         pytest.param(lambda d: json.dumps(dict(reversed(list(d.items())))), id="reordered-keys"),
     ],
 )
-def test_push_over_items_written_by_terraform_reports_unchanged(dynamo, encode):
-    # Terraform and `lake configs push` write the same items with different JSON text; the two
-    # writers must agree that nothing changed, or every deploy would rewrite every item.
+def test_push_over_items_written_in_other_json_text_reports_unchanged(backend, encode):
+    # Terraform (or an engineer's editor) and `lake configs push` write the same items with
+    # different JSON text; the writers must agree that nothing changed, or every deploy would
+    # rewrite every item.
     for name, document in raw_configs().items():
-        dynamo.write(name, encode(document))
-    puts = count_puts(dynamo.store.client)
-    result = dynamo.store.push(load_config_dir(REPO_CONFIGS))
+        backend.write(name, encode(document))
+    written = backend.watch_writes()
+    result = backend.store.push(load_config_dir(REPO_CONFIGS))
     assert result.changes == {"erp": "unchanged", "sales": "unchanged"}
-    assert puts == []
+    assert written() == []
 
 
-@pytest.mark.aws
-def test_push_rewrites_an_item_whose_body_is_invalid(dynamo):
-    dynamo.write("erp", "{not json")
-    result = dynamo.store.push(load_config_dir(REPO_CONFIGS))
+def test_push_rewrites_an_item_whose_body_is_invalid(backend):
+    backend.write("erp", "{not json")
+    result = backend.store.push(load_config_dir(REPO_CONFIGS))
     assert result.changes == {"erp": "updated", "sales": "created"}
-    assert [c.config_name for c in dynamo.store.list_configs()] == ["erp", "sales"]
+    assert [c.config_name for c in backend.store.list_configs()] == ["erp", "sales"]

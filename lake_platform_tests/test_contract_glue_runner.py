@@ -19,7 +19,8 @@ import boto3
 import dagster as dg
 import pytest
 
-from lake_platform.resources.glue_runner import GlueJobError, GlueJobRunner, LocalGlueJobRunner
+from lake_platform.resources.glue_runner.base import GlueJobError, GlueJobRunner
+from lake_platform.resources.glue_runner.local import LocalGlueJobRunner
 from lake_platform_tests.fake_step_functions import (
     PIPES_BUCKET,
     REGION,

@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from lake_platform.resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
+from lake_platform.resources.object_store.aws import S3ObjectStore
+from lake_platform.resources.object_store.base import ObjectStore
+from lake_platform.resources.object_store.local import LocalObjectStore
 
 BUCKETS = {"raw_bucket": "lake-raw", "source_bucket": "lake-source", "target_bucket": "lake-target"}
 REGION = "eu-west-1"

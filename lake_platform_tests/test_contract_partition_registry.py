@@ -14,15 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 import pytest
 
-from lake_platform.resources.object_store import ObjectInfo
-from lake_platform.resources.partition_registry import (
+from lake_platform.resources.object_store.base import ObjectInfo
+from lake_platform.resources.partition_registry.aws import DynamoPartitionRegistry
+from lake_platform.resources.partition_registry.base import (
     AssetProgress,
     BatchRecord,
-    DynamoPartitionRegistry,
     PartitionRegistry,
-    SqlitePartitionRegistry,
     progress_order,
 )
+from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 
 REGION = "eu-west-1"
 TABLE = "lake-test-partitions"

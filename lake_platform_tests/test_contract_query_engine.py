@@ -20,8 +20,9 @@ import pyarrow as pa
 import pytest
 
 from lake_platform.assets.checks import duplicate_keys_sql
-from lake_platform.resources.athena import AthenaQueryEngine
-from lake_platform.resources.query_engine import DuckDBQueryEngine, QueryEngine, QueryError
+from lake_platform.resources.query_engine.aws import AthenaQueryEngine
+from lake_platform.resources.query_engine.base import QueryEngine, QueryError
+from lake_platform.resources.query_engine.local import DuckDBQueryEngine
 
 REGION = "eu-west-1"
 WORKGROUP = "lake-analysts"

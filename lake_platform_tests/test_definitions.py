@@ -131,8 +131,8 @@ def test_aws_mode_loads_from_environment_variables_alone_without_calling_aws(lak
     # Port 9 refuses connections: any AWS call while loading would fail this test.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     import lake_platform.definitions as module
-    from lake_platform.resources.athena import AthenaQueryEngine
-    from lake_platform.resources.step_functions import StepFunctionsGlueJobRunner
+    from lake_platform.resources.glue_runner.aws import StepFunctionsGlueJobRunner
+    from lake_platform.resources.query_engine.aws import AthenaQueryEngine
 
     defs = importlib.reload(module).defs()
     assert isinstance(defs.resources["glue_runner"], StepFunctionsGlueJobRunner)

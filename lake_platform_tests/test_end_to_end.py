@@ -140,7 +140,7 @@ def test_lake_rebuild_rebuilds_a_target_table_from_the_source_layer_in_one_commi
 
 
 def test_empty_sql_is_refused_with_a_message_not_a_traceback(processed):
-    from lake_platform.resources.query_engine import QueryError
+    from lake_platform.resources.query_engine.base import QueryError
 
     with pytest.raises(QueryError, match="no SQL given"):
         processed["res"].query_engine.query("  ")

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from lake_platform.resources.glue_runner import LocalGlueJobRunner
+from lake_platform.resources.glue_runner.local import LocalGlueJobRunner
 from lake_platform.settings import glue_scripts_dir
 
 from .conftest import ORDERS_HEADER, order_row

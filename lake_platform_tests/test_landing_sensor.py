@@ -7,8 +7,9 @@ import pytest
 
 from lake_platform.assets import build_table_assets
 from lake_platform.config import load_config_dir
-from lake_platform.resources.object_store import LocalObjectStore
-from lake_platform.resources.partition_registry import BatchRecord, SqlitePartitionRegistry
+from lake_platform.resources.object_store.local import LocalObjectStore
+from lake_platform.resources.partition_registry.base import BatchRecord
+from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors import build_landing_sensor
 from lake_platform.sensors.landing import LOOK_BACK_INTERVAL_SECONDS
 

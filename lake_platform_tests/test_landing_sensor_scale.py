@@ -21,8 +21,10 @@ import pytest
 from lake_platform.assets import build_table_assets
 from lake_platform.config import load_config_dir
 from lake_platform.layout import SUCCESS_MARKER, batch_prefix, landing_table_prefix
-from lake_platform.resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
-from lake_platform.resources.partition_registry import SqlitePartitionRegistry
+from lake_platform.resources.object_store.aws import S3ObjectStore
+from lake_platform.resources.object_store.base import ObjectStore
+from lake_platform.resources.object_store.local import LocalObjectStore
+from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.landing import LandedTable, build_landing_sensor, catch_up, scan_landing
 from lake_platform_tests.test_contract_object_store import BUCKETS, make_s3_store, seed_moto_objects
 

@@ -8,13 +8,9 @@ from lake_platform.assets import build_table_assets
 from lake_platform.config import load_config_dir
 from lake_platform.operations import doctor, redrive, retire
 from lake_platform.process import process
-from lake_platform.resources.object_store import LocalObjectStore
-from lake_platform.resources.partition_registry import (
-    AssetProgress,
-    BatchRecord,
-    SqlitePartitionRegistry,
-    progress_order,
-)
+from lake_platform.resources.object_store.local import LocalObjectStore
+from lake_platform.resources.partition_registry.base import AssetProgress, BatchRecord, progress_order
+from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 
 from .conftest import CONFIG_DIR
 

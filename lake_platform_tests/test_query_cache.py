@@ -12,7 +12,7 @@ import shutil
 
 from lake_glue.snapshot_files import cache_folder
 from lake_platform.query_cache import cached_query
-from lake_platform.resources.query_engine import DuckDBQueryEngine
+from lake_platform.resources.query_engine.local import DuckDBQueryEngine
 
 from .conftest import ORDERS_HEADER, order_row
 

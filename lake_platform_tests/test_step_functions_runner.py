@@ -38,12 +38,8 @@ import boto3
 import dagster as dg
 import pytest
 
-from lake_platform.resources.glue_runner import GlueJobError
-from lake_platform.resources.step_functions import (
-    EXECUTION_NAME_MAX,
-    StepFunctionsGlueJobRunner,
-    execution_name,
-)
+from lake_platform.resources.glue_runner.aws import EXECUTION_NAME_MAX, StepFunctionsGlueJobRunner, execution_name
+from lake_platform.resources.glue_runner.base import GlueJobError
 from lake_platform_tests.fake_step_functions import (
     ALLOWED_NAME,
     PIPES_BUCKET,

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from lake_glue.prepare import PrepareError
-from lake_platform.resources.query_engine import DuckDBQueryEngine
+from lake_platform.resources.query_engine.local import DuckDBQueryEngine
 
 from .conftest import ORDERS_HEADER, ingest_job, order_row
 
@@ -250,7 +250,7 @@ def test_the_maintenance_job_checks_primary_keys_over_whole_tables_and_fails_on_
     import dagster as dg
 
     from lake_platform.jobs import lake_maintenance
-    from lake_platform.resources.config_store import LocalConfigStore
+    from lake_platform.resources.config_store.local import LocalConfigStore
 
     monkeypatch.setenv("LAKE_HOME", str(tmp_path))  # the job opens LAKE_HOME/catalog.sqlite, the lake's catalog
     _land_orders(lake, "20260101T000000Z", [(1, "NEW", 10)])

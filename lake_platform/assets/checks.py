@@ -13,7 +13,7 @@ from lake_platform.assets.common import PK_CHECK
 from lake_platform.config import PrepareConfig, TableConfig
 from lake_platform.layout import asset_key, validate_batch_id
 from lake_platform.resources import QueryEngine
-from lake_platform.resources.query_engine import QueryError
+from lake_platform.resources.query_engine.base import QueryError
 
 # Where duplicate keys are a fault, by write mode. An append table keeps every batch as
 # delivered, so two batches may legitimately carry one key; an overwrite or upsert table holds

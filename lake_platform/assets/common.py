@@ -9,7 +9,7 @@ from lake_platform.layout import (
     validate_batch_id,
 )
 from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
-from lake_platform.resources.partition_registry import BatchRecord
+from lake_platform.resources.partition_registry.base import BatchRecord
 
 RECONCILE_CHECK = "landed_rows_reconcile"
 PK_CHECK = "primary_key_unique"

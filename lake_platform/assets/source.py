@@ -23,8 +23,8 @@ from lake_platform.layout import (
     table_id,
 )
 from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
-from lake_platform.resources.glue_runner import GlueJobError
-from lake_platform.resources.partition_registry import BatchRecord
+from lake_platform.resources.glue_runner.base import GlueJobError
+from lake_platform.resources.partition_registry.base import BatchRecord
 
 
 def source_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import dagster as dg
 
-from lake_platform.resources.alerts import Alerts, LocalAlerts, SnsAlerts
-from lake_platform.resources.config_store import ConfigStore, DynamoConfigStore, LocalConfigStore
-from lake_platform.resources.glue_runner import GlueJobRunner, LocalGlueJobRunner
-from lake_platform.resources.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
-from lake_platform.resources.partition_registry import (
-    DynamoPartitionRegistry,
-    PartitionRegistry,
-    SqlitePartitionRegistry,
-)
-from lake_platform.resources.query_engine import DuckDBQueryEngine, QueryEngine
+from lake_platform.resources.alerts.aws import SnsAlerts
+from lake_platform.resources.alerts.base import Alerts
+from lake_platform.resources.alerts.local import LocalAlerts
+from lake_platform.resources.config_store.aws import DynamoConfigStore
+from lake_platform.resources.config_store.base import ConfigStore
+from lake_platform.resources.config_store.local import LocalConfigStore
+from lake_platform.resources.glue_runner.base import GlueJobRunner
+from lake_platform.resources.glue_runner.local import LocalGlueJobRunner
+from lake_platform.resources.object_store.aws import S3ObjectStore
+from lake_platform.resources.object_store.base import ObjectStore
+from lake_platform.resources.object_store.local import LocalObjectStore
+from lake_platform.resources.partition_registry.aws import DynamoPartitionRegistry
+from lake_platform.resources.partition_registry.base import PartitionRegistry
+from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
+from lake_platform.resources.query_engine.base import QueryEngine
+from lake_platform.resources.query_engine.local import DuckDBQueryEngine
 from lake_platform.settings import (
     LOCAL_BUCKETS,
     catalog_uri,
@@ -62,40 +68,33 @@ def _local_resources() -> dict[str, dg.ConfigurableResource]:
 
 def _aws_resources() -> dict[str, dg.ConfigurableResource]:
     require_aws_settings()
-    from lake_platform.resources.athena import AthenaQueryEngine
-    from lake_platform.resources.step_functions import StepFunctionsGlueJobRunner
+    from lake_platform.resources.glue_runner.aws import StepFunctionsGlueJobRunner
+    from lake_platform.resources.query_engine.aws import AthenaQueryEngine
     from lake_platform.sensors.landing_queue import LandingQueue
 
+    # No endpoint is passed: boto3 reads AWS_ENDPOINT_URL itself when a client is first made
+    # (a moto server in tests), so nothing here reads the environment while definitions load.
     region = dg.EnvVar("AWS_REGION")
-    endpoint = dg.EnvVar("AWS_ENDPOINT_URL").get_value() or None
     return {
         "object_store": S3ObjectStore(
             region_name=region,
-            endpoint_url=endpoint,
             raw_bucket=dg.EnvVar("LAKE_RAW_BUCKET"),
             source_bucket=dg.EnvVar("LAKE_SOURCE_BUCKET"),
             target_bucket=dg.EnvVar("LAKE_TARGET_BUCKET"),
         ),
-        "config_store": DynamoConfigStore(
-            table_name=dg.EnvVar("LAKE_CONFIGS_TABLE"), region_name=region, endpoint_url=endpoint
-        ),
+        "config_store": DynamoConfigStore(table_name=dg.EnvVar("LAKE_CONFIGS_TABLE"), region_name=region),
         "partition_registry": DynamoPartitionRegistry(
-            table_name=dg.EnvVar("LAKE_PARTITIONS_TABLE"), region_name=region, endpoint_url=endpoint
+            table_name=dg.EnvVar("LAKE_PARTITIONS_TABLE"), region_name=region
         ),
         "glue_runner": StepFunctionsGlueJobRunner(
             state_machine_arn=dg.EnvVar("LAKE_STATE_MACHINE_ARN"),
             pipes_bucket=dg.EnvVar("LAKE_PIPES_BUCKET"),
             pipes_prefix=dg.EnvVar("LAKE_PIPES_PREFIX"),
             region_name=region,
-            endpoint_url=endpoint,
         ),
-        "query_engine": AthenaQueryEngine(
-            workgroup=dg.EnvVar("LAKE_ATHENA_WORKGROUP"), region_name=region, endpoint_url=endpoint
-        ),
-        "landing_queue": LandingQueue(
-            queue_url=dg.EnvVar("LAKE_LANDING_QUEUE_URL"), region_name=region, endpoint_url=endpoint
-        ),
-        "alerts": SnsAlerts(topic_arn=dg.EnvVar("LAKE_ALERTS_TOPIC_ARN"), region_name=region, endpoint_url=endpoint),
+        "query_engine": AthenaQueryEngine(workgroup=dg.EnvVar("LAKE_ATHENA_WORKGROUP"), region_name=region),
+        "landing_queue": LandingQueue(queue_url=dg.EnvVar("LAKE_LANDING_QUEUE_URL"), region_name=region),
+        "alerts": SnsAlerts(topic_arn=dg.EnvVar("LAKE_ALERTS_TOPIC_ARN"), region_name=region),
     }
 
 

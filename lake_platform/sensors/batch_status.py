@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from lake_platform.resources import Alerts, PartitionRegistry
-from lake_platform.resources.partition_registry import AssetProgress, progress_order
+from lake_platform.resources.partition_registry.base import AssetProgress, progress_order
 from lake_platform.run_history import PARTITION_TAG, run_failure_reason, run_history, step_failures
 
 SENSOR_NAME = "batch_status_sensor"

@@ -33,8 +33,8 @@ import dagster as dg
 
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
 from lake_platform.resources import ObjectStore, PartitionRegistry
-from lake_platform.resources.object_store import ObjectInfo
-from lake_platform.resources.partition_registry import BatchRecord
+from lake_platform.resources.object_store.base import ObjectInfo
+from lake_platform.resources.partition_registry.base import BatchRecord
 
 MAX_PENDING_CHECKS = 200
 MAX_PENDING = 1000

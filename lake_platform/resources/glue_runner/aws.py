@@ -39,7 +39,11 @@ from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
 from pydantic import PrivateAttr
 
 from lake_platform.resources.aws import aws_client
-from lake_platform.resources.glue_runner import GlueJobError, GlueJobRunner, attach_reported_checks
+from lake_platform.resources.glue_runner.base import (
+    GlueJobError,
+    GlueJobRunner,
+    attach_reported_checks,
+)
 
 # Step Functions execution names: 1-80 characters. AWS also forbids whitespace, brackets,
 # wildcards and most punctuation, and CloudWatch log routing only copes with [A-Za-z0-9_-],

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import PrivateAttr
 
 from lake_platform.resources.aws import aws_client
-from lake_platform.resources.query_engine import QueryEngine, QueryError, QueryResult
+from lake_platform.resources.query_engine.base import QueryEngine, QueryError, QueryResult
 
 _INTEGER_TYPES = frozenset({"tinyint", "smallint", "integer", "int", "bigint"})
 _FLOAT_TYPES = frozenset({"double", "float", "real"})

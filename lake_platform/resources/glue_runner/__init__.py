@@ -1,0 +1,14 @@
+"""Glue job runner: how a generic Glue job is launched for one (config, table, batch).
+
+The interface is in ``base``; ``local`` holds the embedded default and ``aws`` the AWS implementation.
+"""
+
+from lake_platform.resources.glue_runner.base import (
+    GlueJobError,
+    GlueJobRunner,
+    attach_reported_checks,
+    load_glue_script,
+    script_for,
+)
+
+__all__ = ["GlueJobError", "GlueJobRunner", "attach_reported_checks", "load_glue_script", "script_for"]

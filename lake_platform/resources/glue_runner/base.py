@@ -1,0 +1,83 @@
+"""Glue job runner: how a generic Glue job is launched for one (config, table, batch).
+
+Locally the Glue script runs as a subprocess on local Spark, with exactly the arguments Glue
+would receive; in AWS the platform's Step Functions state machine runs the real Glue job
+(see ``step_functions.py``). Both talk to the job through Dagster Pipes CLI arguments.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+
+import dagster as dg
+
+
+class GlueJobError(RuntimeError):
+    """A Glue job run failed; the message names the job, the batch and the cause.
+
+    ``reported_checks`` are the asset check results the job reported before it failed (e.g. the
+    acceptance rules that refused the batch), for the asset to record with the failure.
+    """
+
+    reported_checks: list = []
+
+
+def attach_reported_checks(exc: GlueJobError, session: dg.PipesSession) -> GlueJobError:
+    """Keep the check results a failed job reported through Pipes on its error."""
+    exc.reported_checks = [r for r in session.get_reported_results() if isinstance(r, dg.AssetCheckResult)]
+    return exc
+
+
+class GlueJobRunner(dg.ConfigurableResource):
+    """Launches a Glue job run and returns the Pipes invocation with its reported results.
+
+    ``catalog_uri`` is the Iceberg catalog the jobs commit to, passed as their ``--catalog``
+    argument: ``glue`` (the Glue Data Catalog) in AWS, ``sqlite:///<file>`` locally.
+    """
+
+    catalog_uri: str = "glue"
+
+    @abstractmethod
+    def run(
+        self,
+        context: dg.AssetExecutionContext,
+        *,
+        job_name: str,
+        arguments: dict[str, str],
+        timeout_minutes: int,
+        worker_type: str = "G.1X",
+        number_of_workers: int = 2,
+        extras: dict | None = None,
+    ) -> dg.PipesClientCompletedInvocation:
+        """Run ``job_name`` with Glue-style ``arguments`` and wait for it to finish.
+
+        ``extras`` reach the job as Pipes extras (data too large for a job argument). A failed
+        run raises ``GlueJobError`` carrying the check results the job reported.
+        """
+
+
+def script_for(job_name: str, scripts_dir: Path) -> Path:
+    """The entry-point script of a Glue job: ``files-spark-ingest-default`` -> ``files_spark_ingest_default.py``."""
+    path = scripts_dir / f"{job_name.replace('-', '_')}.py"
+    if not path.is_file():
+        raise GlueJobError(f"Glue job {job_name!r} has no script: {path} does not exist")
+    return path
+
+
+def load_glue_script(job_name: str, scripts_dir: Path | None = None):
+    """Import a Glue job's entry-point script as a module, to run its job logic in-process.
+
+    Tests and benchmarks call ``run_ingest`` / ``run_prepare`` on their own SparkSession this way.
+    """
+    import importlib.util
+
+    from lake_platform.settings import glue_scripts_dir
+
+    path = script_for(job_name, scripts_dir or glue_scripts_dir())
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"cannot load Glue script {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
