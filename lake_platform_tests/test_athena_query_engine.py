@@ -115,7 +115,9 @@ def test_utility_statements_have_no_header_row_to_drop(engine, aws):
 
 def stubbed_engine() -> tuple[AthenaQueryEngine, Stubber]:
     client = boto3.client("athena", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
-    engine = AthenaQueryEngine(workgroup=WORKGROUP, initial_poll_seconds=0.0, max_poll_seconds=0.0).use_client(client)
+    engine = AthenaQueryEngine(workgroup=WORKGROUP, initial_poll_seconds=0.0, max_poll_seconds=0.0).use_clients(
+        athena=client
+    )
     return engine, Stubber(client)
 
 
@@ -178,7 +180,7 @@ def test_a_failed_query_raises_with_athenas_reason():
 
 def test_a_query_that_outlives_its_timeout_is_stopped():
     engine, stub = stubbed_engine()
-    engine = engine.model_copy(update={"query_timeout_seconds": 0.0}).use_client(engine.client)
+    engine = engine.model_copy(update={"query_timeout_seconds": 0.0}).use_clients(athena=engine.client)
     stub.add_response(
         "start_query_execution", {"QueryExecutionId": "q-1"}, {"QueryString": ANY, "WorkGroup": WORKGROUP}
     )

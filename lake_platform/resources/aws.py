@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
+
+import dagster as dg
+from pydantic import PrivateAttr
 
 # Enough connections for the registry's parallel conditional writes (botocore's default is 10).
 POOL_CONNECTIONS = 16
@@ -26,12 +29,28 @@ def aws_client(service: str, region_name: str | None = None, endpoint_url: str |
     )
 
 
-def lazy_client(resource: Any, service: str) -> Any:
-    """``resource``'s boto3 client for ``service``, cached in its ``_clients`` private attribute.
+class AwsResource(dg.ConfigurableResource):
+    """What every AWS implementation shares: region, endpoint, and one boto3 client per service.
 
-    The resource supplies ``region_name`` and ``endpoint_url`` (the latter points tests at moto).
+    Clients are made by :func:`aws_client` (the platform's retry policy) on first use, never
+    while definitions load. Without ``endpoint_url`` boto3 honours ``AWS_ENDPOINT_URL`` itself.
     """
-    clients = resource._clients
-    if service not in clients:
-        clients[service] = aws_client(service, resource.region_name, resource.endpoint_url)
-    return clients[service]
+
+    region_name: str | None = None
+    endpoint_url: str | None = None
+    _clients: dict = PrivateAttr(default_factory=dict)
+
+    def aws(self, service: str) -> Any:
+        """This resource's client for ``service``, created on first use."""
+        if service not in self._clients:
+            self._clients[service] = aws_client(service, self.region_name, self.endpoint_url)
+        return self._clients[service]
+
+    def use_clients(self, **clients: Any) -> Self:
+        """Use these boto3-compatible clients (keyed by service) instead of creating them.
+
+        For assumed-role sessions and tests. Returns ``self`` so that it chains after the
+        constructor; a resource Dagster initializes from config is a new instance with its own.
+        """
+        self._clients.update(clients)
+        return self

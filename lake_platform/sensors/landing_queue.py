@@ -23,26 +23,22 @@ import json
 from dataclasses import dataclass, field
 
 import dagster as dg
-from pydantic import PrivateAttr
 
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
 from lake_platform.resources import ObjectStore, PartitionRegistry
-from lake_platform.resources.aws import lazy_client
+from lake_platform.resources.aws import AwsResource
 from lake_platform.sensors.landing import LandedTable, landed_tables, register_batches, run_requests_for
 
 
-class LandingQueue(dg.ConfigurableResource):
+class LandingQueue(AwsResource):
     """The SQS queue of landing events; the client is created on first use."""
 
     queue_url: str
-    region_name: str
-    endpoint_url: str | None = None
-    _clients: dict = PrivateAttr(default_factory=dict)
 
     @property
     def client(self):
         """The lazily created boto3 SQS client."""
-        return lazy_client(self, "sqs")
+        return self.aws("sqs")
 
 
 @dataclass

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import json
 
-from pydantic import PrivateAttr
-
 from lake_platform.config import (
     ConfigError,
     check_references,
     parse_config,
 )
-from lake_platform.resources.aws import lazy_client
+from lake_platform.resources.aws import AwsResource
 from lake_platform.resources.config_store.base import ConfigStore, to_item
 
 
-class DynamoConfigStore(ConfigStore):
+class DynamoConfigStore(ConfigStore, AwsResource):
     """Reads and writes config items in the DynamoDB configs table."""
 
     table_name: str
-    region_name: str
-    endpoint_url: str | None = None
-    _clients: dict = PrivateAttr(default_factory=dict)
 
     @property
     def client(self):
         """The lazily created boto3 DynamoDB client."""
-        return lazy_client(self, "dynamodb")
+        return self.aws("dynamodb")
 
     def _items(self) -> list[dict]:
         items, kwargs = [], {"TableName": self.table_name, "ConsistentRead": True}

@@ -36,9 +36,8 @@ from typing import Any
 
 import dagster as dg
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
-from pydantic import PrivateAttr
 
-from lake_platform.resources.aws import aws_client
+from lake_platform.resources.aws import AwsResource
 from lake_platform.resources.glue_runner.base import (
     GlueJobError,
     GlueJobRunner,
@@ -116,7 +115,7 @@ class PrefixedS3MessageReader(PipesS3MessageReader):
             yield {**params, "key_prefix": f"{self.key_prefix}{unique}"}
 
 
-class StepFunctionsGlueJobRunner(GlueJobRunner):
+class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
     """Runs a Glue job through the platform's Step Functions state machine, over Dagster Pipes.
 
     All names come from settings (see ``lake_platform.resources._aws_resources``). The polling
@@ -126,8 +125,6 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
     state_machine_arn: str
     pipes_bucket: str
     pipes_prefix: str = "dagster-pipes/"
-    region_name: str | None = None
-    endpoint_url: str | None = None
     initial_poll_seconds: float = 5.0
     max_poll_seconds: float = 60.0
     # Glue enforces ``Timeout = timeout_minutes`` itself and then fails the execution with its
@@ -141,39 +138,19 @@ class StepFunctionsGlueJobRunner(GlueJobRunner):
     capacity_wait_seconds: float = 3600.0
     message_poll_seconds: float = 10.0
 
-    _stepfunctions: Any = PrivateAttr(default=None)
-    _s3: Any = PrivateAttr(default=None)
-
-    def use_clients(self, *, stepfunctions: Any = None, s3: Any = None) -> "StepFunctionsGlueJobRunner":
-        """Use these boto3-compatible clients instead of creating them (assumed-role sessions, tests).
-
-        Returns ``self`` so that it chains after the constructor. Applies to this instance
-        only: a resource that Dagster initializes from config is a new instance and creates
-        its own clients.
-        """
-        if stepfunctions is not None:
-            self._stepfunctions = stepfunctions
-        if s3 is not None:
-            self._s3 = s3
-        return self
-
-    def _client(self, service: str) -> Any:
-        # StartExecution is retried too, which is safe because the execution name is deterministic.
-        return aws_client(service, self.region_name, self.endpoint_url)
-
     @property
     def stepfunctions(self) -> Any:
-        """The Step Functions client, created on first use (no AWS call when definitions load)."""
-        if self._stepfunctions is None:
-            self._stepfunctions = self._client("stepfunctions")
-        return self._stepfunctions
+        """The Step Functions client, created on first use (no AWS call when definitions load).
+
+        StartExecution is retried with the rest, which is safe because execution names are
+        deterministic.
+        """
+        return self.aws("stepfunctions")
 
     @property
     def s3(self) -> Any:
         """The S3 client for Pipes context and messages, created on first use."""
-        if self._s3 is None:
-            self._s3 = self._client("s3")
-        return self._s3
+        return self.aws("s3")
 
     def _region(self) -> str:
         return self.region_name or self.stepfunctions.meta.region_name

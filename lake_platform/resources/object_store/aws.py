@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import PrivateAttr
-
 from lake_glue.args import ObjectListing
-from lake_platform.resources.aws import lazy_client
+from lake_platform.resources.aws import AwsResource
 from lake_platform.resources.object_store.base import ObjectInfo, ObjectStore
 
 
-class S3ObjectStore(ObjectStore):
+class S3ObjectStore(ObjectStore, AwsResource):
     """Amazon S3 through boto3; the client is created on first use."""
 
     @property
@@ -17,14 +15,10 @@ class S3ObjectStore(ObjectStore):
         """Jobs list S3 with S3's own API, so ETags can be compared with the sealed ones."""
         return "s3"
 
-    region_name: str
-    endpoint_url: str | None = None
-    _clients: dict = PrivateAttr(default_factory=dict)
-
     @property
     def client(self):
         """The lazily created boto3 S3 client."""
-        return lazy_client(self, "s3")
+        return self.aws("s3")
 
     def list_objects(self, bucket, prefix, start_after=None, max_keys=1000):
         results: list[ObjectInfo] = []

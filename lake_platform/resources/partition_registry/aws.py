@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pydantic import PrivateAttr
-
-from lake_platform.resources.aws import POOL_CONNECTIONS, lazy_client
+from lake_platform.resources.aws import POOL_CONNECTIONS, AwsResource
 from lake_platform.resources.partition_registry.base import (
     COUNT_FIELDS,
     PROGRESS_PREFIX,
@@ -18,18 +16,15 @@ from lake_platform.resources.partition_registry.base import (
 )
 
 
-class DynamoPartitionRegistry(PartitionRegistry):
+class DynamoPartitionRegistry(PartitionRegistry, AwsResource):
     """The registry as the DynamoDB partitions table (``table_id`` hash, ``batch_id`` range)."""
 
     table_name: str
-    region_name: str
-    endpoint_url: str | None = None
-    _clients: dict = PrivateAttr(default_factory=dict)
 
     @property
     def client(self):
         """The lazily created boto3 DynamoDB client."""
-        return lazy_client(self, "dynamodb")
+        return self.aws("dynamodb")
 
     @staticmethod
     def _record(item: dict) -> BatchRecord:

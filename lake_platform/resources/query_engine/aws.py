@@ -14,9 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import PrivateAttr
-
-from lake_platform.resources.aws import aws_client
+from lake_platform.resources.aws import AwsResource
 from lake_platform.resources.query_engine.base import QueryEngine, QueryError, QueryResult
 
 _INTEGER_TYPES = frozenset({"tinyint", "smallint", "integer", "int", "bigint"})
@@ -53,29 +51,18 @@ def convert_value(athena_type: str, value: str | None) -> Any:
     return value
 
 
-class AthenaQueryEngine(QueryEngine):
+class AthenaQueryEngine(QueryEngine, AwsResource):
     """Runs SQL through Athena in the platform's workgroup (which fixes the result location)."""
 
     workgroup: str
-    region_name: str | None = None
-    endpoint_url: str | None = None
     initial_poll_seconds: float = 0.25
     max_poll_seconds: float = 2.0
     query_timeout_seconds: float = 1800.0
 
-    _client: Any = PrivateAttr(default=None)
-
-    def use_client(self, client: Any) -> "AthenaQueryEngine":
-        """Use this boto3-compatible Athena client instead of creating one; returns ``self``."""
-        self._client = client
-        return self
-
     @property
     def client(self) -> Any:
         """The Athena client, created on first use (no AWS call when definitions load)."""
-        if self._client is None:
-            self._client = aws_client("athena", self.region_name, self.endpoint_url)
-        return self._client
+        return self.aws("athena")
 
     def _execute(self, sql, as_of):
         """Run ``sql`` in Athena and return every result row, typed; raise ``QueryError`` on failure.
