@@ -18,7 +18,7 @@ help:
 	@echo "make test      lint, then the whole test suite (what CI runs)"
 	@echo "make lint      ruff (lint, format) on the Python code, mypy on lake_platform and glue_scripts"
 	@echo "make dev       Dagster UI on the same instance, sensors and schedules running"
-	@echo "make validate  dagster definitions validate + lake configs validate"
+	@echo "make validate  lake configs validate, dagster definitions validate and dg check defs"
 	@echo "make bench     every benchmark, one table of figures against the goals (about 20 min)"
 	@echo "make clean     remove the embedded lake (.lake/)"
 
@@ -53,8 +53,8 @@ lint: $(VENV)/.installed
 test: install lint
 	$(VENV)/bin/pytest
 
-test-fast: install
-	$(VENV)/bin/pytest -m "not slow and not iac and not aws"
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/pytest -q -m "not slow and not iac and not aws and not spark"
 
 test-aws: install
 	$(VENV)/bin/pytest -m aws
@@ -63,6 +63,7 @@ validate: $(VENV)/.installed
 	$(VENV)/bin/lake configs validate
 	@$(VENV)/bin/python -c "from lake_platform.process import dagster_home; dagster_home()"
 	$(VENV)/bin/dagster definitions validate -w workspace.yaml
+	$(VENV)/bin/dg check defs
 
 dev: $(VENV)/.installed
 	@$(VENV)/bin/python -c "from lake_platform.process import dagster_home; dagster_home()"

@@ -46,6 +46,16 @@ def embedded_lake(home: Path):
         mp.undo()
 
 
+SPARK_FIXTURES = {"spark", "lake", "spark_root"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs the JVM (the session's Spark) ``spark``: ``make test-fast`` skips them."""
+    for item in items:
+        if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.spark)
+
+
 @pytest.fixture(scope="session")
 def spark_root(tmp_path_factory) -> Path:
     """Folder that the session's Spark maps ``s3://<bucket>`` to."""

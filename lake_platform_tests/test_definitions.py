@@ -153,3 +153,29 @@ def test_terraform_outputs_print_exactly_the_variables_aws_mode_reads():
     text = (REPO_ROOT / "terraform" / "output.tf").read_text()
     exported = set(re.findall(r"\b(LAKE_[A-Z_]+|AWS_REGION)\s*=", text))
     assert exported == set(AWS_SETTINGS) | {"LAKE_ENV"}
+
+
+def test_the_dg_cli_loads_the_project_and_lists_the_same_definitions(defs, lake_home):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dg_cli = Path(sys.executable).with_name("dg")
+    listed = subprocess.run(
+        [str(dg_cli), "list", "defs", "--json"],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    found = json.loads(listed.stdout)
+    graph = defs.resolve_asset_graph()
+    assert {a["asset_key"] for a in found["assets"]} == {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {c["key"] for c in found["asset_checks"]} == {
+        f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys
+    }
+    assert {s["name"] for s in found["sensors"]} == {s.name for s in defs.sensors or []}
