@@ -43,7 +43,7 @@ install: $(VENV)/.installed $(IAC_VENV)/.installed
 run: $(VENV)/.installed
 	@$(VENV)/bin/lake demo
 
-PY_CODE := lake_platform glue_scripts lake_platform_tests bench
+PY_CODE := lake_platform glue_scripts lake_platform_tests bench docs
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(PY_CODE)

@@ -238,17 +238,18 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
     return figures
 
 
+def summary(f: dict) -> str:
+    """The one log line a person reads first."""
+    skipped = "" if f["applied"] else ", skipped: " + f.get("skipped_reason", "")
+    return (
+        f"prepared {f['batch_rows']} rows ({f['write_mode']}{skipped}); {f['table']} now has"
+        f" {f['target_rows']} rows (snapshot {f['snapshot_id']})"
+    )
+
+
 def main(argv: list[str]) -> dict:
     """Entry point: parse Glue arguments, prepare the batch, report the figures."""
-    return run_job(
-        argv,
-        "dapfw-prepare-default",
-        PrepareArgs,
-        run_prepare,
-        lambda f: f"prepared {f['batch_rows']} rows ({f['write_mode']}"
-        f"{'' if f['applied'] else ', skipped: ' + f.get('skipped_reason', '')}); {f['table']} now has"
-        f" {f['target_rows']} rows (snapshot {f['snapshot_id']})",
-    )
+    return run_job(argv, "dapfw-prepare-default", PrepareArgs, run_prepare, summary)
 
 
 if __name__ == "__main__":

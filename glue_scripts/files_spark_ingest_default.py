@@ -22,7 +22,7 @@ from lake_glue.args import IngestArgs
 from lake_glue.configs import find_table
 from lake_glue.entrypoint import pipes_metadata, run_job
 from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
-from lake_glue.layout import source_table_spec
+from lake_glue.layout import batch_prefix, source_table_spec
 from lake_glue.records import FileReport, FormatOptions
 from lake_glue.report import StandaloneReporter
 from lake_glue.sealing import FIX, content_problems, listing_problems, sealed_files
@@ -211,7 +211,7 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     pipes = pipes or StandaloneReporter()
     table = find_table(config, args.table_name)
     batch_id = args.batch_id
-    key_prefix = join_uri(config["source"]["landing_prefix"], table["table_name"], batch_id)
+    key_prefix = batch_prefix(config["source"]["landing_prefix"], table["table_name"], batch_id).rstrip("/")
     batch_uri = join_uri(f"s3://{args.raw_bucket}", key_prefix)
     label = f"batch {config['config_name']}.{table['table_name']}/{batch_id}"
     if not path_exists(spark, join_uri(batch_uri, "_SUCCESS")):
@@ -354,16 +354,17 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     return figures
 
 
+def summary(f: dict) -> str:
+    """The one log line a person reads first."""
+    return (
+        f"ingested {f['landed_rows']} landed rows: {f['source_rows']} to source,"
+        f" {f['quarantined_rows']} quarantined (snapshot {f['snapshot_id']})"
+    )
+
+
 def main(argv: list[str]) -> dict:
     """Entry point: parse Glue arguments, run the ingest, report the figures."""
-    return run_job(
-        argv,
-        "files-spark-ingest-default",
-        IngestArgs,
-        run_ingest,
-        lambda f: f"ingested {f['landed_rows']} landed rows: {f['source_rows']} to source,"
-        f" {f['quarantined_rows']} quarantined (snapshot {f['snapshot_id']})",
-    )
+    return run_job(argv, "files-spark-ingest-default", IngestArgs, run_ingest, summary)
 
 
 if __name__ == "__main__":

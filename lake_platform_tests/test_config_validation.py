@@ -7,8 +7,7 @@ import pytest
 
 from lake_platform.cli import main as lake
 from lake_platform.config import ConfigError, IngestConfig, PrepareConfig, load_config_dir
-
-from .conftest import CONFIG_DIR
+from lake_platform_tests.conftest import CONFIG_DIR
 
 
 @pytest.fixture

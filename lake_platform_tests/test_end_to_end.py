@@ -8,8 +8,7 @@ import pytest
 
 from lake_platform.process import get_instance, process, summarize
 from lake_platform.sample_data import generate
-
-from .conftest import embedded_lake
+from lake_platform_tests.conftest import embedded_lake
 
 pytestmark = pytest.mark.slow
 

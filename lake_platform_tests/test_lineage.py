@@ -11,8 +11,7 @@ from lake_platform.cli import main as lake
 from lake_platform.config import load_config_dir
 from lake_platform.docs_page import TableStats, render
 from lake_platform.lineage import describe, find, lineage_graph
-
-from .conftest import CONFIG_DIR
+from lake_platform_tests.conftest import CONFIG_DIR
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ from lake_platform.process import process
 from lake_platform.resources.object_store.local import LocalObjectStore
 from lake_platform.resources.partition_registry.base import AssetProgress, BatchRecord, progress_order
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
-
-from .conftest import CONFIG_DIR
+from lake_platform_tests.conftest import CONFIG_DIR
 
 A, B, C = "20260105T020000Z", "20260106T020000Z", "20260107T020000Z"
 

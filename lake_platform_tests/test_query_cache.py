@@ -13,8 +13,7 @@ import shutil
 from lake_glue.snapshot_files import cache_folder
 from lake_platform.query_cache import cached_query
 from lake_platform.resources.query_engine.local import DuckDBQueryEngine
-
-from .conftest import ORDERS_HEADER, order_row
+from lake_platform_tests.conftest import ORDERS_HEADER, order_row
 
 CUSTOMERS_HEADER = "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
 SQL = "select order_id, order_status from sales.orders order by order_id"

@@ -9,8 +9,7 @@ from lake_platform.config import load_config_dir
 from lake_platform.resources.partition_registry.base import AssetProgress, BatchRecord, progress_order
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.schedules import build_schedules, catch_up_requests
-
-from .conftest import CONFIG_DIR
+from lake_platform_tests.conftest import CONFIG_DIR
 
 JOB, TABLE = "process_erp__orders", "erp.orders"
 A, B, C = "20260105T020000Z", "20260106T020000Z", "20260107T020000Z"

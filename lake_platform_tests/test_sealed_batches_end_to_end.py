@@ -9,8 +9,7 @@ import dagster as dg
 import pytest
 
 from lake_platform.process import evaluate_landing_sensor, get_instance, process
-
-from .conftest import embedded_lake
+from lake_platform_tests.conftest import embedded_lake
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from .conftest import REPO_ROOT
+from lake_platform_tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -1,10 +1,49 @@
-"""Where the lake's tables live and how they are partitioned; shared by the writers and readers."""
+"""The lake's layout, shared by Dagster and the Glue jobs: batch ids, landing paths, table locations
+and partitioning. Dagster's names for the same things are in ``lake_platform.layout``."""
 
 from __future__ import annotations
+
+import re
+from datetime import datetime
 
 from lake_glue import lineage
 from lake_glue.storage import join_uri
 from lake_glue.tables import BUCKET_SPEC_PROPERTY, TableSpec
+
+BATCH_ID_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
+SUCCESS_MARKER = "_SUCCESS"
+
+
+def validate_batch_id(batch_id: str) -> str:
+    """Return ``batch_id`` if it is a real UTC timestamp ``YYYYMMDDTHHMMSSZ``, else raise."""
+    if not BATCH_ID_PATTERN.match(batch_id):
+        raise ValueError(f"batch id {batch_id!r} is not a UTC timestamp YYYYMMDDTHHMMSSZ")
+    datetime.strptime(batch_id, "%Y%m%dT%H%M%SZ")
+    return batch_id
+
+
+def is_batch_id(text: str) -> bool:
+    """True if ``text`` is a valid batch id."""
+    try:
+        validate_batch_id(text)
+    except ValueError:
+        return False
+    return True
+
+
+def table_id(config_name: str, table_name: str) -> str:
+    """Registry key of an ingest table: ``<config_name>.<table_name>``."""
+    return f"{config_name}.{table_name}"
+
+
+def landing_table_prefix(landing_prefix: str, table_name: str) -> str:
+    """Key prefix under which an ingest table's batches land, ending with ``/``."""
+    return f"{landing_prefix.strip('/')}/{table_name}/"
+
+
+def batch_prefix(landing_prefix: str, table_name: str, batch_id: str) -> str:
+    """Key prefix of one landed batch, ending with ``/``."""
+    return f"{landing_table_prefix(landing_prefix, table_name)}{batch_id}/"
 
 
 def batch_day(batch_id: str) -> str:

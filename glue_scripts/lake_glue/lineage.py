@@ -38,7 +38,9 @@ class Upstream:
 
 def landing_folder(ingest: dict, table: dict) -> str:
     """Where a table's batches land in the raw bucket, with the batch id left as a placeholder."""
-    return f"{ingest['source']['landing_prefix']}/{table['table_name']}/<batch_id>/"
+    from lake_glue.layout import landing_table_prefix  # layout imports this module
+
+    return f"{landing_table_prefix(ingest['source']['landing_prefix'], table['table_name'])}<batch_id>/"
 
 
 def _format_of(ingest: dict, table: dict) -> str:

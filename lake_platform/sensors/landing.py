@@ -390,6 +390,17 @@ def catch_up(
     return total
 
 
+def landing_sensor_def(name: str, table_assets: list, description: str):
+    """The decorator both landing sensors share: every table's job, running by default, every 30 s."""
+    return dg.sensor(
+        name=name,
+        jobs=[t.job for t in table_assets],
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=description,
+    )
+
+
 def build_landing_sensor(
     table_assets: list, max_keys_per_tick: int = 2000, catch_up_seconds: float = 20.0
 ) -> dg.SensorDefinition:
@@ -401,12 +412,8 @@ def build_landing_sensor(
     by_id = {t.table_id: t for t in table_assets}
     landed = landed_tables(table_assets)
 
-    @dg.sensor(
-        name="landing_sensor",
-        jobs=[t.job for t in table_assets],
-        minimum_interval_seconds=30,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Registers complete landed batches and starts one run per new batch.",
+    @landing_sensor_def(
+        "landing_sensor", table_assets, "Registers complete landed batches and starts one run per new batch."
     )
     def landing_sensor(
         context: dg.SensorEvaluationContext, object_store: ObjectStore, partition_registry: PartitionRegistry

@@ -27,7 +27,13 @@ import dagster as dg
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
 from lake_platform.resources import ObjectStore, PartitionRegistry
 from lake_platform.resources.aws import AwsResource
-from lake_platform.sensors.landing import LandedTable, landed_tables, register_batches, run_requests_for
+from lake_platform.sensors.landing import (
+    LandedTable,
+    landed_tables,
+    landing_sensor_def,
+    register_batches,
+    run_requests_for,
+)
 
 
 class LandingQueue(AwsResource):
@@ -127,12 +133,10 @@ def build_landing_queue_sensor(table_assets: list, max_messages_per_tick: int = 
     by_id = {t.table_id: t for t in table_assets}
     landed = landed_tables(table_assets)
 
-    @dg.sensor(
-        name="landing_queue_sensor",
-        jobs=[t.job for t in table_assets],
-        minimum_interval_seconds=30,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Registers batches from S3 landing events (EventBridge -> SQS) and starts one run per batch.",
+    @landing_sensor_def(
+        "landing_queue_sensor",
+        table_assets,
+        "Registers batches from S3 landing events (EventBridge -> SQS) and starts one run per batch.",
     )
     def landing_queue_sensor(
         context: dg.SensorEvaluationContext,

@@ -8,8 +8,7 @@ import pytest
 from lake_platform.assets import build_table_assets
 from lake_platform.config import load_config_dir
 from lake_platform.settings import AWS_SETTINGS, SettingsError
-
-from .conftest import CONFIG_DIR
+from lake_platform_tests.conftest import CONFIG_DIR
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +147,7 @@ def test_aws_mode_loads_from_environment_variables_alone_without_calling_aws(lak
 def test_terraform_outputs_print_exactly_the_variables_aws_mode_reads():
     import re
 
-    from .conftest import REPO_ROOT
+    from lake_platform_tests.conftest import REPO_ROOT
 
     text = (REPO_ROOT / "terraform" / "output.tf").read_text()
     exported = set(re.findall(r"\b(LAKE_[A-Z_]+|AWS_REGION)\s*=", text))
@@ -165,7 +164,7 @@ def test_the_dg_cli_loads_the_project_and_lists_the_same_definitions(defs, lake_
     dg_cli = Path(sys.executable).with_name("dg")
     listed = subprocess.run(
         [str(dg_cli), "list", "defs", "--json"],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         env={**os.environ, "NO_COLOR": "1"},
         capture_output=True,
         text=True,

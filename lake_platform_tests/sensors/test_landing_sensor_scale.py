@@ -26,9 +26,9 @@ from lake_platform.resources.object_store.base import ObjectStore
 from lake_platform.resources.object_store.local import LocalObjectStore
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.landing import LandedTable, build_landing_sensor, catch_up, scan_landing
-from lake_platform_tests.test_contract_object_store import BUCKETS, make_s3_store, seed_moto_objects
+from lake_platform_tests.resources.test_contract_object_store import BUCKETS, make_s3_store, seed_moto_objects
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 TABLES = [LandedTable(f"erp.{t}", "landing/erp", t) for t in ("customers", "orders", "order_lines")]
 DATA_FILES = ("part-0000.csv", "part-0001.csv", "part-0002.csv")
 

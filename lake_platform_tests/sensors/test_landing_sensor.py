@@ -12,8 +12,7 @@ from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors import build_landing_sensor
 from lake_platform.sensors.landing import LOOK_BACK_INTERVAL_SECONDS
-
-from .conftest import CONFIG_DIR
+from lake_platform_tests.conftest import CONFIG_DIR
 
 BATCH = "20260105T020000Z"
 LATER = "20260106T020000Z"

@@ -115,8 +115,7 @@ def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue
     from lake_glue.lineage import source_column_doc
     from lake_platform.assets.source import source_schema
     from lake_platform.config import load_config_dir
-
-    from .conftest import CONFIG_DIR
+    from lake_platform_tests.conftest import CONFIG_DIR
 
     catalog, _ = glue_lake
     erp = json.loads((CONFIG_DIR / "erp.json").read_text())
@@ -148,8 +147,7 @@ def test_an_edited_column_description_reaches_a_table_created_before(glue_lake):
     import boto3
 
     from lake_glue.layout import source_table_spec
-
-    from .conftest import CONFIG_DIR
+    from lake_platform_tests.conftest import CONFIG_DIR
 
     catalog, _ = glue_lake
     erp = json.loads((CONFIG_DIR / "erp.json").read_text())

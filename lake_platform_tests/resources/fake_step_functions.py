@@ -32,7 +32,7 @@ REGION = "eu-west-1"
 PIPES_BUCKET = "lake-artifacts"
 PIPES_PREFIX = "dagster-pipes/"
 ALLOWED_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def make_runner(endpoint: str, state_machine_arn: str, **fields) -> StepFunctionsGlueJobRunner:

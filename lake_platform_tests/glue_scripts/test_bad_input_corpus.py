@@ -23,8 +23,7 @@ from lake_platform.assets.source import ingest_extras
 from lake_platform.resources.object_store.local import LocalObjectStore
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.landing import LandedTable, scan_landing
-
-from .conftest import ingest_job
+from lake_platform_tests.conftest import ingest_job
 
 CUSTOMERS_HEADER = "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
 LINES = "order_id,line_number,sku,quantity,unit_price,shipped_on"

@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
+SNAPSHOT = Path(__file__).resolve().parents[1] / "snapshots" / "asset_graph.json"
 
 
 def describe(defs) -> dict:

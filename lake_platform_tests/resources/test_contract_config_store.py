@@ -18,7 +18,7 @@ from lake_platform.config import ConfigError, load_config_dir, parse_config
 from lake_platform.resources.config_store.aws import DynamoConfigStore
 from lake_platform.resources.config_store.local import LocalConfigStore
 
-REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 REGION = "eu-west-1"
 TABLE = "lake-test-configs"
 

@@ -19,8 +19,7 @@ from lake_platform.resources.alerts.local import LocalAlerts
 from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.batch_status import build_batch_status_sensor
-
-from .conftest import CONFIG_DIR
+from lake_platform_tests.conftest import CONFIG_DIR
 
 TABLE, JOB = "erp.orders", "process_erp__orders"
 A = "20260105T020000Z"

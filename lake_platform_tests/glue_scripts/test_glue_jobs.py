@@ -8,9 +8,8 @@ import json
 import pytest
 
 from lake_glue.args import IngestArgs, PrepareArgs
-
-from .conftest import ORDERS_HEADER, ingest_job
-from .conftest import order_row as _order
+from lake_platform_tests.conftest import ORDERS_HEADER, ingest_job
+from lake_platform_tests.conftest import order_row as _order
 
 
 def test_ingest_reconciles_landed_rows_with_source_and_quarantine(lake):

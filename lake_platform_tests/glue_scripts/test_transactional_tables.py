@@ -16,8 +16,7 @@ import pytest
 
 from lake_glue.prepare import PrepareError
 from lake_platform.resources.query_engine.local import DuckDBQueryEngine
-
-from .conftest import ORDERS_HEADER, ingest_job, order_row
+from lake_platform_tests.conftest import ORDERS_HEADER, ingest_job, order_row
 
 CUSTOMERS_HEADER = "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
 

@@ -20,7 +20,7 @@ from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors import build_registry_sync_sensor
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 
 
 def batch_ids(n: int, day: int = 1) -> list[str]:

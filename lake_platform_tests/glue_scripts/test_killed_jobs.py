@@ -14,9 +14,8 @@ import pytest
 
 from lake_platform.resources.glue_runner.local import LocalGlueJobRunner
 from lake_platform.settings import glue_scripts_dir
-
-from .conftest import ORDERS_HEADER, order_row
-from .test_transactional_tables import query
+from lake_platform_tests.conftest import ORDERS_HEADER, order_row
+from lake_platform_tests.glue_scripts.test_transactional_tables import query
 
 pytestmark = pytest.mark.slow
 

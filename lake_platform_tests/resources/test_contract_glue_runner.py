@@ -21,7 +21,7 @@ import pytest
 
 from lake_platform.resources.glue_runner.base import GlueJobError, GlueJobRunner
 from lake_platform.resources.glue_runner.local import LocalGlueJobRunner
-from lake_platform_tests.fake_step_functions import (
+from lake_platform_tests.resources.fake_step_functions import (
     PIPES_BUCKET,
     REGION,
     FakeStepFunctions,

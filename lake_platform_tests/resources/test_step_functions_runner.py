@@ -40,7 +40,7 @@ import pytest
 
 from lake_platform.resources.glue_runner.aws import EXECUTION_NAME_MAX, StepFunctionsGlueJobRunner, execution_name
 from lake_platform.resources.glue_runner.base import GlueJobError
-from lake_platform_tests.fake_step_functions import (
+from lake_platform_tests.resources.fake_step_functions import (
     ALLOWED_NAME,
     PIPES_BUCKET,
     PIPES_PREFIX,
@@ -52,7 +52,7 @@ from lake_platform_tests.fake_step_functions import (
 
 pytestmark = pytest.mark.aws
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ASL_TEMPLATE = REPO / "terraform" / "modules" / "orchestration" / "state_machine.asl.json"
 JOB = "files-spark-ingest-default"
 BATCH = "20260101T000000Z"

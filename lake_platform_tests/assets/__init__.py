@@ -1,0 +1,1 @@
+"""Tests of lake_platform/assets and the code location built from them."""
