@@ -80,7 +80,7 @@ PHASES = """
 import json, time
 t0 = time.perf_counter()
 import lake_platform.definitions as d
-from lake_platform.config import load_config_dir
+from lake_glue.config import load_config_dir
 from lake_platform.settings import config_dir
 t1 = time.perf_counter()
 load_config_dir(config_dir())

@@ -29,7 +29,7 @@ def _id(text: str) -> str:
 
 def data_plane(config_dir: Path) -> str:
     """Landing to Athena for every configured table; edges follow the configs' prepare sources."""
-    from lake_platform.config import IngestConfig, PrepareConfig, load_config_dir, targets_of
+    from lake_glue.config import IngestConfig, PrepareConfig, load_config_dir, targets_of
 
     configs = load_config_dir(config_dir)
     ingests = [c for c in configs if isinstance(c, IngestConfig)]

@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pyspark.sql import functions as F
 
 from lake_glue.args import PrepareArgs
+from lake_glue.config import job_document
 from lake_glue.configs import find_table, load_config_item
 from lake_glue.entrypoint import run_job
 from lake_glue.layout import bucket_spec, source_table_spec, target_table_spec
@@ -103,8 +104,10 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
     """
     from pyiceberg.expressions import AlwaysTrue
 
+    config = job_document(config, f"config {config.get('config_name')!r}")
     if source_config is None:
         source_config = load_config_item(args.config_source, config["source"]["config_name"])
+    source_config = job_document(source_config, f"config {source_config.get('config_name')!r}")
     table = find_table(config, args.table_name)
     rebuild = args.rebuild
     batch_id = args.batch_id
@@ -113,7 +116,7 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
     catalog = open_catalog(args.catalog)
     source_df = read_source(spark, catalog, source_config, source_table, None if rebuild else batch_id, label)
     prepared_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    mode = table.get("write_mode", "append")
+    mode = table["write_mode"]
     batch_df = project_columns(source_df, table, prepared_at)
     if rebuild and mode == "overwrite":
         newest = batch_df.agg(F.max("_batch_id")).collect()[0][0]
@@ -125,7 +128,7 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
         raise PrepareError(f"{label}: required columns would be null after casting: {violations}")
 
     spec = target_table_spec(config, table, args.target_bucket, source_config)
-    max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
+    max_rows = config["job_settings"]["num_rows_per_file"]
     summary = snapshot_properties({"batch_id": batch_id, "batch_rows": batch_rows, "rebuild": rebuild or None})
     iceberg = load_table(
         catalog,
@@ -190,7 +193,7 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
         if not rebuild:
             _refuse_bucket_change(iceberg, wanted_spec, label)
         bucketed = with_bucket(
-            batch_df, pk, int(table.get("num_buckets", 16)), table.get("bucket_by", "hash"), table.get("bucket_width")
+            batch_df, pk, table["num_buckets"], table["bucket_by"], table.get("bucket_width")
         ).persist()
         buckets = touched_buckets(bucketed)
         order_by = table.get("order_by") or []

@@ -19,6 +19,7 @@ import uuid
 from datetime import datetime, timezone
 
 from lake_glue.args import IngestArgs
+from lake_glue.config import job_document
 from lake_glue.configs import find_table
 from lake_glue.entrypoint import pipes_metadata, run_job
 from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
@@ -208,6 +209,7 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     ``pipes`` is the Pipes context (its extras carry the sealed file list); without one the
     job reads the batch folder as it is and reports to stdout.
     """
+    config = job_document(config, f"config {config.get('config_name')!r}")
     pipes = pipes or StandaloneReporter()
     table = find_table(config, args.table_name)
     batch_id = args.batch_id
@@ -267,7 +269,7 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     spec = source_table_spec(config, table, args.source_bucket)
     catalog = open_catalog(args.catalog)
     iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
-    max_rows = int(config.get("job_settings", {}).get("num_rows_per_file", 500000))
+    max_rows = config["job_settings"]["num_rows_per_file"]
     _, data_files = write_files(spark, valid, spec, max_rows)
 
     quarantine_batch_uri = join_uri(

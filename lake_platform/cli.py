@@ -332,7 +332,7 @@ def cmd_redrive(args) -> int:
 
 
 def _target_table(configs, name: str):
-    from lake_platform.config import PrepareConfig
+    from lake_glue.config import PrepareConfig
 
     for config in configs:
         if isinstance(config, PrepareConfig) and config.target.database == name.split(".", 1)[0]:
@@ -404,7 +404,7 @@ def _rebuild_from_raw(defs, res) -> int:
 
 def cmd_configs_validate(args) -> int:
     """Validate every config file in a folder."""
-    from lake_platform.config import ConfigError, load_config_dir
+    from lake_glue.config import ConfigError, load_config_dir
     from lake_platform.settings import config_dir
 
     directory = Path(args.dir) if args.dir else config_dir()
@@ -423,7 +423,7 @@ def cmd_configs_validate(args) -> int:
 
 def cmd_lineage(args) -> int:
     """Print the upstream chain and the downstream readers of a table or a column."""
-    from lake_platform.config import load_config_dir
+    from lake_glue.config import load_config_dir
     from lake_platform.lineage import describe, lineage_graph
     from lake_platform.settings import config_dir
 
@@ -458,7 +458,7 @@ def cmd_configs_push(args) -> int:
 
     In AWS that is the DynamoDB configs table; locally, the config folder the lake reads.
     """
-    from lake_platform.config import ConfigError, load_config_dir
+    from lake_glue.config import ConfigError, load_config_dir
     from lake_platform.settings import SettingsError, config_dir
 
     try:
@@ -533,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lake`` command."""
     import warnings
 
-    from lake_platform.config import ConfigError
+    from lake_glue.config import ConfigError
     from lake_platform.settings import SettingsError
 
     # Dagster's preview/supersession notices are for library authors, not for `lake` users.

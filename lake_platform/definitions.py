@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
-from lake_platform.config import load_config_dir
 from lake_platform.jobs import table_jobs
 from lake_platform.resources import resources_for_env
 from lake_platform.schedules import build_schedules

@@ -48,8 +48,8 @@ def check_primary_keys(context: dg.OpExecutionContext, config_store: ConfigStore
     The per-batch ``primary_key_unique`` check judges what one batch may have broken; this pass
     also catches a key delivered again by a later batch of an append table.
     """
+    from lake_glue.config import PrepareConfig
     from lake_platform.assets.checks import duplicate_keys_sql
-    from lake_platform.config import PrepareConfig
     from lake_platform.layout import asset_key
 
     configs = config_store.list_configs()

@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from lake_glue import lineage as derivation
-from lake_platform.config import IngestConfig, PrepareConfig, job_dict
+from lake_glue.config import IngestConfig, PrepareConfig, job_dict
 
 
 @dataclass

@@ -222,7 +222,7 @@ def process(
 
 def _table_asset_keys(config, table, configs: list) -> list[str]:
     """The asset keys (as the registry's progress names them) of one ingest table's batches."""
-    from lake_platform.config import targets_of
+    from lake_glue.config import targets_of
     from lake_platform.layout import asset_key
 
     keys = [asset_key(layer, config.config_name, table.table_name).to_user_string() for layer in ("raw", "source")]
@@ -238,7 +238,7 @@ def _all_materialized(record, assets: list[str]) -> bool:
 
 def summarize(registry, engine, configs: list) -> list[dict]:
     """Per ingest table: batches, landed/source/quarantined rows and each target's row count."""
-    from lake_platform.config import IngestConfig, targets_of
+    from lake_glue.config import IngestConfig, targets_of
 
     rows = []
     for config in configs:

@@ -11,7 +11,7 @@ import time
 
 import dagster as dg
 
-from lake_platform.config import IngestConfig, PrepareConfig
+from lake_glue.config import IngestConfig, PrepareConfig
 from lake_platform.layout import asset_key
 from lake_platform.resources import PartitionRegistry
 from lake_platform.run_history import run_history

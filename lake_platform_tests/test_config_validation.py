@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
+from lake_glue.config import ConfigError, IngestConfig, PrepareConfig, load_config_dir
 from lake_platform.cli import main as lake
-from lake_platform.config import ConfigError, IngestConfig, PrepareConfig, load_config_dir
 from lake_platform_tests.conftest import CONFIG_DIR
 
 

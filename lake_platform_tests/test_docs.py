@@ -21,7 +21,7 @@ def test_the_readme_diagrams_are_the_ones_the_code_draws_today():
 def test_the_data_plane_shows_every_configured_table_and_the_control_plane_every_terraform_module():
     import hcl2
 
-    from lake_platform.config import load_config_dir
+    from lake_glue.config import load_config_dir
 
     diagrams = load_diagrams()
     data = diagrams.data_plane(REPO / "configs")

@@ -6,9 +6,9 @@ import json
 import dagster as dg
 import pytest
 
+from lake_glue.config import load_config_dir
 from lake_glue.layout import source_table_spec, target_table_spec
 from lake_platform.cli import main as lake
-from lake_platform.config import load_config_dir
 from lake_platform.docs_page import TableStats, render
 from lake_platform.lineage import describe, find, lineage_graph
 from lake_platform_tests.conftest import CONFIG_DIR

@@ -4,8 +4,8 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
+from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
-from lake_platform.config import load_config_dir
 from lake_platform.operations import doctor, redrive, retire
 from lake_platform.process import process
 from lake_platform.resources.object_store.local import LocalObjectStore

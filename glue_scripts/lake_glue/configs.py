@@ -1,7 +1,7 @@
 """Loading a config item inside a job, from DynamoDB in AWS or a folder of JSON files locally.
 
-The job trusts the item's shape: ``lake configs validate`` / ``lake configs push`` and the
-Dagster code location validate every item with the platform's pydantic models before use.
+Every item is validated with the platform's pydantic models (``lake_glue.config``) as it is
+loaded, and comes back with every default filled in.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from urllib.parse import urlparse
+
+from lake_glue.config import job_document
 
 
 def load_config_item(config_source: str, config_name: str) -> dict:
@@ -18,7 +20,7 @@ def load_config_item(config_source: str, config_name: str) -> dict:
         path = Path(parsed.path) / f"{config_name}.json"
         if not path.exists():
             raise FileNotFoundError(f"config {config_name!r} not found: {path} does not exist")
-        return json.loads(path.read_text(encoding="utf-8"))
+        return job_document(json.loads(path.read_text(encoding="utf-8")), str(path))
     if parsed.scheme == "dynamodb":
         import boto3
 
@@ -28,7 +30,7 @@ def load_config_item(config_source: str, config_name: str) -> dict:
         )
         if "Item" not in response:
             raise KeyError(f"config {config_name!r} not found in DynamoDB table {table!r}")
-        return json.loads(response["Item"]["body"]["S"])
+        return job_document(json.loads(response["Item"]["body"]["S"]), f"dynamodb://{table}/{config_name}")
     raise ValueError(f"--config_source must be file:///<dir> or dynamodb://<table>, got {config_source!r}")
 
 

@@ -104,5 +104,5 @@ def get_spark(app_name: str, extra_conf: dict[str, str] | None = None):
 
 def set_log_level(spark, config: dict) -> None:
     """Apply ``job_settings.logging_lvl``; Spark's own INFO chatter is kept for DEBUG only."""
-    level = config.get("job_settings", {}).get("logging_lvl", "INFO")
+    level = config["job_settings"]["logging_lvl"]
     spark.sparkContext.setLogLevel({"DEBUG": "INFO", "INFO": "WARN"}.get(level, level))

@@ -9,8 +9,8 @@ import warnings
 
 import dagster as dg
 
+from lake_glue.config import PrepareConfig, TableConfig
 from lake_platform.assets.common import PK_CHECK
-from lake_platform.config import PrepareConfig, TableConfig
 from lake_platform.layout import asset_key, validate_batch_id
 from lake_platform.resources import QueryEngine
 from lake_platform.resources.query_engine.base import QueryError

@@ -4,7 +4,7 @@ import dagster as dg
 
 from lake_glue import lineage as derivation
 from lake_glue.args import IngestArgs, JobArgs, PrepareArgs
-from lake_platform.config import IngestConfig, PrepareConfig, TableConfig, job_dict
+from lake_glue.config import IngestConfig, PrepareConfig, TableConfig, job_dict
 from lake_platform.layout import (
     validate_batch_id,
 )

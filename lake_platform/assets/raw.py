@@ -3,8 +3,8 @@
 import dagster as dg
 
 from lake_glue import lineage as derivation
+from lake_glue.config import IngestConfig, TableConfig, job_dict
 from lake_platform.assets.common import batch_of
-from lake_platform.config import IngestConfig, TableConfig, job_dict
 from lake_platform.layout import (
     SUCCESS_MARKER,
     asset_key,

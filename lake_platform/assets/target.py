@@ -3,6 +3,7 @@
 import dagster as dg
 
 from lake_glue import lineage as derivation
+from lake_glue.config import IngestConfig, PrepareConfig, TableConfig, job_dict
 from lake_platform.assets.common import (
     LINEAGE_HINT,
     batch_of,
@@ -12,7 +13,6 @@ from lake_platform.assets.common import (
     run_glue_job,
     table_pool,
 )
-from lake_platform.config import IngestConfig, PrepareConfig, TableConfig, job_dict
 from lake_platform.layout import (
     asset_key,
     table_id,

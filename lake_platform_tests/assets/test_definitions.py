@@ -5,8 +5,8 @@ import importlib
 import dagster as dg
 import pytest
 
+from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
-from lake_platform.config import load_config_dir
 from lake_platform.settings import AWS_SETTINGS, SettingsError
 from lake_platform_tests.conftest import CONFIG_DIR
 

@@ -111,10 +111,10 @@ def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue
 
     import boto3
 
+    from lake_glue.config import load_config_dir
     from lake_glue.layout import source_table_spec
     from lake_glue.lineage import source_column_doc
     from lake_platform.assets.source import source_schema
-    from lake_platform.config import load_config_dir
     from lake_platform_tests.conftest import CONFIG_DIR
 
     catalog, _ = glue_lake

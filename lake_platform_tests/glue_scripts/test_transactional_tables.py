@@ -289,8 +289,8 @@ def _run_primary_key_check(lake, table: str, batch_id: str):
     """Run ``primary_key_unique`` of one target table alone, for one batch, as the UI would."""
     import dagster as dg
 
+    from lake_glue.config import load_config_dir
     from lake_platform.assets.checks import build_primary_key_check
-    from lake_platform.config import load_config_dir
     from lake_platform.partitions import batch_partitions
 
     prepare = next(c for c in load_config_dir(lake.config_dir()) if c.config_name == "sales")

@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lake_platform.config import ConfigError, load_config_dir, parse_config
+from lake_glue.config import ConfigError, load_config_dir, parse_config
 from lake_platform.resources.config_store.aws import DynamoConfigStore
 from lake_platform.resources.config_store.local import LocalConfigStore
 

@@ -12,8 +12,8 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
+from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
-from lake_platform.config import load_config_dir
 from lake_platform.partitions import batch_partitions
 from lake_platform.resources.alerts.local import LocalAlerts
 from lake_platform.resources.partition_registry.base import BatchRecord

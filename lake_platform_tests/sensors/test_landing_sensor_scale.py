@@ -18,8 +18,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
-from lake_platform.config import load_config_dir
 from lake_platform.layout import SUCCESS_MARKER, batch_prefix, landing_table_prefix
 from lake_platform.resources.object_store.aws import S3ObjectStore
 from lake_platform.resources.object_store.base import ObjectStore

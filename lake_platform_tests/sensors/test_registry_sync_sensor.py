@@ -14,8 +14,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
-from lake_platform.config import load_config_dir
 from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors import build_registry_sync_sensor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lake_platform.config import (
+from lake_glue.config import (
     ConfigError,
     check_references,
     parse_config,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from lake_platform.config import (
+from lake_glue.config import (
     ConfigError,
     IngestConfig,
     PrepareConfig,

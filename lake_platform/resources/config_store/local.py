@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lake_platform.config import (
+from lake_glue.config import (
     load_config_dir,
 )
 from lake_platform.resources.config_store.base import ConfigStore

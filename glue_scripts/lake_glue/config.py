@@ -436,3 +436,12 @@ def job_dict(model: BaseModel) -> dict:
         _JOB_DICTS[key] = plain
         weakref.finalize(model, _JOB_DICTS.pop, key, None)
     return plain
+
+
+def job_document(body: dict, origin: str) -> dict:
+    """A config item as a job reads it: validated by these models, every default filled in.
+
+    The Glue jobs call this on whatever they load, so the defaults live here only and a job
+    never runs on an item the models would refuse.
+    """
+    return job_dict(parse_config(body, origin))
