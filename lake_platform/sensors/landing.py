@@ -100,8 +100,14 @@ def seal_batch(
     listing holds the whole batch): ingest reads exactly these files and fails the batch when
     one changed or appeared later.
     """
-    sealed = store.seal(store.raw_bucket, prefix, listed)
-    return registry.register(BatchRecord(table_id, batch_id, sealed=sealed, registered_by=by))
+    return registry.register(sealed_record(store, table_id, prefix, batch_id, by, listed))
+
+
+def sealed_record(
+    store: ObjectStore, table_id: str, prefix: str, batch_id: str, by: str, listed: list[ObjectInfo] | None = None
+) -> BatchRecord:
+    """The registry record of a complete batch, with the file list it is sealed as."""
+    return BatchRecord(table_id, batch_id, sealed=store.seal(store.raw_bucket, prefix, listed), registered_by=by)
 
 
 def register_batches(
@@ -109,6 +115,7 @@ def register_batches(
     registry: PartitionRegistry,
     table: LandedTable,
     batches: list[tuple[str, list[ObjectInfo] | None]],
+    by: str = "landing_sensor",
 ) -> None:
     """Seal and register a table's complete batches of one pass: one registry write for all.
 
@@ -119,12 +126,7 @@ def register_batches(
     root = landing_table_prefix(table.landing_prefix, table.table_name)
     registry.register_many(
         [
-            BatchRecord(
-                table.table_id,
-                batch_id,
-                sealed=store.seal(store.raw_bucket, f"{root}{batch_id}/", listed),
-                registered_by="landing_sensor",
-            )
+            sealed_record(store, table.table_id, f"{root}{batch_id}/", batch_id, by, listed)
             for batch_id, listed in batches
         ]
     )

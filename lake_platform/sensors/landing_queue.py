@@ -117,7 +117,7 @@ def consume_landing_events(
                 elif name == SUCCESS_MARKER:
                     # A repeated event needs no second listing of the folder.
                     if registry.get(table.table_id, folder) is None:
-                        register_batches(store, registry, table, [(folder, None)])
+                        register_batches(store, registry, table, [(folder, None)], by="landing_queue_sensor")
                     done = result.complete.setdefault(table.table_id, [])
                     if folder not in done:
                         done.append(folder)

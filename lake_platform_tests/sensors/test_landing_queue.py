@@ -72,6 +72,7 @@ def test_a_marker_event_registers_its_batch_with_every_file_and_the_events_are_d
         f"landing/erp/orders/{A}/a.csv",
         f"landing/erp/orders/{A}/b.csv",
     ]
+    assert queue_lake.registry.get("erp.orders", A).registered_by == "landing_queue_sensor"
     assert (result.deleted, result.poison, queue_lake.depth(queue_lake.url)) == (3, 0, 0)
 
 
