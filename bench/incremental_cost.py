@@ -85,11 +85,9 @@ def measure(batches: int = 30, rows: int = 2000) -> list[Figure]:
     ensure_java_environment()
     os.environ["LAKE_LOCAL_BUCKET_ROOT"] = str(root)
     os.environ["LAKE_LOCAL_BUCKETS"] = "lake-raw,lake-source,lake-target"
+    from lake_glue import ingest_job, prepare_job
     from lake_glue.spark import get_spark
-    from lake_platform.resources.glue_runner.base import load_glue_script
 
-    ingest_job = load_glue_script("files-spark-ingest-default")
-    prepare_job = load_glue_script("dapfw-prepare-default")
     spark = get_spark("incremental_bench", {"spark.ui.showConsoleProgress": "false"})
     spark.sparkContext.setLogLevel("ERROR")
     catalog = f"sqlite:///{root / 'catalog.sqlite'}"

@@ -76,10 +76,8 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
 
     import duckdb
 
+    from lake_glue import ingest_job
     from lake_glue.spark import get_spark
-    from lake_platform.resources.glue_runner.base import load_glue_script
-
-    ingest_job = load_glue_script("files-spark-ingest-default")
 
     config = json.loads((REPO / "configs" / "erp.json").read_text())
     csv_path = root / "orders.csv"

@@ -21,38 +21,21 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import Figure, bench_parser, load_average, report  # noqa: E402
 
+from lake_platform_tests.dagster_servers import start, start_webserver  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 STOP_SENSOR = """
 mutation ($id: String!) { stopSensor(id: $id) { ... on StopSensorMutationResult { instigationState { status } } } }"""
 SENSORS = "query { repositoriesOrError { ... on RepositoryConnection { nodes { sensors { id name } } } } }"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / argv[0]), *argv[1:]],
-        cwd=REPO,
-        env=env,
-        stdout=open(log, "w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
 
 
 def measure(runs: int = 3, table: str = "customers") -> list[Figure]:
@@ -78,27 +61,15 @@ def measure(runs: int = 3, table: str = "customers") -> list[Figure]:
     job, pdef = f"process_erp__{table}", f"erp__{table}"
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
         instance.add_dynamic_partitions(pdef, batches)
-    port = _port()
-    webserver = _start(
-        ["dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], env, home / "webserver.log"
-    )
+    webserver, port = start_webserver(env, home)
     daemon = None
     outside, spark = [], []
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                if webserver.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((home / "webserver.log").read_text()[-2000:]) from None
-                time.sleep(1)
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
         # Only the launched runs: the landing sensor would start every landed batch itself.
         for sensor in client._execute(SENSORS)["repositoriesOrError"]["nodes"][0]["sensors"]:
             client._execute(STOP_SENSOR, {"id": sensor["id"]})
-        daemon = _start(["dagster-daemon", "run", "-w", "workspace.yaml"], env, home / "daemon.log")
+        daemon = start(["dagster-daemon", "run", "-w", "workspace.yaml"], env, home / "daemon.log")
         for n, batch in enumerate(batches):
             started = time.monotonic()
             run_id = client.submit_job_execution(job, tags={"dagster/partition": batch})

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from lake_glue import ingest_job, prepare_job
 from lake_glue.args import IngestArgs, PrepareArgs
 from lake_glue.tables import data_files, open_catalog, read_files
-from lake_platform.resources.glue_runner.base import load_glue_script
 from lake_platform.settings import ensure_java_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -122,8 +122,6 @@ def lake_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
-ingest_job = load_glue_script("files-spark-ingest-default")
-prepare_job = load_glue_script("dapfw-prepare-default")
 ERP = json.loads((CONFIG_DIR / "erp.json").read_text())
 SALES = json.loads((CONFIG_DIR / "sales.json").read_text())
 ORDERS_HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_at;updated_at\n"

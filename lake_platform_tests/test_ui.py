@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from lake_platform_tests.conftest import REPO_ROOT
+from lake_platform_tests.dagster_servers import start, start_webserver
 
 pytestmark = pytest.mark.slow
 
@@ -44,24 +40,6 @@ query { repositoriesOrError { ... on RepositoryConnection { nodes {
 STOP_SENSOR = """
 mutation ($id: String!) { stopSensor(id: $id) { ... on StopSensorMutationResult { instigationState { status } }
   ... on PythonError { message } } }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
-    bin_dir = Path(sys.executable).parent
-    return subprocess.Popen(
-        [str(bin_dir / argv[0]), *argv[1:]],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=open(log, "w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
 
 
 def _interrupt(proc: subprocess.Popen, timeout: float = 60) -> int | None:
@@ -95,26 +73,14 @@ def ui(tmp_path_factory):
     with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
         instance.add_dynamic_partitions("erp__customers", [BATCH])
 
-    port = _free_port()
-    webserver = _start(
-        ["dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], env, home / "webserver.log"
-    )
+    webserver, port = start_webserver(env, home)
     daemon = None
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                if webserver.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"webserver did not start: {(home / 'webserver.log').read_text()[-2000:]}")
-                time.sleep(1)
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
         repos = client._execute(REPOSITORIES)["repositoriesOrError"]["nodes"]
         for sensor in repos[0]["sensors"]:
             client._execute(STOP_SENSOR, {"id": sensor["id"]})
-        daemon = _start(["dagster-daemon", "run", "-w", "workspace.yaml"], env, home / "daemon.log")
+        daemon = start(["dagster-daemon", "run", "-w", "workspace.yaml"], env, home / "daemon.log")
         yield {"client": client, "repos": repos, "webserver": webserver, "daemon": daemon, "home": home}
     finally:
         for proc in (daemon, webserver):

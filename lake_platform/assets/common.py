@@ -14,7 +14,7 @@ from lake_platform.resources.partition_registry.base import BatchRecord
 RECONCILE_CHECK = "landed_rows_reconcile"
 PK_CHECK = "primary_key_unique"
 UNDECLARED_CHECK = "no_undeclared_fields"
-# Reported by the ingest job itself, before it commits (see files_spark_ingest_default.py).
+# Reported by the ingest job itself, before it commits (see lake_glue/ingest_job.py).
 ACCEPTANCE_CHECK = "acceptance_rules"
 DUPLICATE_CHECK = "not_a_duplicate_delivery"
 LINEAGE_HINT = (

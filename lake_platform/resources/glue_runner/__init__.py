@@ -7,8 +7,7 @@ from lake_platform.resources.glue_runner.base import (
     GlueJobError,
     GlueJobRunner,
     attach_reported_checks,
-    load_glue_script,
     script_for,
 )
 
-__all__ = ["GlueJobError", "GlueJobRunner", "attach_reported_checks", "load_glue_script", "script_for"]
+__all__ = ["GlueJobError", "GlueJobRunner", "attach_reported_checks", "script_for"]

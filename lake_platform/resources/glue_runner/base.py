@@ -63,21 +63,3 @@ def script_for(job_name: str, scripts_dir: Path) -> Path:
     if not path.is_file():
         raise GlueJobError(f"Glue job {job_name!r} has no script: {path} does not exist")
     return path
-
-
-def load_glue_script(job_name: str, scripts_dir: Path | None = None):
-    """Import a Glue job's entry-point script as a module, to run its job logic in-process.
-
-    Tests and benchmarks call ``run_ingest`` / ``run_prepare`` on their own SparkSession this way.
-    """
-    import importlib.util
-
-    from lake_platform.settings import glue_scripts_dir
-
-    path = script_for(job_name, scripts_dir or glue_scripts_dir())
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(f"cannot load Glue script {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
