@@ -132,3 +132,20 @@ def report(figures: list[Figure], load_start: float, as_json: bool) -> None:
     for f in figures:
         print("FIGURE " + json.dumps(dataclasses.asdict(f)))
     print("LOAD " + json.dumps([load_start, load_average()]))
+
+
+def ingest_orders(spark, config: dict, batch_id: str, catalog: str) -> dict:
+    """Ingest one landed batch of ``orders`` in-process on ``spark`` (buckets ``lake-raw``/``lake-source``)."""
+    from lake_glue import ingest_job
+    from lake_glue.args import IngestArgs
+
+    args = IngestArgs(
+        config_name=config["config_name"],
+        table_name="orders",
+        batch_id=batch_id,
+        config_source="file://(the config is passed in)",
+        catalog=catalog,
+        raw_bucket="lake-raw",
+        source_bucket="lake-source",
+    )
+    return ingest_job.run_ingest(spark, args, config, SilentReporter())

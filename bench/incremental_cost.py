@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Figure, SilentReporter, bench_parser, load_average, report  # noqa: E402
+from harness import Figure, bench_parser, ingest_orders, load_average, report  # noqa: E402
 
-from lake_glue.args import IngestArgs, PrepareArgs  # noqa: E402
+from lake_glue.args import PrepareArgs  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_at;updated_at\n"
@@ -85,7 +85,7 @@ def measure(batches: int = 30, rows: int = 2000) -> list[Figure]:
     ensure_java_environment()
     os.environ["LAKE_LOCAL_BUCKET_ROOT"] = str(root)
     os.environ["LAKE_LOCAL_BUCKETS"] = "lake-raw,lake-source,lake-target"
-    from lake_glue import ingest_job, prepare_job
+    from lake_glue import prepare_job
     from lake_glue.spark import get_spark
 
     spark = get_spark("incremental_bench", {"spark.ui.showConsoleProgress": "false"})
@@ -102,20 +102,7 @@ def measure(batches: int = 30, rows: int = 2000) -> list[Figure]:
             (folder / "orders.csv").write_text(_orders(1 + n * rows, rows, n))
             (folder / "_SUCCESS").write_text("")
             started = time.perf_counter()
-            ingest_job.run_ingest(
-                spark,
-                IngestArgs(
-                    config_name=erp["config_name"],
-                    table_name="orders",
-                    batch_id=batch_id,
-                    config_source="file://(the config is passed in)",
-                    catalog=catalog,
-                    raw_bucket="lake-raw",
-                    source_bucket="lake-source",
-                ),
-                erp,
-                SilentReporter(),
-            )
+            ingest_orders(spark, erp, batch_id, catalog)
             times["ingest"].append(time.perf_counter() - started)
             for mode, target in zip(MODES, sales["table_config"]):
                 started = time.perf_counter()

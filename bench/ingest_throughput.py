@@ -32,11 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from lake_glue.args import IngestArgs
 from lake_platform.settings import ensure_java_environment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Figure, SilentReporter, alternate, bench_parser, load_average, report  # noqa: E402
+from harness import Figure, alternate, bench_parser, ingest_orders, load_average, report  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "order_id;customer_id;order_status;order_total;currency;ordered_at;updated_at\n"
@@ -76,7 +75,6 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
 
     import duckdb
 
-    from lake_glue import ingest_job
     from lake_glue.spark import get_spark
 
     config = json.loads((REPO / "configs" / "erp.json").read_text())
@@ -94,20 +92,7 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
         os.link(csv_path, folder / "orders.csv")
         (folder / "_SUCCESS").write_bytes(b"")
         started = time.perf_counter()
-        figures = ingest_job.run_ingest(
-            spark,
-            IngestArgs(
-                config_name=config["config_name"],
-                table_name="orders",
-                batch_id=batch,
-                config_source="file://(the config is passed in)",
-                catalog=catalog,
-                raw_bucket="lake-raw",
-                source_bucket="lake-source",
-            ),
-            config,
-            SilentReporter(),
-        )
+        figures = ingest_orders(spark, config, batch, catalog)
         assert figures["source_rows"] == rows, figures
         return time.perf_counter() - started
 

@@ -9,8 +9,6 @@ cannot produce (paging, a FAILED query, a timeout) is in ``test_athena_query_eng
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +21,7 @@ from lake_platform.assets.checks import duplicate_keys_sql
 from lake_platform.resources.query_engine.aws import AthenaQueryEngine
 from lake_platform.resources.query_engine.base import QueryEngine, QueryError
 from lake_platform.resources.query_engine.local import DuckDBQueryEngine
+from lake_platform_tests.resources.test_athena_query_engine import canned_results
 
 REGION = "eu-west-1"
 WORKGROUP = "lake-analysts"
@@ -91,14 +90,7 @@ class Lake:
             + [{"Data": [{} if v is None else {"VarCharValue": athena_text(v)} for v in r]} for r in answer],
             "column_info": [{"Name": c, "Label": c, "Type": types[c]} for c in columns],
         }
-        body = json.dumps({"account_id": "123456789012", "region": REGION, "results": [result]}).encode()
-        request = urllib.request.Request(
-            f"{self.endpoint}/moto-api/static/athena/query-results",
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        assert urllib.request.urlopen(request).status == 201
+        canned_results(self.endpoint, result)
 
 
 @pytest.fixture(params=["local", pytest.param("aws", marks=pytest.mark.aws)])
