@@ -27,6 +27,8 @@ locals {
     }
   }
 
+  glue_job_names = sort(keys(local.glue_jobs))
+
   # One catalog database per config: ingest configs fill the source layer, prepare configs the
   # target layer. Configs sharing a database share one catalog entry.
   catalog_databases = {
@@ -156,7 +158,7 @@ resource "aws_glue_job" "this" {
     "--source_bucket"                    = module.storage.source_bucket
     "--target_bucket"                    = module.storage.target_bucket
     "--extra-py-files"                   = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.lake_glue_zip.key}"
-    "--additional-python-modules"        = "dagster-pipes==${var.dagster_pipes_version},pyiceberg[glue,pyarrow]==${var.pyiceberg_version}"
+    "--additional-python-modules"        = "dagster-pipes==${var.dagster_pipes_version},pyiceberg[glue,pyarrow]==${var.pyiceberg_version},pydantic==${var.pydantic_version}"
     "--job-language"                     = "python"
     "--enable-glue-datacatalog"          = "true"
     "--enable-continuous-cloudwatch-log" = "true"

@@ -1,6 +1,8 @@
 # Least-privilege IAM for the platform (the Step Functions role lives in modules/orchestration):
 #   - the Glue job role,
 #   - the policy for the Dagster deployment (and a separate configs-writer policy),
+#   - the statements both need (read the configs, use the platform key), shared through
+#     source_policy_documents,
 # Every statement is scoped to the platform's own ARNs; statements that need Resource "*"
 # say why.
 
@@ -22,6 +24,27 @@ locals {
     for db in keys(local.catalog_databases) : "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${db}/*"
   ]
   glue_job_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/jobs/*"
+
+  # The catalog, the platform's databases and their tables; the log groups and their streams.
+  glue_catalog_resource_arns = concat([local.glue_catalog_arn], local.glue_database_arns, local.glue_table_arns)
+  glue_job_log_arns          = [local.glue_job_log_group_arn, "${local.glue_job_log_group_arn}:*"]
+}
+
+# ------------------------------------------------------------------------------------------
+# Shared by the Glue job role and the Dagster deployment: read the configs, use the platform key.
+# ------------------------------------------------------------------------------------------
+data "aws_iam_policy_document" "configs_and_key" {
+  statement {
+    sid       = "ReadConfigs"
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable"]
+    resources = [module.dynamodb.configs_table_arn]
+  }
+
+  statement {
+    sid       = "UsePlatformKey"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [local.kms_arn]
+  }
 }
 
 # ------------------------------------------------------------------------------------------
@@ -49,6 +72,8 @@ resource "aws_iam_role" "glue_job" {
 }
 
 data "aws_iam_policy_document" "glue_job" {
+  source_policy_documents = [data.aws_iam_policy_document.configs_and_key.json]
+
   statement {
     sid       = "ListLakeBuckets"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
@@ -86,12 +111,6 @@ data "aws_iam_policy_document" "glue_job" {
   }
 
   statement {
-    sid       = "ReadConfigs"
-    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable"]
-    resources = [module.dynamodb.configs_table_arn]
-  }
-
-  statement {
     sid = "CatalogTablesOfPlatformDatabases"
     actions = [
       "glue:GetDatabase",
@@ -102,7 +121,7 @@ data "aws_iam_policy_document" "glue_job" {
       "glue:UpdateTable",
       "glue:DeleteTable",
     ]
-    resources = concat([local.glue_catalog_arn], local.glue_database_arns, local.glue_table_arns)
+    resources = local.glue_catalog_resource_arns
   }
 
   # Spark's Glue catalog client looks up the "default" database and UDFs when it starts.
@@ -115,7 +134,7 @@ data "aws_iam_policy_document" "glue_job" {
   statement {
     sid       = "JobLogs"
     actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
-    resources = [local.glue_job_log_group_arn, "${local.glue_job_log_group_arn}:*"]
+    resources = local.glue_job_log_arns
   }
 
   # CloudWatch PutMetricData has no resource-level permissions; the namespace condition limits
@@ -129,12 +148,6 @@ data "aws_iam_policy_document" "glue_job" {
       variable = "cloudwatch:namespace"
       values   = ["Glue"]
     }
-  }
-
-  statement {
-    sid       = "UsePlatformKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [local.kms_arn]
   }
 
   dynamic "statement" {
@@ -196,6 +209,8 @@ locals {
 }
 
 data "aws_iam_policy_document" "dagster" {
+  source_policy_documents = [data.aws_iam_policy_document.configs_and_key.json]
+
   statement {
     sid       = "StartGlueRunnerExecutions"
     actions   = ["states:StartExecution"]
@@ -229,12 +244,6 @@ data "aws_iam_policy_document" "dagster" {
       "dynamodb:DescribeTable",
     ]
     resources = [module.dynamodb.partitions_table_arn, "${module.dynamodb.partitions_table_arn}/index/*"]
-  }
-
-  statement {
-    sid       = "ReadConfigs"
-    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable"]
-    resources = [module.dynamodb.configs_table_arn]
   }
 
   statement {
@@ -307,7 +316,7 @@ data "aws_iam_policy_document" "dagster" {
   statement {
     sid       = "CommitIcebergMaintenance"
     actions   = ["glue:UpdateTable"]
-    resources = concat([local.glue_catalog_arn], local.glue_database_arns, local.glue_table_arns)
+    resources = local.glue_catalog_resource_arns
   }
 
   statement {
@@ -327,7 +336,7 @@ data "aws_iam_policy_document" "dagster" {
       "glue:GetPartitions",
       "glue:BatchGetPartition",
     ]
-    resources = concat([local.glue_catalog_arn], local.glue_database_arns, local.glue_table_arns)
+    resources = local.glue_catalog_resource_arns
   }
 
   statement {
@@ -343,12 +352,6 @@ data "aws_iam_policy_document" "dagster" {
   }
 
   statement {
-    sid       = "UsePlatformKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [local.kms_arn]
-  }
-
-  statement {
     sid       = "ReadGlueJobRuns"
     actions   = ["glue:GetJobRun", "glue:GetJobRuns"]
     resources = [for job in keys(local.glue_jobs) : "arn:${local.partition}:glue:${local.region}:${local.account_id}:job/${job}"]
@@ -357,7 +360,7 @@ data "aws_iam_policy_document" "dagster" {
   statement {
     sid       = "ReadGlueJobLogs"
     actions   = ["logs:GetLogEvents", "logs:FilterLogEvents"]
-    resources = [local.glue_job_log_group_arn, "${local.glue_job_log_group_arn}:*"]
+    resources = local.glue_job_log_arns
   }
 }
 

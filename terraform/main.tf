@@ -80,7 +80,7 @@ module "monitoring" {
   source         = "./modules/monitoring"
   name_prefix    = local.name_prefix
   kms_key_arn    = module.kms.key_arn
-  glue_job_names = sort(keys(local.glue_jobs))
+  glue_job_names = local.glue_job_names
   alert_emails   = var.alert_emails
 }
 
@@ -89,7 +89,7 @@ module "orchestration" {
   name_prefix        = local.name_prefix
   kms_key_arn        = module.kms.key_arn
   sns_topic_arn      = module.monitoring.alerts_topic_arn
-  glue_job_names     = sort(keys(local.glue_jobs))
+  glue_job_names     = local.glue_job_names
   log_retention_days = var.log_retention_days
   log_level          = var.sfn_log_level
   xray_tracing       = var.xray_tracing

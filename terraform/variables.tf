@@ -23,12 +23,22 @@ variable "aws_region" {
   description = "AWS region of the platform."
   type        = string
   default     = "eu-west-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.aws_region))
+    error_message = "aws_region must be an AWS region code such as eu-west-1 or us-gov-west-1."
+  }
 }
 
 variable "tags" {
   description = "Extra tags added to every resource (project and environment tags are always set)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.tags : length(k) <= 128 && length(v) <= 256 && !startswith(lower(k), "aws:")])
+    error_message = "tags must have keys of at most 128 characters that do not start with \"aws:\", and values of at most 256 characters."
+  }
 }
 
 variable "force_destroy" {
@@ -49,30 +59,55 @@ variable "raw_transition_to_ia_days" {
   description = "Days after which raw landing files move to S3 Standard-IA."
   type        = number
   default     = 30
+
+  validation {
+    condition     = var.raw_transition_to_ia_days >= 30 && floor(var.raw_transition_to_ia_days) == var.raw_transition_to_ia_days
+    error_message = "raw_transition_to_ia_days must be a whole number of days, at least 30 (the S3 minimum for STANDARD_IA)."
+  }
 }
 
 variable "raw_transition_to_glacier_ir_days" {
-  description = "Days after which raw landing files move to S3 Glacier Instant Retrieval."
+  description = "Days after which raw landing files move to S3 Glacier Instant Retrieval (later than raw_transition_to_ia_days)."
   type        = number
   default     = 90
+
+  validation {
+    condition     = var.raw_transition_to_glacier_ir_days >= 31 && floor(var.raw_transition_to_glacier_ir_days) == var.raw_transition_to_glacier_ir_days
+    error_message = "raw_transition_to_glacier_ir_days must be a whole number of days, at least 31 (after the STANDARD_IA transition, itself at least 30)."
+  }
 }
 
 variable "athena_results_expiration_days" {
   description = "Days after which Athena query results are deleted."
   type        = number
   default     = 7
+
+  validation {
+    condition     = var.athena_results_expiration_days >= 1 && floor(var.athena_results_expiration_days) == var.athena_results_expiration_days
+    error_message = "athena_results_expiration_days must be a whole number of days, at least 1."
+  }
 }
 
 variable "pipes_expiration_days" {
   description = "Days after which Dagster Pipes context/message objects are deleted."
   type        = number
   default     = 7
+
+  validation {
+    condition     = var.pipes_expiration_days >= 1 && floor(var.pipes_expiration_days) == var.pipes_expiration_days
+    error_message = "pipes_expiration_days must be a whole number of days, at least 1."
+  }
 }
 
 variable "access_log_retention_days" {
-  description = "Days S3 server access logs are kept."
+  description = "Days S3 server access logs are kept (they move to STANDARD_IA after 30 days, so more than 30)."
   type        = number
   default     = 365
+
+  validation {
+    condition     = var.access_log_retention_days >= 31 && floor(var.access_log_retention_days) == var.access_log_retention_days
+    error_message = "access_log_retention_days must be a whole number of days, at least 31 (logs move to STANDARD_IA after 30 days and S3 requires expiration after the transition)."
+  }
 }
 
 # --- Glue ----------------------------------------------------------------------------------
@@ -81,24 +116,55 @@ variable "glue_version" {
   description = "AWS Glue version of the jobs (5.0 = Spark 3.5, Python 3.11, matching local development)."
   type        = string
   default     = "5.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+$", var.glue_version)) ? tonumber(var.glue_version) >= 3 : false
+    error_message = "glue_version must be a Glue version such as 5.0, at least 3.0 (auto scaling, FLEX and G.4X/G.8X workers need 3.0 or later)."
+  }
 }
 
 variable "dagster_pipes_version" {
   description = "dagster-pipes version installed in the Glue jobs through --additional-python-modules; must match the Dagster deployment."
   type        = string
   default     = "1.13.27"
+
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]+){1,3}((a|b|rc|\\.post|\\.dev)[0-9]+)?$", var.dagster_pipes_version))
+    error_message = "dagster_pipes_version must be a release version such as 1.13.27 (digits and dots, optional a/b/rc/.post/.dev suffix)."
+  }
 }
 
 variable "pyiceberg_version" {
   description = "pyiceberg version installed in the Glue jobs through --additional-python-modules; the jobs commit every batch to the Iceberg tables with it. Must match uv.lock."
   type        = string
   default     = "0.12.0"
+
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]+){1,3}((a|b|rc|\\.post|\\.dev)[0-9]+)?$", var.pyiceberg_version))
+    error_message = "pyiceberg_version must be a release version such as 0.12.0 (digits and dots, optional a/b/rc/.post/.dev suffix)."
+  }
+}
+
+variable "pydantic_version" {
+  description = "pydantic version installed in the Glue jobs through --additional-python-modules; the jobs validate every config item with the models of lake_glue.config. Must match uv.lock."
+  type        = string
+  default     = "2.14.3"
+
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]+){1,3}((a|b|rc|\\.post|\\.dev)[0-9]+)?$", var.pydantic_version))
+    error_message = "pydantic_version must be a release version such as 2.14.3 (digits and dots, optional a/b/rc/.post/.dev suffix)."
+  }
 }
 
 variable "glue_max_concurrent_runs" {
   description = "Maximum concurrent runs of each Glue job (tables and batches run in parallel)."
   type        = number
   default     = 10
+
+  validation {
+    condition     = var.glue_max_concurrent_runs >= 1 && floor(var.glue_max_concurrent_runs) == var.glue_max_concurrent_runs
+    error_message = "glue_max_concurrent_runs must be a whole number, at least 1."
+  }
 }
 
 variable "glue_execution_class" {
@@ -130,12 +196,22 @@ variable "log_retention_days" {
   description = "Retention in days of the platform's CloudWatch log groups (Glue jobs, Step Functions)."
   type        = number
   default     = 90
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
 }
 
 variable "sfn_log_level" {
   description = "Step Functions execution log level: ALL, ERROR, FATAL or OFF."
   type        = string
   default     = "ERROR"
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.sfn_log_level)
+    error_message = "sfn_log_level must be ALL, ERROR, FATAL or OFF."
+  }
 }
 
 variable "xray_tracing" {
@@ -148,6 +224,11 @@ variable "alert_emails" {
   description = "E-mail addresses subscribed to the SNS alert topic."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for e in var.alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alert_emails must be e-mail addresses (name@domain.tld)."
+  }
 }
 
 # --- Athena --------------------------------------------------------------------------------
@@ -156,6 +237,11 @@ variable "athena_bytes_scanned_cutoff_per_query" {
   description = "Bytes a single Athena query of the workgroup may scan before it is cancelled (cost guard)."
   type        = number
   default     = 10737418240
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff_per_query >= 10485760 && floor(var.athena_bytes_scanned_cutoff_per_query) == var.athena_bytes_scanned_cutoff_per_query
+    error_message = "athena_bytes_scanned_cutoff_per_query must be a whole number of bytes, at least 10485760 (10 MB, the Athena minimum)."
+  }
 }
 
 # --- Dagster deployment ----------------------------------------------------------------------
@@ -164,6 +250,11 @@ variable "dagster_role_name" {
   description = "Name of an existing IAM role that runs the Dagster deployment (webserver, daemon, run workers); the platform policies are attached to it. null attaches nothing."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.dagster_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.dagster_role_name))
+    error_message = "dagster_role_name must be null or an IAM role name (1-64 letters, digits and +=,.@_- characters; a name, not an ARN)."
+  }
 }
 
 variable "dagster_can_push_configs" {
@@ -184,58 +275,108 @@ variable "vpc_id" {
   description = "VPC id; required when enable_vpc is true."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.vpc_id == null || can(regex("^vpc-([0-9a-f]{8}|[0-9a-f]{17})$", var.vpc_id))
+    error_message = "vpc_id must be null or a VPC id (vpc- followed by 8 or 17 hex digits)."
+  }
 }
 
 variable "private_subnet_ids" {
   description = "Private subnet ids for the Glue connection; required when enable_vpc is true."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for id in var.private_subnet_ids : can(regex("^subnet-([0-9a-f]{8}|[0-9a-f]{17})$", id))])
+    error_message = "private_subnet_ids must be subnet ids (subnet- followed by 8 or 17 hex digits)."
+  }
 }
 
 variable "private_route_table_ids" {
   description = "Route table ids of the private subnets, for the gateway endpoints."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for id in var.private_route_table_ids : can(regex("^rtb-([0-9a-f]{8}|[0-9a-f]{17})$", id))])
+    error_message = "private_route_table_ids must be route table ids (rtb- followed by 8 or 17 hex digits)."
+  }
 }
 
 variable "on_premise_cidrs" {
   description = "On-premise CIDR blocks (over Direct Connect / VPN) that the Glue security group may reach on jdbc_port."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for c in var.on_premise_cidrs : can(cidrnetmask(c)) && try(cidrsubnet(c, 0, 0) == c, false)])
+    error_message = "on_premise_cidrs must be IPv4 CIDR blocks in canonical form (network address with prefix length, e.g. 10.20.0.0/16)."
+  }
 }
 
 variable "https_egress_cidrs" {
   description = "CIDR blocks the Glue security group may reach on 443 for AWS APIs without gateway endpoints and PyPI (NAT or interface endpoints)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for c in var.https_egress_cidrs : can(cidrnetmask(c)) && try(cidrsubnet(c, 0, 0) == c, false)])
+    error_message = "https_egress_cidrs must be IPv4 CIDR blocks in canonical form (network address with prefix length, e.g. 10.0.0.0/16 or 0.0.0.0/0)."
+  }
 }
 
 variable "jdbc_port" {
   description = "TCP port of the on-premise JDBC sources."
   type        = number
   default     = 5432
+
+  validation {
+    condition     = var.jdbc_port >= 1 && var.jdbc_port <= 65535 && floor(var.jdbc_port) == var.jdbc_port
+    error_message = "jdbc_port must be a whole number from 1 to 65535."
+  }
 }
 
 variable "jdbc_url" {
   description = "JDBC URL of an on-premise source; null creates a NETWORK-only Glue connection."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.jdbc_url == null || can(regex("^jdbc:[a-z][a-z0-9]*:.+$", var.jdbc_url))
+    error_message = "jdbc_url must be null or a JDBC URL starting with jdbc:<subprotocol>: (e.g. jdbc:postgresql://host:5432/db)."
+  }
 }
 
 variable "jdbc_secret_arn" {
   description = "ARN of the Secrets Manager secret with the JDBC credentials (read by the Glue job role)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.jdbc_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", var.jdbc_secret_arn))
+    error_message = "jdbc_secret_arn must be null or a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>)."
+  }
 }
 
 variable "landing_events_retention_seconds" {
   description = "How long an unconsumed landing event stays on the queue (the listing sensor is the fallback after that)."
   type        = number
   default     = 345600
+
+  validation {
+    condition     = var.landing_events_retention_seconds >= 60 && var.landing_events_retention_seconds <= 1209600 && floor(var.landing_events_retention_seconds) == var.landing_events_retention_seconds
+    error_message = "landing_events_retention_seconds must be a whole number of seconds from 60 to 1209600 (14 days), the SQS limits."
+  }
 }
 
 variable "landing_events_max_receives" {
   description = "Receives after which an unreadable landing event moves to the dead-letter queue."
   type        = number
   default     = 5
+
+  validation {
+    condition     = var.landing_events_max_receives >= 1 && var.landing_events_max_receives <= 1000 && floor(var.landing_events_max_receives) == var.landing_events_max_receives
+    error_message = "landing_events_max_receives must be a whole number from 1 to 1000, the SQS maxReceiveCount limits."
+  }
 }

@@ -7,6 +7,14 @@
 
 data "aws_region" "current" {}
 
+locals {
+  # Gateway endpoints (service name suffix => display name) and their security group egress.
+  gateway_endpoints = {
+    s3       = "S3"
+    dynamodb = "DynamoDB"
+  }
+}
+
 data "aws_subnet" "glue" {
   id = var.subnet_ids[0]
 }
@@ -40,19 +48,11 @@ resource "aws_vpc_security_group_egress_rule" "self" {
   to_port                      = 65535
 }
 
-resource "aws_vpc_security_group_egress_rule" "s3" {
+resource "aws_vpc_security_group_egress_rule" "gateway_endpoint" {
+  for_each          = local.gateway_endpoints
   security_group_id = aws_security_group.glue.id
-  description       = "HTTPS to S3 through the gateway endpoint"
-  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-}
-
-resource "aws_vpc_security_group_egress_rule" "dynamodb" {
-  security_group_id = aws_security_group.glue.id
-  description       = "HTTPS to DynamoDB through the gateway endpoint"
-  prefix_list_id    = aws_vpc_endpoint.dynamodb.prefix_list_id
+  description       = "HTTPS to ${each.value} through the gateway endpoint"
+  prefix_list_id    = aws_vpc_endpoint.gateway[each.key].prefix_list_id
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
@@ -78,20 +78,13 @@ resource "aws_vpc_security_group_egress_rule" "on_premise" {
   to_port           = var.jdbc_port
 }
 
-resource "aws_vpc_endpoint" "s3" {
+resource "aws_vpc_endpoint" "gateway" {
+  for_each          = local.gateway_endpoints
   vpc_id            = var.vpc_id
-  service_name      = "com.amazonaws.${data.aws_region.current.name}.s3"
+  service_name      = "com.amazonaws.${data.aws_region.current.name}.${each.key}"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = var.route_table_ids
-  tags              = merge(var.tags, { Name = "${var.name_prefix}-s3" })
-}
-
-resource "aws_vpc_endpoint" "dynamodb" {
-  vpc_id            = var.vpc_id
-  service_name      = "com.amazonaws.${data.aws_region.current.name}.dynamodb"
-  vpc_endpoint_type = "Gateway"
-  route_table_ids   = var.route_table_ids
-  tags              = merge(var.tags, { Name = "${var.name_prefix}-dynamodb" })
+  tags              = merge(var.tags, { Name = "${var.name_prefix}-${each.key}" })
 }
 
 resource "aws_glue_connection" "this" {
@@ -112,4 +105,24 @@ resource "aws_glue_connection" "this" {
   }
 
   tags = var.tags
+}
+
+moved {
+  from = aws_vpc_endpoint.s3
+  to   = aws_vpc_endpoint.gateway["s3"]
+}
+
+moved {
+  from = aws_vpc_endpoint.dynamodb
+  to   = aws_vpc_endpoint.gateway["dynamodb"]
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.s3
+  to   = aws_vpc_security_group_egress_rule.gateway_endpoint["s3"]
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.dynamodb
+  to   = aws_vpc_security_group_egress_rule.gateway_endpoint["dynamodb"]
 }

@@ -10,10 +10,10 @@ output "security_group_id" {
 
 output "s3_endpoint_id" {
   description = "Id of the S3 gateway endpoint."
-  value       = aws_vpc_endpoint.s3.id
+  value       = aws_vpc_endpoint.gateway["s3"].id
 }
 
 output "dynamodb_endpoint_id" {
   description = "Id of the DynamoDB gateway endpoint."
-  value       = aws_vpc_endpoint.dynamodb.id
+  value       = aws_vpc_endpoint.gateway["dynamodb"].id
 }

@@ -134,11 +134,17 @@ resource "aws_sfn_state_machine" "glue_runner" {
   depends_on = [aws_iam_role_policy.state_machine]
 }
 
-resource "aws_cloudwatch_metric_alarm" "executions_failed" {
-  alarm_name          = "${var.name_prefix}-glue-runner-executions-failed"
-  alarm_description   = "At least one execution of the Glue runner state machine failed."
+# One alarm per failed outcome of an execution, keyed by the alarm name suffix.
+resource "aws_cloudwatch_metric_alarm" "executions" {
+  for_each = {
+    failed      = { metric_name = "ExecutionsFailed", outcome = "failed" }
+    "timed-out" = { metric_name = "ExecutionsTimedOut", outcome = "timed out" }
+  }
+
+  alarm_name          = "${var.name_prefix}-glue-runner-executions-${each.key}"
+  alarm_description   = "At least one execution of the Glue runner state machine ${each.value.outcome}."
   namespace           = "AWS/States"
-  metric_name         = "ExecutionsFailed"
+  metric_name         = each.value.metric_name
   dimensions          = { StateMachineArn = aws_sfn_state_machine.glue_runner.arn }
   statistic           = "Sum"
   period              = 300
@@ -150,18 +156,12 @@ resource "aws_cloudwatch_metric_alarm" "executions_failed" {
   tags                = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "executions_timed_out" {
-  alarm_name          = "${var.name_prefix}-glue-runner-executions-timed-out"
-  alarm_description   = "At least one execution of the Glue runner state machine timed out."
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsTimedOut"
-  dimensions          = { StateMachineArn = aws_sfn_state_machine.glue_runner.arn }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.sns_topic_arn]
-  tags                = var.tags
+moved {
+  from = aws_cloudwatch_metric_alarm.executions_failed
+  to   = aws_cloudwatch_metric_alarm.executions["failed"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.executions_timed_out
+  to   = aws_cloudwatch_metric_alarm.executions["timed-out"]
 }

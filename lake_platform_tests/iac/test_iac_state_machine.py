@@ -16,7 +16,7 @@ import pytest
 
 pytestmark = pytest.mark.iac
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ORCHESTRATION = REPO / "terraform" / "modules" / "orchestration"
 TEMPLATE = ORCHESTRATION / "state_machine.asl.json"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:lake-platform-dev-alerts"

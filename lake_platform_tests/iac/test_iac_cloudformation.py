@@ -14,7 +14,7 @@ import yaml
 
 pytestmark = pytest.mark.iac
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "CFN" / "seed.yaml"
 BUILDSPEC = REPO / "buildspec.yml"
 

@@ -19,7 +19,7 @@ import pytest
 
 pytestmark = pytest.mark.iac
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCANNED = ["terraform", "CFN"]
 INSTALL_HINT = (
     "checkov is not installed. Install it in its own virtualenv (pinned in requirements-iac.txt):\n"
