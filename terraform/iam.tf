@@ -30,9 +30,7 @@ locals {
   glue_job_log_arns          = [local.glue_job_log_group_arn, "${local.glue_job_log_group_arn}:*"]
 }
 
-# ------------------------------------------------------------------------------------------
 # Shared by the Glue job role and the Dagster deployment: read the configs, use the platform key.
-# ------------------------------------------------------------------------------------------
 data "aws_iam_policy_document" "configs_and_key" {
   statement {
     sid       = "ReadConfigs"
@@ -47,9 +45,7 @@ data "aws_iam_policy_document" "configs_and_key" {
   }
 }
 
-# ------------------------------------------------------------------------------------------
 # Glue job role
-# ------------------------------------------------------------------------------------------
 data "aws_iam_policy_document" "glue_assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -198,9 +194,7 @@ resource "aws_iam_role_policy" "glue_job" {
   policy = data.aws_iam_policy_document.glue_job.json
 }
 
-# ------------------------------------------------------------------------------------------
 # Dagster deployment
-# ------------------------------------------------------------------------------------------
 locals {
   state_machine_arn = module.orchestration.state_machine_arn
   # executions of a state machine: arn:aws:states:<region>:<acct>:execution:<name>:<id>

@@ -49,9 +49,7 @@ GLUE_WORKER_TYPES = ["G.1X", "G.2X", "G.4X", "G.8X"]
 GLUE_JOB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 
-# --------------------------------------------------------------------------------------------
 # Loading helpers
-# --------------------------------------------------------------------------------------------
 def _unquote(value: Any) -> Any:
     """python-hcl2 8 keeps string quotes and ${} around expressions; normalise its output."""
     if isinstance(value, dict):
@@ -150,9 +148,7 @@ def _live_code(path: Path) -> str:
     return MOVED_BLOCK.sub("", _code(path))
 
 
-# --------------------------------------------------------------------------------------------
 # The configs -> Glue jobs contract, as a reusable check (mirrors local.glue_jobs)
-# --------------------------------------------------------------------------------------------
 def script_for(etl_job: str) -> str:
     return etl_job.replace("-", "_") + ".py"
 
@@ -234,9 +230,7 @@ def check_glue_jobs_cover_configs(configs_dir: Path, glue_scripts_dir: Path) -> 
     return errors
 
 
-# --------------------------------------------------------------------------------------------
 # Parsing and structure
-# --------------------------------------------------------------------------------------------
 def test_every_tf_and_tfvars_file_parses_with_python_hcl2():
     files = sorted(TF.rglob("*.tf")) + sorted(TF.rglob("*.tfvars"))
     assert len(files) > 20
@@ -280,9 +274,7 @@ def test_outputs_are_not_declared_twice():
             seen[name] = path.name
 
 
-# --------------------------------------------------------------------------------------------
 # References (what `terraform validate` would check)
-# --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("directory", module_dirs(), ids=lambda p: p.name)
 def test_every_var_local_resource_and_data_reference_is_declared(directory: Path):
     module = load_dir(directory)
@@ -349,9 +341,7 @@ def test_dev_tfvars_sets_only_declared_variables_and_every_required_one():
     assert required <= set(tfvars), required - set(tfvars)
 
 
-# --------------------------------------------------------------------------------------------
 # Configs -> DynamoDB items, Glue jobs and catalog databases
-# --------------------------------------------------------------------------------------------
 def test_configs_are_read_from_the_configs_folder_with_for_each_over_the_json_files():
     root_locals = locals_of(load_dir(TF))
     assert root_locals["configs_dir"] == "${path.module}/../configs"
@@ -557,9 +547,7 @@ def test_one_catalog_database_per_config_target_database_in_its_layer_bucket():
     assert expected == {"erp", "sales"}
 
 
-# --------------------------------------------------------------------------------------------
 # Outputs = the LAKE_ENV=aws environment
-# --------------------------------------------------------------------------------------------
 def test_outputs_print_exactly_the_environment_variables_of_aws_mode():
     outputs = load_tf(TF / "output.tf")
     lake_env = locals_of(outputs)["lake_env"]
@@ -600,9 +588,7 @@ def test_landing_events_reach_an_encrypted_queue_with_a_dead_letter_queue_and_an
     assert call["eventbridge_notifications"] == "${each.value.eventbridge_notifications}"
 
 
-# --------------------------------------------------------------------------------------------
 # Storage, encryption, logging
-# --------------------------------------------------------------------------------------------
 def test_data_buckets_are_kms_encrypted_private_versioned_tls_only_and_logged():
     module = load_dir(MODULES / "s3_bucket")
     bucket = resources(module)
@@ -662,9 +648,7 @@ def test_log_groups_have_retention_and_kms():
         assert "kms" in body["kms_key_id"]
 
 
-# --------------------------------------------------------------------------------------------
 # IAM: no "*" actions, "*" resources only where a service forces them
-# --------------------------------------------------------------------------------------------
 # (module dir, policy document, statement sid) allowed to use Resource "*", and why.
 STAR_RESOURCE_ALLOWED = {
     ("kms", "key", "AccountAdministration"): "key policy: * is the key itself",
@@ -781,10 +765,8 @@ def test_optional_vpc_module_has_self_referencing_sg_gateway_endpoints_and_glue_
     assert job["connections"] == "${var.enable_vpc ? [module.network[0].glue_connection_name] : []}"
 
 
-# --------------------------------------------------------------------------------------------
 # Storage: the data buckets are one for_each module call; the access-log bucket is an instance
 # of the same s3_bucket module and gets the same TLS-only policy
-# --------------------------------------------------------------------------------------------
 # for_each key of the data bucket => bucket name suffix (outputs are named <key>_bucket[_arn]).
 DATA_BUCKETS = {
     "raw": "raw",
@@ -900,9 +882,7 @@ def test_glue_and_dagster_policies_share_the_configs_and_key_statements():
         assert not {s["sid"] for s in body["statement"]} & {"ReadConfigs", "UsePlatformKey"}, document
 
 
-# --------------------------------------------------------------------------------------------
 # moved blocks: every address the for_each refactoring renamed keeps its state
-# --------------------------------------------------------------------------------------------
 EXPECTED_MOVES = {
     "storage": {
         *((f"module.{key}", f'module.bucket["{key}"]') for key in DATA_BUCKETS),
@@ -1007,11 +987,9 @@ def test_address_resolution_sees_for_each_keys_and_child_modules():
     assert not address_exists(storage, "module.access_logs.aws_s3_bucket.logs")
 
 
-# --------------------------------------------------------------------------------------------
 # Variable validations, checked by evaluating their conditions: a small evaluator for the
 # subset of HCL they use. Like Terraform (>= 1.6, without short-circuit), && and || evaluate
 # both sides, and null in an operator or a function is an error that only can()/try() catch.
-# --------------------------------------------------------------------------------------------
 class HclError(Exception):
     """An expression Terraform could not evaluate (can() turns it into false)."""
 

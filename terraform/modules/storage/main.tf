@@ -60,11 +60,9 @@ locals {
   data_buckets = { for key, settings in local.data_bucket_settings : key => merge(local.data_bucket_defaults, settings) }
 }
 
-# ---------------------------------------------------------------------------------------------
 # Access-log bucket. S3 server access log delivery does not support SSE-KMS on the destination
 # bucket, so this one bucket uses SSE-S3 (AES256); it gets the same TLS-only policy as the
 # others, plus the log-delivery grant.
-# ---------------------------------------------------------------------------------------------
 module "access_logs" {
   #checkov:skip=CKV_AWS_145:S3 server access logging only supports SSE-S3 (AES256) on the destination bucket, not SSE-KMS.
   #checkov:skip=CKV_AWS_18:This is the access-log destination; logging it into itself would loop.
@@ -91,9 +89,7 @@ module "access_logs" {
   tags          = var.tags
 }
 
-# ---------------------------------------------------------------------------------------------
 # Data buckets
-# ---------------------------------------------------------------------------------------------
 module "bucket" {
   source   = "../s3_bucket"
   for_each = local.data_buckets
