@@ -1,5 +1,8 @@
 """What the layer builders share: check names, partitioned checks, pools and running a Glue job for a batch."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import dagster as dg
 
 from lake_glue import lineage as derivation
@@ -117,3 +120,63 @@ def require_live_batch(partition_registry: PartitionRegistry, tid: str, batch_id
     if record.status == "RETIRED":
         raise dg.Failure(f"batch {tid}/{batch_id} is retired ({record.error}); it is not processed again")
     return record
+
+
+@dataclass(frozen=True)
+class JobResources:
+    """The resources a layer asset runs its Glue job with."""
+
+    glue_runner: GlueJobRunner
+    config_store: ConfigStore
+    object_store: ObjectStore
+    partition_registry: PartitionRegistry
+
+
+def run_batch_job(
+    context: dg.AssetExecutionContext,
+    config: IngestConfig | PrepareConfig,
+    table_name: str,
+    tid: str,
+    res: JobResources,
+    extras_for: Callable[[BatchRecord], dict] | None = None,
+) -> tuple[str, dg.MaterializeResult]:
+    """Run the config's Glue job on the run's batch of ingest table ``tid``: (batch id, result).
+
+    A batch that is not registered, or was retired, fails before any job starts. ``extras_for``
+    turns the batch's registry record into the job's Pipes extras.
+    """
+    batch_id = batch_of(context)
+    record = require_live_batch(res.partition_registry, tid, batch_id)
+    result = run_glue_job(
+        context,
+        config=config,
+        table_name=table_name,
+        batch_id=batch_id,
+        glue_runner=res.glue_runner,
+        config_store=res.config_store,
+        object_store=res.object_store,
+        extras=extras_for(record) if extras_for else None,
+    )
+    return batch_id, result
+
+
+def table_metadata(
+    context: dg.AssetExecutionContext,
+    result: dg.MaterializeResult,
+    *,
+    rows: int,
+    table_name: str,
+    uri_key: str,
+    schema: dg.TableSchema,
+    lineage: dg.TableColumnLineage,
+) -> dict:
+    """A layer table's materialization metadata: the job's figures plus Dagster's table keys."""
+    return {
+        **(result.metadata or {}),
+        "dagster/row_count": rows,
+        "dagster/table_name": table_name,
+        "dagster/uri": metadata_value(result, uri_key, ""),
+        "dagster/column_schema": schema,
+        "dagster/column_lineage": lineage,
+        "dagster_run_id": context.run.run_id,
+    }

@@ -14,10 +14,7 @@ from lake_platform.assets.checks import build_primary_key_check
 from lake_platform.assets.raw import build_raw
 from lake_platform.assets.source import build_source
 from lake_platform.assets.target import build_target
-from lake_platform.layout import (
-    job_name_for,
-    table_id,
-)
+from lake_platform.layout import job_name_for, table_id
 from lake_platform.partitions import batch_partitions
 
 

@@ -1,5 +1,7 @@
 """The source layer: one asset per ingest table, typed and validated by the ingest Glue job."""
 
+from functools import partial
+
 import dagster as dg
 
 from lake_glue import lineage as derivation
@@ -10,18 +12,15 @@ from lake_platform.assets.common import (
     LINEAGE_HINT,
     RECONCILE_CHECK,
     UNDECLARED_CHECK,
+    JobResources,
     batch_check,
-    batch_of,
     builtin_columns,
     metadata_value,
-    require_live_batch,
-    run_glue_job,
+    run_batch_job,
+    table_metadata,
     table_pool,
 )
-from lake_platform.layout import (
-    asset_key,
-    table_id,
-)
+from lake_platform.layout import asset_key, table_id
 from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
 from lake_platform.resources.glue_runner.base import GlueJobError
 from lake_platform.resources.partition_registry.base import BatchRecord
@@ -137,19 +136,10 @@ def build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicParti
         and duplicate-delivery checks before it commits; a check that refused the batch is
         recorded with the failure.
         """
-        batch_id = batch_of(context)
-        record = require_live_batch(partition_registry, tid, batch_id)
         try:
-            result = run_glue_job(
-                context,
-                config=config,
-                table_name=table.table_name,
-                batch_id=batch_id,
-                glue_runner=glue_runner,
-                config_store=config_store,
-                object_store=object_store,
-                extras=ingest_extras(record, object_store, partition_registry),
-            )
+            res = JobResources(glue_runner, config_store, object_store, partition_registry)
+            extras_for = partial(ingest_extras, object_store=object_store, partition_registry=partition_registry)
+            batch_id, result = run_batch_job(context, config, table.table_name, tid, res, extras_for)
         except GlueJobError as exc:
             yield from exc.reported_checks
             raise
@@ -159,15 +149,15 @@ def build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicParti
         landed = int(metadata_value(result, "landed_rows", -1))
         source_rows = int(metadata_value(result, "source_rows", -1))
         quarantined = int(metadata_value(result, "quarantined_rows", -1))
-        metadata = {
-            **(result.metadata or {}),
-            "dagster/row_count": source_rows,
-            "dagster/table_name": table_name,
-            "dagster/uri": metadata_value(result, "source_uri", ""),
-            "dagster/column_schema": source_schema(config, table),
-            "dagster/column_lineage": lineage,
-            "dagster_run_id": context.run.run_id,
-        }
+        metadata = table_metadata(
+            context,
+            result,
+            rows=source_rows,
+            table_name=table_name,
+            uri_key="source_uri",
+            schema=source_schema(config, table),
+            lineage=lineage,
+        )
         check = dg.AssetCheckResult(
             check_name=RECONCILE_CHECK,
             asset_key=key,

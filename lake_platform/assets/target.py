@@ -6,17 +6,14 @@ from lake_glue import lineage as derivation
 from lake_glue.config import IngestConfig, PrepareConfig, TableConfig, job_dict
 from lake_platform.assets.common import (
     LINEAGE_HINT,
-    batch_of,
+    JobResources,
     builtin_columns,
     metadata_value,
-    require_live_batch,
-    run_glue_job,
+    run_batch_job,
+    table_metadata,
     table_pool,
 )
-from lake_platform.layout import (
-    asset_key,
-    table_id,
-)
+from lake_platform.layout import asset_key, table_id
 from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
 
 
@@ -84,27 +81,17 @@ def build_target(
         glue_runner: GlueJobRunner,
     ) -> dg.MaterializeResult:
         """Run the prepare Glue job for one batch and commit what it wrote."""
-        batch_id = batch_of(context)
-        require_live_batch(partition_registry, tid, batch_id)
-        result = run_glue_job(
+        res = JobResources(glue_runner, config_store, object_store, partition_registry)
+        batch_id, result = run_batch_job(context, prepare, table.table_name, tid, res)
+        metadata = table_metadata(
             context,
-            config=prepare,
-            table_name=table.table_name,
-            batch_id=batch_id,
-            glue_runner=glue_runner,
-            config_store=config_store,
-            object_store=object_store,
+            result,
+            rows=int(metadata_value(result, "target_rows", -1)),
+            table_name=table_name,
+            uri_key="table_uri",
+            schema=target_schema(prepare, table, ingest),
+            lineage=lineage,
         )
-        target_rows = int(metadata_value(result, "target_rows", -1))
-        metadata = {
-            **(result.metadata or {}),
-            "dagster/row_count": target_rows,
-            "dagster/table_name": table_name,
-            "dagster/uri": metadata_value(result, "table_uri", ""),
-            "dagster/column_schema": target_schema(prepare, table, ingest),
-            "dagster/column_lineage": lineage,
-            "dagster_run_id": context.run.run_id,
-        }
         return dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(batch_id))
 
     return target_asset
