@@ -192,3 +192,19 @@ def test_timestamp_masks_are_checked_as_spark_would_without_a_jvm(spark, mask, p
     except Exception:  # noqa: BLE001 - any refusal by Spark is what is compared
         spark_accepts = False
     assert spark_accepts == (problem is None)
+
+
+def test_a_tables_options_override_the_configs_key_by_key_in_what_the_job_reads():
+    from lake_glue.config import job_document
+    from lake_glue.records import FormatOptions
+
+    document = json.loads((CONFIG_DIR / "erp.json").read_text())
+    document["source"]["options"] = {"encoding": "latin-1", "quote": "'", "null_values": ["NA"]}
+    document["table_config"][0]["options"] = {"multiline": False, "escape": "\\"}
+    job = job_document(document, "erp.json")
+
+    options = FormatOptions.of(job, job["table_config"][0])
+    assert (options.encoding, options.quote, options.null_values) == ("latin-1", "'", ("NA",))
+    assert (options.multiline, options.escape) == (False, "\\")
+    untouched = FormatOptions.of(job, job["table_config"][1])
+    assert (untouched.encoding, untouched.quote, untouched.escape) == ("latin-1", "'", FormatOptions().escape)

@@ -15,7 +15,7 @@ import weakref
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
 
 from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, Encoding, FormatOptions
 from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
@@ -176,6 +176,12 @@ class TableConfig(_Strict):
     source_table_name: Identifier | None = None
     options: FormatOptionsModel | None = Field(default=None, description="ingest only: overrides source.options")
     acceptance: Acceptance | None = Field(default=None, description="ingest only: batch acceptance rules")
+
+    @field_serializer("options")
+    def _only_the_keys_set(self, options: FormatOptionsModel | None) -> dict | None:
+        # A table's options override source.options key by key: a dump that filled in every
+        # default would silently reset the config-level encoding, quote or null values.
+        return None if options is None else options.model_dump(mode="json", exclude_unset=True)
 
     @model_validator(mode="after")
     def _keys_are_columns(self) -> "TableConfig":

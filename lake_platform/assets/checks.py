@@ -21,20 +21,27 @@ from lake_platform.resources.query_engine.base import QueryError
 PK_SCOPE = {"upsert": "the whole table", "overwrite": "the whole table", "append": "the batch's rows"}
 
 
+def quote_identifier(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def duplicate_keys_sql(
     table_name: str, primary_key: list[str], *, within_batches: bool = False, batch_id: str | None = None
 ) -> str:
     """SQL counting the keys held by more than one row of the whole table, or of one batch.
 
-    ``within_batches`` counts a key once per batch that repeats it; ``batch_id`` then picks the
-    batch (None: every batch).
+    ``table_name`` is ``<database>.<table>``. ``within_batches`` counts a key once per batch that
+    repeats it; ``batch_id`` then picks the batch (None: every batch). Identifiers are quoted,
+    which DuckDB and Athena both read, so a column named like a keyword (``order``) works.
     """
-    pk = ", ".join(primary_key)
+    pk = ", ".join(quote_identifier(c) for c in primary_key)
+    table = ".".join(quote_identifier(part) for part in table_name.split("."))
     if within_batches:
         where = f" WHERE _batch_id = '{validate_batch_id(batch_id)}'" if batch_id else ""
-        grouped = f"SELECT _batch_id, {pk} FROM {table_name}{where} GROUP BY _batch_id, {pk} HAVING count(*) > 1"
+        grouped = f"SELECT _batch_id, {pk} FROM {table}{where} GROUP BY _batch_id, {pk} HAVING count(*) > 1"
     else:
-        grouped = f"SELECT {pk} FROM {table_name} GROUP BY {pk} HAVING count(*) > 1"
+        grouped = f"SELECT {pk} FROM {table} GROUP BY {pk} HAVING count(*) > 1"
     return f"SELECT count(*) FROM ({grouped}) duplicates"
 
 

@@ -33,7 +33,7 @@ def build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitio
     key = asset_key("raw", config.config_name, table.table_name)
     tid = table_id(config.config_name, table.table_name)
     fmt = table.format or config.source.format
-    landing = f"{config.source.landing_prefix}/{table.table_name}/<batch_id>/"
+    landing = derivation.landing_folder(job_dict(config), job_dict(table))
 
     @dg.asset(
         key=key,

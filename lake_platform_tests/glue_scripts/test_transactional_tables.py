@@ -245,7 +245,9 @@ def test_maintenance_compacts_expires_and_removes_only_old_orphans_without_chang
     assert len(lake.iceberg("order_lines").inspect.files()) == 1
 
 
-def test_the_maintenance_job_checks_primary_keys_over_whole_tables_and_fails_on_duplicates(lake, tmp_path, monkeypatch):
+def test_the_maintenance_job_observes_whole_table_duplicate_keys_a_later_append_batch_delivered(
+    lake, tmp_path, monkeypatch
+):
     import dagster as dg
 
     from lake_platform.jobs import lake_maintenance
@@ -266,7 +268,8 @@ def test_the_maintenance_job_checks_primary_keys_over_whole_tables_and_fails_on_
             "query_engine": DuckDBQueryEngine(catalog_uri=lake.catalog),
         },
     )
-    assert not result.success
+    # order_lines appends every batch as delivered: the repeated line is recorded, not a failure.
+    assert result.success
     observed = {
         tuple(o.asset_key.path): o.metadata["duplicate_keys"].value
         for o in (

@@ -195,24 +195,3 @@ def test_a_run_of_a_batch_the_registry_does_not_know_is_skipped_not_fatal(world)
     run(world, batch="20260106T020000Z")
     assert "0 progress write(s)" in tick(world)
     assert world["registry"].get(TABLE, "20260106T020000Z") is None
-
-
-@pytest.mark.aws
-def test_alerts_in_aws_are_published_to_the_sns_topic(aws):
-    import boto3
-
-    from lake_platform.resources.alerts.aws import SnsAlerts
-
-    sns = boto3.client("sns", region_name="eu-west-1", endpoint_url=aws)
-    sqs = boto3.client("sqs", region_name="eu-west-1", endpoint_url=aws)
-    topic = sns.create_topic(Name="lake-alerts")["TopicArn"]
-    queue = sqs.create_queue(QueueName="alert-inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-
-    SnsAlerts(topic_arn=topic, region_name="eu-west-1", endpoint_url=aws).send(
-        f"lake: {TABLE}/{A} failed 3 times; retries stopped — é", "source/erp/orders failed: boom"
-    )
-    body = json.loads(sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"][0]["Body"])
-    assert body["Subject"] == f"lake: {TABLE}/{A} failed 3 times; retries stopped ? ?"
-    assert body["Message"] == "source/erp/orders failed: boom"

@@ -11,7 +11,5 @@ class SnsAlerts(Alerts, AwsResource):
 
     topic_arn: str
 
-    def send(self, subject, message):
-        # SNS subjects are limited to 100 printable ASCII characters.
-        clean = "".join(c if 32 <= ord(c) < 127 else "?" for c in subject)[:100]
-        self.aws("sns").publish(TopicArn=self.topic_arn, Subject=clean, Message=message)
+    def _deliver(self, subject, message):
+        self.aws("sns").publish(TopicArn=self.topic_arn, Subject=subject, Message=message)

@@ -14,7 +14,7 @@ class LocalAlerts(Alerts):
 
     path: str
 
-    def send(self, subject, message):
+    def _deliver(self, subject, message):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as out:
             out.write(json.dumps({"at": utc_now(), "subject": subject, "message": message}) + "\n")

@@ -2,7 +2,7 @@
 
 Locally the Glue script runs as a subprocess on local Spark, with exactly the arguments Glue
 would receive; in AWS the platform's Step Functions state machine runs the real Glue job
-(see ``step_functions.py``). Both talk to the job through Dagster Pipes CLI arguments.
+(see ``glue_runner/aws.py``). Both talk to the job through Dagster Pipes CLI arguments.
 """
 
 from __future__ import annotations
