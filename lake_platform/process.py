@@ -117,7 +117,7 @@ def evaluate_landing_sensor(
                 instance.add_dynamic_partitions(added.partitions_def_name, list(added.partition_keys))
         for request in result.run_requests or []:
             requests.append(request)
-            report.registered.setdefault(request.tags["lake/table"], []).append(batch_of(request))
+            report.registered.setdefault(request.tags["lake/table"], []).append(requested_batch(request))
         new_cursor = result.cursor
         instance.run_storage.set_cursor_values({CURSOR_KEY: new_cursor or ""})
         if new_cursor == cursor and not result.run_requests:
@@ -126,7 +126,7 @@ def evaluate_landing_sensor(
     return requests, report
 
 
-def batch_of(request: dg.RunRequest) -> str:
+def requested_batch(request: dg.RunRequest) -> str:
     """The batch (partition key) a lake run request is for; every lake job is partitioned by batch."""
     if request.partition_key is None:
         raise ValueError(f"run request for {request.job_name} names no batch (partition key)")
@@ -158,7 +158,7 @@ def plan_runs(
     """
     wanted: dict[tuple[str, str], dg.RunRequest] = {}
     for request in requests:
-        wanted[(request.job_name or "", batch_of(request))] = request
+        wanted[(request.job_name or "", requested_batch(request))] = request
     retired = set()
     for job in defs.jobs or []:
         table_id = (job.tags or {}).get("lake/table")
@@ -204,7 +204,7 @@ def process(
     requests, report = evaluate_landing_sensor(instance, defs)
     runs, report.gave_up = plan_runs(defs, registry, instance, requests, redo)
     for request in runs:
-        table_id, batch_id, job_name = request.tags["lake/table"], batch_of(request), request.job_name or ""
+        table_id, batch_id, job_name = request.tags["lake/table"], requested_batch(request), request.job_name or ""
         log(f"  running {request.job_name} for batch {batch_id} ...")
         tags = dict(request.tags)
         if request.run_key:
