@@ -25,6 +25,7 @@ AWS_SETTINGS: dict[str, str] = {
     "LAKE_PIPES_PREFIX": "key prefix for Dagster Pipes context and messages",
     "LAKE_LANDING_QUEUE_URL": "SQS queue receiving the raw bucket's landing events (EventBridge)",
     "LAKE_ALERTS_TOPIC_ARN": "SNS topic for batch alerts (retries given up, runs stuck past their timeout)",
+    "LAKE_GLUE_JOB_PREFIX": "prefix of the deployed Glue job names, <project>-<environment>- (job = prefix + etl_job)",
 }
 OPTIONAL_AWS_SETTINGS = {"AWS_ENDPOINT_URL": "endpoint override (e.g. a moto server in tests)"}
 LOCAL_BUCKETS = {"raw": "lake-raw", "source": "lake-source", "target": "lake-target"}

@@ -2,8 +2,9 @@
 # lake_glue package in the artifacts bucket, the security configuration, the job log group and
 # one Data Catalog database per config (target.database).
 #
-# The job NAME is exactly the etl_job string, because Dagster passes the config's etl_job as
-# JobName to the state machine. The script of etl_job X is glue_scripts/<X, '-' -> '_'>.py.
+# Glue job names are account-wide, so the job of etl_job X is named <project>-<environment>-X
+# (local.glue_job_prefix); Dagster reads the prefix from LAKE_GLUE_JOB_PREFIX (output lake_env)
+# and passes prefix + etl_job as JobName to the state machine. The script of etl_job X is glue_scripts/<X, '-' -> '_'>.py.
 
 locals {
   glue_scripts_dir = "${path.module}/../glue_scripts"
@@ -27,7 +28,8 @@ locals {
     }
   }
 
-  glue_job_names = sort(keys(local.glue_jobs))
+  glue_job_prefix = "${local.name_prefix}-"
+  glue_job_names  = [for job in sort(keys(local.glue_jobs)) : "${local.glue_job_prefix}${job}"]
 
   # One catalog database per config: ingest configs fill the source layer, prepare configs the
   # target layer. Configs sharing a database share one catalog entry.
@@ -103,7 +105,8 @@ resource "aws_glue_security_configuration" "this" {
 }
 
 resource "aws_glue_data_catalog_encryption_settings" "this" {
-  count = var.manage_catalog_encryption ? 1 : 0
+  # Account-wide singleton: only the owning environment's stack writes it, with its own key.
+  count = var.environment == var.catalog_encryption_owner ? 1 : 0
 
   data_catalog_encryption_settings {
     connection_password_encryption {
@@ -128,7 +131,7 @@ resource "aws_glue_catalog_database" "this" {
 resource "aws_glue_job" "this" {
   for_each = local.glue_jobs
 
-  name                   = each.key
+  name                   = "${local.glue_job_prefix}${each.key}"
   description            = "lake_platform ${each.value.config_type} job ${each.key}, started by the Step Functions Glue runner."
   role_arn               = aws_iam_role.glue_job.arn
   glue_version           = var.glue_version

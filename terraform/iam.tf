@@ -62,9 +62,10 @@ data "aws_iam_policy_document" "glue_assume" {
 }
 
 resource "aws_iam_role" "glue_job" {
-  name               = "${local.name_prefix}-glue-job"
-  description        = "Runs the lake_platform Glue jobs: read raw, write source/target, read configs."
-  assume_role_policy = data.aws_iam_policy_document.glue_assume.json
+  name                 = "${local.name_prefix}-glue-job"
+  permissions_boundary = var.permissions_boundary_arn
+  description          = "Runs the lake_platform Glue jobs: read raw, write source/target, read configs."
+  assume_role_policy   = data.aws_iam_policy_document.glue_assume.json
 }
 
 data "aws_iam_policy_document" "glue_job" {
@@ -348,7 +349,7 @@ data "aws_iam_policy_document" "dagster" {
   statement {
     sid       = "ReadGlueJobRuns"
     actions   = ["glue:GetJobRun", "glue:GetJobRuns"]
-    resources = [for job in keys(local.glue_jobs) : "arn:${local.partition}:glue:${local.region}:${local.account_id}:job/${job}"]
+    resources = [for job in local.glue_job_names : "arn:${local.partition}:glue:${local.region}:${local.account_id}:job/${job}"]
   }
 
   statement {

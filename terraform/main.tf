@@ -85,14 +85,15 @@ module "monitoring" {
 }
 
 module "orchestration" {
-  source             = "./modules/orchestration"
-  name_prefix        = local.name_prefix
-  kms_key_arn        = module.kms.key_arn
-  sns_topic_arn      = module.monitoring.alerts_topic_arn
-  glue_job_names     = local.glue_job_names
-  log_retention_days = var.log_retention_days
-  log_level          = var.sfn_log_level
-  xray_tracing       = var.xray_tracing
+  source                   = "./modules/orchestration"
+  name_prefix              = local.name_prefix
+  kms_key_arn              = module.kms.key_arn
+  sns_topic_arn            = module.monitoring.alerts_topic_arn
+  glue_job_names           = local.glue_job_names
+  log_retention_days       = var.log_retention_days
+  permissions_boundary_arn = var.permissions_boundary_arn
+  log_level                = var.sfn_log_level
+  xray_tracing             = var.xray_tracing
 }
 
 module "athena" {

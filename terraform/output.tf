@@ -17,6 +17,7 @@ locals {
     LAKE_PIPES_PREFIX      = local.pipes_prefix
     LAKE_LANDING_QUEUE_URL = aws_sqs_queue.landing_events.id
     LAKE_ALERTS_TOPIC_ARN  = module.monitoring.alerts_topic_arn
+    LAKE_GLUE_JOB_PREFIX   = local.glue_job_prefix
   }
 }
 

@@ -184,10 +184,26 @@ variable "glue_auto_scaling" {
   default     = true
 }
 
-variable "manage_catalog_encryption" {
-  description = "Manage the account-wide Glue Data Catalog encryption settings (one per account and region; set false if another stack owns them)."
-  type        = bool
-  default     = true
+variable "catalog_encryption_owner" {
+  description = "The one environment whose stack manages the account-wide Glue Data Catalog encryption settings (one per account and region); every other environment's stack leaves them alone. null: no stack manages them."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = var.catalog_encryption_owner == null || can(regex("^[a-z][a-z0-9]{1,9}$", var.catalog_encryption_owner))
+    error_message = "catalog_encryption_owner must be an environment name (lower-case letters and digits, 2-10 characters) or null."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  description = "Managed policy set as permissions boundary on every IAM role this stack creates (the seed's PermissionsBoundaryArn output, passed by CodeBuild as TF_VAR_permissions_boundary_arn)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM managed policy ARN (arn:<partition>:iam::<account>:policy/<name>)."
+  }
 }
 
 # --- Orchestration and monitoring ---------------------------------------------------------

@@ -90,6 +90,7 @@ def _aws_resources() -> dict[str, dg.ConfigurableResource]:
             state_machine_arn=dg.EnvVar("LAKE_STATE_MACHINE_ARN"),
             pipes_bucket=dg.EnvVar("LAKE_PIPES_BUCKET"),
             pipes_prefix=dg.EnvVar("LAKE_PIPES_PREFIX"),
+            glue_job_prefix=dg.EnvVar("LAKE_GLUE_JOB_PREFIX"),
             region_name=region,
         ),
         "query_engine": AthenaQueryEngine(workgroup=dg.EnvVar("LAKE_ATHENA_WORKGROUP"), region_name=region),

@@ -90,9 +90,12 @@ def test_codebuild_role_has_no_star_action_and_scopes_writes_to_the_project(temp
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert "*" not in actions, statement["Sid"]
             if statement.get("Resource") == "*":
-                assert statement["Sid"] in {"Identity", "CreateKeys", "ManagePlatformKey", "DescribeCalls"}, statement[
-                    "Sid"
-                ]
+                star_sids = {"Identity", "ListKeys", "CreateTaggedKeys", "ManagePlatformKey", "DescribeCalls"}
+                # Security configurations have no ARN; the boundary-removal deny covers every role.
+                star_sids |= {"GlueSecurityConfiguration", "DenyBoundaryRemoval"}
+                assert statement["Sid"] in star_sids, statement["Sid"]
+                if statement["Sid"] == "CreateTaggedKeys":
+                    assert "aws:RequestTag/project" in statement["Condition"]["StringEquals"]
                 if statement["Sid"] == "ManagePlatformKey":
                     assert "aws:ResourceTag/project" in statement["Condition"]["StringEquals"]
 

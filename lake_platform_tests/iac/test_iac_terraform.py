@@ -42,6 +42,7 @@ LAKE_AWS_ENV_VARS = {
     "LAKE_ATHENA_WORKGROUP",
     "LAKE_PIPES_BUCKET",
     "LAKE_PIPES_PREFIX",
+    "LAKE_GLUE_JOB_PREFIX",
 }
 
 # Same order as local.worker_type_order in terraform/glue_jobs.tf.
@@ -333,12 +334,15 @@ def test_module_calls_pass_declared_inputs_and_read_existing_outputs(caller: Pat
             assert out in outputs, f"{path.name}: module.{name}.{out} is not an output of {target.name}"
 
 
-def test_dev_tfvars_sets_only_declared_variables_and_every_required_one():
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_tfvars_set_only_declared_variables_and_with_the_seed_every_required_one(env):
     declared = named(load_dir(TF)["variable"])
-    tfvars = load_tf(TF / "environments" / "dev.tfvars")
+    tfvars = load_tf(TF / "environments" / f"{env}.tfvars")
     assert set(tfvars) <= set(declared), set(tfvars) - set(declared)
     required = {v for v, spec in declared.items() if "default" not in spec}
-    assert required <= set(tfvars), required - set(tfvars)
+    # The seed's CodeBuild project sets these as TF_VAR_* (CFN/seed.yaml), e.g. environment.
+    seed_vars = set(re.findall(r"Name: TF_VAR_([a-z0-9_]+)", (REPO / "CFN" / "seed.yaml").read_text()))
+    assert required <= set(tfvars) | seed_vars, required - set(tfvars) - seed_vars
 
 
 # Configs -> DynamoDB items, Glue jobs and catalog databases
@@ -415,7 +419,7 @@ def test_glue_job_resource_iterates_over_the_distinct_etl_jobs_of_the_configs():
     res = resources(root)
     job = res[("aws_glue_job", "this")]
     assert job["for_each"] == "${local.glue_jobs}"
-    assert job["name"] == "${each.key}", "the Glue job name must be exactly the config's etl_job"
+    assert job["name"] == "${local.glue_job_prefix}${each.key}", "the Glue job name must be the prefix + etl_job"
     assert job["worker_type"] == "${each.value.worker_type}"
     assert job["number_of_workers"] == "${each.value.number_of_workers}"
     assert job["timeout"] == "${each.value.timeout_minutes}"
@@ -1286,6 +1290,11 @@ VALIDATION_EXAMPLES: dict[Any, tuple[list[Any], list[Any]]] = {
     ),
     "aws_region": (["eu-west-1", "us-gov-west-1", "ap-southeast-3"], ["eu-west", "EU-WEST-1", "euwest1", ""]),
     "tags": ([{}, {"owner": "data-platform"}], [{"aws:created-by": "x"}, {"k" * 129: "v"}, {"k": "v" * 257}]),
+    "permissions_boundary_arn": (
+        [None, "arn:aws:iam::123456789012:policy/lake-platform-dev-boundary"],
+        ["lake-platform-dev-boundary", "arn:aws:iam::123456789012:role/x", "arn:aws:iam::1234:policy/x", ""],
+    ),
+    "catalog_encryption_owner": ([None, "prod", "dev"], ["Prod", "p", "prod-1", ""]),
     "kms_key_arn": (
         [KMS_KEY, "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd"],
         ["alias/lake", "arn:aws:kms:eu-west-1:1234:key/abc", KMS_KEY.replace(":key/", ":alias/"), ""],

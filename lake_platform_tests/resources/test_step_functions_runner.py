@@ -242,6 +242,25 @@ def test_success_delivers_the_jobs_pipes_materialization_and_execution_metadata(
     assert not any(k.endswith("context.json") for k in keys), "the injected context is removed afterwards"
 
 
+def test_the_execution_names_the_deployed_glue_job_prefix_plus_etl_job_from_settings(pipes_bucket):
+    # Terraform names the job of etl_job X <project>-<environment>-X (LAKE_GLUE_JOB_PREFIX), so two
+    # environments in one account never start each other's jobs.
+    job = glue_script_job({"source_rows": 1})
+    fake = FakeStepFunctions(job)
+    arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:lake-platform-prod-glue-runner"
+    runner = make_runner(pipes_bucket, arn, glue_job_prefix="lake-platform-prod-").use_clients(stepfunctions=fake)
+
+    result, _ = materialize_with(runner)
+    fake.join()
+
+    assert result.success
+    (execution_input,) = fake.inputs
+    assert execution_input["glue_job_name"] == f"lake-platform-prod-{JOB}"
+    metadata = materialization_metadata(result)
+    assert metadata["glue_job_name"] == f"lake-platform-prod-{JOB}"
+    assert f"#/job/lake-platform-prod-{JOB}/run/" in metadata["glue_job_run_url"]
+
+
 def test_glue_not_found_runs_the_real_asl_in_moto_and_surfaces_the_glue_error(executing_moto):
     runner = make_runner(executing_moto, real_state_machine())
 

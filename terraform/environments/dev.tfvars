@@ -1,7 +1,9 @@
-# Example: terraform plan -var-file=environments/dev.tfvars
-project     = "lake-platform"
-environment = "dev"
-aws_region  = "eu-west-1"
+# CodeBuild (buildspec.yml) runs: terraform plan -var-file=environments/dev.tfvars, with
+# TF_VAR_project, TF_VAR_environment and TF_VAR_permissions_boundary_arn from the seed stack.
+# project and environment are deliberately NOT set here: a -var-file value beats TF_VAR_*, so
+# the seed's ProjectName/Environment (which its IAM is scoped to) must be the only source.
+# By hand: TF_VAR_environment=dev terraform plan -var-file=environments/dev.tfvars
+aws_region = "eu-west-1"
 
 tags = {
   owner       = "data-platform"

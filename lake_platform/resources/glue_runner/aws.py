@@ -125,6 +125,9 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
     state_machine_arn: str
     pipes_bucket: str
     pipes_prefix: str = "dagster-pipes/"
+    # Glue job names live in an account-wide namespace, so Terraform deploys the job of etl_job X
+    # as <project>-<environment>-X; configs keep the plain etl_job (local mode runs it as is).
+    glue_job_prefix: str = ""
     initial_poll_seconds: float = 5.0
     max_poll_seconds: float = 60.0
     # Glue enforces ``Timeout = timeout_minutes`` itself and then fails the execution with its
@@ -152,6 +155,10 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
         """The S3 client for Pipes context and messages, created on first use."""
         return self.aws("s3")
 
+    def deployed_job_name(self, etl_job: str) -> str:
+        """The Glue job Terraform deployed for a config's ``etl_job`` (``glue_job_prefix`` + etl_job)."""
+        return f"{self.glue_job_prefix}{etl_job}"
+
     def _region(self) -> str:
         return self.region_name or self.stepfunctions.meta.region_name
 
@@ -163,8 +170,9 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
         Raises ``GlueJobError`` when the execution fails, times out or is aborted, and when it
         outlives ``timeout_minutes`` (plus ``timeout_grace_seconds``), after stopping it.
         """
+        glue_job = self.deployed_job_name(job_name)
         label = (
-            f"Glue job {job_name} for {arguments.get('--config_name')}.{arguments.get('--table_name')}"
+            f"Glue job {glue_job} for {arguments.get('--config_name')}.{arguments.get('--table_name')}"
             f" batch {arguments.get('--batch_id')}"
         )
         prefix = _normalized_prefix(self.pipes_prefix)
@@ -178,7 +186,7 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
                 extras=extras,
             ) as session:
                 execution_input = {
-                    "glue_job_name": job_name,
+                    "glue_job_name": glue_job,
                     "arguments": {**arguments, **session.get_bootstrap_cli_arguments()},
                     "worker_type": worker_type,
                     "number_of_workers": number_of_workers,
@@ -189,7 +197,7 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
                     asset=_asset_label(context),
                     partition=context.partition_key if context.has_partition_key else "",
                     attempt=context.retry_number,
-                    job_name=job_name,
+                    job_name=glue_job,
                 )
                 started = time.monotonic()
                 execution_arn = self._start(name, execution_input, label)
@@ -234,7 +242,7 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
             raise attach_reported_checks(exc, session) from exc.__cause__
 
         metadata: dict[str, Any] = {
-            "glue_job_name": job_name,
+            "glue_job_name": glue_job,
             "step_functions_execution_arn": execution_arn,
             "step_functions_execution_name": name,
             "step_functions_execution_url": dg.MetadataValue.url(console_url),
@@ -243,7 +251,7 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
         if details.get("job_run_id"):
             metadata["glue_run_id"] = details["job_run_id"]
             metadata["glue_job_run_url"] = dg.MetadataValue.url(
-                glue_run_console_url(self._region(), job_name, details["job_run_id"])
+                glue_run_console_url(self._region(), glue_job, details["job_run_id"])
             )
         return dg.PipesClientCompletedInvocation(session, metadata=metadata)
 

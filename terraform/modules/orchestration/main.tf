@@ -40,9 +40,10 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "state_machine" {
-  name               = "${var.name_prefix}-sfn-glue-runner"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
+  name                 = "${var.name_prefix}-sfn-glue-runner"
+  permissions_boundary = var.permissions_boundary_arn
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "state_machine" {

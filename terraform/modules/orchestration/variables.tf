@@ -82,3 +82,14 @@ variable "tags" {
     error_message = "tags must have keys of at most 128 characters that do not start with \"aws:\", and values of at most 256 characters."
   }
 }
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the state machine role (null: none)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM managed policy ARN (arn:<partition>:iam::<account>:policy/<name>)."
+  }
+}

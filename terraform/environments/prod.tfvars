@@ -1,0 +1,40 @@
+# CodeBuild (buildspec.yml) runs: terraform plan -var-file=environments/prod.tfvars, with
+# TF_VAR_project, TF_VAR_environment and TF_VAR_permissions_boundary_arn from the seed stack.
+# project and environment are deliberately NOT set here: a -var-file value beats TF_VAR_*, so
+# the seed's ProjectName/Environment (which its IAM is scoped to) must be the only source.
+# By hand: TF_VAR_environment=prod terraform plan -var-file=environments/prod.tfvars
+aws_region = "eu-west-1"
+
+tags = {
+  owner       = "data-platform"
+  cost_center = "analytics"
+}
+
+# Production: buckets and tables survive a destroy.
+force_destroy       = false
+deletion_protection = true
+
+raw_transition_to_ia_days         = 30
+raw_transition_to_glacier_ir_days = 90
+athena_results_expiration_days    = 30
+pipes_expiration_days             = 7
+log_retention_days                = 365
+
+glue_execution_class                  = "STANDARD"
+glue_max_concurrent_runs              = 5
+athena_bytes_scanned_cutoff_per_query = 1073741824 # 1 GiB per query
+
+alert_emails = ["data-platform-alerts@example.com"]
+
+dagster_role_name        = null
+dagster_can_push_configs = true
+
+# Optional VPC placement of the Glue jobs (on-premise JDBC over Direct Connect / VPN).
+enable_vpc              = false
+vpc_id                  = null
+private_subnet_ids      = []
+private_route_table_ids = []
+on_premise_cidrs        = []
+https_egress_cidrs      = []
+jdbc_url                = null
+jdbc_secret_arn         = null
