@@ -92,7 +92,7 @@ def test_codebuild_role_has_no_star_action_and_scopes_writes_to_the_project(temp
             if statement.get("Resource") == "*":
                 star_sids = {"Identity", "ListKeys", "CreateTaggedKeys", "ManagePlatformKey", "DescribeCalls"}
                 # Security configurations have no ARN; the boundary-removal deny covers every role.
-                star_sids |= {"GlueSecurityConfiguration", "DenyBoundaryRemoval"}
+                star_sids |= {"GlueSecurityConfiguration", "DenyBoundaryRemoval", "ResourcelessCalls"}
                 assert statement["Sid"] in star_sids, statement["Sid"]
                 if statement["Sid"] == "CreateTaggedKeys":
                     assert "aws:RequestTag/project" in statement["Condition"]["StringEquals"]

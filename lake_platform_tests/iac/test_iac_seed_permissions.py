@@ -1,0 +1,606 @@
+"""Offline IAM check: the seed's CodeBuild role (CFN/seed.yaml) can apply terraform/.
+
+No AWS account runs here, so the check is static. ``PROVIDER_CALLS`` lists, per Terraform
+resource (and data source) type in the tree, the IAM actions that the AWS provider's create,
+read, tag and delete calls need, each with the ARN the provider calls it on and the request
+context that conditions can see (tag-on-create tags, the permissions boundary of a new role, the
+service a role is passed to). The table comes from reading the provider's source, cited per
+entry (hashicorp/terraform-provider-aws, internal/service/...). A new resource type in the tree
+fails the test until it has an entry.
+
+The resource type each action takes comes from policy_sentry's IAM action database (in
+.venv-iac): an action whose only resource is ``*`` must be granted on ``"*"``, and every other
+ARN in the table must be one of the action's resource types. The role's statements are then
+evaluated like IAM does for one request: an explicit Deny wins, an Allow needs a matching action,
+a matching resource pattern and every condition satisfied by the request context. Every policy
+document (the seed's and Terraform's parseable ones) is linted with parliament.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+from lake_platform_tests.iac.test_iac_terraform import load_dir, module_dirs, resources
+
+pytestmark = pytest.mark.iac
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = REPO / "CFN" / "seed.yaml"
+IAC_PYTHON = REPO / ".venv-iac" / "bin" / "python"
+
+PARTITION, REGION, ACCOUNT = "aws", "eu-west-1", "123456789012"
+PROJECT, ENV = "lake-platform", "dev"
+PREFIX = f"{PROJECT}-{ENV}"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/{PREFIX}-boundary"
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+GLUE = f"arn:aws:glue:{REGION}:{ACCOUNT}"
+BUCKET = f"arn:aws:s3:::{PREFIX}-{ACCOUNT}-raw"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-glue-job"
+POLICY = f"arn:aws:iam::{ACCOUNT}:policy/{PREFIX}-dagster"
+TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}-configs"
+QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{PREFIX}-landing-events"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:{PREFIX}-alerts"
+STATE_MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{PREFIX}-glue-runner"
+JOB_LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws-glue/jobs/{PREFIX}"
+ALARM = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{PREFIX}-landing-events-dead-letters"
+RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{PREFIX}-glue-job-failed"
+WORKGROUP = f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{PREFIX}-analysts"
+EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}"
+
+# What the provider's default_tags put on every create request (terraform/main.tf local.tags).
+REQUEST_TAGS = {"aws:RequestTag/project": PROJECT, "aws:RequestTag/environment": ENV}
+# What the platform's own resources carry afterwards.
+RESOURCE_TAGS = {"aws:ResourceTag/project": PROJECT, "aws:ResourceTag/environment": ENV}
+WITH_BOUNDARY = {"iam:PermissionsBoundary": BOUNDARY}
+
+
+class Call(NamedTuple):
+    """One IAM authorization the provider's API call needs: action, resource ARN, request context."""
+
+    action: str
+    resource: str
+    context: dict[str, str] = {}
+
+
+def calls(actions: str, resource: str, context: dict[str, str] | None = None) -> list[Call]:
+    return [Call(a, resource, context or {}) for a in actions.split()]
+
+
+# Resource type -> the IAM authorizations of its create/read/tag/delete calls.
+PROVIDER_CALLS: dict[str, list[Call]] = {
+    # kms/key.go: CreateKey with Tags (tag-on-create, so kms:TagResource is checked on "*" against
+    # the request tags), then DescribeKey/GetKeyPolicy/GetKeyRotationStatus/ListResourceTags on
+    # read, EnableKeyRotation, PutKeyPolicy on update, ScheduleKeyDeletion on delete.
+    "aws_kms_key": calls("kms:CreateKey kms:TagResource", "*", REQUEST_TAGS)
+    + calls(
+        "kms:DescribeKey kms:GetKeyPolicy kms:GetKeyRotationStatus kms:ListResourceTags kms:EnableKeyRotation"
+        " kms:PutKeyPolicy kms:ScheduleKeyDeletion kms:UntagResource",
+        KEY,
+        RESOURCE_TAGS,
+    ),
+    # kms/alias.go: CreateAlias needs the alias and the key; read lists aliases; DeleteAlias.
+    "aws_kms_alias": calls("kms:CreateAlias kms:DeleteAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/{PREFIX}")
+    + calls("kms:CreateAlias kms:DeleteAlias", KEY)
+    + calls("kms:ListAliases", "*"),
+    # s3/bucket.go (+ bucket_*.go): CreateBucket, HeadBucket (ListBucket), the bucket's Get*
+    # configuration reads, PutBucketTagging/GetBucketTagging, DeleteBucket.
+    "aws_s3_bucket": calls(
+        "s3:CreateBucket s3:ListBucket s3:GetBucketTagging s3:PutBucketTagging s3:GetBucketAcl s3:GetBucketCORS"
+        " s3:GetBucketWebsite s3:GetAccelerateConfiguration s3:GetBucketRequestPayment s3:GetReplicationConfiguration"
+        " s3:GetBucketObjectLockConfiguration s3:DeleteBucket",
+        BUCKET,
+    ),
+    "aws_s3_bucket_lifecycle_configuration": calls("s3:PutLifecycleConfiguration s3:GetLifecycleConfiguration", BUCKET),
+    "aws_s3_bucket_logging": calls("s3:PutBucketLogging s3:GetBucketLogging", BUCKET),
+    "aws_s3_bucket_notification": calls("s3:PutBucketNotification s3:GetBucketNotification", BUCKET),
+    "aws_s3_bucket_ownership_controls": calls("s3:PutBucketOwnershipControls s3:GetBucketOwnershipControls", BUCKET),
+    "aws_s3_bucket_policy": calls("s3:PutBucketPolicy s3:GetBucketPolicy s3:DeleteBucketPolicy", BUCKET),
+    "aws_s3_bucket_public_access_block": calls("s3:PutBucketPublicAccessBlock s3:GetBucketPublicAccessBlock", BUCKET),
+    "aws_s3_bucket_server_side_encryption_configuration": calls(
+        "s3:PutEncryptionConfiguration s3:GetEncryptionConfiguration", BUCKET
+    ),
+    "aws_s3_bucket_versioning": calls("s3:PutBucketVersioning s3:GetBucketVersioning", BUCKET),
+    # s3/object.go: PutObject (with default_tags as Tagging), HeadObject, GetObjectTagging, DeleteObject.
+    "aws_s3_object": calls(
+        "s3:PutObject s3:GetObject s3:GetObjectTagging s3:PutObjectTagging s3:DeleteObject",
+        f"arn:aws:s3:::{PREFIX}-{ACCOUNT}-artifacts/glue/scripts/x.py",
+    ),
+    # dynamodb/table.go: CreateTable (Tags), DescribeTable, DescribeContinuousBackups,
+    # UpdateContinuousBackups, DescribeTimeToLive, ListTagsOfResource, DeleteTable.
+    "aws_dynamodb_table": calls(
+        "dynamodb:CreateTable dynamodb:DescribeTable dynamodb:DescribeContinuousBackups"
+        " dynamodb:UpdateContinuousBackups dynamodb:DescribeTimeToLive dynamodb:ListTagsOfResource"
+        " dynamodb:TagResource dynamodb:DeleteTable",
+        TABLE,
+    ),
+    # dynamodb/table_item.go: PutItem, GetItem, DeleteItem.
+    "aws_dynamodb_table_item": calls("dynamodb:PutItem dynamodb:GetItem dynamodb:DeleteItem", TABLE),
+    # glue/catalog_database.go: CreateDatabase (catalog + database) with Tags, GetDatabase,
+    # GetTags/TagResource on the database ARN (transparent tagging), UpdateDatabase, DeleteDatabase.
+    "aws_glue_catalog_database": calls("glue:CreateDatabase glue:GetDatabase glue:DeleteDatabase", f"{GLUE}:catalog")
+    + calls(
+        "glue:CreateDatabase glue:GetDatabase glue:UpdateDatabase glue:DeleteDatabase glue:GetTags glue:TagResource",
+        f"{GLUE}:database/erp",
+    ),
+    # glue/job.go: CreateJob (Tags, passes the job role), GetJob, GetTags, UpdateJob, DeleteJob.
+    "aws_glue_job": calls(
+        "glue:CreateJob glue:GetJob glue:GetTags glue:TagResource glue:UpdateJob glue:DeleteJob",
+        f"{GLUE}:job/{PREFIX}-files-spark-ingest-default",
+    )
+    + calls("iam:PassRole", ROLE, {"iam:PassedToService": "glue.amazonaws.com"}),
+    # glue/security_configuration.go: Create/Get/DeleteSecurityConfiguration (no ARN exists).
+    "aws_glue_security_configuration": calls(
+        "glue:CreateSecurityConfiguration glue:GetSecurityConfiguration glue:DeleteSecurityConfiguration", "*"
+    ),
+    # glue/data_catalog_encryption_settings.go: Put/GetDataCatalogEncryptionSettings on the catalog.
+    "aws_glue_data_catalog_encryption_settings": calls(
+        "glue:PutDataCatalogEncryptionSettings glue:GetDataCatalogEncryptionSettings", f"{GLUE}:catalog"
+    ),
+    # glue/connection.go: CreateConnection (catalog + connection), GetConnection, GetTags, DeleteConnection.
+    "aws_glue_connection": calls(
+        "glue:GetConnection glue:GetTags glue:TagResource glue:DeleteConnection",
+        f"{GLUE}:connection/{PREFIX}-jdbc",
+    )
+    + calls("glue:CreateConnection glue:GetConnection glue:DeleteConnection", f"{GLUE}:catalog"),
+    # iam/role.go: CreateRole (with Tags and PermissionsBoundary), GetRole, ListRolePolicies,
+    # ListAttachedRolePolicies, ListInstanceProfilesForRole and DeleteRole on destroy.
+    "aws_iam_role": calls("iam:CreateRole", ROLE, WITH_BOUNDARY)
+    + calls(
+        "iam:GetRole iam:TagRole iam:ListRolePolicies iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole"
+        " iam:DeleteRole",
+        ROLE,
+    ),
+    # iam/role_policy.go: PutRolePolicy, GetRolePolicy, DeleteRolePolicy.
+    "aws_iam_role_policy": calls("iam:PutRolePolicy", ROLE, WITH_BOUNDARY)
+    + calls("iam:GetRolePolicy iam:DeleteRolePolicy", ROLE),
+    # iam/policy.go: CreatePolicy (Tags), GetPolicy, GetPolicyVersion, ListPolicyVersions, DeletePolicy.
+    "aws_iam_policy": calls(
+        "iam:CreatePolicy iam:TagPolicy iam:GetPolicy iam:GetPolicyVersion iam:ListPolicyVersions"
+        " iam:CreatePolicyVersion iam:DeletePolicyVersion iam:DeletePolicy",
+        POLICY,
+    ),
+    # iam/role_policy_attachment.go: AttachRolePolicy, ListAttachedRolePolicies, DetachRolePolicy.
+    "aws_iam_role_policy_attachment": calls("iam:AttachRolePolicy", ROLE, WITH_BOUNDARY)
+    + calls("iam:ListAttachedRolePolicies iam:DetachRolePolicy", ROLE),
+    # sfn/state_machine.go: ValidateStateMachineDefinition (plan-time check), CreateStateMachine
+    # (passes its role; logging_configuration makes Step Functions create a log delivery as the
+    # caller), DescribeStateMachine, ListTagsForResource, UpdateStateMachine, DeleteStateMachine.
+    "aws_sfn_state_machine": calls("states:ValidateStateMachineDefinition", "*")
+    + calls(
+        "states:CreateStateMachine states:DescribeStateMachine states:ListTagsForResource states:TagResource"
+        " states:UpdateStateMachine states:DeleteStateMachine",
+        STATE_MACHINE,
+    )
+    + calls(
+        "iam:PassRole",
+        f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-sfn-glue-runner",
+        {"iam:PassedToService": "states.amazonaws.com"},
+    )
+    + calls(
+        "logs:CreateLogDelivery logs:GetLogDelivery logs:UpdateLogDelivery logs:DeleteLogDelivery"
+        " logs:ListLogDeliveries logs:PutResourcePolicy logs:DescribeResourcePolicies logs:DescribeLogGroups",
+        "*",
+    ),
+    # sns/topic.go: CreateTopic (Tags, KmsMasterKeyId), GetTopicAttributes, ListTagsForResource, DeleteTopic.
+    "aws_sns_topic": calls(
+        "sns:CreateTopic sns:GetTopicAttributes sns:SetTopicAttributes sns:ListTagsForResource sns:TagResource"
+        " sns:DeleteTopic",
+        TOPIC,
+    ),
+    # sns/topic_policy.go: SetTopicAttributes(Policy), GetTopicAttributes.
+    "aws_sns_topic_policy": calls("sns:SetTopicAttributes sns:GetTopicAttributes", TOPIC),
+    # sns/topic_subscription.go: Subscribe, GetSubscriptionAttributes, Unsubscribe (on the topic).
+    "aws_sns_topic_subscription": calls("sns:Subscribe", TOPIC)
+    + calls("sns:GetSubscriptionAttributes sns:Unsubscribe", "*"),
+    # sqs/queue.go: CreateQueue with tags (tag-on-create needs sqs:TagQueue), GetQueueUrl,
+    # GetQueueAttributes, ListQueueTags, SetQueueAttributes, DeleteQueue.
+    "aws_sqs_queue": calls(
+        "sqs:CreateQueue sqs:TagQueue sqs:GetQueueUrl sqs:GetQueueAttributes sqs:ListQueueTags"
+        " sqs:SetQueueAttributes sqs:DeleteQueue",
+        QUEUE,
+    ),
+    # sqs/queue_policy.go: SetQueueAttributes(Policy), GetQueueAttributes.
+    "aws_sqs_queue_policy": calls("sqs:SetQueueAttributes sqs:GetQueueAttributes", QUEUE),
+    # logs/group.go: CreateLogGroup (Tags, KmsKeyId), DescribeLogGroups, ListTagsForResource,
+    # PutRetentionPolicy, DeleteLogGroup.
+    "aws_cloudwatch_log_group": calls(
+        "logs:CreateLogGroup logs:PutRetentionPolicy logs:ListTagsForResource logs:TagResource logs:DeleteLogGroup",
+        JOB_LOGS,
+    )
+    + calls("logs:DescribeLogGroups", "*"),
+    # cloudwatch/metric_alarm.go: PutMetricAlarm (Tags), DescribeAlarms, ListTagsForResource, DeleteAlarms.
+    "aws_cloudwatch_metric_alarm": calls(
+        "cloudwatch:PutMetricAlarm cloudwatch:DescribeAlarms cloudwatch:ListTagsForResource cloudwatch:TagResource"
+        " cloudwatch:DeleteAlarms",
+        ALARM,
+    ),
+    # events/rule.go: PutRule (Tags), DescribeRule, ListTagsForResource, DeleteRule.
+    "aws_cloudwatch_event_rule": calls(
+        "events:PutRule events:DescribeRule events:ListTagsForResource events:TagResource events:DeleteRule", RULE
+    ),
+    # events/target.go: PutTargets, ListTargetsByRule, RemoveTargets.
+    "aws_cloudwatch_event_target": calls("events:PutTargets events:ListTargetsByRule events:RemoveTargets", RULE),
+    # athena/workgroup.go: CreateWorkGroup (Tags), GetWorkGroup, ListTagsForResource, DeleteWorkGroup.
+    "aws_athena_workgroup": calls(
+        "athena:CreateWorkGroup athena:GetWorkGroup athena:ListTagsForResource athena:TagResource"
+        " athena:UpdateWorkGroup athena:DeleteWorkGroup",
+        WORKGROUP,
+    ),
+    # ec2/vpc_security_group.go: CreateSecurityGroup (in the VPC, TagSpecifications), revoke the
+    # default egress rule, DescribeSecurityGroups, DeleteSecurityGroup.
+    "aws_security_group": calls(
+        "ec2:CreateSecurityGroup ec2:CreateTags ec2:RevokeSecurityGroupEgress ec2:DeleteSecurityGroup",
+        f"{EC2}:security-group/sg-0123456789abcdef0",
+    )
+    + calls("ec2:CreateSecurityGroup", f"{EC2}:vpc/vpc-0123456789abcdef0")
+    + calls("ec2:DescribeSecurityGroups", "*"),
+    # ec2/vpc_security_group_{egress,ingress}_rule.go: Authorize*, DescribeSecurityGroupRules, Revoke*.
+    "aws_vpc_security_group_egress_rule": calls(
+        "ec2:AuthorizeSecurityGroupEgress ec2:RevokeSecurityGroupEgress", f"{EC2}:security-group/sg-0123456789abcdef0"
+    )
+    + calls("ec2:DescribeSecurityGroupRules", "*"),
+    "aws_vpc_security_group_ingress_rule": calls(
+        "ec2:AuthorizeSecurityGroupIngress ec2:RevokeSecurityGroupIngress", f"{EC2}:security-group/sg-0123456789abcdef0"
+    )
+    + calls("ec2:DescribeSecurityGroupRules", "*"),
+    # ec2/vpc_endpoint.go: CreateVpcEndpoint (TagSpecifications), DescribeVpcEndpoints,
+    # DescribePrefixLists, ModifyVpcEndpoint, DeleteVpcEndpoints.
+    "aws_vpc_endpoint": calls(
+        "ec2:CreateVpcEndpoint ec2:CreateTags ec2:ModifyVpcEndpoint ec2:DeleteVpcEndpoints",
+        f"{EC2}:vpc-endpoint/vpce-0123456789abcdef0",
+    )
+    + calls("ec2:DescribeVpcEndpoints ec2:DescribePrefixLists", "*"),
+    # Data sources: sts/caller_identity_data_source.go, ec2/vpc_subnet_data_source.go; the others
+    # make no AWS call (aws_partition, aws_region and aws_iam_policy_document are computed
+    # locally, archive_file is the archive provider).
+    "data.aws_caller_identity": calls("sts:GetCallerIdentity", "*"),
+    "data.aws_subnet": calls("ec2:DescribeSubnets", "*"),
+    "data.aws_partition": [],
+    "data.aws_region": [],
+    "data.aws_iam_policy_document": [],
+    "data.archive_file": [],
+}
+
+# Resource types that AWS documents for an action but that policy_sentry's snapshot of the
+# Service Authorization Reference lacks: Glue's tag actions on catalog databases ("Specifying
+# AWS Glue resource ARNs"; the provider's transparent tagging of aws_glue_catalog_database and
+# aws_glue_connection).
+ACTION_DATABASE_GAPS = {
+    (action, kind) for action in ("glue:GetTags", "glue:TagResource") for kind in ("database", "connection")
+}
+
+
+# Seed template -> concrete policy statements
+def _resolve(node: Any, names: dict[str, str]) -> Any:
+    """CloudFormation intrinsics (Sub, Ref, GetAtt, Join, Split) with fixed account values."""
+    if isinstance(node, list):
+        return [_resolve(n, names) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1:
+        ((fn, arg),) = node.items()
+        if fn == "Fn::Sub":
+            text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], _resolve(arg[1], names))
+            return re.sub(r"\$\{([^}]+)\}", lambda m: {**names, **extra}[m.group(1)], text)
+        if fn == "Ref":
+            return names[arg]
+        if fn == "Fn::GetAtt":
+            return names[".".join(arg) if isinstance(arg, list) else arg]
+        if fn == "Fn::Join":
+            return arg[0].join(_resolve(arg[1], names))
+        if fn == "Fn::Split":
+            return _resolve(arg[1], names).split(arg[0])
+    return {k: _resolve(v, names) for k, v in node.items()}
+
+
+def seed_names() -> dict[str, str]:
+    return {
+        "AWS::Partition": PARTITION,
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "ProjectName": PROJECT,
+        "Environment": ENV,
+        "StateBucket.Arn": f"arn:aws:s3:::{PREFIX}-{ACCOUNT}-tfstate",
+        "LockTable.Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}-tflock",
+        "BootstrapKey.Arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/bootstrap",
+        "BuildLogGroup.Arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/codebuild/{PREFIX}-deploy:*",
+        "PermissionsBoundary": BOUNDARY,
+    }
+
+
+def seed_template() -> dict[str, Any]:
+    from cfnlint.decode import decode
+
+    parsed, matches = decode(str(SEED))
+    assert not matches, [str(m) for m in matches]
+    return parsed
+
+
+def seed_role_statements() -> list[dict[str, Any]]:
+    role = seed_template()["Resources"]["CodeBuildRole"]["Properties"]
+    names = seed_names()
+    return [s for p in role["Policies"] for s in _resolve(p["PolicyDocument"], names)["Statement"]]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _glob(pattern: str, value: str) -> bool:
+    return fnmatch.fnmatchcase(value.lower(), pattern.lower())
+
+
+def _conditions_hold(statement: dict[str, Any], context: dict[str, str]) -> bool:
+    for operator, tests in statement.get("Condition", {}).items():
+        for key, wanted in tests.items():
+            have = context.get(key)
+            if have is None:
+                return False
+            values = [str(w) for w in _listed(wanted)]
+            if operator in ("StringEquals", "ArnEquals"):
+                ok = have in values
+            elif operator in ("StringLike", "ArnLike"):
+                ok = any(fnmatch.fnmatchcase(have, w) for w in values)
+            else:
+                raise AssertionError(f"CFN/seed.yaml {statement.get('Sid')}: add condition operator {operator}")
+            if not ok:
+                return False
+    return True
+
+
+def _matches(statement: dict[str, Any], call: Call) -> bool:
+    actions = _listed(statement["Action"])
+    resources = _listed(statement["Resource"])
+    return (
+        any(_glob(a, call.action) for a in actions)
+        and any(r == "*" or (call.resource != "*" and _glob(r, call.resource)) for r in resources)
+        and _conditions_hold(statement, call.context)
+    )
+
+
+def allowed(statements: list[dict[str, Any]], call: Call) -> bool:
+    """IAM's evaluation for one request: explicit Deny wins, then any Allow."""
+    if any(s["Effect"] == "Deny" and _matches(s, call) for s in statements):
+        return False
+    return any(s["Effect"] == "Allow" and _matches(s, call) for s in statements)
+
+
+# Terraform tree and the IAM action database
+def tree_resource_types() -> set[str]:
+    types: set[str] = set()
+    for directory in module_dirs():
+        module = load_dir(directory)
+        types |= {rtype for rtype, _ in resources(module)}
+        types |= {f"data.{rtype}" for rtype, _ in resources(module, "data")}
+    return types
+
+
+_IAC_SCRIPT = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from policy_sentry.querying.actions import get_action_data
+from parliament import analyze_policy_string
+
+request = json.load(sys.stdin)
+formats = {}
+for action in request["actions"]:
+    service, name = action.split(":")
+    data = get_action_data(service, name) or {}
+    formats[action] = [row["resource_arn_format"] for row in data.get(service, [])]
+findings = {}
+for label, document in request["policies"].items():
+    policy = analyze_policy_string(json.dumps(document))
+    findings[label] = [[f.issue, f.detail] for f in policy.findings]
+json.dump({"formats": formats, "findings": findings}, sys.stdout)
+"""
+
+
+def iac_database(actions: set[str], policies: dict[str, Any]) -> dict[str, Any]:
+    """ARN formats per action (policy_sentry) and parliament findings per policy, from .venv-iac."""
+    if not IAC_PYTHON.is_file():
+        pytest.fail("install the IaC tools: make .venv-iac/.installed (requirements-iac.txt)", pytrace=False)
+    done = subprocess.run(
+        [str(IAC_PYTHON), "-c", _IAC_SCRIPT],
+        input=json.dumps({"actions": sorted(actions), "policies": policies}),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return json.loads(done.stdout)
+
+
+def _arn_regex(arn_format: str) -> re.Pattern[str]:
+    """``arn:${Partition}:glue:${Region}:${Account}:database/${DatabaseName}`` -> a regex (names may hold "/")."""
+    return re.compile("^" + ".+".join(re.escape(part) for part in re.split(r"\$\{[^}]+\}", arn_format)) + "$")
+
+
+def resource_type_of(arn: str, arn_formats: list[str]) -> str | None:
+    """The resource type name (e.g. ``database``) whose ARN format matches ``arn``."""
+    for arn_format in arn_formats:
+        if arn_format != "*" and _arn_regex(arn_format).match(arn):
+            return arn_format
+    return None
+
+
+# Policy documents to lint
+_KNOWN_INTERPOLATIONS = {"partition": PARTITION, "region": REGION, "account_id": ACCOUNT, "name_prefix": PREFIX}
+
+
+def _literal(value: str) -> str | None:
+    """A policy string with Terraform interpolations replaced by sample values; None if it is a bare reference."""
+    if value != "*" and not value.startswith("arn:") and "amazonaws.com" not in value:
+        return None  # built from another resource's attribute (bucket ARN + "/*"): not parseable here
+
+    def sample(match: re.Match[str]) -> str:
+        name = re.split(r"[.\[]", match.group(1))[-1]
+        return _KNOWN_INTERPOLATIONS.get(name, "sample")
+
+    return re.sub(r"\$\{([^}]+)\}", sample, value)
+
+
+def _statement_of(block: dict[str, Any]) -> dict[str, Any] | None:
+    """An aws_iam_policy_document statement block as JSON, or None when its resources are expressions."""
+    resources = block.get("resources", ["*"])
+    if not isinstance(resources, list):
+        return None
+    literal = [_literal(r) for r in resources]
+    if any(r is None for r in literal):
+        return None
+    statement: dict[str, Any] = {"Effect": block.get("effect", "Allow"), "Action": block.get("actions", [])}
+    statement["Resource"] = literal
+    for principal in block.get("principals", []):
+        ids = principal["identifiers"]
+        if principal["type"] == "*":
+            statement["Principal"] = "*"
+        elif isinstance(ids, list) and all(_literal(i) for i in ids):
+            statement["Principal"] = {principal["type"]: [_literal(i) for i in ids]}
+        else:
+            return None
+    conditions: dict[str, dict[str, Any]] = {}
+    for condition in block.get("condition", []):
+        values = condition["values"]
+        if not isinstance(values, list) or any(_literal(v) is None for v in values):
+            return None
+        conditions.setdefault(condition["test"], {})[condition["variable"]] = [_literal(v) for v in values]
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
+
+
+def policy_statements_to_lint() -> dict[str, dict[str, Any]]:
+    """Every statement of the seed's policies and of Terraform's policy documents, one document each."""
+    documents: dict[str, dict[str, Any]] = {}
+    template = seed_template()
+    role = template["Resources"]["CodeBuildRole"]["Properties"]
+    for policy in role["Policies"]:
+        for st in _resolve(policy["PolicyDocument"], seed_names())["Statement"]:
+            documents[f"CFN/seed.yaml CodeBuildRole {policy['PolicyName']} {st['Sid']}"] = st
+    boundary = template["Resources"]["PermissionsBoundary"]["Properties"]["PolicyDocument"]
+    for st in boundary["Statement"]:
+        documents[f"CFN/seed.yaml PermissionsBoundary {st['Sid']}"] = st
+    for directory in module_dirs():
+        for (rtype, rname), body in resources(load_dir(directory), "data").items():
+            if rtype != "aws_iam_policy_document":
+                continue
+            for i, block in enumerate(body.get("statement", [])):
+                statement = _statement_of(block)
+                if statement is not None:
+                    label = f"terraform/{directory.name}: {rname} statement {block.get('sid', i)}"
+                    documents[label] = statement
+    return {label: {"Version": "2012-10-17", "Statement": [st]} for label, st in documents.items()}
+
+
+def real_findings(label: str, document: dict[str, Any], findings: list[list[Any]]) -> list[str]:
+    """parliament's findings that are defects here.
+
+    Not defects: actions that a wildcard (``s3:*``) expands to (only the actions written out are
+    judged); ``RESOURCE_STAR`` where a Condition scopes the statement (tag conditions on KMS), in
+    resource policies (``"*"`` is the resource itself) and in the permissions boundary (it grants
+    nothing); ``MISMATCHED_TYPE_BUT_USABLE`` (StringEquals on iam:PermissionsBoundary, as AWS
+    documents it); ``ArnLike`` on ``kms:EncryptionContext:aws:logs:arn``, which is how the CloudWatch
+    Logs guide ("Encrypt log data using AWS KMS") writes the key policy.
+    """
+    (statement,) = document["Statement"]
+    written = {a.lower() for a in _listed(statement["Action"])}
+    real = []
+    for issue, detail in findings:
+        if issue == "MISMATCHED_TYPE_BUT_USABLE":
+            continue
+        logs_context = statement.get("Condition", {}).get("ArnLike", {}).get("kms:EncryptionContext:aws:logs:arn")
+        if issue == "MISMATCHED_TYPE" and logs_context and "ArnLike requires a value of type Arn" in str(detail):
+            continue
+        if issue == "UNKNOWN_CONDITION_FOR_ACTION" and str(detail).rsplit(" ", 1)[-1].lower() not in written:
+            continue
+        if issue == "RESOURCE_STAR":
+            if "Condition" in statement or "Principal" in statement or "PermissionsBoundary" in label:
+                continue
+            detail = [a for a in detail if a.lower() in written]
+        if issue == "RESOURCE_MISMATCH":
+            detail = [d for d in detail if d["action"].lower() in written and d["required_format"] == "*"]
+        if detail or issue not in ("RESOURCE_STAR", "RESOURCE_MISMATCH"):
+            real.append(f"{label}: {issue} {detail}")
+    return real
+
+
+# Tests
+def test_every_terraform_resource_type_in_the_tree_has_its_provider_calls_listed():
+    missing = tree_resource_types() - set(PROVIDER_CALLS)
+    assert not missing, f"add the IAM actions of {sorted(missing)} to PROVIDER_CALLS ({Path(__file__).name})"
+
+
+@pytest.fixture(scope="module")
+def action_database() -> dict[str, Any]:
+    actions = {c.action for cs in PROVIDER_CALLS.values() for c in cs}
+    return iac_database(actions, policy_statements_to_lint())
+
+
+def test_provider_calls_name_real_actions_on_the_resource_type_each_takes(action_database):
+    problems = []
+    for rtype, cs in PROVIDER_CALLS.items():
+        for c in cs:
+            formats = action_database["formats"][c.action]
+            if not formats:
+                problems.append(f"{rtype}: {c.action} is not in the IAM action database")
+            elif set(formats) == {"*"}:
+                if c.resource != "*":
+                    problems.append(f"{rtype}: {c.action} takes only Resource '*', not {c.resource}")
+            elif c.resource != "*" and resource_type_of(c.resource, formats) is None:
+                kind = c.resource.split(":")[5].split("/")[0] if c.resource.count(":") >= 5 else c.resource
+                if (c.action, kind) not in ACTION_DATABASE_GAPS:
+                    problems.append(f"{rtype}: {c.action} takes none of {formats} for {c.resource}")
+    assert problems == []
+
+
+def test_seed_codebuild_role_grants_every_call_terraform_apply_makes(action_database):
+    statements = seed_role_statements()
+    denied = [
+        f"{rtype}: {c.action} on {c.resource}" + (f" with {c.context}" if c.context else "")
+        for rtype, cs in sorted(PROVIDER_CALLS.items())
+        for c in cs
+        if not allowed(statements, c)
+    ]
+    assert denied == [], "CFN/seed.yaml CodeBuildRole would get AccessDenied for:\n" + "\n".join(denied)
+
+
+def test_seed_role_cannot_create_roles_without_the_boundary_or_change_itself_or_the_boundary():
+    statements = seed_role_statements()
+    own_role = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-codebuild"
+    for action in ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy"):
+        assert not allowed(statements, Call(action, ROLE)), f"{action} without the permissions boundary"
+    for action in ("iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy"):
+        assert not allowed(statements, Call(action, own_role, WITH_BOUNDARY)), f"{action} on the CodeBuild role"
+    for action in ("iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion"):
+        assert not allowed(statements, Call(action, BOUNDARY)), f"{action} on the boundary policy"
+    assert not allowed(statements, Call("iam:DeleteRolePermissionsBoundary", ROLE))
+    assert not allowed(statements, Call("iam:PassRole", ROLE, {"iam:PassedToService": "ec2.amazonaws.com"}))
+    # Glue jobs of another environment or team are out of reach.
+    assert not allowed(statements, Call("glue:UpdateJob", f"{GLUE}:job/lake-platform-prod-x"))
+    assert not allowed(statements, Call("glue:DeleteJob", f"{GLUE}:job/someone-elses-job"))
+
+
+def test_every_role_terraform_creates_carries_the_permissions_boundary_variable():
+    for directory in module_dirs():
+        for (rtype, rname), body in resources(load_dir(directory)).items():
+            if rtype == "aws_iam_role":
+                assert (
+                    body.get("permissions_boundary") == "${var.permissions_boundary_arn}"
+                ), f"{directory.name}: aws_iam_role.{rname} needs permissions_boundary = var.permissions_boundary_arn"
+
+
+def test_parliament_finds_nothing_in_the_seed_and_terraform_policy_documents(action_database):
+    documents = policy_statements_to_lint()
+    assert any(label.startswith("terraform/") for label in documents), "no Terraform policy was parseable"
+    problems = [
+        problem
+        for label, findings in action_database["findings"].items()
+        for problem in real_findings(label, documents[label], findings)
+    ]
+    assert problems == []
