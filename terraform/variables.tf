@@ -263,7 +263,7 @@ variable "athena_bytes_scanned_cutoff_per_query" {
 # --- Dagster deployment ----------------------------------------------------------------------
 
 variable "dagster_role_name" {
-  description = "Name of an existing IAM role that runs the Dagster deployment (webserver, daemon, run workers); the platform policies are attached to it. null attaches nothing."
+  description = "Name of an existing IAM role that runs the Dagster deployment (webserver, daemon, run workers); the platform policies are attached to it. The seed lets CodeBuild attach policies only to roles named <project>-<environment>-* that carry its permissions boundary, so the role must have both. null attaches nothing."
   type        = string
   default     = null
 
