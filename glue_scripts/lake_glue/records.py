@@ -140,7 +140,9 @@ class _LineEnds:
 
     def __init__(self, data: bytes, bare_cr: bool):
         self.data, self.n = data, len(data)
-        self.bare_cr = bare_cr and b"\r" in data
+        # Two passes in C tell whether any CR is not part of a CR LF; only then is each line
+        # looked at for one.
+        self.bare_cr = bare_cr and data.count(b"\r") != data.count(b"\r\n")
         self._lf, self._cr = -1, -1
 
     def next(self, pos: int) -> tuple[int, int]:
@@ -185,14 +187,18 @@ def record_spans(data: bytes, opts: FormatOptions) -> Split:
     ends = _LineEnds(data, bare_cr=csv_format)
     quoting = csv_format and opts.multiline
     quote = opts.quote.encode()
+    delimiter = ord(opts.delimiter[0]) if opts.delimiter else -1
+    escape = opts.escape.encode() if opts.escape != opts.quote else b""
     spans: list[tuple[int, int, int]] = []
     problems: dict[int, str] = {}
     blank, line, start, n = 0, 1, 0, len(data)
     while start < n:
         stop, following = ends.next(start)
         lines, problem = 1, None
-        if quoting and data.find(quote, start, stop) >= 0:
-            stop, following, lines, problem = _quoted_record(data, start, line, ends, opts)
+        if quoting and not _closes_on_its_line(data, start, stop, quote, delimiter, escape):
+            stop, following, lines, problem = _quoted_record(
+                data, (start, stop, following), line, ends, (quote, delimiter, escape), opts.max_record_lines
+            )
         if not csv_format and following == n and stop == n and n > start and data[n - 1] == 0x0D:
             stop = n - 1
         if stop > start:
@@ -205,13 +211,36 @@ def record_spans(data: bytes, opts: FormatOptions) -> Split:
     return Split(spans, blank, problems)
 
 
-def _quoted_record(data: bytes, start: int, line: int, ends: _LineEnds, opts: FormatOptions):
-    """(content end, next record start, lines taken, problem) of the CSV record at ``start``."""
-    quote, delimiter = opts.quote.encode(), ord(opts.delimiter[0]) if opts.delimiter else -1
-    escape = opts.escape.encode() if opts.escape != opts.quote else b""
+def _closes_on_its_line(data: bytes, start: int, stop: int, quote: bytes, delimiter: int, escape: bytes) -> bool:
+    """True for a line whose quoted fields all close on it without a doubled quote or an escape:
+    the common line, told with a few ``find`` calls; any other is walked by :func:`_quoted_record`."""
+    q = data.find(quote, start, stop)
+    while q >= 0:
+        if q == start or data[q - 1] == delimiter:
+            close = data.find(quote, q + 1, stop)
+            if close < 0 or data[close + 1 : close + 2] == quote or (escape and data.find(escape, q, close) >= 0):
+                return False
+            q = close
+        q = data.find(quote, q + 1, stop)
+    return True
+
+
+def _quoted_record(
+    data: bytes,
+    first_line: tuple[int, int, int],
+    line: int,
+    ends: _LineEnds,
+    characters: tuple[bytes, int, bytes],
+    max_record_lines: int,
+):
+    """(content end, next record start, lines taken, problem) of the CSV record whose first line
+    is (start, content end, next line start); ``characters`` are the quote, delimiter and escape."""
+    quote, delimiter, escape = characters
+    start, stop, following = first_line
     pos, one_line = start, True
     while True:
-        stop, following = ends.next(pos)
+        if pos > stop:
+            stop, following = ends.next(pos)
         q = data.find(quote, pos, stop)
         while q >= 0 and not (q == start or data[q - 1] == delimiter):
             q = data.find(quote, q + 1, stop)  # a quote inside an unquoted field is literal
@@ -222,9 +251,9 @@ def _quoted_record(data: bytes, start: int, line: int, ends: _LineEnds, opts: Fo
             pos = close + 1  # closed on its own line: the common case, nothing to count
             continue
         one_line = False
-        if close < 0 or ends.count(q, close) > opts.max_record_lines:
+        if close < 0 or ends.count(q, close) > max_record_lines:
             opened = line + ends.count(start, q)
-            where = "before the end of the file" if close < 0 else f"within {opts.max_record_lines} lines"
+            where = "before the end of the file" if close < 0 else f"within {max_record_lines} lines"
             problem = (
                 f"quoted field opened on line {opened} is not closed {where}; the record is cut at the end of"
                 " that line and the lines after it are read as records (max_record_lines bounds a quoted field)"
