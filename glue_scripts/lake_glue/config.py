@@ -65,6 +65,11 @@ class FormatOptionsModel(_Strict):
     multiline: bool = _DEFAULTS.multiline
     compression: Literal[COMPRESSIONS] = _DEFAULTS.compression  # type: ignore[valid-type]
     null_values: list[str] = Field(default_factory=lambda: list(_DEFAULTS.null_values))
+    max_record_lines: int = Field(
+        default=_DEFAULTS.max_record_lines,
+        ge=1,
+        description="most line ends a quoted CSV field may span; beyond it the quote is taken as unclosed",
+    )
 
     @model_validator(mode="before")
     @classmethod

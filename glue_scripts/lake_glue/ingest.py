@@ -47,7 +47,7 @@ def read_landed_records(spark, file_uris: list[str], opts, columns: list[dict]):
             T.StructField("report", T.StringType()),
         ]
     )
-    binary = spark.read.format("binaryFile").load(file_uris).select("path", "content")
+    binary = spark.read.format("binaryFile").load([literal_path(u) for u in file_uris]).select("path", "content")
     parsed = binary.mapInArrow(_ArrowParser(opts, names), schema).persist(StorageLevel.MEMORY_AND_DISK)
     reports = [FileReport(**json.loads(r.report)) for r in parsed.where("kind = 'file'").select("report").collect()]
     records = parsed.where("kind = 'record'").select(
@@ -58,6 +58,18 @@ def read_landed_records(spark, file_uris: list[str], opts, columns: list[dict]):
         CORRUPT_COLUMN,
     )
     return records, parsed, reports
+
+
+_GLOB_CHARACTERS = "\\[]{}*?"
+
+
+def literal_path(uri: str) -> str:
+    """``uri`` with Hadoop's glob characters escaped, so that a load reads exactly that file.
+
+    Spark's file sources expand a path as a glob pattern: a landed ``lines[1].jsonl`` would
+    match ``lines1.jsonl`` instead. Landed names are never patterns.
+    """
+    return "".join("\\" + c if c in _GLOB_CHARACTERS else c for c in uri)
 
 
 class _ArrowParser:
@@ -78,6 +90,14 @@ class _ArrowParser:
                 yield from parse_file_arrow(path, content, self.opts, self.names)
 
 
+_DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# Texts that name an infinity, or a zero whatever its exponent: the only ones whose double may
+# be infinite, or 0.0. Any other text reaching inf or 0.0 overflowed or underflowed.
+_INFINITY_TEXT = r"(?i)^[+-]?inf(inity)?$"
+_ZERO_TEXT = r"^[+-]?(0+\.?0*|\.0+)([eE][+-]?[0-9]+)?$"
+_PLAIN_DECIMAL_TEXT = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
+
+
 def _typed_value(raw: Column, column: dict) -> Column:
     type_name = column["type"]
     text = F.trim(raw)
@@ -87,16 +107,42 @@ def _typed_value(raw: Column, column: dict) -> Column:
     if type_name == "timestamp":
         return F.to_timestamp(text, mask) if mask else F.to_timestamp(text)
     if type_name == "date":
-        return F.to_date(text, mask) if mask else F.to_date(text)
+        if mask:
+            return F.to_date(text, mask)
+        # Unmasked, Spark's to_date reads "2026-01-05 garbage" and drops a time and its zone;
+        # a date without a mask is yyyy-MM-dd and nothing else.
+        return F.when(text.rlike(_DATE_TEXT), F.to_date(text, "yyyy-MM-dd"))
     if type_name in ("int", "bigint"):
         # Spark casts "12.7" to 12; integers must be written as integers.
         return F.when(text.rlike(_INTEGER_TEXT), text.cast(spark_type(type_name)))
     if type_name.startswith("decimal"):
-        typed = text.cast(spark_type(type_name))
-        # A cast to decimal(p,s) rounds extra digits away; reject instead of losing them.
-        exact = text.cast(T.DecimalType(38, 18))
-        return F.when(typed.cast(T.DecimalType(38, 18)) == exact, typed)
+        return _exact_decimal(text, spark_type(type_name))
+    if type_name == "double":
+        number = text.cast(T.DoubleType())
+        overflow = F.abs(number) == F.lit(float("inf"))
+        underflow = number == 0
+        return (
+            F.when(overflow & ~text.rlike(_INFINITY_TEXT), None)
+            .when(underflow & ~text.rlike(_ZERO_TEXT), None)
+            .otherwise(number)
+        )
     return text.cast(spark_type(type_name))
+
+
+def _exact_decimal(text: Column, decimal: T.DecimalType) -> Column:
+    """The text as decimal(p,s), or null when that would round it (or it does not fit).
+
+    A plain number is checked on its digits: at most ``s`` fraction digits before trailing
+    zeros (the cast itself refuses more than ``p - s`` integer digits). A number with an
+    exponent is compared with its exact value at decimal(38,18).
+    """
+    typed = text.cast(decimal)
+    fraction = "" if decimal.scale == 0 else f"[0-9]{{0,{decimal.scale}}}"
+    fits = text.rlike(rf"^[+-]?[0-9]*(\.{fraction}0*)?$")
+    exact = text.cast(T.DecimalType(38, 18))
+    return F.when(
+        F.when(text.rlike(_PLAIN_DECIMAL_TEXT), fits).otherwise(typed.cast(T.DecimalType(38, 18)) == exact), typed
+    )
 
 
 def _blank(raw: Column, column: dict) -> Column:

@@ -4,11 +4,16 @@ The ingest job runs :func:`parse_file` once per landed file, inside Spark tasks,
 distributed. It does two separate things with each file's bytes:
 
 1. **Split into physical records** by a fixed rule on the raw bytes (:func:`record_spans`):
-   - CSV: a record ends at a line feed (a carriage return before it belongs to the line end)
-     that is outside a quoted field. With ``multiline`` off, every line feed ends a record.
-     Inside quotes, a doubled quote (or the ``escape`` character followed by any byte) does
-     not close the field.
-   - JSONL: a record is one line.
+   - CSV (RFC 4180, as Python's ``csv`` and Spark read it): a line ends at CR LF, LF or a
+     bare CR. A record ends at a line end outside a quoted field. A quote opens a quoted
+     field only at the start of a field (record start, or right after the delimiter); a quote
+     anywhere else is a literal character of an unquoted field (``NEW 3/4" pipe`` is stored
+     as written). Inside quotes, a doubled quote (or the ``escape`` character followed by any
+     byte) does not close the field. A quoted field not closed before the end of the file or
+     within ``max_record_lines`` line ends is an unclosed quote: the line where it opened is
+     quarantined with that reason, and the lines after it are split again as records. With
+     ``multiline`` off, every line end ends a record.
+   - JSONL: a record is one line (ended by LF; a CR before it belongs to the line end).
    - Blank lines are not records; they are counted separately. With ``header``, each CSV
      file's first record is its header, not data. A UTF-8 byte order mark is skipped.
    The count of those records is what "landed" means in the reconciliation.
@@ -65,6 +70,8 @@ class FormatOptions:
     null_values: tuple[str, ...] = ("",)
     # (column, its own null texts) for the columns that override ``null_values``.
     column_null_values: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # A quoted field spanning more line ends than this is taken as an unclosed quote.
+    max_record_lines: int = 1000
 
     def nulls_of(self, column: str) -> frozenset[str]:
         """The texts read as null in ``column``: its own list if it declares one, else the table's."""
@@ -114,68 +121,163 @@ def decompress(path: str, data: bytes, compression: str) -> bytes:
     return data
 
 
-def record_spans(data: bytes, opts: FormatOptions) -> tuple[list[tuple[int, int, int]], int]:
-    """Physical records as (start byte, end byte, 1-based line) and the number of blank lines.
+@dataclass(frozen=True)
+class Split:
+    """A file's physical records: (start byte, end byte, 1-based line) each, the blank lines,
+    and why a record is not whole (start byte -> reason: its quoted field never closed)."""
 
-    The file is cut at every line feed in C (``bytes.find``); a line only needs a closer look
-    when it holds a quote. With the escape equal to the quote (the CSV default), a doubled
-    quote toggles twice, so the parity of a line's quote count tells whether a record goes on.
-    A line holding a distinct escape byte inside quotes is walked byte by byte.
+    spans: list[tuple[int, int, int]]
+    blank: int
+    problems: dict[int, str]
+
+
+class _LineEnds:
+    """The file's line ends in order, found with ``bytes.find`` (C speed, no byte loop).
+
+    A CSV line ends at CR LF, LF or a bare CR (RFC 4180 and Python's ``csv``); a JSONL line
+    ends at LF only (a CR before it belongs to the line end).
     """
-    quote, escape = ord(opts.quote), ord(opts.escape)
-    quoting = opts.format == "csv" and opts.multiline
+
+    def __init__(self, data: bytes, bare_cr: bool):
+        self.data, self.n = data, len(data)
+        # Two passes in C tell whether any CR is not part of a CR LF; only then is each line
+        # looked at for one.
+        self.bare_cr = bare_cr and data.count(b"\r") != data.count(b"\r\n")
+        self._lf, self._cr = -1, -1
+
+    def next(self, pos: int) -> tuple[int, int]:
+        """(content end, next line start) of the line holding ``pos``; (n, n) at the end."""
+        if self._lf < pos:
+            self._lf = self.data.find(b"\n", pos)
+            if self._lf < 0:
+                self._lf = self.n
+        lf = self._lf
+        if self.bare_cr:
+            if self._cr < pos:
+                self._cr = self.data.find(b"\r", pos)
+                if self._cr < 0:
+                    self._cr = self.n
+            if self._cr < lf:
+                return self._cr, self._cr + 2 if self._cr + 1 == lf else self._cr + 1
+        if lf < self.n:
+            return (lf - 1 if lf > pos and self.data[lf - 1] == 0x0D else lf), lf + 1
+        return self.n, self.n
+
+    def count(self, start: int, stop: int) -> int:
+        """Line ends between two byte positions."""
+        lfs = self.data.count(b"\n", start, stop)
+        if not self.bare_cr:
+            return lfs
+        return lfs + self.data.count(b"\r", start, stop) - self.data.count(b"\r\n", start, stop)
+
+
+def record_spans(data: bytes, opts: FormatOptions) -> Split:
+    """The physical records of a file (RFC 4180 quoting for CSV with ``multiline``).
+
+    A quote opens a quoted field only at the start of a field (at the record's start or right
+    after the delimiter); anywhere else it is a literal character. Inside quotes a doubled
+    quote, or the ``escape`` byte and the byte after it, does not close the field. A quoted
+    field that is not closed before the end of the file, or within ``max_record_lines`` lines,
+    makes only the line where it opened a record, with the reason; splitting goes on after it.
+
+    Lines are found with ``bytes.find``; only a line holding a quote is looked at further, and
+    then again quote by quote with ``find``, never byte by byte.
+    """
+    csv_format = opts.format == "csv"
+    ends = _LineEnds(data, bare_cr=csv_format)
+    quoting = csv_format and opts.multiline
+    quote = opts.quote.encode()
+    delimiter = ord(opts.delimiter[0]) if opts.delimiter else -1
+    escape = opts.escape.encode() if opts.escape != opts.quote else b""
     spans: list[tuple[int, int, int]] = []
-    blank, n = 0, len(data)
-    start, start_line, line, in_quotes, pos = 0, 1, 1, False, 0
-    quote_byte, escape_byte = bytes([quote]), bytes([escape])
-    distinct_escape = escape != quote
+    problems: dict[int, str] = {}
+    blank, line, start, n = 0, 1, 0, len(data)
+    while start < n:
+        stop, following = ends.next(start)
+        lines, problem = 1, None
+        if quoting and not _closes_on_its_line(data, start, stop, quote, delimiter, escape):
+            stop, following, lines, problem = _quoted_record(
+                data, (start, stop, following), line, ends, (quote, delimiter, escape), opts.max_record_lines
+            )
+        if not csv_format and following == n and stop == n and n > start and data[n - 1] == 0x0D:
+            stop = n - 1
+        if stop > start:
+            spans.append((start, stop, line))
+            if problem:
+                problems[start] = problem
+        else:
+            blank += 1
+        start, line = following, line + lines
+    return Split(spans, blank, problems)
+
+
+def _closes_on_its_line(data: bytes, start: int, stop: int, quote: bytes, delimiter: int, escape: bytes) -> bool:
+    """True for a line whose quoted fields all close on it without a doubled quote or an escape:
+    the common line, told with a few ``find`` calls; any other is walked by :func:`_quoted_record`."""
+    q = data.find(quote, start, stop)
+    while q >= 0:
+        if q == start or data[q - 1] == delimiter:
+            close = data.find(quote, q + 1, stop)
+            if close < 0 or data[close + 1 : close + 2] == quote or (escape and data.find(escape, q, close) >= 0):
+                return False
+            q = close
+        q = data.find(quote, q + 1, stop)
+    return True
+
+
+def _quoted_record(
+    data: bytes,
+    first_line: tuple[int, int, int],
+    line: int,
+    ends: _LineEnds,
+    characters: tuple[bytes, int, bytes],
+    max_record_lines: int,
+):
+    """(content end, next record start, lines taken, problem) of the CSV record whose first line
+    is (start, content end, next line start); ``characters`` are the quote, delimiter and escape."""
+    quote, delimiter, escape = characters
+    start, stop, following = first_line
+    pos, one_line = start, True
     while True:
-        lf = data.find(b"\n", pos)
-        stop = n if lf < 0 else lf
-        if quoting:
-            if distinct_escape and (in_quotes or quote_byte in data[pos:stop]) and escape_byte in data[pos:stop]:
-                in_quotes, extra_lines, stop = _walk(data, pos, stop, in_quotes, quote, escape)
-                line += extra_lines
-                lf = stop if stop < n else -1
-            elif data.count(quote_byte, pos, stop) % 2:
-                in_quotes = not in_quotes
-        if lf < 0:
-            break
-        if not in_quotes:
-            end = lf - 1 if lf > start and data[lf - 1] == 0x0D else lf
-            if end > start:
-                spans.append((start, end, start_line))
-            else:
-                blank += 1
-            start, start_line = lf + 1, line + 1
-        line += 1
-        pos = lf + 1
-    end = n - 1 if n > start and data[n - 1] == 0x0D else n
-    if end > start:
-        spans.append((start, end, start_line))
-    return spans, blank
-
-
-def _walk(data: bytes, pos: int, stop: int, in_quotes: bool, quote: int, escape: int) -> tuple[bool, int, int]:
-    """Quote state after the line at ``pos``, byte by byte (a distinct escape skips the next byte).
-
-    An escaped line feed continues the line: returns the new state, the line feeds skipped
-    that way, and where the line really stops (its line feed, or the end of the data).
-    """
-    n, skipped, i = len(data), 0, pos
-    while i < n:
-        b = data[i]
-        if in_quotes and b == escape and i + 1 < n:
-            if data[i + 1] == 0x0A:
-                skipped += 1
-            i += 2
+        if pos > stop:
+            stop, following = ends.next(pos)
+        q = data.find(quote, pos, stop)
+        while q >= 0 and not (q == start or data[q - 1] == delimiter):
+            q = data.find(quote, q + 1, stop)  # a quote inside an unquoted field is literal
+        if q < 0:
+            return stop, following, 1 if one_line else ends.count(start, following) or 1, None
+        close = _closing_quote(data, q + 1, quote, escape)
+        if 0 <= close < stop:
+            pos = close + 1  # closed on its own line: the common case, nothing to count
             continue
-        if b == quote:
-            in_quotes = not in_quotes
-        elif b == 0x0A:
-            return in_quotes, skipped, i
-        i += 1
-    return in_quotes, skipped, n
+        one_line = False
+        if close < 0 or ends.count(q, close) > max_record_lines:
+            opened = line + ends.count(start, q)
+            where = "before the end of the file" if close < 0 else f"within {max_record_lines} lines"
+            problem = (
+                f"quoted field opened on line {opened} is not closed {where}; the record is cut at the end of"
+                " that line and the lines after it are read as records (max_record_lines bounds a quoted field)"
+            )
+            stop, following = ends.next(q)
+            return stop, following, ends.count(start, following) or 1, problem
+        pos = close + 1
+
+
+def _closing_quote(data: bytes, pos: int, quote: bytes, escape: bytes) -> int:
+    """Position of the quote that closes a quoted field whose content starts at ``pos``, or -1."""
+    while True:
+        q = data.find(quote, pos)
+        if escape:
+            e = data.find(escape, pos, q if q >= 0 else len(data))
+            if e >= 0:
+                pos = e + 2  # the escape and the byte it escapes
+                continue
+        if q < 0:
+            return -1
+        if not escape and data[q + 1 : q + 2] == quote:
+            pos = q + 2  # a doubled quote is one quote of the content
+            continue
+        return q
 
 
 def _text(raw: bytes, encoding: Encoding) -> str:
@@ -226,7 +328,8 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
         yield ("file", report)
         return
     offset = len(BOM) if opts.encoding == "utf-8" and data.startswith(BOM) else 0
-    spans, report.blank_lines = record_spans(data[offset:], opts)
+    split = record_spans(data[offset:], opts)
+    spans, report.blank_lines = split.spans, split.blank
     codec = ENCODINGS[opts.encoding]
     positions = list(range(len(columns)))
     nulls = [opts.nulls_of(c) for c in columns]
@@ -237,6 +340,8 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
         start, end, _ = spans[0]
         spans = spans[1:]
         try:
+            if start in split.problems:
+                raise csv.Error(split.problems[start])
             header = next(_csv_reader(io.StringIO(data[offset + start : offset + end].decode(codec), newline=""), opts))
         except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
             report.problem = f"cannot read the header line: {exc}"
@@ -271,7 +376,9 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
                 f" {offset + start + exc.start} (declare the file's encoding in options.encoding)"
             )
         else:
-            if opts.format == "csv":
+            if start in split.problems:
+                error = split.problems[start]
+            elif opts.format == "csv":
                 values, error = _csv_values(text, opts, width, positions, nulls)
             else:
                 values, error = _json_values(text, columns, report.undeclared)
@@ -307,22 +414,61 @@ def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int]
     return [None if row[p] in null else row[p] for p, null in zip(positions, nulls)], None
 
 
+class _StrictJsonError(ValueError):
+    """A JSON document that parses but is not strict JSON (a repeated key, a non-finite number)."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """An object's members; a key written twice is refused rather than keeping the last value."""
+    document: dict = {}
+    for key, value in pairs:
+        if key in document:
+            raise _StrictJsonError(f"key {key!r} appears more than once in one object")
+        document[key] = value
+    return document
+
+
+def _non_finite(name: str):
+    raise _StrictJsonError(f"{name} is not a JSON number")
+
+
 def _json_values(text: str, columns: list[str], undeclared: dict[str, int]):
     try:
-        document = json.loads(text, parse_int=_Literal, parse_float=_Literal)
+        document = json.loads(
+            text,
+            parse_int=_Literal,
+            parse_float=_Literal,
+            parse_constant=_non_finite,
+            object_pairs_hook=_unique_keys,
+        )
     except json.JSONDecodeError as exc:
         reason = "more than one JSON value on the line" if exc.msg == "Extra data" else f"not valid JSON: {exc.msg}"
         return None, f"{reason} (column {exc.colno})"
+    except _StrictJsonError as exc:
+        return None, f"not strict JSON: {exc}"
     if not isinstance(document, dict):
         kind = {list: "an array", str: "a string", _Literal: "a number", bool: "a boolean", type(None): "null"}
         return (
             None,
             f"a JSONL line must be one JSON object, this one is {kind.get(type(document), type(document).__name__)}",
         )
+    values = [_json_value(document.get(c)) for c in columns]
+    for column, value in zip(columns, values):
+        # "\ud83d" decodes to half a surrogate pair, which no UTF-8 column can hold.
+        if value is not None and not _encodable(value):
+            return None, f"{column}: a JSON string holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape)"
     for key in document:
         if key not in columns:
             undeclared[key] = undeclared.get(key, 0) + 1
-    return [_json_value(document.get(c)) for c in columns], None
+    return values, None
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 ARROW_CHUNK = 65536

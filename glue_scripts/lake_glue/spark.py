@@ -21,6 +21,13 @@ COMMON_CONF = {
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # Dates before 1582-10-15 (ERP sentinels such as 0001-01-01) and timestamps before 1900 are
+    # written as they landed, in the proleptic Gregorian calendar that Athena, DuckDB and
+    # Iceberg use; the default (EXCEPTION) fails the whole write on every retry.
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
 }
 
 

@@ -11,6 +11,7 @@ A summary line prints the totals.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from collections.abc import Callable
@@ -281,6 +282,148 @@ CASES = [
 ]
 
 
+def _raw_price(doc_line: str, text: str) -> str:
+    """A JSONL line whose unit_price is written as ``text`` (json.dumps cannot write 1e400)."""
+    return doc_line.replace('"unit_price": 1.5', f'"unit_price": {text}')
+
+
+STRAY_QUOTE_ROWS = 200
+
+# Issue 19: strict splitting and strict values. Each case is an upload, then what is stored.
+CASES += [
+    Case(
+        "stray quote inside an unquoted field is a literal character",
+        "customers",
+        {
+            "a.csv": (
+                CUSTOMERS_HEADER
+                + customer(1, 'NEW 3/4" pipe')
+                + "".join(customer(i) for i in range(2, STRAY_QUOTE_ROWS + 1))
+            ).encode()
+        },
+        stored=STRAY_QUOTE_ROWS,
+        exact={2: {"customer_name": 'NEW 3/4" pipe'}, STRAY_QUOTE_ROWS + 1: {"customer_id": STRAY_QUOTE_ROWS}},
+    ),
+    Case(
+        "quote opened at a field start and never closed",
+        "customers",
+        {
+            "a.csv": (
+                CUSTOMERS_HEADER
+                + customer(1)
+                + '2,"Bo,b@x.org,ZA,1.00,2026-01-01 10:00:00\n'
+                + "".join(customer(i) for i in range(3, 50))
+            ).encode()
+        },
+        stored=48,
+        quarantined={3: "quoted field opened on line 3 is not closed before the end of the file"},
+        exact={4: {"customer_id": 3}, 50: {"customer_id": 49}},
+    ),
+    Case(
+        "bare CR line ends",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).replace("\n", "\r").encode()},
+        stored=2,
+        exact={2: {"customer_id": 1}, 3: {"customer_id": 2, "customer_name": "Ann"}},
+    ),
+    Case(
+        "bare CR line ends with allow_empty",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).replace("\n", "\r").encode()},
+        acceptance={"allow_empty": True},
+        stored=2,
+    ),
+    Case(
+        "JSONL repeated key and non-finite numbers",
+        "order_lines",
+        {
+            "a.jsonl": (
+                line(1)
+                + line(2).replace('"line_number": 1', '"line_number": 1, "line_number": 2')
+                + _raw_price(line(3), "NaN")
+                + _raw_price(line(4), "Infinity")
+            ).encode()
+        },
+        stored=1,
+        quarantined={
+            2: "key 'line_number' appears more than once",
+            3: "NaN is not a JSON number",
+            4: "Infinity is not a JSON number",
+        },
+    ),
+    Case(
+        "JSONL lone surrogate",
+        "order_lines",
+        {"a.jsonl": (line(1) + line(2, sku="\ud83d") + line(3, sku="\U0001f600")).encode()},
+        stored=2,
+        quarantined={2: "sku: a JSON string holds a lone surrogate"},
+        exact={3: {"sku": "\U0001f600"}},
+    ),
+    Case(
+        "doubles that overflow or underflow",
+        "order_lines",
+        {
+            "a.jsonl": (
+                _raw_price(line(1), "1e400")
+                + _raw_price(line(2), "1e-400")
+                + line(3, unit_price="Infinity")
+                + _raw_price(line(4), "2.5e-300")
+            ).encode()
+        },
+        columns={"unit_price": {"type": "double"}},
+        stored=2,
+        quarantined={1: "unit_price: cannot read '1e400' as double", 2: "unit_price: cannot read '1e-400' as double"},
+        exact={3: {"unit_price": "inf"}, 4: {"unit_price": 2.5e-300}},
+    ),
+    Case(
+        "unmasked date with trailing text or a time zone",
+        "order_lines",
+        {
+            "a.jsonl": (
+                line(1, shipped_on="2026-01-05")
+                + line(2, shipped_on="2026-01-05 garbage")
+                + line(3, shipped_on="2026-01-05T23:30:00-05:00")
+            ).encode()
+        },
+        columns={"shipped_on": {"timestamp_mask": None}},
+        stored=1,
+        quarantined={
+            2: "shipped_on: cannot read '2026-01-05 garbage' as date",
+            3: "shipped_on: cannot read '2026-01-05T23:30:00-05:00' as date",
+        },
+        exact={1: {"shipped_on": "2026-01-05"}},
+    ),
+    Case(
+        "date 0001-01-01 is stored as landed",
+        "order_lines",
+        {"a.jsonl": (line(1, shipped_on="00010101") + line(2, shipped_on="15821004")).encode()},
+        stored=2,
+        exact={1: {"shipped_on": "0001-01-01"}, 2: {"shipped_on": "1582-10-04"}},
+    ),
+    Case(
+        "timestamp in 1850 is stored as landed",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + "1,Ann,a@x.org,ZA,1.00,1850-03-01 10:00:00\n").encode()},
+        stored=1,
+        exact={2: {"created_at": "1850-03-01 10:00:00"}},
+    ),
+    Case(
+        "file names that look like glob patterns",
+        "order_lines",
+        {"lines[1].jsonl": line(1).encode(), "lines1.jsonl": (line(2) + line(3)).encode()},
+        stored=3,
+    ),
+    Case(
+        "decimal(38,2) with more than 20 integer digits",
+        "customers",
+        {"a.csv": (CUSTOMERS_HEADER + customer(1, limit="123456789012345678901234567890.12")).encode()},
+        columns={"credit_limit": {"type": "decimal(38,2)"}},
+        stored=1,
+        exact={2: {"credit_limit": "123456789012345678901234567890.12"}},
+    ),
+]
+
+
 class RecordingPipes:
     """The Pipes context as the job sees it: the extras the source asset sends, and the checks
     the job reports (Dagster's transport is exercised by the end-to-end tests)."""
@@ -355,7 +498,8 @@ TOTALS = {"cases": 0, "expected": 0, "lost": 0, "altered": 0, "duplicates": 0}
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[c.name for c in CASES])
 def test_bad_input_corpus(lake, spark, tmp_path, index):
     case = CASES[index]
-    batch = f"202601{index + 1:02d}T000000Z"
+    # One valid landing day per case (the corpus outgrew January).
+    batch = (dt.date(2026, 1, 1) + dt.timedelta(days=index)).strftime("%Y%m%dT000000Z")
     landing = Landing(lake, tmp_path / "registry.sqlite")
     _configure(lake, case)
     if case.delivered_before:
