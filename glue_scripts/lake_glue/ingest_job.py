@@ -38,6 +38,7 @@ from lake_glue.tables import (
     open_catalog,
     retry_on_conflict,
     snapshot_properties,
+    surely_not_committed,
     total_records,
     write_files,
 )
@@ -337,9 +338,10 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
 
     try:
         committed = retry_on_conflict(f"{spec.label} {label}", attempt)
-    except Exception:
+    except Exception as exc:
         # Nothing of this attempt was committed: its quarantine must not be mistaken for the batch's.
-        if quarantine_path:
+        # After any other error the snapshot may name it, so it stays.
+        if quarantine_path and surely_not_committed(exc):
             delete_path(spark, quarantine_path)
         raise
     # Earlier attempts' quarantine folders of this batch are superseded by the committed one.

@@ -56,6 +56,7 @@ from lake_glue.tables import (
     read_files,
     retry_on_conflict,
     snapshot_properties,
+    surely_not_committed,
     total_records,
     write_files,
 )
@@ -218,8 +219,10 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
                     summary=summary,
                     set_properties={BUCKET_SPEC_PROPERTY: wanted_spec},
                 )
-            except Exception:
-                delete_path(spark, folder)
+            except Exception as exc:
+                # Only a commit that surely did not land leaves these files to no one.
+                if surely_not_committed(exc):
+                    delete_path(spark, folder)
                 raise
             # What was committed for these buckets is exactly these files: check keys there.
             dupes = duplicate_keys(read_files(spark, committed, files), pk) if files else 0
