@@ -21,8 +21,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
+from lake_glue.config import MAX_JOB_TIMEOUT_MINUTES
 from lake_glue.tables import column_equals
 from lake_platform.resources.aws import aws_client
+
+# A job's files are unreferenced until it commits, and a job may run for MAX_JOB_TIMEOUT_MINUTES
+# (plus the runner's grace): a shorter window would delete the files of a job still running.
+ORPHAN_WINDOW_FLOOR_HOURS = MAX_JOB_TIMEOUT_MINUTES / 60 + 1
+DEFAULT_ORPHAN_HOURS = 72.0
+
+
+def orphan_window(hours: float, setting: str) -> timedelta:
+    """The orphan-file window of ``hours``; refuses one a running job's files could fall out of."""
+    if not hours > ORPHAN_WINDOW_FLOOR_HOURS:
+        raise ValueError(
+            f"{setting}={hours:g} is too short: a job may run {MAX_JOB_TIMEOUT_MINUTES / 60:g} h"
+            f" (job_settings.timeout_minutes <= {MAX_JOB_TIMEOUT_MINUTES}) before it commits, so the"
+            f" orphan-file window must exceed {ORPHAN_WINDOW_FLOOR_HOURS:g} h (default {DEFAULT_ORPHAN_HOURS:g})"
+        )
+    return timedelta(hours=hours)
 
 
 @dataclass
@@ -140,7 +157,7 @@ def maintain_table(
     table,
     *,
     retain: timedelta = timedelta(days=7),
-    orphan_age: timedelta = timedelta(hours=24),
+    orphan_age: timedelta = timedelta(hours=DEFAULT_ORPHAN_HOURS),
     compact_min_files: int = 16,
     now: datetime | None = None,
 ) -> MaintenanceReport:
@@ -163,14 +180,20 @@ def maintain_catalog(catalog, **settings) -> list[MaintenanceReport]:
     return reports
 
 
-def maintain_lake(retain_days: float, orphan_hours: float, compact_min_files: int) -> list[MaintenanceReport]:
-    """Maintain every table of this environment's catalog (``LAKE_ENV``) with these windows."""
+def maintain_lake(
+    retain_days: float, orphan_hours: float, compact_min_files: int, orphan_setting: str = "orphan_age_hours"
+) -> list[MaintenanceReport]:
+    """Maintain every table of this environment's catalog (``LAKE_ENV``) with these windows.
+
+    ``orphan_setting`` names where ``orphan_hours`` came from, for the refusal of a too short window.
+    """
     from lake_glue.tables import open_catalog
     from lake_platform.settings import catalog_uri
 
+    orphan_age = orphan_window(orphan_hours, orphan_setting)
     return maintain_catalog(
         open_catalog(catalog_uri()),
         retain=timedelta(days=retain_days),
-        orphan_age=timedelta(hours=orphan_hours),
+        orphan_age=orphan_age,
         compact_min_files=compact_min_files,
     )
