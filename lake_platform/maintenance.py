@@ -9,6 +9,10 @@ reach, so maintenance may run beside the ingest and prepare jobs:
   that no remaining snapshot references and that are older than a safety window (so a job that
   is writing right now, and has not committed yet, never loses its files) are deleted. Killed
   jobs leave exactly such files;
+- **quarantine**: a source table's quarantine attempt folders (``lake.quarantine-root``) that no
+  remaining snapshot names in ``lake.quarantine-uri`` and whose newest file is older than the
+  same window are deleted. The committed snapshot is the only authority: a run of a batch that
+  is still going may yet commit its attempt folder, so no job deletes another's;
 - **compact**: a partition holding more than ``min_files`` files is rewritten as one file in a
   commit that replaces those files; if a job commits to that partition meanwhile, the compaction
   of that partition loses the race and is skipped until the next run.
@@ -22,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
 from lake_glue.config import MAX_JOB_TIMEOUT_MINUTES
-from lake_glue.tables import column_equals
+from lake_glue.tables import QUARANTINE_ROOT_PROPERTY, QUARANTINE_URI_PROPERTY, column_equals
 from lake_platform.resources.aws import aws_client
 
 # A job's files are unreferenced until it commits, and a job may run for MAX_JOB_TIMEOUT_MINUTES
@@ -51,6 +55,7 @@ class MaintenanceReport:
     orphans_removed: list[str] = field(default_factory=list)
     partitions_compacted: int = 0
     files_compacted: int = 0
+    quarantine_removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -77,6 +82,10 @@ def _delete(path: str) -> None:
     parsed = urlparse(path)
     if parsed.scheme == "file":
         os.remove(parsed.path)
+        # An emptied attempt folder goes too (object stores have no folders to leave behind).
+        folder = os.path.dirname(parsed.path)
+        if not os.listdir(folder):
+            os.rmdir(folder)
         return
     aws_client("s3").delete_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
 
@@ -115,6 +124,41 @@ def remove_orphans(table, older_than: timedelta, now: datetime) -> list[str]:
         if (is_data or is_manifest) and path not in referenced and mtime < cutoff:
             _delete(path)
             removed.append(path)
+    return removed
+
+
+def _attempt_key(uri: str) -> str:
+    """``p_batch_id=<batch>/attempt=<id>``: an attempt folder's name, whatever the URI's scheme."""
+    return "/".join(uri.rstrip("/").split("/")[-2:])
+
+
+def remove_quarantine_orphans(table, older_than: timedelta, now: datetime) -> list[str]:
+    """Delete quarantine attempt folders no snapshot of ``table`` names, once older than ``older_than``.
+
+    Returns the folders removed. A folder's age is its newest file's: a run still writing it keeps it.
+    """
+    root = table.properties.get(QUARANTINE_ROOT_PROPERTY)
+    if not root:
+        return []
+    named = {
+        _attempt_key(snapshot.summary.additional_properties[QUARANTINE_URI_PROPERTY])
+        for snapshot in table.metadata.snapshots
+        if snapshot.summary is not None and QUARANTINE_URI_PROPERTY in snapshot.summary.additional_properties
+    }
+    root = root.rstrip("/")
+    folders: dict[str, list[tuple[str, float]]] = {}
+    for path, mtime in _list_location(root).items():
+        parts = path[len(root) + 1 :].split("/")
+        if len(parts) > 2 and parts[0].startswith("p_batch_id=") and parts[1].startswith("attempt="):
+            folders.setdefault(f"{parts[0]}/{parts[1]}", []).append((path, mtime))
+    cutoff = (now - older_than).timestamp()
+    removed = []
+    for key, files in sorted(folders.items()):
+        if key in named or max(mtime for _, mtime in files) >= cutoff:
+            continue
+        for path, _ in sorted(files):
+            _delete(path)
+        removed.append(f"{root}/{key}")
     return removed
 
 
@@ -168,6 +212,7 @@ def maintain_table(
     report.partitions_compacted, report.files_compacted, report.skipped = compact(table, compact_min_files, label)
     report.snapshots_expired = expire_snapshots(table, retain, now)
     report.orphans_removed = remove_orphans(table, orphan_age, now)
+    report.quarantine_removed = remove_quarantine_orphans(table, orphan_age, now)
     return report
 
 

@@ -28,10 +28,12 @@ from lake_glue.layout import batch_prefix, source_table_spec
 from lake_glue.records import FileReport, FormatOptions
 from lake_glue.report import StandaloneReporter
 from lake_glue.sealing import FIX, content_problems, listing_problems, sealed_files
-from lake_glue.storage import delete_path, join_uri, list_dirs, list_files, object_listing, path_exists
+from lake_glue.storage import delete_path, join_uri, list_files, object_listing, path_exists
 from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
+    QUARANTINE_ROOT_PROPERTY,
     arrow_schema_of,
+    catalog_uri_of,
     column_equals,
     commit,
     load_table,
@@ -274,13 +276,8 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     max_rows = config["job_settings"]["num_rows_per_file"]
     _, data_files = write_files(spark, valid, spec, max_rows)
 
-    quarantine_batch_uri = join_uri(
-        f"s3://{args.source_bucket}",
-        "quarantine",
-        config["target"]["prefix"],
-        table["table_name"],
-        f"p_batch_id={batch_id}",
-    )
+    quarantine_root = join_uri(f"s3://{args.source_bucket}", "quarantine", config["target"]["prefix"], table["table_name"])
+    quarantine_batch_uri = join_uri(quarantine_root, f"p_batch_id={batch_id}")
     source_rows = _stored_rows(spark, data_files)
     # Every record is either valid or rejected, so a batch that stored all its records has
     # rejected none: the rejected side's plan is not run at all (reconciliation still checks).
@@ -322,6 +319,11 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     )
     empty_key = f"{EMPTY_BATCH_PREFIX}{batch_id}"
 
+    # A batch with no valid row has no file to show that it was ingested; the property does.
+    properties = {QUARANTINE_ROOT_PROPERTY: catalog_uri_of(quarantine_root)}
+    if not data_files:
+        properties[empty_key] = json.dumps({"landed_rows": landed_rows, "quarantined_rows": quarantined_rows})
+
     def attempt(n: int):
         current = iceberg if n == 0 else load_table(catalog, spec)
         return commit(
@@ -329,10 +331,7 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
             delete_filter=column_equals("p_batch_id", batch_id),
             files=data_files,
             summary=summary,
-            # A batch with no valid row has no file to show that it was ingested; the property does.
-            set_properties={empty_key: json.dumps({"landed_rows": landed_rows, "quarantined_rows": quarantined_rows})}
-            if not data_files
-            else None,
+            set_properties=properties,
             remove_properties=[empty_key] if data_files else None,
         )
 
@@ -344,11 +343,8 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
         if quarantine_path and surely_not_committed(exc):
             delete_path(spark, quarantine_path)
         raise
-    # Earlier attempts' quarantine folders of this batch are superseded by the committed one.
-    kept = quarantine_path.rstrip("/").rsplit("/", 1)[-1] if quarantine_path else None
-    for folder in list_dirs(spark, quarantine_batch_uri):
-        if folder.rstrip("/").rsplit("/", 1)[-1] != kept:
-            delete_path(spark, folder)
+    # Other attempts' quarantine folders stay: a run of this batch still going may commit one of
+    # them. Maintenance removes those no retained snapshot names, once older than the orphan window.
     snapshot = committed.current_snapshot()
     figures.update(
         table=spec.label,

@@ -48,6 +48,10 @@ SNAPSHOT_PREFIX = "lake."
 BUCKET_SPEC_PROPERTY = "lake.bucket-spec"
 APPLIED_SNAPSHOT_PROPERTY = "lake.snapshot-batch-id"
 BATCH_ID_PROPERTY = "lake.batch-id"
+# Where a source table's quarantine attempt folders live (catalog form); snapshots name theirs in
+# ``lake.quarantine-uri``, and maintenance removes the folders no retained snapshot names.
+QUARANTINE_ROOT_PROPERTY = "lake.quarantine-root"
+QUARANTINE_URI_PROPERTY = "lake.quarantine-uri"
 COMMIT_ID_PROPERTY = "lake.commit-id"
 EMPTY_BATCH_PREFIX = "lake.empty-batch."
 DATA_DIR = "data"
