@@ -276,7 +276,9 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     max_rows = config["job_settings"]["num_rows_per_file"]
     _, data_files = write_files(spark, valid, spec, max_rows)
 
-    quarantine_root = join_uri(f"s3://{args.source_bucket}", "quarantine", config["target"]["prefix"], table["table_name"])
+    quarantine_root = join_uri(
+        f"s3://{args.source_bucket}", "quarantine", config["target"]["prefix"], table["table_name"]
+    )
     quarantine_batch_uri = join_uri(quarantine_root, f"p_batch_id={batch_id}")
     source_rows = _stored_rows(spark, data_files)
     # Every record is either valid or rejected, so a batch that stored all its records has

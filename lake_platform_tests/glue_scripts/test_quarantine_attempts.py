@@ -58,14 +58,17 @@ def test_two_overlapping_runs_of_one_batch_leave_the_quarantine_the_current_snap
 def test_maintenance_removes_only_old_quarantine_attempts_no_retained_snapshot_names(lake, monkeypatch):
     run_a, run_b = _overlapping_runs(lake, monkeypatch)
     now = datetime.now(timezone.utc)
+
+    def maintain(days: int):
+        return maintain_table(
+            _source(lake), retain=timedelta(days=7), orphan_age=timedelta(hours=72), now=now + timedelta(days=days)
+        )
+
     # Young, or named by a retained snapshot: both stay.
-    report = maintain_table(_source(lake), retain=timedelta(days=7), orphan_age=timedelta(hours=72), now=now)
-    assert report.quarantine_removed == []
-    report = maintain_table(_source(lake), retain=timedelta(days=7), orphan_age=timedelta(hours=72), now=now + timedelta(days=5))
-    assert report.quarantine_removed == []
+    assert maintain(0).quarantine_removed == []
+    assert maintain(5).quarantine_removed == []
     # Run B's snapshot expired and its folder old: it goes; the current snapshot's stays.
-    later = now + timedelta(days=30)
-    report = maintain_table(_source(lake), retain=timedelta(days=7), orphan_age=timedelta(hours=72), now=later)
+    report = maintain(30)
     assert [r.rsplit("/", 1)[-1] for r in report.quarantine_removed] == [run_b["quarantine_uri"].rsplit("/", 1)[-1]]
     assert not _folder(lake, run_b["quarantine_uri"]).exists()
     assert any(_folder(lake, _named_quarantine(lake)).glob("*.json"))
