@@ -3,8 +3,9 @@
 Every step is itself a conflict-checked Iceberg commit or touches only files that no snapshot can
 reach, so maintenance may run beside the ingest and prepare jobs:
 
-- **expire**: snapshots older than the retention window are dropped from the metadata (time
-  travel keeps working inside the window; the current snapshot is never expired);
+- **expire**: snapshots superseded longer ago than the retention window are dropped from the
+  metadata (a snapshot lives until its successor is older than the window, so every time inside
+  the window finds the snapshot current then; the current snapshot is never expired);
 - **orphans**: data files under ``<location>/data/`` and manifests under ``<location>/metadata/``
   that no remaining snapshot references and that are older than a safety window (so a job that
   is writing right now, and has not committed yet, never loses its files) are deleted. Killed
@@ -102,11 +103,34 @@ def referenced_files(table) -> set[str]:
     return referenced
 
 
+def superseded_at(table) -> dict[int, int]:
+    """When each snapshot stopped being the table's newest (epoch ms); the current one is absent.
+
+    Snapshots follow each other in sequence-number order; a snapshot is superseded when the next
+    one was committed. ``--as-of`` a time reads the snapshot current then, so that snapshot must
+    live for the retention time counted from then, not from its own creation.
+    """
+    ordered = sorted(table.metadata.snapshots, key=lambda s: (s.sequence_number or 0, s.timestamp_ms))
+    return {s.snapshot_id: after.timestamp_ms for s, after in zip(ordered, ordered[1:])}
+
+
 def expire_snapshots(table, retain: timedelta, now: datetime) -> int:
-    """Drop snapshots older than ``now - retain`` (never the current one); returns how many."""
-    cutoff = now - retain
+    """Drop snapshots superseded before ``now - retain`` (never the current one); returns how many.
+
+    Any time inside the retention window then finds the snapshot that was current at that time.
+    """
+    cutoff_ms = (now - retain).timestamp() * 1000
+    # Branch and tag heads (the current snapshot among them) are never expired.
+    protected = {ref.snapshot_id for ref in table.metadata.refs.values()}
+    expired = [
+        snapshot_id
+        for snapshot_id, superseded in superseded_at(table).items()
+        if superseded < cutoff_ms and snapshot_id not in protected
+    ]
+    if not expired:
+        return 0
     before = len(table.metadata.snapshots)
-    table.maintenance.expire_snapshots().older_than(cutoff).commit()
+    table.maintenance.expire_snapshots().by_ids(expired).commit()
     table.refresh()
     return before - len(table.metadata.snapshots)
 
