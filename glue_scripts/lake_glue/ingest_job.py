@@ -24,7 +24,7 @@ from lake_glue.config import job_document
 from lake_glue.configs import find_table
 from lake_glue.entrypoint import pipes_metadata
 from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
-from lake_glue.layout import batch_prefix, source_table_spec
+from lake_glue.layout import batch_prefix, key_contract, source_table_spec
 from lake_glue.records import FileReport, FormatOptions
 from lake_glue.report import StandaloneReporter
 from lake_glue.sealing import FIX, content_problems, listing_problems, sealed_files
@@ -36,6 +36,7 @@ from lake_glue.tables import (
     catalog_uri_of,
     column_equals,
     commit,
+    key_contract_properties,
     load_table,
     open_catalog,
     retry_on_conflict,
@@ -273,6 +274,8 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     spec = source_table_spec(config, table, args.source_bucket)
     catalog = open_catalog(args.catalog)
     iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
+    contract = key_contract(table)
+    contract_props = key_contract_properties(iceberg, contract, label)
     max_rows = config["job_settings"]["num_rows_per_file"]
     _, data_files = write_files(spark, valid, spec, max_rows)
 
@@ -322,12 +325,13 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     empty_key = f"{EMPTY_BATCH_PREFIX}{batch_id}"
 
     # A batch with no valid row has no file to show that it was ingested; the property does.
-    properties = {QUARANTINE_ROOT_PROPERTY: catalog_uri_of(quarantine_root)}
+    properties = {QUARANTINE_ROOT_PROPERTY: catalog_uri_of(quarantine_root), **contract_props}
     if not data_files:
         properties[empty_key] = json.dumps({"landed_rows": landed_rows, "quarantined_rows": quarantined_rows})
 
     def attempt(n: int):
         current = iceberg if n == 0 else load_table(catalog, spec)
+        key_contract_properties(current, contract, label)
         return commit(
             current,
             delete_filter=column_equals("p_batch_id", batch_id),

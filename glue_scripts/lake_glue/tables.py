@@ -46,6 +46,8 @@ from lake_glue.spark import LOCAL_ROOT_ENV
 
 SNAPSHOT_PREFIX = "lake."
 BUCKET_SPEC_PROPERTY = "lake.bucket-spec"
+# The table's whole key contract (``lake_glue.layout.key_contract``), stored at creation.
+KEY_CONTRACT_PROPERTY = "lake.key-contract"
 APPLIED_SNAPSHOT_PROPERTY = "lake.snapshot-batch-id"
 BATCH_ID_PROPERTY = "lake.batch-id"
 # Where a source table's quarantine attempt folders live (catalog form); snapshots name theirs in
@@ -62,6 +64,27 @@ T = TypeVar("T")
 
 class CommitConflict(RuntimeError):
     """Concurrent writers kept winning; the message names the table and the competing snapshot."""
+
+
+class KeyContractChanged(RuntimeError):
+    """The config's key contract differs from the one the table stores; the message says how to apply it."""
+
+
+def key_contract_properties(table, wanted: str, label: str, rebuild: bool = False) -> dict[str, str]:
+    """The property recording ``wanted`` on the next commit; refuses a contract the table does not hold.
+
+    A table created before contracts were stored gets ``wanted`` recorded by that commit. A
+    rebuild (one commit that replaces every row) applies a changed contract.
+    """
+    stored = table.properties.get(KEY_CONTRACT_PROPERTY)
+    if stored is not None and stored != wanted and not rebuild:
+        name = ".".join(table.name())
+        raise KeyContractChanged(
+            f"{label}: {name} stores the key contract [{stored}], the config now says [{wanted}]; one key"
+            f" would live in two places. Run `lake rebuild {name}` to rebuild the table under the new"
+            " contract in one commit (`lake rebuild --from-raw` for a source table), or restore the config."
+        )
+    return {KEY_CONTRACT_PROPERTY: wanted}
 
 
 class CommitNotLanded(RuntimeError):
