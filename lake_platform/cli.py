@@ -255,9 +255,14 @@ def cmd_query(args) -> int:
 
 def cmd_maintain(args) -> int:
     """Compact, expire and clean every Iceberg table; print what was done per table."""
-    from lake_platform.maintenance import maintain_lake
+    from lake_platform.maintenance import maintain_lake, orphan_window
 
-    reports = maintain_lake(args.retain_days, args.orphan_hours, args.compact_min_files)
+    try:
+        orphan_window(args.orphan_hours, "--orphan-hours")
+    except ValueError as exc:
+        print(f"lake maintain: {exc}", file=sys.stderr)
+        return 2
+    reports = maintain_lake(args.retain_days, args.orphan_hours, args.compact_min_files, "--orphan-hours")
     for r in reports:
         print(
             f"{r.table:<22} compacted {r.files_compacted} files in {r.partitions_compacted} partitions,"
@@ -487,7 +492,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_query)
     m = sub.add_parser("maintain", help="compact small files, expire old snapshots, remove orphan files")
     m.add_argument("--retain-days", type=float, default=7.0, help="keep time travel for this many days")
-    m.add_argument("--orphan-hours", type=float, default=24.0, help="only remove unreferenced files older than this")
+    m.add_argument(
+        "--orphan-hours",
+        type=float,
+        default=72.0,
+        help="only remove unreferenced files older than this (more than the longest job timeout, 48 h)",
+    )
     m.add_argument("--compact-min-files", type=int, default=16, help="compact partitions with more files than this")
     m.set_defaults(func=cmd_maintain)
     d = sub.add_parser("doctor", help="list batches waiting for a marker, failed, stuck or retired, and stray files")

@@ -7,6 +7,7 @@ at definition time.
 import dataclasses
 
 import dagster as dg
+import pydantic
 
 from lake_platform.resources import ConfigStore, QueryEngine
 from lake_platform.resources.query_engine.base import QueryError
@@ -16,8 +17,16 @@ class MaintenanceConfig(dg.Config):
     """Windows of one maintenance pass over every lake table."""
 
     retain_snapshot_days: float = 7.0
-    orphan_age_hours: float = 24.0
+    orphan_age_hours: float = 72.0
     compact_min_files: int = 16
+
+    @pydantic.field_validator("orphan_age_hours")
+    @classmethod
+    def _orphan_window_outlasts_every_job(cls, hours: float) -> float:
+        from lake_platform.maintenance import orphan_window
+
+        orphan_window(hours, "orphan_age_hours")
+        return hours
 
 
 @dg.op(

@@ -3,12 +3,17 @@
 Every step is itself a conflict-checked Iceberg commit or touches only files that no snapshot can
 reach, so maintenance may run beside the ingest and prepare jobs:
 
-- **expire**: snapshots older than the retention window are dropped from the metadata (time
-  travel keeps working inside the window; the current snapshot is never expired);
+- **expire**: snapshots superseded longer ago than the retention window are dropped from the
+  metadata (a snapshot lives until its successor is older than the window, so every time inside
+  the window finds the snapshot current then; the current snapshot is never expired);
 - **orphans**: data files under ``<location>/data/`` and manifests under ``<location>/metadata/``
   that no remaining snapshot references and that are older than a safety window (so a job that
   is writing right now, and has not committed yet, never loses its files) are deleted. Killed
   jobs leave exactly such files;
+- **quarantine**: a source table's quarantine attempt folders (``lake.quarantine-root``) that no
+  remaining snapshot names in ``lake.quarantine-uri`` and whose newest file is older than the
+  same window are deleted. The committed snapshot is the only authority: a run of a batch that
+  is still going may yet commit its attempt folder, so no job deletes another's;
 - **compact**: a partition holding more than ``min_files`` files is rewritten as one file in a
   commit that replaces those files; if a job commits to that partition meanwhile, the compaction
   of that partition loses the race and is skipped until the next run.
@@ -21,8 +26,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
-from lake_glue.tables import column_equals
+from lake_glue.config import MAX_JOB_TIMEOUT_MINUTES
+from lake_glue.tables import QUARANTINE_ROOT_PROPERTY, QUARANTINE_URI_PROPERTY, column_equals
 from lake_platform.resources.aws import aws_client
+
+# A job's files are unreferenced until it commits, and a job may run for MAX_JOB_TIMEOUT_MINUTES
+# (plus the runner's grace): a shorter window would delete the files of a job still running.
+ORPHAN_WINDOW_FLOOR_HOURS = MAX_JOB_TIMEOUT_MINUTES / 60 + 1
+DEFAULT_ORPHAN_HOURS = 72.0
+
+
+def orphan_window(hours: float, setting: str) -> timedelta:
+    """The orphan-file window of ``hours``; refuses one a running job's files could fall out of."""
+    if not hours > ORPHAN_WINDOW_FLOOR_HOURS:
+        raise ValueError(
+            f"{setting}={hours:g} is too short: a job may run {MAX_JOB_TIMEOUT_MINUTES / 60:g} h"
+            f" (job_settings.timeout_minutes <= {MAX_JOB_TIMEOUT_MINUTES}) before it commits, so the"
+            f" orphan-file window must exceed {ORPHAN_WINDOW_FLOOR_HOURS:g} h (default {DEFAULT_ORPHAN_HOURS:g})"
+        )
+    return timedelta(hours=hours)
 
 
 @dataclass
@@ -34,6 +56,7 @@ class MaintenanceReport:
     orphans_removed: list[str] = field(default_factory=list)
     partitions_compacted: int = 0
     files_compacted: int = 0
+    quarantine_removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -60,6 +83,10 @@ def _delete(path: str) -> None:
     parsed = urlparse(path)
     if parsed.scheme == "file":
         os.remove(parsed.path)
+        # An emptied attempt folder goes too (object stores have no folders to leave behind).
+        folder = os.path.dirname(parsed.path)
+        if not os.listdir(folder):
+            os.rmdir(folder)
         return
     aws_client("s3").delete_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))
 
@@ -76,11 +103,34 @@ def referenced_files(table) -> set[str]:
     return referenced
 
 
+def superseded_at(table) -> dict[int, int]:
+    """When each snapshot stopped being the table's newest (epoch ms); the current one is absent.
+
+    Snapshots follow each other in sequence-number order; a snapshot is superseded when the next
+    one was committed. ``--as-of`` a time reads the snapshot current then, so that snapshot must
+    live for the retention time counted from then, not from its own creation.
+    """
+    ordered = sorted(table.metadata.snapshots, key=lambda s: (s.sequence_number or 0, s.timestamp_ms))
+    return {s.snapshot_id: after.timestamp_ms for s, after in zip(ordered, ordered[1:])}
+
+
 def expire_snapshots(table, retain: timedelta, now: datetime) -> int:
-    """Drop snapshots older than ``now - retain`` (never the current one); returns how many."""
-    cutoff = now - retain
+    """Drop snapshots superseded before ``now - retain`` (never the current one); returns how many.
+
+    Any time inside the retention window then finds the snapshot that was current at that time.
+    """
+    cutoff_ms = (now - retain).timestamp() * 1000
+    # Branch and tag heads (the current snapshot among them) are never expired.
+    protected = {ref.snapshot_id for ref in table.metadata.refs.values()}
+    expired = [
+        snapshot_id
+        for snapshot_id, superseded in superseded_at(table).items()
+        if superseded < cutoff_ms and snapshot_id not in protected
+    ]
+    if not expired:
+        return 0
     before = len(table.metadata.snapshots)
-    table.maintenance.expire_snapshots().older_than(cutoff).commit()
+    table.maintenance.expire_snapshots().by_ids(expired).commit()
     table.refresh()
     return before - len(table.metadata.snapshots)
 
@@ -98,6 +148,41 @@ def remove_orphans(table, older_than: timedelta, now: datetime) -> list[str]:
         if (is_data or is_manifest) and path not in referenced and mtime < cutoff:
             _delete(path)
             removed.append(path)
+    return removed
+
+
+def _attempt_key(uri: str) -> str:
+    """``p_batch_id=<batch>/attempt=<id>``: an attempt folder's name, whatever the URI's scheme."""
+    return "/".join(uri.rstrip("/").split("/")[-2:])
+
+
+def remove_quarantine_orphans(table, older_than: timedelta, now: datetime) -> list[str]:
+    """Delete quarantine attempt folders no snapshot of ``table`` names, once older than ``older_than``.
+
+    Returns the folders removed. A folder's age is its newest file's: a run still writing it keeps it.
+    """
+    root = table.properties.get(QUARANTINE_ROOT_PROPERTY)
+    if not root:
+        return []
+    named = {
+        _attempt_key(snapshot.summary.additional_properties[QUARANTINE_URI_PROPERTY])
+        for snapshot in table.metadata.snapshots
+        if snapshot.summary is not None and QUARANTINE_URI_PROPERTY in snapshot.summary.additional_properties
+    }
+    root = root.rstrip("/")
+    folders: dict[str, list[tuple[str, float]]] = {}
+    for path, mtime in _list_location(root).items():
+        parts = path[len(root) + 1 :].split("/")
+        if len(parts) > 2 and parts[0].startswith("p_batch_id=") and parts[1].startswith("attempt="):
+            folders.setdefault(f"{parts[0]}/{parts[1]}", []).append((path, mtime))
+    cutoff = (now - older_than).timestamp()
+    removed = []
+    for key, files in sorted(folders.items()):
+        if key in named or max(mtime for _, mtime in files) >= cutoff:
+            continue
+        for path, _ in sorted(files):
+            _delete(path)
+        removed.append(f"{root}/{key}")
     return removed
 
 
@@ -140,7 +225,7 @@ def maintain_table(
     table,
     *,
     retain: timedelta = timedelta(days=7),
-    orphan_age: timedelta = timedelta(hours=24),
+    orphan_age: timedelta = timedelta(hours=DEFAULT_ORPHAN_HOURS),
     compact_min_files: int = 16,
     now: datetime | None = None,
 ) -> MaintenanceReport:
@@ -151,6 +236,7 @@ def maintain_table(
     report.partitions_compacted, report.files_compacted, report.skipped = compact(table, compact_min_files, label)
     report.snapshots_expired = expire_snapshots(table, retain, now)
     report.orphans_removed = remove_orphans(table, orphan_age, now)
+    report.quarantine_removed = remove_quarantine_orphans(table, orphan_age, now)
     return report
 
 
@@ -163,14 +249,20 @@ def maintain_catalog(catalog, **settings) -> list[MaintenanceReport]:
     return reports
 
 
-def maintain_lake(retain_days: float, orphan_hours: float, compact_min_files: int) -> list[MaintenanceReport]:
-    """Maintain every table of this environment's catalog (``LAKE_ENV``) with these windows."""
+def maintain_lake(
+    retain_days: float, orphan_hours: float, compact_min_files: int, orphan_setting: str = "orphan_age_hours"
+) -> list[MaintenanceReport]:
+    """Maintain every table of this environment's catalog (``LAKE_ENV``) with these windows.
+
+    ``orphan_setting`` names where ``orphan_hours`` came from, for the refusal of a too short window.
+    """
     from lake_glue.tables import open_catalog
     from lake_platform.settings import catalog_uri
 
+    orphan_age = orphan_window(orphan_hours, orphan_setting)
     return maintain_catalog(
         open_catalog(catalog_uri()),
         retain=timedelta(days=retain_days),
-        orphan_age=timedelta(hours=orphan_hours),
+        orphan_age=orphan_age,
         compact_min_files=compact_min_files,
     )

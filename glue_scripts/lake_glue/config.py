@@ -21,6 +21,8 @@ from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, Encoding, FormatOp
 from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+# The longest a job may run (Glue's own limit is 48 h); the orphan-file window stays above it.
+MAX_JOB_TIMEOUT_MINUTES = 2880
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 ColumnType = Annotated[str, Field(pattern=SUPPORTED_TYPE_PATTERN)]
 CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
@@ -105,7 +107,7 @@ class JobSettings(_Strict):
     cron: str | None = None
     worker_type: Literal["G.025X", "G.1X", "G.2X", "G.4X", "G.8X", "Z.2X"] = "G.1X"
     number_of_workers: int = Field(default=2, ge=2, le=299)
-    timeout_minutes: int = Field(default=30, ge=1, le=2880)
+    timeout_minutes: int = Field(default=30, ge=1, le=MAX_JOB_TIMEOUT_MINUTES)
     logging_lvl: Literal["DEBUG", "INFO", "WARN", "ERROR"] = "INFO"
     num_rows_per_file: int = Field(default=500_000, ge=1_000)
     max_attempts: int = Field(default=3, ge=1, le=20, description="runs a batch gets before catch-up stops retrying it")

@@ -24,20 +24,24 @@ from lake_glue.config import job_document
 from lake_glue.configs import find_table
 from lake_glue.entrypoint import pipes_metadata
 from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
-from lake_glue.layout import batch_prefix, source_table_spec
+from lake_glue.layout import batch_prefix, key_contract, source_table_spec
 from lake_glue.records import FileReport, FormatOptions
 from lake_glue.report import StandaloneReporter
 from lake_glue.sealing import FIX, content_problems, listing_problems, sealed_files
-from lake_glue.storage import delete_path, join_uri, list_dirs, list_files, object_listing, path_exists
+from lake_glue.storage import delete_path, join_uri, list_files, object_listing, path_exists
 from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
+    QUARANTINE_ROOT_PROPERTY,
     arrow_schema_of,
+    catalog_uri_of,
     column_equals,
     commit,
+    key_contract_properties,
     load_table,
     open_catalog,
     retry_on_conflict,
     snapshot_properties,
+    surely_not_committed,
     total_records,
     write_files,
 )
@@ -270,16 +274,15 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     spec = source_table_spec(config, table, args.source_bucket)
     catalog = open_catalog(args.catalog)
     iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
+    contract = key_contract(table)
+    contract_props = key_contract_properties(iceberg, contract, label)
     max_rows = config["job_settings"]["num_rows_per_file"]
     _, data_files = write_files(spark, valid, spec, max_rows)
 
-    quarantine_batch_uri = join_uri(
-        f"s3://{args.source_bucket}",
-        "quarantine",
-        config["target"]["prefix"],
-        table["table_name"],
-        f"p_batch_id={batch_id}",
+    quarantine_root = join_uri(
+        f"s3://{args.source_bucket}", "quarantine", config["target"]["prefix"], table["table_name"]
     )
+    quarantine_batch_uri = join_uri(quarantine_root, f"p_batch_id={batch_id}")
     source_rows = _stored_rows(spark, data_files)
     # Every record is either valid or rejected, so a batch that stored all its records has
     # rejected none: the rejected side's plan is not run at all (reconciliation still checks).
@@ -321,32 +324,33 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     )
     empty_key = f"{EMPTY_BATCH_PREFIX}{batch_id}"
 
+    # A batch with no valid row has no file to show that it was ingested; the property does.
+    properties = {QUARANTINE_ROOT_PROPERTY: catalog_uri_of(quarantine_root), **contract_props}
+    if not data_files:
+        properties[empty_key] = json.dumps({"landed_rows": landed_rows, "quarantined_rows": quarantined_rows})
+
     def attempt(n: int):
         current = iceberg if n == 0 else load_table(catalog, spec)
+        key_contract_properties(current, contract, label)
         return commit(
             current,
             delete_filter=column_equals("p_batch_id", batch_id),
             files=data_files,
             summary=summary,
-            # A batch with no valid row has no file to show that it was ingested; the property does.
-            set_properties={empty_key: json.dumps({"landed_rows": landed_rows, "quarantined_rows": quarantined_rows})}
-            if not data_files
-            else None,
+            set_properties=properties,
             remove_properties=[empty_key] if data_files else None,
         )
 
     try:
         committed = retry_on_conflict(f"{spec.label} {label}", attempt)
-    except Exception:
+    except Exception as exc:
         # Nothing of this attempt was committed: its quarantine must not be mistaken for the batch's.
-        if quarantine_path:
+        # After any other error the snapshot may name it, so it stays.
+        if quarantine_path and surely_not_committed(exc):
             delete_path(spark, quarantine_path)
         raise
-    # Earlier attempts' quarantine folders of this batch are superseded by the committed one.
-    kept = quarantine_path.rstrip("/").rsplit("/", 1)[-1] if quarantine_path else None
-    for folder in list_dirs(spark, quarantine_batch_uri):
-        if folder.rstrip("/").rsplit("/", 1)[-1] != kept:
-            delete_path(spark, folder)
+    # Other attempts' quarantine folders stay: a run of this batch still going may commit one of
+    # them. Maintenance removes those no retained snapshot names, once older than the orphan window.
     snapshot = committed.current_snapshot()
     figures.update(
         table=spec.label,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from lake_glue import lineage
 from lake_glue.storage import join_uri
-from lake_glue.tables import BUCKET_SPEC_PROPERTY, TableSpec
+from lake_glue.tables import BUCKET_SPEC_PROPERTY, KEY_CONTRACT_PROPERTY, TableSpec
 
 BATCH_ID_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
 SUCCESS_MARKER = "_SUCCESS"
@@ -75,6 +75,7 @@ def source_table_spec(config: dict, table: dict, source_bucket: str) -> TableSpe
         properties={
             "lake.config-name": config["config_name"],
             "lake.layer": "source",
+            KEY_CONTRACT_PROPERTY: key_contract(table),
             "Description": lineage.source_table_doc(config, table),
         },
         docs={
@@ -101,6 +102,20 @@ def bucket_spec(table: dict) -> str:
     return f"hash(xxhash64, buckets={int(table.get('num_buckets', 16))})"
 
 
+def key_contract(table: dict) -> str:
+    """Where a key lives, as the stable string a table stores (``lake.key-contract``).
+
+    The write mode, the primary-key columns in order with their types, and the bucket function:
+    changing any of them would put one key in two places (a reordered or narrowed key compares
+    differently, an append table holds every version of a key that an upsert table merges).
+    """
+    types = {c["name"]: c.get("type") for c in table.get("columns") or []}
+    mode = table.get("write_mode", "append")
+    keys = ", ".join(f"{k} {types.get(k, '?')}" for k in table.get("primary_key") or [])
+    bucket = f", bucket={bucket_spec(table)}" if mode == "upsert" else ""
+    return f"write_mode={mode}, primary_key=({keys}){bucket}"
+
+
 def target_table_spec(config: dict, table: dict, target_bucket: str, source_config: dict | None = None) -> TableSpec:
     """The target-layer table of a prepare config's table.
 
@@ -110,6 +125,7 @@ def target_table_spec(config: dict, table: dict, target_bucket: str, source_conf
         "lake.config-name": config["config_name"],
         "lake.layer": "target",
         "lake.write-mode": table.get("write_mode", "append"),
+        KEY_CONTRACT_PROPERTY: key_contract(table),
     }
     if source_config:
         properties["Description"] = lineage.target_table_doc(config, table, source_config)

@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 from lake_glue.args import PrepareArgs
 from lake_glue.config import job_document
 from lake_glue.configs import find_table, load_config_item
-from lake_glue.layout import bucket_spec, source_table_spec, target_table_spec
+from lake_glue.layout import bucket_spec, key_contract, source_table_spec, target_table_spec
 from lake_glue.prepare import (
     PrepareError,
     duplicate_keys,
@@ -51,11 +51,13 @@ from lake_glue.tables import (
     column_in,
     commit,
     data_files,
+    key_contract_properties,
     load_table,
     open_catalog,
     read_files,
     retry_on_conflict,
     snapshot_properties,
+    surely_not_committed,
     total_records,
     write_files,
 )
@@ -138,6 +140,10 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
             spec.docs,
         ),
     )
+    if mode == "upsert" and not rebuild:
+        _refuse_bucket_change(iceberg, bucket_spec(table), label)
+    contract = key_contract(table)
+    contract_props = key_contract_properties(iceberg, contract, label, rebuild)
     figures = {
         "batch_id": batch_id,
         "write_mode": mode,
@@ -158,6 +164,7 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
 
         def attempt(n: int):
             current = iceberg if n == 0 else load_table(catalog, spec)
+            key_contract_properties(current, contract, label, rebuild)
             applied = current.properties.get(APPLIED_SNAPSHOT_PROPERTY)
             if applied is not None and applied > batch_id and not rebuild:
                 return current, f"snapshot {applied} is newer than {batch_id}"
@@ -166,7 +173,7 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
                 delete_filter=AlwaysTrue(),
                 files=files,
                 summary=summary,
-                set_properties={APPLIED_SNAPSHOT_PROPERTY: batch_id},
+                set_properties={APPLIED_SNAPSHOT_PROPERTY: batch_id, **contract_props},
             ), None
 
         committed, skipped = retry_on_conflict(f"{spec.label} {label}", attempt)
@@ -184,7 +191,10 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
 
         def attempt(n: int):
             current = iceberg if n == 0 else load_table(catalog, spec)
-            return commit(current, delete_filter=delete_filter, files=files, summary=summary), None
+            key_contract_properties(current, contract, label, rebuild)
+            return commit(
+                current, delete_filter=delete_filter, files=files, summary=summary, set_properties=contract_props
+            ), None
 
         committed, _ = retry_on_conflict(f"{spec.label} {label}", attempt)
         figures.update(partitions_touched=1, duplicate_keys=duplicate_keys(batch_df, pk) if pk else 0)
@@ -204,6 +214,7 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
                 merged, existing_rows, delete_filter = latest_per_key(bucketed, pk, order_by), 0, AlwaysTrue()
             else:
                 _refuse_bucket_change(current, wanted_spec, label)
+                key_contract_properties(current, contract, label)
                 delete_filter = column_in("p_bucket", buckets) if buckets else column_equals("p_bucket", -1)
                 existing_files = data_files(current, delete_filter) if buckets else []
                 existing = read_files(spark, current, existing_files) if existing_files else None
@@ -216,10 +227,12 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
                     delete_filter=delete_filter,
                     files=files,
                     summary=summary,
-                    set_properties={BUCKET_SPEC_PROPERTY: wanted_spec},
+                    set_properties={BUCKET_SPEC_PROPERTY: wanted_spec, **contract_props},
                 )
-            except Exception:
-                delete_path(spark, folder)
+            except Exception as exc:
+                # Only a commit that surely did not land leaves these files to no one.
+                if surely_not_committed(exc):
+                    delete_path(spark, folder)
                 raise
             # What was committed for these buckets is exactly these files: check keys there.
             dupes = duplicate_keys(read_files(spark, committed, files), pk) if files else 0

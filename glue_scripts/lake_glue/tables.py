@@ -14,6 +14,13 @@ The protocol every writing job follows:
    files matching this transaction's delete filter is a conflict (``ValidationException``), a
    disjoint one is not. Callers re-read and retry through :func:`retry_on_conflict`.
 
+4. If the commit raises anything else (a timeout of Glue's ``UpdateTable``, a failure after the
+   swap), its outcome is unknown: :func:`commit` reloads the table and looks for the snapshot
+   carrying this commit's ``lake.commit-id``. Found, the commit is done; surely absent,
+   :class:`CommitNotLanded` is raised and the caller may delete its output files; reload failed,
+   :class:`CommitOutcomeUnknown` is raised and the files must stay (they may be the table's).
+   :func:`surely_not_committed` tells callers which errors allow deleting output.
+
 A job killed before step 2 leaves unreferenced files (removed later by ``lake maintain``);
 a job killed during step 2 leaves manifests that no snapshot points to. Either way the table is
 unchanged and a re-run replaces the batch as if the first attempt never happened.
@@ -39,7 +46,15 @@ from lake_glue.spark import LOCAL_ROOT_ENV
 
 SNAPSHOT_PREFIX = "lake."
 BUCKET_SPEC_PROPERTY = "lake.bucket-spec"
+# The table's whole key contract (``lake_glue.layout.key_contract``), stored at creation.
+KEY_CONTRACT_PROPERTY = "lake.key-contract"
 APPLIED_SNAPSHOT_PROPERTY = "lake.snapshot-batch-id"
+BATCH_ID_PROPERTY = "lake.batch-id"
+# Where a source table's quarantine attempt folders live (catalog form); snapshots name theirs in
+# ``lake.quarantine-uri``, and maintenance removes the folders no retained snapshot names.
+QUARANTINE_ROOT_PROPERTY = "lake.quarantine-root"
+QUARANTINE_URI_PROPERTY = "lake.quarantine-uri"
+COMMIT_ID_PROPERTY = "lake.commit-id"
 EMPTY_BATCH_PREFIX = "lake.empty-batch."
 DATA_DIR = "data"
 COMMIT_ATTEMPTS = 5
@@ -49,6 +64,46 @@ T = TypeVar("T")
 
 class CommitConflict(RuntimeError):
     """Concurrent writers kept winning; the message names the table and the competing snapshot."""
+
+
+class KeyContractChanged(RuntimeError):
+    """The config's key contract differs from the one the table stores; the message says how to apply it."""
+
+
+def key_contract_properties(table, wanted: str, label: str, rebuild: bool = False) -> dict[str, str]:
+    """The property recording ``wanted`` on the next commit; refuses a contract the table does not hold.
+
+    A table created before contracts were stored gets ``wanted`` recorded by that commit. A
+    rebuild (one commit that replaces every row) applies a changed contract.
+    """
+    stored = table.properties.get(KEY_CONTRACT_PROPERTY)
+    if stored is not None and stored != wanted and not rebuild:
+        name = ".".join(table.name())
+        raise KeyContractChanged(
+            f"{label}: {name} stores the key contract [{stored}], the config now says [{wanted}]; one key"
+            f" would live in two places. Run `lake rebuild {name}` to rebuild the table under the new"
+            " contract in one commit (`lake rebuild --from-raw` for a source table), or restore the config."
+        )
+    return {KEY_CONTRACT_PROPERTY: wanted}
+
+
+class CommitNotLanded(RuntimeError):
+    """A commit raised, and the reloaded table surely holds no snapshot of it: output may be deleted."""
+
+
+class CommitOutcomeUnknown(RuntimeError):
+    """A commit raised and the table could not be reloaded: the output files must be kept."""
+
+
+def surely_not_committed(exc: BaseException) -> bool:
+    """Whether ``exc`` from :func:`commit` or :func:`retry_on_conflict` proves nothing was committed.
+
+    Only then may a job delete the files it wrote for the commit; after any other error they may
+    be the files of the table's current snapshot.
+    """
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+    return isinstance(exc, (CommitFailedException, ValidationException, CommitConflict, CommitNotLanded))
 
 
 @dataclass(frozen=True)
@@ -325,6 +380,8 @@ def commit(
     from pyiceberg.exceptions import CommitFailedException, ValidationException
 
     failpoints.hit("commit:before")
+    # Names this commit's snapshot, so that a commit whose outcome is unknown can be found.
+    summary = {**summary, COMMIT_ID_PROPERTY: uuid.uuid4().hex}
     with warnings.catch_warnings():
         # "Delete operation did not match any records" is the normal first run of a batch.
         warnings.simplefilter("ignore", UserWarning)
@@ -338,14 +395,47 @@ def commit(
         tx.delete(delete_filter, snapshot_properties=summary)
         if files:
             tx.add_files(files, snapshot_properties=summary, check_duplicate_files=False)
-        failpoints.hit("commit:staged")
         try:
+            failpoints.hit("commit:staged")
             result = tx.commit_transaction()
+            failpoints.hit("commit:after")
+            remember_committed(result)
         except (CommitFailedException, ValidationException) as exc:
+            # The catalog refused the swap: a clear conflict, nothing landed.
             raise type(exc)(f"{exc} (competing writer: {_head_description(table)})") from exc
-    failpoints.hit("commit:after")
-    remember_committed(result)
+        except Exception as exc:  # noqa: BLE001 - every other error leaves the outcome to be found out
+            result = resolve_commit(table, summary, files, exc)
+            # The bookkeeping is keyed by the table version, so finishing it again is harmless.
+            remember_committed(result)
     return result
+
+
+def resolve_commit(table, summary: dict[str, str], files: list[str], error: Exception):
+    """After ``error`` from a commit: the reloaded table if the commit's snapshot landed.
+
+    Raises :class:`CommitNotLanded` when the table surely holds no snapshot with the summary's
+    ``lake.commit-id`` and ``lake.batch-id`` (the output may be deleted), and
+    :class:`CommitOutcomeUnknown` when the table cannot be reloaded (the output must stay).
+    """
+    label = ".".join(table.name())
+    batch = summary.get(BATCH_ID_PROPERTY, "?")
+    try:
+        reloaded = table.catalog.load_table(table.name())
+    except Exception as reload_error:  # noqa: BLE001 - any failure leaves the outcome unknown
+        raise CommitOutcomeUnknown(
+            f"{label} batch {batch}: the commit raised {error!r} and reloading the table failed"
+            f" ({reload_error!r}), so whether it landed is unknown. Its {len(files)} output files are kept"
+            f" (e.g. {files[:1]}); re-run the batch once the catalog answers: the re-run replaces it."
+        ) from error
+    for snapshot in reloaded.metadata.snapshots:
+        props = snapshot.summary.additional_properties if snapshot.summary is not None else {}
+        if props.get(COMMIT_ID_PROPERTY) == summary[COMMIT_ID_PROPERTY] and props.get(BATCH_ID_PROPERTY) == summary.get(
+            BATCH_ID_PROPERTY
+        ):
+            return reloaded
+    raise CommitNotLanded(
+        f"{label} batch {batch}: the commit raised {error!r} and the reloaded table holds no snapshot of it"
+    ) from error
 
 
 def _head_description(table) -> str:
