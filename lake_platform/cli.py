@@ -227,6 +227,12 @@ def cmd_query(args) -> int:
 
     Only the resources are built, not the Dagster definitions: a query needs no asset graph.
     """
+    if args.sql is not None and not args.sql.strip():
+        print(
+            'lake query: no SQL given; pass a statement, e.g. lake query "select * from sales.orders limit 5"',
+            file=sys.stderr,
+        )
+        return 2
     if args.sql is not None and args.as_of is None and not _is_show_tables(args.sql):
         from lake_platform.query_cache import cached_query
         from lake_platform.settings import catalog_uri, lake_env
