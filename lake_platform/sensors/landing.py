@@ -9,12 +9,15 @@ the landing zone is ahead of the cursor), and re-checks each pending batch with 
 key. Because batch ids are UTC timestamps, ``after`` only moves forward through time, so the
 landing prefix is never listed in full; a marker that arrives after later batches is found
 through ``pending``. What the forward scan cannot see, a batch landing entirely below the
-cursor (a late export, or one below a folder whose name is not a batch id and sorts after
-every batch id), is found by the look-back: each tick also lists one page of the window
+cursor (a late export), is found by the look-back: each tick also lists one page of the window
 ``LOOK_BACK`` behind the newest batch id, and registers complete batches the registry does not
 know; a pass over the window starts every ``LOOK_BACK_INTERVAL_SECONDS`` and uses only what the
-forward scan left of the tick's listing budget. Folders that are not batch ids never stop the
-scan; they are reported once an hour each.
+forward scan left of the tick's listing budget (``lake process`` starts a pass every time).
+The cursor only ever passes batch ids: a folder that is not a batch id (``archive``, ``tmp``,
+``2099-12-31``; letters sort after digits) is reported once an hour and skipped, and ``after``
+stays on the last batch key before it, so batches landing later still sort after the cursor. A
+page holding nothing but such folders is hopped past within the tick, so a large one never
+stalls the scan.
 The pending list is capped and expires; what it drops is reported.
 A page holds whole batches only (the possibly cut-off last batch is left for the next tick),
 except when one batch fills a page by itself: then it is listed in full before it is sealed,
@@ -268,26 +271,24 @@ def scan_landing(
         pending = {b: still_pending[b] for b in order[MAX_PENDING_CHECKS:] + order[:MAX_PENDING_CHECKS]}
 
         start_after = after
-        page = {o.key: o for o in store.list_objects(store.raw_bucket, prefix, start_after=after, max_keys=budget)}
+        page, groups, truncated = _forward_page(store, table, state, result, prefix, after, budget, now)
         keys = list(page)
-        result.keys_listed += len(keys)
-        groups = _group_by_batch(prefix, keys)
-        truncated = len(keys) >= budget
         # A batch that fills a whole page by itself may continue past it.
         cut_off = truncated and len(groups) == 1
         if truncated and len(groups) > 1:
             # The last batch may continue past the page; leave it for the next tick.
             groups = groups[:-1]
         for batch_id, batch_keys in groups:
+            if not _is_batch_group(prefix, batch_id, batch_keys):
+                # The cursor never passes an odd name by itself: batch ids landing later may sort
+                # before it (letters sort after digits), and the forward scan must still see them.
+                _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
+                continue
             after = batch_keys[-1]
             # The rest of a batch whose first keys an earlier tick listed (a batch larger than a
             # page, or files landing after its marker): that tick already made it pending or
             # complete, so only a pending batch may complete here, and never twice.
             continued = bool(start_after) and str(start_after).startswith(f"{prefix}{batch_id}/")
-            if not is_batch_id(batch_id) or batch_keys[0] == f"{prefix}{batch_id}":
-                # The cursor moves past it: batches that land below it later are the look-back's.
-                _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
-                continue
             state["newest"] = max(state.get("newest") or batch_id, batch_id)
             if continued and batch_id not in pending:
                 continue
@@ -319,6 +320,52 @@ def scan_landing(
             "bad": state["bad"],
         }
     return result
+
+
+def _is_batch_group(prefix: str, batch_id: str, batch_keys: list[str]) -> bool:
+    """Whether a listed group is a batch folder (not an odd folder name, not a loose file)."""
+    return is_batch_id(batch_id) and batch_keys[0] != f"{prefix}{batch_id}"
+
+
+# Hops past pages of odd folders per table and pass: bounds the listing a pass may add.
+MAX_ODD_HOPS = 3
+
+
+def _forward_page(
+    store: ObjectStore,
+    table: LandedTable,
+    state: dict,
+    result: ScanResult,
+    prefix: str,
+    after: str | None,
+    budget: int,
+    now: float,
+) -> tuple[dict[str, ObjectInfo], list[tuple[str, list[str]]], bool]:
+    """The forward scan's page after ``after``: its entries by key, its batch groups, and whether it was full.
+
+    A full page of nothing but odd folders (a large ``archive/`` the cursor may not pass) is
+    reported and hopped past: the next listing starts after the last of those folders, so batch
+    ids that sort after it are still reached. The cursor itself still stays before the odd
+    folders unless a batch after them is found.
+    """
+    start = after
+    for _ in range(MAX_ODD_HOPS + 1):
+        page = {o.key: o for o in store.list_objects(store.raw_bucket, prefix, start_after=start, max_keys=budget)}
+        result.keys_listed += len(page)
+        groups = _group_by_batch(prefix, list(page))
+        truncated = len(page) >= budget
+        if not truncated or any(_is_batch_group(prefix, b, k) for b, k in groups):
+            return page, groups, truncated
+        for name, _keys in groups:
+            _report_bad_name(result, state["bad"], table, store, prefix, name, now)
+        # Past every key of the last odd folder (and a loose file of that name): U+10FFFF sorts last.
+        start = f"{prefix}{groups[-1][0]}/\U0010ffff"
+    result.warnings.append(
+        f"{table.table_id}: more than {MAX_ODD_HOPS} full pages of folders that are not batch ids after"
+        f" {after or prefix}; batches sorting after them are found by the look-back (move those folders away)"
+    )
+    # Not "behind": another pass of this tick would only list the same odd folders again.
+    return page, groups, False
 
 
 def _pending_of(state: dict, now: float) -> dict[str, float]:
