@@ -381,7 +381,10 @@ def run_requests_for(
 
     A batch that every asset of its job has already materialized (by ``lake process``, a
     backfill, another sensor) is not requested again, whatever the run keys say: a reset
-    cursor or a second sensor over the same landing zone starts nothing twice.
+    cursor or a second sensor over the same landing zone starts nothing twice. Nor is a batch
+    whose job has a run queued, in flight or succeeded, whoever launched it: Dagster
+    de-duplicates run keys per sensor only, and the listing and queue sensors request the
+    same batches, so the job's runs tagged with the batch are the one run-key namespace.
     """
     run_requests, partition_requests = [], []
     for tid, batch_ids in complete.items():
@@ -392,8 +395,9 @@ def run_requests_for(
             partition_requests.append(entry.partitions_def.build_add_request(new))
         keys = [entry.raw.key, entry.source.key, *[t.key for t in entry.targets]]
         done = set.intersection(*[set(instance.get_materialized_partitions(k)) for k in keys]) if batch_ids else set()
+        started = batches_with_live_or_successful_runs(instance, entry.job.name, batch_ids)
         for batch_id in batch_ids:
-            if batch_id in done:
+            if batch_id in done or batch_id in started:
                 continue
             run_requests.append(
                 dg.RunRequest(
@@ -404,6 +408,32 @@ def run_requests_for(
                 )
             )
     return run_requests, partition_requests
+
+
+# Batches per runs query: the tag filter becomes an SQL IN list.
+RUNS_QUERY_CHUNK = 200
+
+
+def batches_with_live_or_successful_runs(instance: dg.DagsterInstance, job_name: str, batch_ids: list[str]) -> set[str]:
+    """The batches among ``batch_ids`` that ``job_name`` has a queued, running or successful run of.
+
+    Runs are matched by the partition tag Dagster sets on every partitioned run, so runs of
+    either landing sensor, ``lake process``, a backfill or the UI all count. A failed or
+    canceled run does not: the batch may be requested again.
+    """
+    from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
+
+    from lake_platform.run_history import PARTITION_TAG
+
+    statuses = [*NOT_FINISHED_STATUSES, dg.DagsterRunStatus.SUCCESS]
+    found: set[str] = set()
+    for i in range(0, len(batch_ids), RUNS_QUERY_CHUNK):
+        chunk = batch_ids[i : i + RUNS_QUERY_CHUNK]
+        runs = instance.get_runs(
+            filters=dg.RunsFilter(job_name=job_name, tags={PARTITION_TAG: chunk}, statuses=statuses)
+        )
+        found |= {r.tags.get(PARTITION_TAG, "") for r in runs}
+    return found & set(batch_ids)
 
 
 def catch_up(
