@@ -4,6 +4,8 @@
   landed folders and files that are not in any batch, failed batches with their reason (and
   whether the automatic retries gave up), runs that have been in flight longer than the
   table's ``timeout_minutes``, and retired batches;
+- stragglers: files that landed in a batch after it was sealed (``lake reseal`` ingests them
+  as a new batch, see :mod:`lake_platform.stragglers`);
 - :func:`retire` marks a batch RETIRED with a reason: no schedule, ``lake process`` or asset
   run processes it again, and the reason stays in the registry;
 - :func:`redrive` runs failed or stuck batches again through Dagster, whatever their attempt
@@ -79,6 +81,20 @@ def _landing_findings(store, entry) -> list[Finding]:
     return findings
 
 
+def _straggler_findings(store, registry, entry) -> list[Finding]:
+    """Files that landed in a sealed batch's folder after it was sealed (never ingested)."""
+    from lake_platform.stragglers import find_stragglers, straggler_message
+
+    root = landing_table_prefix(entry.config.source.landing_prefix, entry.table.table_name)
+    by_batch: dict[str, list[str]] = {}
+    for straggler in find_stragglers(store, registry, entry.table_id, root):
+        by_batch.setdefault(straggler.batch_id, []).append(straggler.key)
+    return [
+        Finding(entry.table_id, "straggler", batch, straggler_message(entry.table_id, batch, keys))
+        for batch, keys in sorted(by_batch.items())
+    ]
+
+
 def _run_findings(instance: dg.DagsterInstance, entry, registry, now: float) -> list[Finding]:
     findings = []
     timeout = entry.config.job_settings.timeout_minutes * 60
@@ -125,6 +141,7 @@ def doctor(tables: list, store, registry, instance: dg.DagsterInstance, now: flo
     findings = []
     for entry in tables:
         findings += _landing_findings(store, entry)
+        findings += _straggler_findings(store, registry, entry)
         findings += _run_findings(instance, entry, registry, now)
     return findings
 

@@ -35,9 +35,16 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
-from lake_platform.resources import ObjectStore, PartitionRegistry
+from lake_platform.resources import Alerts, ObjectStore, PartitionRegistry
 from lake_platform.resources.object_store.base import ObjectInfo
 from lake_platform.resources.partition_registry.base import BatchRecord
+from lake_platform.stragglers import (
+    Straggler,
+    find_stragglers,
+    straggler_check_evaluation,
+    straggler_message,
+    stragglers_of,
+)
 
 MAX_PENDING_CHECKS = 200
 MAX_PENDING = 1000
@@ -70,6 +77,8 @@ class ScanResult:
     look_back_keys_listed: int = 0
     # True when a forward page was full: more landed keys wait beyond the cursor.
     behind: bool = False
+    # Files found in sealed batches after sealing, each reported once (see lake_platform.stragglers).
+    stragglers: list[Straggler] = field(default_factory=list)
 
 
 def landed_tables(table_assets: list) -> list[LandedTable]:
@@ -196,18 +205,57 @@ def _look_back(
         if batch_id in complete or batch_id in pending:
             continue
         names = {k.rsplit("/", 1)[-1] for k in batch_keys}
-        if SUCCESS_MARKER in names:
-            if registry.get(table.table_id, batch_id) is None:
-                found.append((batch_id, None))
-                complete.append(batch_id)
-                result.late[table.table_id] = result.late.get(table.table_id, []) + [batch_id]
-        elif registry.get(table.table_id, batch_id) is None:
+        record = registry.get(table.table_id, batch_id)
+        if record is not None:
+            _note_stragglers(store, registry, table, state, result, record, batch_keys, now)
+        elif SUCCESS_MARKER in names:
+            found.append((batch_id, None))
+            complete.append(batch_id)
+            result.late[table.table_id] = result.late.get(table.table_id, []) + [batch_id]
+        else:
             pending[batch_id] = now
     register_batches(store, registry, table, found)
     if truncated and groups:
         state["back"] = groups[-1][1][-1]
     else:
         state["back"], state["back_done_at"] = None, now
+
+
+def _note_stragglers(
+    store: ObjectStore,
+    registry: PartitionRegistry,
+    table: LandedTable,
+    state: dict,
+    result: ScanResult,
+    record: BatchRecord,
+    keys: list[str],
+    now: float,
+) -> None:
+    """Add the listed ``keys`` of a registered batch that its seal lacks to the result, each once.
+
+    ``state["strays"]`` remembers what was reported (key -> when) while the key's batch is
+    inside the look-back window, so a straggler is reported once, not on every pass.
+    """
+    prefix = landing_table_prefix(table.landing_prefix, table.table_name)
+    reported = state.setdefault("strays", {})
+    candidates = [s for s in stragglers_of(record, prefix, keys, set()) if s.key not in reported]
+    if not candidates:
+        return
+    # Files already copied into a reseal batch are dealt with (one registry read, only here).
+    still = {s.key for s in find_stragglers(store, registry, table.table_id, prefix, [record.batch_id])}
+    for straggler in candidates:
+        reported[straggler.key] = now
+        if straggler.key in still:
+            result.stragglers.append(straggler)
+
+
+def _prune_strays(state: dict, prefix: str) -> dict[str, float]:
+    """Forget reported stragglers whose batch fell out of the look-back window (never listed again)."""
+    newest = state.get("newest")
+    if not newest:
+        return dict(state.get("strays") or {})
+    oldest = (_batch_time(newest) - LOOK_BACK).strftime("%Y%m%dT%H%M%SZ")
+    return {k: t for k, t in (state.get("strays") or {}).items() if k[len(prefix) :].split("/", 1)[0] >= oldest}
 
 
 def _expire_pending(result: ScanResult, table: LandedTable, pending: dict[str, float], now: float) -> dict[str, float]:
@@ -291,6 +339,10 @@ def scan_landing(
             continued = bool(start_after) and str(start_after).startswith(f"{prefix}{batch_id}/")
             state["newest"] = max(state.get("newest") or batch_id, batch_id)
             if continued and batch_id not in pending:
+                # Keys after a batch an earlier tick completed: stragglers unless its seal holds them.
+                record = registry.get(table.table_id, batch_id)
+                if record is not None:
+                    _note_stragglers(store, registry, table, state, result, record, batch_keys, now)
                 continue
             names = {k.rsplit("/", 1)[-1] for k in batch_keys}
             if SUCCESS_MARKER in names:
@@ -318,6 +370,7 @@ def scan_landing(
             "back": state.get("back"),
             "back_done_at": state.get("back_done_at"),
             "bad": state["bad"],
+            "strays": _prune_strays(state, prefix),
         }
     return result
 
@@ -463,10 +516,23 @@ def catch_up(
         for tid, late in scan.late.items():
             total.late[tid] = total.late.get(tid, []) + late
         total.warnings += scan.warnings
+        total.stragglers += scan.stragglers
         total.keys_listed += scan.keys_listed
         total.look_back_keys_listed += scan.look_back_keys_listed
         total.cursor, total.waiting, total.behind = scan.cursor, scan.waiting, scan.behind
     return total
+
+
+def report_stragglers(instance: dg.DagsterInstance, alerts: Alerts, by_id: dict, stragglers: list, log) -> None:
+    """Per batch with new stragglers: a warning, a failed ``no_stragglers`` check on its raw asset, an alert."""
+    by_batch: dict[tuple[str, str], list[str]] = {}
+    for s in stragglers:
+        by_batch.setdefault((s.table_id, s.batch_id), []).append(s.key)
+    for (tid, batch_id), keys in sorted(by_batch.items()):
+        message = straggler_message(tid, batch_id, keys)
+        log.warning(message)
+        instance.report_runless_asset_event(straggler_check_evaluation(by_id[tid].raw.key, tid, batch_id, keys))
+        alerts.send(f"lake: {tid}/{batch_id}: files landed after the batch was sealed", message)
 
 
 def landing_sensor_def(name: str, table_assets: list, description: str):
@@ -495,13 +561,17 @@ def build_landing_sensor(
         "landing_sensor", table_assets, "Registers complete landed batches and starts one run per new batch."
     )
     def landing_sensor(
-        context: dg.SensorEvaluationContext, object_store: ObjectStore, partition_registry: PartitionRegistry
+        context: dg.SensorEvaluationContext,
+        object_store: ObjectStore,
+        partition_registry: PartitionRegistry,
+        alerts: Alerts,
     ) -> dg.SensorResult:
         """Scan the landing prefixes (bounded), register complete batches and request their runs."""
         cursor = json.loads(context.cursor) if context.cursor else {}
         scan = catch_up(object_store, partition_registry, landed, cursor, max_keys_per_tick, catch_up_seconds)
         for warning in scan.warnings:
             context.log.warning(warning)
+        report_stragglers(context.instance, alerts, by_id, scan.stragglers, context.log)
         run_requests, partition_requests = run_requests_for(context.instance, by_id, scan.complete)
         context.log.info(f"listed {scan.keys_listed} keys; {len(run_requests)} batches to run")
         for tid, late in scan.late.items():

@@ -21,6 +21,7 @@ import pytest
 from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
 from lake_platform.layout import SUCCESS_MARKER, batch_prefix, landing_table_prefix
+from lake_platform.resources.alerts.local import LocalAlerts
 from lake_platform.resources.object_store.aws import S3ObjectStore
 from lake_platform.resources.object_store.base import ObjectStore
 from lake_platform.resources.object_store.local import LocalObjectStore
@@ -291,8 +292,11 @@ def test_files_arriving_after_the_marker_do_not_complete_a_batch_twice(landing, 
 
 def evaluate(sensor, instance, cursor, store, registry) -> dg.SensorResult:
     """One tick as the daemon runs it, applying the partition requests to the instance."""
+    alerts = LocalAlerts(path=str(Path(tempfile.gettempdir()) / f"lake-alerts-{os.getpid()}.jsonl"))
     context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"object_store": store, "partition_registry": registry}
+        instance=instance,
+        cursor=cursor,
+        resources={"object_store": store, "partition_registry": registry, "alerts": alerts},
     )
     result = sensor(context)
     for request in result.dynamic_partitions_requests or []:
