@@ -128,20 +128,42 @@ def register_batches(
     table: LandedTable,
     batches: list[tuple[str, list[ObjectInfo] | None]],
     by: str = "landing_sensor",
-) -> None:
-    """Seal and register a table's complete batches of one pass: one registry write for all.
+) -> dict[str, str]:
+    """Seal and register a table's complete batches of one pass; the ones that failed, with why.
 
     A batch whose files the caller listed whole is sealed from that listing; any other is
-    listed on its own first. Registering thousands of batches one write at a time made a cold
-    start over a full landing zone take minutes of registry commits.
+    listed on its own first. All are registered in one ``register_many`` (registering thousands
+    one write at a time made a cold start take minutes); when that fails, each batch is tried
+    on its own, so one batch that cannot be sealed or registered (a listing error, a record
+    the store refuses) never keeps the others out: it is returned, and the caller reports it
+    and tries it again on a later tick.
     """
     root = landing_table_prefix(table.landing_prefix, table.table_name)
-    registry.register_many(
-        [
-            sealed_record(store, table.table_id, f"{root}{batch_id}/", batch_id, by, listed)
-            for batch_id, listed in batches
-        ]
-    )
+    records: list[BatchRecord] = []
+    failed: dict[str, str] = {}
+    for batch_id, listed in batches:
+        try:
+            records.append(sealed_record(store, table.table_id, f"{root}{batch_id}/", batch_id, by, listed))
+        except Exception as exc:  # noqa: BLE001 - any failure is this batch's alone; it is reported
+            failed[batch_id] = f"{type(exc).__name__}: {exc}"
+    try:
+        registry.register_many(records)
+    except Exception:  # noqa: BLE001 - retried one by one below to find the batch at fault
+        for record in records:
+            try:
+                registry.register(record)
+            except Exception as exc:  # noqa: BLE001
+                failed[record.batch_id] = f"{type(exc).__name__}: {exc}"
+    return failed
+
+
+def _registration_failed(result: ScanResult, table: LandedTable, failed: dict[str, str]) -> None:
+    """Report batches whose registration failed; the caller keeps them pending for the next tick."""
+    for batch_id, error in sorted(failed.items()):
+        result.warnings.append(
+            f"{table.table_id}/{batch_id}: could not be registered ({error[:500]}); tried again next tick,"
+            " the table's other batches are registered"
+        )
 
 
 def _batch_time(batch_id: str) -> datetime:
@@ -214,7 +236,12 @@ def _look_back(
             result.late[table.table_id] = result.late.get(table.table_id, []) + [batch_id]
         else:
             pending[batch_id] = now
-    register_batches(store, registry, table, found)
+    failed = register_batches(store, registry, table, found)
+    _registration_failed(result, table, failed)
+    for batch_id in failed:
+        complete.remove(batch_id)
+        result.late[table.table_id].remove(batch_id)
+        pending[batch_id] = now
     if truncated and groups:
         state["back"] = groups[-1][1][-1]
     else:
@@ -354,7 +381,12 @@ def scan_landing(
                 pending.pop(batch_id, None)
             elif batch_id not in pending:
                 pending[batch_id] = now
-        register_batches(store, registry, table, found)
+        failed = register_batches(store, registry, table, found)
+        _registration_failed(result, table, failed)
+        for batch_id in failed:
+            # Pending: the marker is re-checked next tick, which registers the batch again.
+            complete.remove(batch_id)
+            pending[batch_id] = now
         result.behind = result.behind or truncated
         state["after"] = after
         # The look-back gets what the forward scan left of this table's share of the tick.
