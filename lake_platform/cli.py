@@ -299,8 +299,8 @@ def cmd_reseal(args) -> int:
     """Copy a sealed batch's stragglers into a new batch, which is then processed like any other."""
     from lake_platform.assets import build_table_assets
     from lake_platform.layout import landing_table_prefix
+    from lake_platform.operations import reseal_stragglers
     from lake_platform.settings import lake_env
-    from lake_platform.stragglers import reseal_stragglers
 
     defs = _load_defs()
     with _resources(defs) as res:

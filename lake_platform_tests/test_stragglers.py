@@ -5,13 +5,12 @@ new batch while the original batch stays as it was sealed."""
 import dagster as dg
 import pytest
 
-import lake_platform.stragglers as stragglers
+import lake_platform.operations as stragglers
 from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
 from lake_platform.cli import main
 from lake_platform.layout import SUCCESS_MARKER
-from lake_platform.operations import doctor
-from lake_platform.stragglers import STRAGGLER_CHECK, reseal_stragglers
+from lake_platform.operations import STRAGGLER_CHECK, doctor, reseal_stragglers
 from lake_platform_tests.conftest import CONFIG_DIR, embedded_lake
 from lake_platform_tests.sensors.test_landing_sensor import BATCH, clock, env  # noqa: F401  (fixtures)
 

@@ -35,16 +35,16 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
-from lake_platform.resources import Alerts, ObjectStore, PartitionRegistry
-from lake_platform.resources.object_store.base import ObjectInfo
-from lake_platform.resources.partition_registry.base import BatchRecord
-from lake_platform.stragglers import (
+from lake_platform.operations import (
     Straggler,
     find_stragglers,
     straggler_check_evaluation,
     straggler_message,
     stragglers_of,
 )
+from lake_platform.resources import Alerts, ObjectStore, PartitionRegistry
+from lake_platform.resources.object_store.base import ObjectInfo
+from lake_platform.resources.partition_registry.base import BatchRecord
 
 MAX_PENDING_CHECKS = 200
 MAX_PENDING = 1000
@@ -77,7 +77,7 @@ class ScanResult:
     look_back_keys_listed: int = 0
     # True when a forward page was full: more landed keys wait beyond the cursor.
     behind: bool = False
-    # Files found in sealed batches after sealing, each reported once (see lake_platform.stragglers).
+    # Files found in sealed batches after sealing, each reported once (see lake_platform.operations).
     stragglers: list[Straggler] = field(default_factory=list)
 
 
