@@ -227,6 +227,12 @@ def cmd_query(args) -> int:
 
     Only the resources are built, not the Dagster definitions: a query needs no asset graph.
     """
+    if args.sql is not None and not args.sql.strip():
+        print(
+            'lake query: no SQL given; pass a statement, e.g. lake query "select * from sales.orders limit 5"',
+            file=sys.stderr,
+        )
+        return 2
     if args.sql is not None and args.as_of is None and not _is_show_tables(args.sql):
         from lake_platform.query_cache import cached_query
         from lake_platform.settings import catalog_uri, lake_env
@@ -292,6 +298,33 @@ def cmd_doctor(args) -> int:
         print(finding)
     print(f"{len(findings)} finding(s)" if findings else "nothing waiting, failed, stuck or retired")
     return 1 if findings else 0
+
+
+def cmd_reseal(args) -> int:
+    """Copy a sealed batch's stragglers into a new batch, which is then processed like any other."""
+    from lake_platform.assets import build_table_assets
+    from lake_platform.layout import landing_table_prefix
+    from lake_platform.operations import reseal_stragglers
+    from lake_platform.settings import lake_env
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        tables = {t.table_id: t for t in build_table_assets(res.config_store.list_configs(), lake_env())}
+        entry = tables.get(args.table)
+        if entry is None:
+            print(f"lake reseal: unknown table {args.table!r}; tables: {', '.join(sorted(tables))}", file=sys.stderr)
+            return 1
+        root = landing_table_prefix(entry.config.source.landing_prefix, entry.table.table_name)
+        try:
+            new_id = reseal_stragglers(res.object_store, res.partition_registry, args.table, root, args.batch)
+        except KeyError as exc:
+            print(f"lake reseal: {exc.args[0]}", file=sys.stderr)
+            return 1
+    if new_id is None:
+        print(f"{args.table}/{args.batch}: no stragglers; nothing to reseal")
+        return 0
+    print(f"{args.table}/{args.batch}: stragglers resealed as batch {new_id}; `lake process` ingests it")
+    return 0
 
 
 def cmd_retire(args) -> int:
@@ -507,6 +540,10 @@ def build_parser() -> argparse.ArgumentParser:
     rt.add_argument("batch", help="batch id")
     rt.add_argument("--reason", required=True, help="why; kept in the registry and shown by lake doctor")
     rt.set_defaults(func=cmd_retire)
+    rs = sub.add_parser("reseal", help="ingest files that landed in a batch after it was sealed, as a new batch")
+    rs.add_argument("table", help="ingest table, e.g. erp.orders")
+    rs.add_argument("batch", help="the sealed batch the files landed in")
+    rs.set_defaults(func=cmd_reseal)
     rd = sub.add_parser("redrive", help="re-run failed (or the named) batches of a table through Dagster")
     rd.add_argument("table", help="ingest table, e.g. erp.orders")
     rd.add_argument("batches", nargs="*", help="batch ids (default: the table's failed batches)")

@@ -103,7 +103,7 @@ def evaluate_landing_sensor(
     sensor = defs.resolve_sensor_def(SENSOR_NAME)
     report = ProcessReport()
     requests: list[dg.RunRequest] = []
-    cursor = instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)
+    cursor = look_back_now(instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY))
     for _ in range(max_ticks):
         context = dg.build_sensor_context(
             instance=instance, cursor=cursor, definitions=defs, resources=dict(defs.resources or {})
@@ -124,6 +124,21 @@ def evaluate_landing_sensor(
             break
         cursor = new_cursor
     return requests, report
+
+
+def look_back_now(cursor: str | None) -> str | None:
+    """The landing cursor with every table's look-back due: ``lake process`` runs it every time.
+
+    The daemon's sensor re-lists the window behind the cursor every few minutes; a person who
+    runs ``lake process`` expects whatever has landed, a late batch with an older id included.
+    """
+    if not cursor:
+        return cursor
+    state = json.loads(cursor)
+    for table_state in state.values():
+        if isinstance(table_state, dict):
+            table_state["back_done_at"] = 0
+    return json.dumps(state, sort_keys=True)
 
 
 def requested_batch(request: dg.RunRequest) -> str:

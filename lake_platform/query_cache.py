@@ -16,12 +16,28 @@ from pathlib import Path
 from lake_glue.snapshot_files import SQLITE_PREFIX, cache_folder, entry_path, parquet_view_sql
 
 
+def utc_duckdb():
+    """A DuckDB connection whose session runs in UTC: answers never depend on the machine's zone.
+
+    DuckDB casts a date or naive timestamp literal compared with a ``timestamptz`` column in the
+    session's zone (the machine's by default); Athena and the Glue jobs use UTC.
+    """
+    import duckdb
+
+    conn = duckdb.connect()
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
+
+
 def cached_query(catalog_uri: str, sql: str) -> tuple[list[str], list[tuple]] | None:
     """Run ``sql`` over remembered file lists; None when any table it may name is not remembered.
 
     None also when DuckDB refuses the SQL: the full path then gives the lake's own message
     (which tables exist, and so on).
     """
+    if not sql.strip():
+        # No statement: the full path refuses it with the lake's message.
+        return None
     folder = cache_folder(catalog_uri)
     if folder is None or not folder.is_dir():
         return None
@@ -50,7 +66,7 @@ def cached_query(catalog_uri: str, sql: str) -> tuple[list[str], list[tuple]] | 
         views.append((namespace, name, stored["files"]))
     import duckdb
 
-    engine = duckdb.connect()
+    engine = utc_duckdb()
     try:
         for namespace in {t[0] for t in tables}:
             engine.execute(f'CREATE SCHEMA IF NOT EXISTS "{namespace}"')

@@ -55,7 +55,7 @@ def test_query_on_an_empty_lake_names_the_table_and_what_to_run_first(lake_home,
 
 @pytest.mark.parametrize("sql", ["", "   "])
 def test_query_with_blank_sql_asks_for_a_statement(lake_home, capsys, sql):
-    assert main(["query", sql]) == 1
+    assert main(["query", sql]) == 2
     assert "no SQL given" in capsys.readouterr().err
 
 

@@ -9,12 +9,15 @@ the landing zone is ahead of the cursor), and re-checks each pending batch with 
 key. Because batch ids are UTC timestamps, ``after`` only moves forward through time, so the
 landing prefix is never listed in full; a marker that arrives after later batches is found
 through ``pending``. What the forward scan cannot see, a batch landing entirely below the
-cursor (a late export, or one below a folder whose name is not a batch id and sorts after
-every batch id), is found by the look-back: each tick also lists one page of the window
+cursor (a late export), is found by the look-back: each tick also lists one page of the window
 ``LOOK_BACK`` behind the newest batch id, and registers complete batches the registry does not
 know; a pass over the window starts every ``LOOK_BACK_INTERVAL_SECONDS`` and uses only what the
-forward scan left of the tick's listing budget. Folders that are not batch ids never stop the
-scan; they are reported once an hour each.
+forward scan left of the tick's listing budget (``lake process`` starts a pass every time).
+The cursor only ever passes batch ids: a folder that is not a batch id (``archive``, ``tmp``,
+``2099-12-31``; letters sort after digits) is reported once an hour and skipped, and ``after``
+stays on the last batch key before it, so batches landing later still sort after the cursor. A
+page holding nothing but such folders is hopped past within the tick, so a large one never
+stalls the scan.
 The pending list is capped and expires; what it drops is reported.
 A page holds whole batches only (the possibly cut-off last batch is left for the next tick),
 except when one batch fills a page by itself: then it is listed in full before it is sealed,
@@ -32,7 +35,14 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
-from lake_platform.resources import ObjectStore, PartitionRegistry
+from lake_platform.operations import (
+    Straggler,
+    find_stragglers,
+    straggler_check_evaluation,
+    straggler_message,
+    stragglers_of,
+)
+from lake_platform.resources import Alerts, ObjectStore, PartitionRegistry
 from lake_platform.resources.object_store.base import ObjectInfo
 from lake_platform.resources.partition_registry.base import BatchRecord
 
@@ -67,6 +77,8 @@ class ScanResult:
     look_back_keys_listed: int = 0
     # True when a forward page was full: more landed keys wait beyond the cursor.
     behind: bool = False
+    # Files found in sealed batches after sealing, each reported once (see lake_platform.operations).
+    stragglers: list[Straggler] = field(default_factory=list)
 
 
 def landed_tables(table_assets: list) -> list[LandedTable]:
@@ -116,20 +128,42 @@ def register_batches(
     table: LandedTable,
     batches: list[tuple[str, list[ObjectInfo] | None]],
     by: str = "landing_sensor",
-) -> None:
-    """Seal and register a table's complete batches of one pass: one registry write for all.
+) -> dict[str, str]:
+    """Seal and register a table's complete batches of one pass; the ones that failed, with why.
 
     A batch whose files the caller listed whole is sealed from that listing; any other is
-    listed on its own first. Registering thousands of batches one write at a time made a cold
-    start over a full landing zone take minutes of registry commits.
+    listed on its own first. All are registered in one ``register_many`` (registering thousands
+    one write at a time made a cold start take minutes); when that fails, each batch is tried
+    on its own, so one batch that cannot be sealed or registered (a listing error, a record
+    the store refuses) never keeps the others out: it is returned, and the caller reports it
+    and tries it again on a later tick.
     """
     root = landing_table_prefix(table.landing_prefix, table.table_name)
-    registry.register_many(
-        [
-            sealed_record(store, table.table_id, f"{root}{batch_id}/", batch_id, by, listed)
-            for batch_id, listed in batches
-        ]
-    )
+    records: list[BatchRecord] = []
+    failed: dict[str, str] = {}
+    for batch_id, listed in batches:
+        try:
+            records.append(sealed_record(store, table.table_id, f"{root}{batch_id}/", batch_id, by, listed))
+        except Exception as exc:  # noqa: BLE001 - any failure is this batch's alone; it is reported
+            failed[batch_id] = f"{type(exc).__name__}: {exc}"
+    try:
+        registry.register_many(records)
+    except Exception:  # noqa: BLE001 - retried one by one below to find the batch at fault
+        for record in records:
+            try:
+                registry.register(record)
+            except Exception as exc:  # noqa: BLE001
+                failed[record.batch_id] = f"{type(exc).__name__}: {exc}"
+    return failed
+
+
+def _registration_failed(result: ScanResult, table: LandedTable, failed: dict[str, str]) -> None:
+    """Report batches whose registration failed; the caller keeps them pending for the next tick."""
+    for batch_id, error in sorted(failed.items()):
+        result.warnings.append(
+            f"{table.table_id}/{batch_id}: could not be registered ({error[:500]}); tried again next tick,"
+            " the table's other batches are registered"
+        )
 
 
 def _batch_time(batch_id: str) -> datetime:
@@ -193,18 +227,62 @@ def _look_back(
         if batch_id in complete or batch_id in pending:
             continue
         names = {k.rsplit("/", 1)[-1] for k in batch_keys}
-        if SUCCESS_MARKER in names:
-            if registry.get(table.table_id, batch_id) is None:
-                found.append((batch_id, None))
-                complete.append(batch_id)
-                result.late[table.table_id] = result.late.get(table.table_id, []) + [batch_id]
-        elif registry.get(table.table_id, batch_id) is None:
+        record = registry.get(table.table_id, batch_id)
+        if record is not None:
+            _note_stragglers(store, registry, table, state, result, record, batch_keys, now)
+        elif SUCCESS_MARKER in names:
+            found.append((batch_id, None))
+            complete.append(batch_id)
+            result.late[table.table_id] = result.late.get(table.table_id, []) + [batch_id]
+        else:
             pending[batch_id] = now
-    register_batches(store, registry, table, found)
+    failed = register_batches(store, registry, table, found)
+    _registration_failed(result, table, failed)
+    for batch_id in failed:
+        complete.remove(batch_id)
+        result.late[table.table_id].remove(batch_id)
+        pending[batch_id] = now
     if truncated and groups:
         state["back"] = groups[-1][1][-1]
     else:
         state["back"], state["back_done_at"] = None, now
+
+
+def _note_stragglers(
+    store: ObjectStore,
+    registry: PartitionRegistry,
+    table: LandedTable,
+    state: dict,
+    result: ScanResult,
+    record: BatchRecord,
+    keys: list[str],
+    now: float,
+) -> None:
+    """Add the listed ``keys`` of a registered batch that its seal lacks to the result, each once.
+
+    ``state["strays"]`` remembers what was reported (key -> when) while the key's batch is
+    inside the look-back window, so a straggler is reported once, not on every pass.
+    """
+    prefix = landing_table_prefix(table.landing_prefix, table.table_name)
+    reported = state.setdefault("strays", {})
+    candidates = [s for s in stragglers_of(record, prefix, keys, set()) if s.key not in reported]
+    if not candidates:
+        return
+    # Files already copied into a reseal batch are dealt with (one registry read, only here).
+    still = {s.key for s in find_stragglers(store, registry, table.table_id, prefix, [record.batch_id])}
+    for straggler in candidates:
+        reported[straggler.key] = now
+        if straggler.key in still:
+            result.stragglers.append(straggler)
+
+
+def _prune_strays(state: dict, prefix: str) -> dict[str, float]:
+    """Forget reported stragglers whose batch fell out of the look-back window (never listed again)."""
+    newest = state.get("newest")
+    if not newest:
+        return dict(state.get("strays") or {})
+    oldest = (_batch_time(newest) - LOOK_BACK).strftime("%Y%m%dT%H%M%SZ")
+    return {k: t for k, t in (state.get("strays") or {}).items() if k[len(prefix) :].split("/", 1)[0] >= oldest}
 
 
 def _expire_pending(result: ScanResult, table: LandedTable, pending: dict[str, float], now: float) -> dict[str, float]:
@@ -268,28 +346,30 @@ def scan_landing(
         pending = {b: still_pending[b] for b in order[MAX_PENDING_CHECKS:] + order[:MAX_PENDING_CHECKS]}
 
         start_after = after
-        page = {o.key: o for o in store.list_objects(store.raw_bucket, prefix, start_after=after, max_keys=budget)}
+        page, groups, truncated = _forward_page(store, table, state, result, prefix, after, budget, now)
         keys = list(page)
-        result.keys_listed += len(keys)
-        groups = _group_by_batch(prefix, keys)
-        truncated = len(keys) >= budget
         # A batch that fills a whole page by itself may continue past it.
         cut_off = truncated and len(groups) == 1
         if truncated and len(groups) > 1:
             # The last batch may continue past the page; leave it for the next tick.
             groups = groups[:-1]
         for batch_id, batch_keys in groups:
+            if not _is_batch_group(prefix, batch_id, batch_keys):
+                # The cursor never passes an odd name by itself: batch ids landing later may sort
+                # before it (letters sort after digits), and the forward scan must still see them.
+                _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
+                continue
             after = batch_keys[-1]
             # The rest of a batch whose first keys an earlier tick listed (a batch larger than a
             # page, or files landing after its marker): that tick already made it pending or
             # complete, so only a pending batch may complete here, and never twice.
             continued = bool(start_after) and str(start_after).startswith(f"{prefix}{batch_id}/")
-            if not is_batch_id(batch_id) or batch_keys[0] == f"{prefix}{batch_id}":
-                # The cursor moves past it: batches that land below it later are the look-back's.
-                _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
-                continue
             state["newest"] = max(state.get("newest") or batch_id, batch_id)
             if continued and batch_id not in pending:
+                # Keys after a batch an earlier tick completed: stragglers unless its seal holds them.
+                record = registry.get(table.table_id, batch_id)
+                if record is not None:
+                    _note_stragglers(store, registry, table, state, result, record, batch_keys, now)
                 continue
             names = {k.rsplit("/", 1)[-1] for k in batch_keys}
             if SUCCESS_MARKER in names:
@@ -301,7 +381,12 @@ def scan_landing(
                 pending.pop(batch_id, None)
             elif batch_id not in pending:
                 pending[batch_id] = now
-        register_batches(store, registry, table, found)
+        failed = register_batches(store, registry, table, found)
+        _registration_failed(result, table, failed)
+        for batch_id in failed:
+            # Pending: the marker is re-checked next tick, which registers the batch again.
+            complete.remove(batch_id)
+            pending[batch_id] = now
         result.behind = result.behind or truncated
         state["after"] = after
         # The look-back gets what the forward scan left of this table's share of the tick.
@@ -317,8 +402,55 @@ def scan_landing(
             "back": state.get("back"),
             "back_done_at": state.get("back_done_at"),
             "bad": state["bad"],
+            "strays": _prune_strays(state, prefix),
         }
     return result
+
+
+def _is_batch_group(prefix: str, batch_id: str, batch_keys: list[str]) -> bool:
+    """Whether a listed group is a batch folder (not an odd folder name, not a loose file)."""
+    return is_batch_id(batch_id) and batch_keys[0] != f"{prefix}{batch_id}"
+
+
+# Hops past pages of odd folders per table and pass: bounds the listing a pass may add.
+MAX_ODD_HOPS = 3
+
+
+def _forward_page(
+    store: ObjectStore,
+    table: LandedTable,
+    state: dict,
+    result: ScanResult,
+    prefix: str,
+    after: str | None,
+    budget: int,
+    now: float,
+) -> tuple[dict[str, ObjectInfo], list[tuple[str, list[str]]], bool]:
+    """The forward scan's page after ``after``: its entries by key, its batch groups, and whether it was full.
+
+    A full page of nothing but odd folders (a large ``archive/`` the cursor may not pass) is
+    reported and hopped past: the next listing starts after the last of those folders, so batch
+    ids that sort after it are still reached. The cursor itself still stays before the odd
+    folders unless a batch after them is found.
+    """
+    start = after
+    for _ in range(MAX_ODD_HOPS + 1):
+        page = {o.key: o for o in store.list_objects(store.raw_bucket, prefix, start_after=start, max_keys=budget)}
+        result.keys_listed += len(page)
+        groups = _group_by_batch(prefix, list(page))
+        truncated = len(page) >= budget
+        if not truncated or any(_is_batch_group(prefix, b, k) for b, k in groups):
+            return page, groups, truncated
+        for name, _keys in groups:
+            _report_bad_name(result, state["bad"], table, store, prefix, name, now)
+        # Past every key of the last odd folder (and a loose file of that name): U+10FFFF sorts last.
+        start = f"{prefix}{groups[-1][0]}/\U0010ffff"
+    result.warnings.append(
+        f"{table.table_id}: more than {MAX_ODD_HOPS} full pages of folders that are not batch ids after"
+        f" {after or prefix}; batches sorting after them are found by the look-back (move those folders away)"
+    )
+    # Not "behind": another pass of this tick would only list the same odd folders again.
+    return page, groups, False
 
 
 def _pending_of(state: dict, now: float) -> dict[str, float]:
@@ -334,7 +466,10 @@ def run_requests_for(
 
     A batch that every asset of its job has already materialized (by ``lake process``, a
     backfill, another sensor) is not requested again, whatever the run keys say: a reset
-    cursor or a second sensor over the same landing zone starts nothing twice.
+    cursor or a second sensor over the same landing zone starts nothing twice. Nor is a batch
+    whose job has a run queued, in flight or succeeded, whoever launched it: Dagster
+    de-duplicates run keys per sensor only, and the listing and queue sensors request the
+    same batches, so the job's runs tagged with the batch are the one run-key namespace.
     """
     run_requests, partition_requests = [], []
     for tid, batch_ids in complete.items():
@@ -345,8 +480,9 @@ def run_requests_for(
             partition_requests.append(entry.partitions_def.build_add_request(new))
         keys = [entry.raw.key, entry.source.key, *[t.key for t in entry.targets]]
         done = set.intersection(*[set(instance.get_materialized_partitions(k)) for k in keys]) if batch_ids else set()
+        started = batches_with_live_or_successful_runs(instance, entry.job.name, batch_ids)
         for batch_id in batch_ids:
-            if batch_id in done:
+            if batch_id in done or batch_id in started:
                 continue
             run_requests.append(
                 dg.RunRequest(
@@ -357,6 +493,32 @@ def run_requests_for(
                 )
             )
     return run_requests, partition_requests
+
+
+# Batches per runs query: the tag filter becomes an SQL IN list.
+RUNS_QUERY_CHUNK = 200
+
+
+def batches_with_live_or_successful_runs(instance: dg.DagsterInstance, job_name: str, batch_ids: list[str]) -> set[str]:
+    """The batches among ``batch_ids`` that ``job_name`` has a queued, running or successful run of.
+
+    Runs are matched by the partition tag Dagster sets on every partitioned run, so runs of
+    either landing sensor, ``lake process``, a backfill or the UI all count. A failed or
+    canceled run does not: the batch may be requested again.
+    """
+    from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
+
+    from lake_platform.run_history import PARTITION_TAG
+
+    statuses = [*NOT_FINISHED_STATUSES, dg.DagsterRunStatus.SUCCESS]
+    found: set[str] = set()
+    for i in range(0, len(batch_ids), RUNS_QUERY_CHUNK):
+        chunk = batch_ids[i : i + RUNS_QUERY_CHUNK]
+        runs = instance.get_runs(
+            filters=dg.RunsFilter(job_name=job_name, tags={PARTITION_TAG: chunk}, statuses=statuses)
+        )
+        found |= {r.tags.get(PARTITION_TAG, "") for r in runs}
+    return found & set(batch_ids)
 
 
 def catch_up(
@@ -386,10 +548,23 @@ def catch_up(
         for tid, late in scan.late.items():
             total.late[tid] = total.late.get(tid, []) + late
         total.warnings += scan.warnings
+        total.stragglers += scan.stragglers
         total.keys_listed += scan.keys_listed
         total.look_back_keys_listed += scan.look_back_keys_listed
         total.cursor, total.waiting, total.behind = scan.cursor, scan.waiting, scan.behind
     return total
+
+
+def report_stragglers(instance: dg.DagsterInstance, alerts: Alerts, by_id: dict, stragglers: list, log) -> None:
+    """Per batch with new stragglers: a warning, a failed ``no_stragglers`` check on its raw asset, an alert."""
+    by_batch: dict[tuple[str, str], list[str]] = {}
+    for s in stragglers:
+        by_batch.setdefault((s.table_id, s.batch_id), []).append(s.key)
+    for (tid, batch_id), keys in sorted(by_batch.items()):
+        message = straggler_message(tid, batch_id, keys)
+        log.warning(message)
+        instance.report_runless_asset_event(straggler_check_evaluation(by_id[tid].raw.key, tid, batch_id, keys))
+        alerts.send(f"lake: {tid}/{batch_id}: files landed after the batch was sealed", message)
 
 
 def landing_sensor_def(name: str, table_assets: list, description: str):
@@ -418,13 +593,17 @@ def build_landing_sensor(
         "landing_sensor", table_assets, "Registers complete landed batches and starts one run per new batch."
     )
     def landing_sensor(
-        context: dg.SensorEvaluationContext, object_store: ObjectStore, partition_registry: PartitionRegistry
+        context: dg.SensorEvaluationContext,
+        object_store: ObjectStore,
+        partition_registry: PartitionRegistry,
+        alerts: Alerts,
     ) -> dg.SensorResult:
         """Scan the landing prefixes (bounded), register complete batches and request their runs."""
         cursor = json.loads(context.cursor) if context.cursor else {}
         scan = catch_up(object_store, partition_registry, landed, cursor, max_keys_per_tick, catch_up_seconds)
         for warning in scan.warnings:
             context.log.warning(warning)
+        report_stragglers(context.instance, alerts, by_id, scan.stragglers, context.log)
         run_requests, partition_requests = run_requests_for(context.instance, by_id, scan.complete)
         context.log.info(f"listed {scan.keys_listed} keys; {len(run_requests)} batches to run")
         for tid, late in scan.late.items():

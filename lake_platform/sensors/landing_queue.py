@@ -117,7 +117,14 @@ def consume_landing_events(
                 elif name == SUCCESS_MARKER:
                     # A repeated event needs no second listing of the folder.
                     if registry.get(table.table_id, folder) is None:
-                        register_batches(store, registry, table, [(folder, None)], by="landing_queue_sensor")
+                        failed = register_batches(store, registry, table, [(folder, None)], by="landing_queue_sensor")
+                        if failed:
+                            # The message stays on the queue (redelivered later); other batches go on.
+                            result.warnings.append(
+                                f"{table.table_id}/{folder}: could not be registered ({failed[folder][:500]});"
+                                " its event is kept for another try"
+                            )
+                            continue
                     done = result.complete.setdefault(table.table_id, [])
                     if folder not in done:
                         done.append(folder)

@@ -8,6 +8,7 @@ the store's conditional write, not by luck of timing.
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -285,10 +286,11 @@ def test_delete_forgets_a_batch_and_is_idempotent(registry):
 
 
 def test_list_batches_returns_every_batch_across_query_pages(registry):
-    # DynamoDB returns at most 1 MB per Query page (moto enforces this too); records with long
-    # file lists make 12 batches span several pages. SQLite has no pages but the same contract.
-    files = [f"landing/erp/customers/batch/part-{i:05d}-{'x' * 80}.csv" for i in range(1200)]
-    ids = [f"202401{d:02d}T000000Z" for d in range(12, 0, -1)]
+    # DynamoDB returns at most 1 MB per Query page (moto enforces this too); records with file
+    # lists just small enough to stay inline (about 60 KB) make 20 batches span several pages.
+    # SQLite has no pages but the same contract.
+    files = [f"landing/erp/customers/batch/part-{i:05d}-{'x' * 80}.csv" for i in range(480)]
+    ids = [f"202401{d:02d}T000000Z" for d in range(20, 0, -1)]
     for b in ids:
         registry.register(batch(b, files=files))
     pages: list[int] = []
@@ -300,7 +302,7 @@ def test_list_batches_returns_every_batch_across_query_pages(registry):
     assert [r.batch_id for r in records] == sorted(ids)
     assert all(r.files == files for r in records)
     if isinstance(registry, DynamoPartitionRegistry):
-        assert len(pages) > 1 and sum(pages) == 12
+        assert len(pages) > 1 and sum(pages) == 20
 
 
 def test_many_producers_opening_a_new_sqlite_registry_at_once_do_not_fail(tmp_path):
@@ -381,3 +383,42 @@ def test_a_registry_file_from_before_sealing_gains_the_new_columns_and_keeps_its
     assert old.files == ["a.csv"] and old.sealed == [] and old.checksums == {}
     registry.record_checksums(TID, "B", {"a.csv": "aaa"})
     assert registry.get(TID, "B").checksums == {"a.csv": "aaa"}
+
+
+def _big_batch(batch_id: str, files: int) -> BatchRecord:
+    folder = f"landing/erp/customers/{batch_id}/"
+    sealed = [ObjectInfo(f"{folder}part-{i:05d}.csv", 1000 + i, f"{i:032x}") for i in range(files)]
+    return BatchRecord(TID, batch_id, sealed=sealed, registered_by="landing_sensor")
+
+
+def test_a_batch_of_5000_files_registers_and_reads_back_whole_with_its_checksums(registry):
+    record = _big_batch("20260101T000000Z", 5000)
+    assert registry.register(record) is True
+    checksums = {f"part-{i:05d}.csv": f"{i:064x}" for i in range(5000)}
+    registry.record_checksums(TID, record.batch_id, checksums)
+    registry.record_progress(
+        TID, record.batch_id, "source/erp/customers", AssetProgress("MATERIALIZED", "r1", progress_order(1.0, True))
+    )
+    for stored in (registry.get(TID, record.batch_id), registry.list_batches(TID)[0]):
+        assert stored.sealed == record.sealed and stored.files == record.files
+        assert stored.checksums == checksums
+        assert stored.progress["source/erp/customers"].status == "MATERIALIZED"
+    assert registry.register(_big_batch(record.batch_id, 4999)) is False, "still registered exactly once"
+    assert len(registry.get(TID, record.batch_id).sealed) == 5000
+    assert [r.batch_id for r in registry.list_batches(TID)] == [record.batch_id]
+    registry.delete(TID, record.batch_id)
+    assert registry.get(TID, record.batch_id) is None and registry.list_batches(TID) == []
+
+
+@pytest.mark.aws
+def test_a_dynamodb_batch_item_stays_small_however_many_files_the_batch_has(aws):
+    create_partitions_table(aws)
+    registry = DynamoPartitionRegistry(table_name=TABLE, region_name=REGION, endpoint_url=aws)
+    record = _big_batch("20260102T000000Z", 5000)
+    registry.register(record)
+    registry.record_checksums(TID, record.batch_id, {f"part-{i:05d}.csv": f"{i:064x}" for i in range(5000)})
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=aws)
+    item = client.get_item(TableName=TABLE, Key={"table_id": {"S": TID}, "batch_id": {"S": record.batch_id}})["Item"]
+    assert len(json.dumps(item)) < 10_000
+    registry.delete(TID, record.batch_id)
+    assert client.scan(TableName=TABLE)["Items"] == [], "the chunk items go with the batch"

@@ -7,6 +7,7 @@ import pytest
 
 from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
+from lake_platform.resources.alerts.local import LocalAlerts
 from lake_platform.resources.object_store.local import LocalObjectStore
 from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
@@ -25,6 +26,7 @@ def env(tmp_path):
     store = LocalObjectStore(root=str(tmp_path / "buckets"), raw_bucket="raw", source_bucket="src", target_bucket="tgt")
     registry = SqlitePartitionRegistry(path=str(tmp_path / "registry.sqlite"))
     instance = dg.DagsterInstance.ephemeral()
+    alerts = LocalAlerts(path=str(tmp_path / "alerts.jsonl"))
     sensor = build_landing_sensor(tables)
 
     class Env:
@@ -36,7 +38,9 @@ def env(tmp_path):
 
         def tick(self, cursor=None):
             context = dg.build_sensor_context(
-                instance=instance, cursor=cursor, resources={"object_store": store, "partition_registry": registry}
+                instance=instance,
+                cursor=cursor,
+                resources={"object_store": store, "partition_registry": registry, "alerts": alerts},
             )
             result = sensor(context)
             for request in result.dynamic_partitions_requests:
@@ -44,7 +48,7 @@ def env(tmp_path):
             return result
 
     e = Env()
-    e.store, e.registry, e.instance = store, registry, instance
+    e.store, e.registry, e.instance, e.alerts = store, registry, instance, alerts
     return e
 
 

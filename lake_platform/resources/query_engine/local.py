@@ -5,26 +5,72 @@ from __future__ import annotations
 import re
 
 from lake_glue.snapshot_files import parquet_view_sql, remember
-from lake_platform.query_cache import cached_query
+from lake_platform.query_cache import cached_query, utc_duckdb
 from lake_platform.resources.query_engine.base import QueryEngine, QueryError, QueryResult
 
 
-def _snapshot_for(table, as_of: str | None):
-    """The snapshot ``as_of`` names for ``table`` (current when None); None if the table is empty then."""
-    if as_of is None:
-        return table.current_snapshot()
-    if as_of.isdigit():
-        snapshot = table.snapshot_by_id(int(as_of))
-        return snapshot if snapshot is not None else table.current_snapshot()
+def _as_of_moment(as_of: str):
+    """``--as-of`` as an aware UTC datetime (a naive one is UTC); refused when it is not ISO-8601."""
     from datetime import datetime, timezone
 
     try:
         moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
     except ValueError:
         raise QueryError(f"--as-of {as_of!r} is neither a snapshot id nor an ISO-8601 timestamp") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return table.snapshot_as_of_timestamp(int(moment.timestamp() * 1000))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _snapshot_for(table, name: str, as_of: str | None):
+    """The snapshot ``as_of`` names for ``table`` (current when None; None if the table is empty).
+
+    Readers are strict: an id that is not a snapshot of this table (unknown, expired, another
+    table's) and a time that no retained snapshot of it covers (before its first commit, or its
+    snapshot then was expired) are refused, naming the table, instead of reading current or empty data.
+    """
+    if as_of is None:
+        return table.current_snapshot()
+    if as_of.isdigit():
+        snapshot = table.snapshot_by_id(int(as_of))
+        if snapshot is None:
+            raise QueryError(
+                f"--as-of {as_of}: {name} has no snapshot with that id (unknown, expired, or another table's);"
+                f" its retained snapshots: {_retained(table)}"
+            )
+        return snapshot
+    moment = _as_of_moment(as_of)
+    millis = int(moment.timestamp() * 1000)
+    # The snapshot log is the table's history of current snapshots: the last entry at or
+    # before the moment is what the table was then, provided that snapshot is still retained.
+    entries = [e for e in table.metadata.snapshot_log if e.timestamp_ms <= millis]
+    if not entries:
+        current = table.current_snapshot()
+        if current is not None and current.timestamp_ms <= millis and not table.metadata.snapshot_log:
+            return current
+        raise QueryError(
+            f"--as-of {as_of}: no snapshot of {name} covers {moment.isoformat()} (the table's history starts"
+            f" later or was expired); its retained snapshots: {_retained(table)}"
+        )
+    snapshot = table.snapshot_by_id(entries[-1].snapshot_id)
+    if snapshot is None:
+        raise QueryError(
+            f"--as-of {as_of}: {name}'s snapshot {entries[-1].snapshot_id} of {moment.isoformat()} was expired;"
+            f" its retained snapshots: {_retained(table)}"
+        )
+    return snapshot
+
+
+def _retained(table) -> str:
+    """The table's retained snapshots as ``id (time)``, for refusals; the newest few."""
+    from datetime import datetime, timezone
+
+    snapshots = sorted(table.snapshots(), key=lambda s: s.timestamp_ms)[-5:]
+    return (
+        ", ".join(
+            f"{s.snapshot_id} ({datetime.fromtimestamp(s.timestamp_ms / 1000, timezone.utc).isoformat()})"
+            for s in snapshots
+        )
+        or "none"
+    )
 
 
 class DuckDBQueryEngine(QueryEngine):
@@ -48,7 +94,7 @@ class DuckDBQueryEngine(QueryEngine):
             if cached is not None:
                 return QueryResult(*cached)
         catalog = open_catalog(self.catalog_uri)
-        conn = duckdb.connect()
+        conn = utc_duckdb()
         known = []
         try:
             words = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
@@ -81,7 +127,7 @@ class DuckDBQueryEngine(QueryEngine):
             conn.close()
 
     def _create_view(self, conn, table, database: str, name: str, as_of: str | None) -> None:
-        snapshot = _snapshot_for(table, as_of)
+        snapshot = _snapshot_for(table, f"{database}.{name}", as_of)
         view = f'"{database}"."{name}"'
         paths = []
         if snapshot is not None:
