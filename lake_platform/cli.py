@@ -386,11 +386,20 @@ def _rebuild_from_raw(defs, res) -> int:
     """
     import shutil
 
-    from lake_platform.process import format_summary, process, summarize
+    from lake_platform.operations import writers_in_flight
+    from lake_platform.process import format_summary, get_instance, process, summarize
     from lake_platform.settings import catalog_uri, lake_env
 
     if lake_env() != "local":
         raise SystemExit("lake rebuild --from-raw rebuilds the embedded lake only (LAKE_ENV=local)")
+    blockers = writers_in_flight(get_instance())
+    if blockers:
+        print(
+            "lake rebuild --from-raw: refused, it would remove the buckets and the catalog under"
+            " these writers; stop them first:\n  " + "\n  ".join(blockers),
+            file=sys.stderr,
+        )
+        return 1
     store = res.object_store
     for bucket in (store.source_bucket, store.target_bucket):
         shutil.rmtree(Path(store.root) / bucket, ignore_errors=True)

@@ -162,3 +162,47 @@ def redrive(
         tags = {"lake/table": table_id, "lake/batch": batch_id, "lake/launched_by": "lake redrive"}
         results.append(run_batch(defs, instance, job.name, batch_id, tags))
     return results
+
+
+# Runs that may still write to a table: they would write into removed buckets or an unlinked catalog.
+ACTIVE_RUN_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def writers_in_flight(instance: dg.DagsterInstance) -> list[str]:
+    """What in the Dagster instance may write to the lake now: active runs and running sensors/schedules.
+
+    Each entry says what it is and how to stop it; an empty list means nothing writes.
+    """
+    from dagster._core.scheduler.instigation import InstigatorStatus
+
+    blockers = []
+    for record in instance.get_run_records(dg.RunsFilter(statuses=ACTIVE_RUN_STATUSES)):
+        run = record.dagster_run
+        batch = run.tags.get("lake/batch", run.tags.get("dagster/partition", "?"))
+        blockers.append(
+            f"run {run.run_id} of {run.job_name} (batch {batch})"
+            f" is {run.status.value}: wait for it or terminate it in the UI (Runs)"
+        )
+    for state in instance.all_instigator_state():
+        if state.status in (InstigatorStatus.RUNNING, InstigatorStatus.AUTOMATICALLY_RUNNING):
+            blockers.append(
+                f"{state.instigator_type.value.lower()} {state.instigator_name} is turned on:"
+                " turn it off in the UI (Automation)"
+            )
+    if _daemon_alive(instance):
+        # Sensors that default to running have no stored state; the daemon ticks them anyway.
+        blockers.append("dagster-daemon is running (it ticks sensors and schedules): stop `make dev` first")
+    return blockers
+
+
+def _daemon_alive(instance: dg.DagsterInstance, within_seconds: float = 120.0) -> bool:
+    """Whether a dagster-daemon sent a heartbeat recently (it runs sensors that default to running)."""
+    heartbeats = instance.get_daemon_heartbeats() or {}
+    now = time.time()
+    return any(now - beat.timestamp < within_seconds for beat in heartbeats.values())
