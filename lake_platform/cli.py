@@ -393,8 +393,34 @@ def cmd_rebuild(args) -> int:
         if not args.table:
             raise SystemExit("lake rebuild: name a target table (e.g. sales.orders) or pass --from-raw")
         config, table = _target_table(res.config_store.list_configs(), args.table)
+        _finish_retires(res, config.source.config_name, table.source_table_name)
         print(f"rebuilding {args.table} from the source layer in one commit ...")
         return _rebuild_target(res, config.etl_job, config.config_name, table.table_name)
+
+
+def _finish_retires(res, source_config_name: str, table_name: str) -> None:
+    """Remove every retired batch still in the source table, so a rebuild never reads one back.
+
+    ``lake retire`` removes them itself; a retire cut short, or one made before retiring removed
+    data, left rows behind. Already-removed batches are skipped (the table remembers them).
+    """
+    from lake_glue.configs import find_table, load_config_item
+    from lake_glue.layout import source_table_spec
+    from lake_glue.retire import delete_batch
+    from lake_glue.tables import open_catalog
+    from lake_platform.operations import RETIRED
+
+    retired = [
+        r for r in res.partition_registry.list_batches(f"{source_config_name}.{table_name}") if r.status == RETIRED
+    ]
+    if not retired:
+        return
+    source_config = load_config_item(res.config_store.job_config_source(), source_config_name)
+    spec = source_table_spec(source_config, find_table(source_config, table_name), "unused")
+    catalog = open_catalog(res.glue_runner.catalog_uri)
+    for record in retired:
+        if delete_batch(catalog, spec, "p_batch_id", record.batch_id, record.error or "retired") == "deleted":
+            print(f"removed retired batch {record.batch_id} from {spec.label} first")
 
 
 def _rebuild_target(res, etl_job: str, config_name: str, table_name: str) -> int:

@@ -64,3 +64,31 @@ def test_retiring_the_newest_snapshot_of_an_overwrite_table_puts_the_previous_sn
     lake.prepare("customers", B)
     assert _retire(lake, "customers", B) == {"erp.customers": "deleted", "sales.customers": "rebuilt"}
     assert query(lake, "select customer_name, _batch_id from sales.customers") == [("old", A)]
+
+
+def test_a_rebuild_first_removes_a_retired_batch_still_in_the_source_so_it_never_reads_it_back(lake, tmp_path):
+    from types import SimpleNamespace
+
+    from lake_platform.cli import _finish_retires
+    from lake_platform.resources.partition_registry.base import BatchRecord
+    from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
+
+    _land_lines(lake, A, [1, 2])
+    _land_lines(lake, B, [3])
+    lake.prepare("order_lines", A)
+    lake.prepare("order_lines", B)
+    registry = SqlitePartitionRegistry(path=str(tmp_path / "registry.sqlite"))
+    for batch in (A, B):
+        registry.register(BatchRecord("erp.order_lines", batch, files=["l.jsonl"], registered_by="test"))
+    # Retired in the registry only, as `lake retire` did before it removed data.
+    registry.retire("erp.order_lines", B, "retired: bad export")
+    config_dir = lake.config_dir()
+    res = SimpleNamespace(
+        partition_registry=registry,
+        config_store=SimpleNamespace(job_config_source=lambda: f"file://{config_dir}"),
+        glue_runner=SimpleNamespace(catalog_uri=lake.catalog),
+    )
+    _finish_retires(res, "erp", "order_lines")
+    lake.prepare("order_lines", "rebuild", rebuild=True)
+    assert query(lake, "select order_id, _batch_id from sales.order_lines order by 1") == [(1, A), (2, A)]
+    assert query(lake, "select order_id from erp.order_lines order by 1") == [(1,), (2,)]
