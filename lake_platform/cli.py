@@ -571,7 +571,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_maintain)
     d = sub.add_parser("doctor", help="list batches waiting for a marker, failed, stuck or retired, and stray files")
     d.set_defaults(func=cmd_doctor)
-    rt = sub.add_parser("retire", help="retire a bad batch for good, with a reason")
+    rt = sub.add_parser(
+        "retire", help="retire a bad batch for good, with a reason: its rows leave the source table and every target"
+    )
     rt.add_argument("table", help="ingest table, e.g. erp.orders")
     rt.add_argument("batch", help="batch id")
     rt.add_argument("--reason", required=True, help="why; kept in the registry and shown by lake doctor")

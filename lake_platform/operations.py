@@ -5,7 +5,10 @@
   whether the automatic retries gave up), runs that have been in flight longer than the
   table's ``timeout_minutes``, and retired batches;
 - :func:`retire` marks a batch RETIRED with a reason: no schedule, ``lake process`` or asset
-  run processes it again, and the reason stays in the registry;
+  run processes it again, and the reason stays in the registry (``lake retire`` then removes
+  the batch's rows from the source table and every target, see ``lake_glue.retire``);
+- :func:`writers_in_flight` names what may still write to the lake (active runs, sensors and
+  schedules that are on, a live daemon): ``lake rebuild --from-raw`` refuses while there is any;
 - :func:`redrive` runs failed or stuck batches again through Dagster, whatever their attempt
   count.
 """
@@ -130,7 +133,10 @@ def doctor(tables: list, store, registry, instance: dg.DagsterInstance, now: flo
 
 
 def retire(registry, table_id: str, batch_id: str, reason: str) -> None:
-    """Retire a batch for good; the reason is kept as the batch's error."""
+    """Mark a batch retired for good in the registry; the reason is kept as the batch's error.
+
+    Its rows are removed by ``lake_glue.retire.retire_batch`` afterwards (``lake retire`` does both).
+    """
     if not reason.strip():
         raise ValueError("retiring a batch needs a reason (--reason)")
     if registry.get(table_id, batch_id) is None:
