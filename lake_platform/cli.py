@@ -328,17 +328,56 @@ def cmd_reseal(args) -> int:
 
 
 def cmd_retire(args) -> int:
-    """Retire a bad batch for good, with its reason."""
+    """Retire a bad batch for good, with its reason: its rows leave the source table and every target."""
+    from lake_glue.configs import load_config_item
+    from lake_glue.retire import retire_batch
+    from lake_glue.tables import open_catalog
     from lake_platform.operations import retire
+    from lake_platform.process import get_instance
+    from lake_platform.run_history import run_history
 
     defs = _load_defs()
+    job = next((j for j in defs.jobs or [] if (j.tags or {}).get("lake/table") == args.table), None)
+    if job is not None and args.batch in run_history(get_instance(), job.name).in_flight:
+        print(
+            f"lake retire: batch {args.table}/{args.batch} has a run queued or in flight; it would commit the"
+            " batch again. Wait for it or terminate it in the UI (Runs), then retire.",
+            file=sys.stderr,
+        )
+        return 1
     with _resources(defs) as res:
         try:
             retire(res.partition_registry, args.table, args.batch, args.reason)
         except ValueError as exc:
             print(str(exc), file=sys.stderr)
             return 1
+        source_name, table_name = args.table.split(".", 1)
+        config_source = res.config_store.job_config_source()
+        prepares = [
+            load_config_item(config_source, c.config_name)
+            for c in res.config_store.list_configs()
+            if c.config_name != source_name
+        ]
+
+        def rebuild(config: dict, table: dict) -> None:
+            if _rebuild_target(res, config["etl_job"], config["config_name"], table["table_name"]) != 0:
+                raise SystemExit(
+                    f"lake retire: rebuilding {config['target']['database']}.{table['table_name']} without batch"
+                    f" {args.batch} failed; the batch is retired, run `lake retire` again to finish"
+                )
+
+        done = retire_batch(
+            open_catalog(res.glue_runner.catalog_uri),
+            load_config_item(config_source, source_name),
+            table_name,
+            prepares,
+            args.batch,
+            args.reason,
+            rebuild,
+        )
     print(f"retired {args.table}/{args.batch}: {args.reason}")
+    for entry in done:
+        print(f"  {entry.table}: {entry.action}")
     return 0
 
 
@@ -385,9 +424,6 @@ def _target_table(configs, name: str):
 
 def cmd_rebuild(args) -> int:
     """Rebuild target tables from the source layer (one commit each), or the whole lake from raw."""
-    from lake_glue.args import PrepareArgs
-    from lake_platform.resources.glue_runner.local import LocalGlueJobRunner
-
     defs = _load_defs()
     with _resources(defs) as res:
         if args.from_raw:
@@ -395,25 +431,59 @@ def cmd_rebuild(args) -> int:
         if not args.table:
             raise SystemExit("lake rebuild: name a target table (e.g. sales.orders) or pass --from-raw")
         config, table = _target_table(res.config_store.list_configs(), args.table)
-        runner = res.glue_runner
-        if not isinstance(runner, LocalGlueJobRunner):
-            print(
-                f"LAKE_ENV=aws: start the Glue job {config.etl_job} with --config_name {config.config_name}"
-                f" --table_name {table.table_name} --batch_id rebuild --rebuild true (and the job's usual arguments)",
-                file=sys.stderr,
-            )
-            return 1
-        arguments = PrepareArgs(
-            config_name=config.config_name,
-            table_name=table.table_name,
-            batch_id="rebuild",
-            config_source=res.config_store.job_config_source(),
-            catalog=runner.catalog_uri,
-            target_bucket=res.object_store.target_bucket,
-            rebuild=True,
-        )
+        _finish_retires(res, config.source.config_name, table.source_table_name)
         print(f"rebuilding {args.table} from the source layer in one commit ...")
-        return runner.run_standalone(config.etl_job, arguments.glue_arguments())
+        return _rebuild_target(res, config.etl_job, config.config_name, table.table_name)
+
+
+def _finish_retires(res, source_config_name: str, table_name: str) -> None:
+    """Remove every retired batch still in the source table, so a rebuild never reads one back.
+
+    ``lake retire`` removes them itself; a retire cut short, or one made before retiring removed
+    data, left rows behind. Already-removed batches are skipped (the table remembers them).
+    """
+    from lake_glue.configs import find_table, load_config_item
+    from lake_glue.layout import source_table_spec
+    from lake_glue.retire import delete_batch
+    from lake_glue.tables import open_catalog
+    from lake_platform.operations import RETIRED
+
+    retired = [
+        r for r in res.partition_registry.list_batches(f"{source_config_name}.{table_name}") if r.status == RETIRED
+    ]
+    if not retired:
+        return
+    source_config = load_config_item(res.config_store.job_config_source(), source_config_name)
+    spec = source_table_spec(source_config, find_table(source_config, table_name), "unused")
+    catalog = open_catalog(res.glue_runner.catalog_uri)
+    for record in retired:
+        if delete_batch(catalog, spec, "p_batch_id", record.batch_id, record.error or "retired") == "deleted":
+            print(f"removed retired batch {record.batch_id} from {spec.label} first")
+
+
+def _rebuild_target(res, etl_job: str, config_name: str, table_name: str) -> int:
+    """Run the prepare job's rebuild of one target table; its exit code."""
+    from lake_glue.args import PrepareArgs
+    from lake_platform.resources.glue_runner.local import LocalGlueJobRunner
+
+    runner = res.glue_runner
+    if not isinstance(runner, LocalGlueJobRunner):
+        print(
+            f"LAKE_ENV=aws: start the Glue job {etl_job} with --config_name {config_name}"
+            f" --table_name {table_name} --batch_id rebuild --rebuild true (and the job's usual arguments)",
+            file=sys.stderr,
+        )
+        return 1
+    arguments = PrepareArgs(
+        config_name=config_name,
+        table_name=table_name,
+        batch_id="rebuild",
+        config_source=res.config_store.job_config_source(),
+        catalog=runner.catalog_uri,
+        target_bucket=res.object_store.target_bucket,
+        rebuild=True,
+    )
+    return runner.run_standalone(etl_job, arguments.glue_arguments())
 
 
 def _rebuild_from_raw(defs, res) -> int:
@@ -424,11 +494,20 @@ def _rebuild_from_raw(defs, res) -> int:
     """
     import shutil
 
-    from lake_platform.process import format_summary, process, summarize
+    from lake_platform.operations import writers_in_flight
+    from lake_platform.process import format_summary, get_instance, process, summarize
     from lake_platform.settings import catalog_uri, lake_env
 
     if lake_env() != "local":
         raise SystemExit("lake rebuild --from-raw rebuilds the embedded lake only (LAKE_ENV=local)")
+    blockers = writers_in_flight(get_instance())
+    if blockers:
+        print(
+            "lake rebuild --from-raw: refused, it would remove the buckets and the catalog under"
+            " these writers; stop them first:\n  " + "\n  ".join(blockers),
+            file=sys.stderr,
+        )
+        return 1
     store = res.object_store
     for bucket in (store.source_bucket, store.target_bucket):
         shutil.rmtree(Path(store.root) / bucket, ignore_errors=True)
@@ -535,7 +614,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_maintain)
     d = sub.add_parser("doctor", help="list batches waiting for a marker, failed, stuck or retired, and stray files")
     d.set_defaults(func=cmd_doctor)
-    rt = sub.add_parser("retire", help="retire a bad batch for good, with a reason")
+    rt = sub.add_parser(
+        "retire", help="retire a bad batch for good, with a reason: its rows leave the source table and every target"
+    )
     rt.add_argument("table", help="ingest table, e.g. erp.orders")
     rt.add_argument("batch", help="batch id")
     rt.add_argument("--reason", required=True, help="why; kept in the registry and shown by lake doctor")

@@ -230,10 +230,11 @@ def maintain_table(
     now: datetime | None = None,
 ) -> MaintenanceReport:
     """Compact, expire and clean one table, in that order (compaction's replaced files expire later)."""
-    now = now or datetime.now(timezone.utc)
     label = ".".join(table.name())
     report = MaintenanceReport(table=label)
     report.partitions_compacted, report.files_compacted, report.skipped = compact(table, compact_min_files, label)
+    # Taken after compaction: the snapshot compaction just superseded counts as superseded now.
+    now = now or datetime.now(timezone.utc)
     report.snapshots_expired = expire_snapshots(table, retain, now)
     report.orphans_removed = remove_orphans(table, orphan_age, now)
     report.quarantine_removed = remove_quarantine_orphans(table, orphan_age, now)

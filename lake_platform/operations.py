@@ -7,7 +7,10 @@
 - stragglers: files that landed in a batch after it was sealed (``lake reseal`` ingests them
   as a new batch, see :func:`reseal_stragglers`);
 - :func:`retire` marks a batch RETIRED with a reason: no schedule, ``lake process`` or asset
-  run processes it again, and the reason stays in the registry;
+  run processes it again, and the reason stays in the registry (``lake retire`` then removes
+  the batch's rows from the source table and every target, see ``lake_glue.retire``);
+- :func:`writers_in_flight` names what may still write to the lake (active runs, sensors and
+  schedules that are on, a live daemon): ``lake rebuild --from-raw`` refuses while there is any;
 - :func:`redrive` runs failed or stuck batches again through Dagster, whatever their attempt
   count.
 """
@@ -148,7 +151,10 @@ def doctor(tables: list, store, registry, instance: dg.DagsterInstance, now: flo
 
 
 def retire(registry, table_id: str, batch_id: str, reason: str) -> None:
-    """Retire a batch for good; the reason is kept as the batch's error."""
+    """Mark a batch retired for good in the registry; the reason is kept as the batch's error.
+
+    Its rows are removed by ``lake_glue.retire.retire_batch`` afterwards (``lake retire`` does both).
+    """
     if not reason.strip():
         raise ValueError("retiring a batch needs a reason (--reason)")
     if registry.get(table_id, batch_id) is None:
@@ -321,3 +327,47 @@ def straggler_message(table_id: str, batch_id: str, keys: list[str]) -> str:
         f" ({', '.join(k.rsplit('/', 1)[-1] for k in keys[:5])}{' ...' if len(keys) > 5 else ''});"
         f" `lake reseal {table_id} {batch_id}` ingests them as a new batch"
     )
+
+
+# Runs that may still write to a table: they would write into removed buckets or an unlinked catalog.
+ACTIVE_RUN_STATUSES = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def writers_in_flight(instance: dg.DagsterInstance) -> list[str]:
+    """What in the Dagster instance may write to the lake now: active runs and running sensors/schedules.
+
+    Each entry says what it is and how to stop it; an empty list means nothing writes.
+    """
+    from dagster._core.scheduler.instigation import InstigatorStatus
+
+    blockers = []
+    for record in instance.get_run_records(dg.RunsFilter(statuses=ACTIVE_RUN_STATUSES)):
+        run = record.dagster_run
+        batch = run.tags.get("lake/batch", run.tags.get("dagster/partition", "?"))
+        blockers.append(
+            f"run {run.run_id} of {run.job_name} (batch {batch})"
+            f" is {run.status.value}: wait for it or terminate it in the UI (Runs)"
+        )
+    for state in instance.all_instigator_state():
+        if state.status in (InstigatorStatus.RUNNING, InstigatorStatus.AUTOMATICALLY_RUNNING):
+            blockers.append(
+                f"{state.instigator_type.value.lower()} {state.instigator_name} is turned on:"
+                " turn it off in the UI (Automation)"
+            )
+    if _daemon_alive(instance):
+        # Sensors that default to running have no stored state; the daemon ticks them anyway.
+        blockers.append("dagster-daemon is running (it ticks sensors and schedules): stop `make dev` first")
+    return blockers
+
+
+def _daemon_alive(instance: dg.DagsterInstance, within_seconds: float = 120.0) -> bool:
+    """Whether a dagster-daemon sent a heartbeat recently (it runs sensors that default to running)."""
+    heartbeats = instance.get_daemon_heartbeats() or {}
+    now = time.time()
+    return any(now - beat.timestamp < within_seconds for beat in heartbeats.values())

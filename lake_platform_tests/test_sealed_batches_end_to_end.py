@@ -82,14 +82,17 @@ def test_a_file_grown_after_sealing_fails_its_batch_naming_the_file_and_the_fix(
     assert GROWN not in lake["instance"].get_materialized_partitions(SOURCE)
 
 
-def test_a_duplicate_delivery_is_stored_and_flagged_by_a_warning_check(lake):
-    assert DUPLICATE in lake["instance"].get_materialized_partitions(SOURCE)
+def test_a_duplicate_delivery_is_refused_by_default_naming_both_batches_and_the_override(lake):
+    error = _failure(lake, DUPLICATE)
+    assert f"batch erp.customers/{DUPLICATE}: refused as a duplicate delivery" in error
+    assert f"customers.csv is byte-identical to {FIRST}/customers.csv" in error
+    assert "acceptance.reject_duplicate_delivery: false on table customers" in error
+    assert DUPLICATE not in lake["instance"].get_materialized_partitions(SOURCE)
     [evaluation] = _check_evaluations(lake["instance"], "not_a_duplicate_delivery", DUPLICATE)
-    assert evaluation.passed is False and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert evaluation.passed is False and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["duplicates"].value == [f"customers.csv is byte-identical to {FIRST}/customers.csv"]
     [first] = _check_evaluations(lake["instance"], "not_a_duplicate_delivery", FIRST)
     assert first.passed is True
-    assert lake["registry"].get("erp.customers", DUPLICATE).checksums.keys() == {"customers.csv"}
 
 
 def test_a_refused_batch_records_the_failed_acceptance_check_and_nothing_downstream_runs(lake):
@@ -112,7 +115,9 @@ def test_checks_are_recorded_per_batch_so_a_refused_batch_leaves_the_others_gree
     for record in lake["instance"].event_log_storage.get_asset_check_execution_history(key, limit=50):
         latest.setdefault(record.partition, record.status)
     succeeded = Status.SUCCEEDED
-    assert latest[FIRST] == latest[DUPLICATE] == succeeded
+    assert latest[FIRST] == succeeded
+    # The duplicate was refused before the rules were evaluated.
+    assert latest.get(DUPLICATE) != succeeded
     assert latest[HEADER_ONLY] == Status.FAILED
     # The grown batch was refused before the rules were evaluated: its own record is not a pass.
     assert latest[GROWN] != succeeded

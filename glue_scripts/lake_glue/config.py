@@ -96,8 +96,9 @@ class Acceptance(_Strict):
         default=None, ge=0, le=1, description="largest share of a batch's records that may be quarantined"
     )
     reject_duplicate_delivery: bool = Field(
-        default=False,
-        description="refuse a batch holding a file byte-identical to one of another live batch (default: warn)",
+        default=True,
+        description="refuse a batch holding a file byte-identical to one of another live batch; false only"
+        " warns and commits both copies",
     )
 
 

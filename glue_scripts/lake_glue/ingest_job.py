@@ -153,8 +153,8 @@ def _check_duplicates(label: str, table: dict, reports, pipes) -> list[str]:
     """Compare the batch's files by SHA-256 with the table's other live batches and each other.
 
     Dagster passes the other batches' checksums as the Pipes extra ``known_checksums``; a
-    byte-identical file is reported by the ``not_a_duplicate_delivery`` check, a warning unless
-    the table sets ``acceptance.reject_duplicate_delivery``, which refuses the batch. Files
+    byte-identical file is reported by the ``not_a_duplicate_delivery`` check and refuses the
+    batch, unless the table sets ``acceptance.reject_duplicate_delivery: false`` (a warning). Files
     without records are left out: an empty file repeats harmlessly.
     """
     extras = _extras(pipes)
@@ -167,7 +167,8 @@ def _check_duplicates(label: str, table: dict, reports, pipes) -> list[str]:
         if report.records and report.sha256 in known:
             found.append(f"{name} is byte-identical to {known[report.sha256]}")
         known.setdefault(report.sha256, f"this batch's {name}")
-    reject = bool((table.get("acceptance") or {}).get("reject_duplicate_delivery"))
+    # A re-delivered file is committed twice otherwise: refusing is the default.
+    reject = bool((table.get("acceptance") or {}).get("reject_duplicate_delivery", True))
     pipes.report_asset_check(
         DUPLICATE_CHECK,
         passed=not found,
@@ -175,10 +176,12 @@ def _check_duplicates(label: str, table: dict, reports, pipes) -> list[str]:
         metadata={"duplicates": {"raw_value": found, "type": "json"}, "rejected": reject},
     )
     if found and reject:
+        table_id = label.removeprefix("batch ").split("/", 1)[0]
         raise IngestError(
-            f"{label}: refused as a duplicate delivery (acceptance.reject_duplicate_delivery), nothing was"
-            f" committed: {'; '.join(found)}. If both deliveries are wanted, unset the rule; otherwise retire"
-            " this batch (`lake retire`)"
+            f"{label}: refused as a duplicate delivery, nothing was committed: {'; '.join(found)}. If the"
+            f" earlier batch was wrong, retire it (`lake retire {table_id} <earlier batch> --reason ...`)"
+            " and run this batch again; if both deliveries are wanted, set"
+            f" acceptance.reject_duplicate_delivery: false on table {table['table_name']}"
         )
     return found
 

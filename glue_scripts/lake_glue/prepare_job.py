@@ -98,12 +98,58 @@ def _refuse_bucket_change(table, wanted: str, label: str) -> None:
         )
 
 
+class StaleRebuild(PrepareError):
+    """The target table changed after a rebuild read the source; its rows would drop that commit."""
+
+
+# A rebuild reads the whole source table; it re-reads this often while other batches keep committing.
+REBUILD_READS = 5
+
+
 def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | None = None, pipes=None) -> dict:
     """Prepare one batch of one target table, commit it, and return the figures reported to Dagster.
 
     ``source_config`` is the ingest config the prepare config reads; loaded when not given.
     ``pipes`` (the Pipes context) is not needed: the figures are reported by the caller.
+
+    A rebuild pins the target snapshot before it reads the source and commits only over that
+    snapshot: a batch committed in between makes it read the source again (a new read holds
+    the batch), never commit its older rows over the batch.
     """
+    last: StaleRebuild | None = None
+    for _ in range(REBUILD_READS if args.rebuild else 1):
+        try:
+            return _prepare_once(spark, args, config, source_config)
+        except StaleRebuild as exc:
+            last = exc
+    raise PrepareError(f"{last}; gave up after {REBUILD_READS} reads, run `lake rebuild` again when it is quiet")
+
+
+def _pin_target(catalog, spec):
+    """The target's current snapshot id (None for a new or empty table), read before the source."""
+    table = find_iceberg_table(catalog, spec.database, spec.name)
+    snapshot = table.current_snapshot() if table is not None else None
+    return snapshot.snapshot_id if snapshot is not None else None
+
+
+def _check_pin(current, pinned, label: str, spark=None, folder: str | None = None) -> None:
+    """Refuse a rebuild commit over a snapshot other than the one pinned before the source read.
+
+    ``folder`` (files written for the refused commit, never committed) is removed first.
+    """
+    snapshot = current.current_snapshot()
+    now = snapshot.snapshot_id if snapshot is not None else None
+    if now != pinned:
+        if folder is not None:
+            delete_path(spark, folder)
+        batch = (snapshot.summary.additional_properties if snapshot and snapshot.summary else {}).get("lake.batch-id")
+        raise StaleRebuild(
+            f"{label}: {'.'.join(current.name())} moved from snapshot {pinned} to {now} (batch {batch})"
+            " after the rebuild read the source"
+        )
+
+
+def _prepare_once(spark, args: PrepareArgs, config: dict, source_config: dict | None = None) -> dict:
     from pyiceberg.expressions import AlwaysTrue
 
     config = job_document(config, f"config {config.get('config_name')!r}")
@@ -116,6 +162,8 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
     label = f"batch {config['config_name']}.{table['table_name']}/{batch_id}"
     source_table = find_table(source_config, table["source_table_name"])
     catalog = open_catalog(args.catalog)
+    spec = target_table_spec(config, table, args.target_bucket, source_config)
+    pinned = _pin_target(catalog, spec) if rebuild else None
     source_df = read_source(spark, catalog, source_config, source_table, None if rebuild else batch_id, label)
     prepared_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     mode = table["write_mode"]
@@ -129,7 +177,6 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
     if violations:
         raise PrepareError(f"{label}: required columns would be null after casting: {violations}")
 
-    spec = target_table_spec(config, table, args.target_bucket, source_config)
     max_rows = config["job_settings"]["num_rows_per_file"]
     summary = snapshot_properties({"batch_id": batch_id, "batch_rows": batch_rows, "rebuild": rebuild or None})
     iceberg = load_table(
@@ -165,6 +212,9 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
         def attempt(n: int):
             current = iceberg if n == 0 else load_table(catalog, spec)
             key_contract_properties(current, contract, label, rebuild)
+            if rebuild:
+                # Over the pinned snapshot, a newer applied batch is one no longer in the source (retired).
+                _check_pin(current, pinned, label, spark, folder)
             applied = current.properties.get(APPLIED_SNAPSHOT_PROPERTY)
             if applied is not None and applied > batch_id and not rebuild:
                 return current, f"snapshot {applied} is newer than {batch_id}"
@@ -192,6 +242,8 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
         def attempt(n: int):
             current = iceberg if n == 0 else load_table(catalog, spec)
             key_contract_properties(current, contract, label, rebuild)
+            if rebuild:
+                _check_pin(current, pinned, label, spark, folder)
             return commit(
                 current, delete_filter=delete_filter, files=files, summary=summary, set_properties=contract_props
             ), None
@@ -211,6 +263,7 @@ def run_prepare(spark, args: PrepareArgs, config: dict, source_config: dict | No
         def attempt(n: int):
             current = iceberg if n == 0 else load_table(catalog, spec)
             if rebuild:
+                _check_pin(current, pinned, label)
                 merged, existing_rows, delete_filter = latest_per_key(bucketed, pk, order_by), 0, AlwaysTrue()
             else:
                 _refuse_bucket_change(current, wanted_spec, label)

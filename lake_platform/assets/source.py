@@ -117,9 +117,9 @@ def build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicParti
                 DUPLICATE_CHECK,
                 key,
                 pdef,
-                blocking=table.acceptance is not None and table.acceptance.reject_duplicate_delivery,
+                blocking=table.acceptance is None or table.acceptance.reject_duplicate_delivery,
                 description="no file of the batch is byte-identical (SHA-256) to a file of another live"
-                " batch; a warning, or a refusal before commit with acceptance.reject_duplicate_delivery",
+                " batch; a refusal before commit, or a warning with acceptance.reject_duplicate_delivery: false",
             ),
         ],
     )

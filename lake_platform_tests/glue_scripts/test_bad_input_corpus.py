@@ -264,20 +264,22 @@ CASES = [
         refused=r"a.csv: its bytes differ from the sealed ones",
     ),
     Case(
-        "duplicate delivery under a second batch id",
+        "duplicate delivery kept with reject_duplicate_delivery: false",
         "customers",
         {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
         delivered_before=True,
+        acceptance={"reject_duplicate_delivery": False},
         stored=2,
         duplicate_of="a.csv is byte-identical to 20250101T000000Z/a.csv",
     ),
     Case(
-        "duplicate delivery refused by reject_duplicate_delivery",
+        "duplicate delivery under a second batch id is refused by default",
         "customers",
         {"a.csv": (CUSTOMERS_HEADER + customer(1) + customer(2)).encode()},
         delivered_before=True,
-        acceptance={"reject_duplicate_delivery": True},
-        refused=r"refused as a duplicate delivery.*a.csv is byte-identical to 20250101T000000Z/a.csv",
+        refused=r"batch erp\.customers/\d{8}T\d{6}Z: refused as a duplicate delivery.*a.csv is byte-identical to"
+        r" 20250101T000000Z/a.csv\. If the earlier batch was wrong, retire it \(`lake retire erp\.customers <earlier"
+        r" batch>.*set acceptance\.reject_duplicate_delivery: false on table customers",
     ),
 ]
 
