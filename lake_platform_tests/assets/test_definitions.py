@@ -70,9 +70,9 @@ def test_checks_reconcile_source_and_guard_target_primary_keys(tables):
         "acceptance_rules",
         "not_a_duplicate_delivery",
     }
-    # The acceptance rules refuse a batch before commit and stop its targets; a duplicate only
-    # blocks when the table rejects duplicate deliveries (erp.orders does not).
-    assert specs["acceptance_rules"].blocking and not specs["not_a_duplicate_delivery"].blocking
+    # The acceptance rules refuse a batch before commit and stop its targets; so does a
+    # byte-identical re-delivery, by default (erp.orders keeps the default).
+    assert specs["acceptance_rules"].blocking and specs["not_a_duplicate_delivery"].blocking
     # Every check is per batch, partitioned like its asset.
     assert all(spec.partitions_def == orders.partitions_def for spec in specs.values())
     # The target's primary key is a standalone check: re-runnable alone, blocking, per batch.
