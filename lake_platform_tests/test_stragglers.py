@@ -118,3 +118,29 @@ def test_lake_reseal_names_the_new_batch_and_refuses_an_unknown_one(tmp_path, ca
         assert [o.key for o in registry.get("erp.orders", new_id).sealed] == [f"{ROOT}{new_id}/b.csv"]
         assert main(["reseal", "erp.orders", "20200101T000000Z"]) == 1
         assert "erp.orders/20200101T000000Z is not registered" in capsys.readouterr().err
+
+
+def _run_straggler_check(env, batch_id):  # noqa: F811
+    """Run the raw asset's declared ``no_stragglers`` check alone for one batch, as the UI would."""
+    entry = next(t for t in build_table_assets(load_config_dir(CONFIG_DIR), "local") if t.table_id == "erp.orders")
+    (check,) = [c for c in entry.checks if dg.AssetCheckKey(RAW, STRAGGLER_CHECK) in c.check_keys]
+    defs = dg.Definitions(
+        assets=[dg.AssetSpec(RAW, partitions_def=entry.partitions_def)],
+        asset_checks=[check],
+        jobs=[dg.define_asset_job("check_alone", selection=dg.AssetSelection.checks(check))],
+        resources={"object_store": env.store, "partition_registry": env.registry},
+    )
+    result = defs.resolve_job_def("check_alone").execute_in_process(
+        instance=env.instance, tags={"dagster/partition": batch_id}
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    return evaluation
+
+
+def test_the_declared_check_fails_for_a_batch_with_stragglers_and_passes_after_reseal(env):  # noqa: F811
+    _sealed_batch_with_a_straggler(env)
+    failed = _run_straggler_check(env, BATCH)
+    assert not failed.passed and failed.metadata["stragglers"].value == 1
+    assert "zz-late.csv" in (failed.description or "")
+    reseal_stragglers(env.store, env.registry, "erp.orders", ROOT, BATCH)
+    assert _run_straggler_check(env, BATCH).passed

@@ -9,10 +9,11 @@ import warnings
 
 import dagster as dg
 
-from lake_glue.config import PrepareConfig, TableConfig
+from lake_glue.config import IngestConfig, PrepareConfig, TableConfig
 from lake_platform.assets.common import PK_CHECK
-from lake_platform.layout import asset_key, validate_batch_id
-from lake_platform.resources import QueryEngine
+from lake_platform.layout import asset_key, landing_table_prefix, table_id, validate_batch_id
+from lake_platform.operations import STRAGGLER_CHECK, find_stragglers, straggler_message
+from lake_platform.resources import ObjectStore, PartitionRegistry, QueryEngine
 from lake_platform.resources.query_engine.base import QueryError
 
 # Where duplicate keys are a fault, by write mode. An append table keeps every batch as
@@ -75,13 +76,55 @@ def build_primary_key_check(
             metadata={"duplicate_keys": dupes, "scope": scope, "batch_id": batch_id or "every batch"},
         )
 
+    return _partitioned_check(
+        primary_key_unique,
+        asset=key,
+        name=PK_CHECK,
+        blocking=True,
+        partitions_def=pdef,
+        description=f"No two rows share the primary key ({', '.join(primary_key)}) in {scope}.",
+    )
+
+
+def build_straggler_check(
+    config: IngestConfig, table: TableConfig, pdef: dg.PartitionsDefinition
+) -> dg.AssetChecksDefinition:
+    """``no_stragglers`` on one raw asset: no file landed in the batch's folder after it was sealed.
+
+    The landing sensor reports a failed evaluation of this check when it sees a straggler; the
+    check can also be run alone for any batch, and passes again once ``lake reseal`` has copied
+    the stragglers into a new batch.
+    """
+    key = asset_key("raw", config.config_name, table.table_name)
+    tid = table_id(config.config_name, table.table_name)
+    root = landing_table_prefix(config.source.landing_prefix, table.table_name)
+
+    def no_stragglers(
+        context: dg.AssetCheckExecutionContext, object_store: ObjectStore, partition_registry: PartitionRegistry
+    ) -> dg.AssetCheckResult:
+        """List the batch's folder and compare it with the batch's sealed file list."""
+        batch_id = validate_batch_id(context.partition_key)
+        keys = [s.key for s in find_stragglers(object_store, partition_registry, tid, root, [batch_id])]
+        return dg.AssetCheckResult(
+            passed=not keys,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=straggler_message(tid, batch_id, keys) if keys else None,
+            metadata={"stragglers": len(keys), "files": keys[:50], "batch_id": batch_id},
+        )
+
+    return _partitioned_check(
+        no_stragglers,
+        asset=key,
+        name=STRAGGLER_CHECK,
+        blocking=False,
+        partitions_def=pdef,
+        description="No data file landed in the batch's folder after the batch was sealed (see `lake reseal`).",
+    )
+
+
+def _partitioned_check(fn, **spec) -> dg.AssetChecksDefinition:
+    """``fn`` as a partitioned asset check."""
     # Partitioned checks are a Dagster preview the platform opts into (see common.batch_check).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-        return dg.asset_check(
-            asset=key,
-            name=PK_CHECK,
-            blocking=True,
-            partitions_def=pdef,
-            description=f"No two rows share the primary key ({', '.join(primary_key)}) in {scope}.",
-        )(primary_key_unique)
+        return dg.asset_check(**spec)(fn)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from lake_glue.config import IngestConfig, PrepareConfig, TableConfig, targets_of
-from lake_platform.assets.checks import build_primary_key_check
+from lake_platform.assets.checks import build_primary_key_check, build_straggler_check
 from lake_platform.assets.raw import build_raw
 from lake_platform.assets.source import build_source
 from lake_platform.assets.target import build_target
@@ -60,6 +60,7 @@ def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) ->
                 partitions_def=pdef,
                 raw=build_raw(config, table, pdef),
                 source=build_source(config, table, pdef),
+                checks=[build_straggler_check(config, table, pdef)],
             )
             for prepare, target_table in targets_of(config, table, configs):
                 entry.targets.append(build_target(prepare, target_table, config, pdef))

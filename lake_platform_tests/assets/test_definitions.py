@@ -77,9 +77,15 @@ def test_checks_reconcile_source_and_guard_target_primary_keys(tables):
     assert all(spec.partitions_def == orders.partitions_def for spec in specs.values())
     # The target's primary key is a standalone check: re-runnable alone, blocking, per batch.
     assert not list(orders.targets[0].check_specs)
-    (pk_check,) = [spec for check in orders.checks for spec in check.check_specs]
-    assert pk_check.name == "primary_key_unique" and pk_check.asset_key == orders.targets[0].key
+    standalone = {spec.name: spec for check in orders.checks for spec in check.check_specs}
+    assert set(standalone) == {"primary_key_unique", "no_stragglers"}
+    pk_check = standalone["primary_key_unique"]
+    assert pk_check.asset_key == orders.targets[0].key
     assert pk_check.blocking and pk_check.partitions_def == orders.partitions_def
+    # Files landing in a sealed batch are a warning on the raw asset, re-runnable per batch.
+    stragglers = standalone["no_stragglers"]
+    assert stragglers.asset_key == orders.raw.key and not stragglers.blocking
+    assert stragglers.partitions_def == orders.partitions_def
 
 
 def test_targets_follow_their_source_automatically(tables):
