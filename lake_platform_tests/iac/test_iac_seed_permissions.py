@@ -126,8 +126,10 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     ),
     # dynamodb/table_item.go: PutItem, GetItem, DeleteItem.
     "aws_dynamodb_table_item": calls("dynamodb:PutItem dynamodb:GetItem dynamodb:DeleteItem", TABLE),
-    # glue/catalog_database.go: CreateDatabase (catalog + database) with Tags, GetDatabase,
-    # GetTags/TagResource on the database ARN (transparent tagging), UpdateDatabase, DeleteDatabase.
+    # Partly verified: the stored internal/service/glue/catalog_database.go is an old SDKv1 version
+    # (commit 0075c786); from resourceCatalogDatabaseUpdate on it calls UpdateDatabase,
+    # FindDatabaseByName (GetDatabase) on read and DeleteDatabase, each with CatalogId + Name. Create
+    # and the tagging path (GetTags/TagResource on the database ARN) were not opened there; kept.
     "aws_glue_catalog_database": calls("glue:CreateDatabase glue:GetDatabase glue:DeleteDatabase", f"{GLUE}:catalog")
     + calls(
         "glue:CreateDatabase glue:GetDatabase glue:UpdateDatabase glue:DeleteDatabase glue:GetTags glue:TagResource",
