@@ -217,7 +217,9 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         " sqs:SetQueueAttributes sqs:DeleteQueue",
         QUEUE,
     ),
-    # sqs/queue_policy.go: SetQueueAttributes(Policy), GetQueueAttributes.
+    # Verified against internal/service/sqs/queue_policy.go (stored version 0148137d, SDKv1): upsert
+    # and delete call SetQueueAttributes (Policy / empty Policy) and wait on GetQueueAttributes;
+    # read uses FindQueuePolicyByURL (GetQueueAttributes). No tagging.
     "aws_sqs_queue_policy": calls("sqs:SetQueueAttributes sqs:GetQueueAttributes", QUEUE),
     # logs/group.go: CreateLogGroup (Tags, KmsKeyId), DescribeLogGroups, ListTagsForResource,
     # PutRetentionPolicy, DeleteLogGroup.
