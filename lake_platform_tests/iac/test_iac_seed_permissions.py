@@ -75,13 +75,17 @@ def calls(actions: str, resource: str, context: dict[str, str] | None = None) ->
 
 # Resource type -> the IAM authorizations of its create/read/tag/delete calls.
 PROVIDER_CALLS: dict[str, list[Call]] = {
-    # kms/key.go: CreateKey with Tags (tag-on-create, so kms:TagResource is checked on "*" against
-    # the request tags), then DescribeKey/GetKeyPolicy/GetKeyRotationStatus/ListResourceTags on
-    # read, EnableKeyRotation, PutKeyPolicy on update, ScheduleKeyDeletion on delete.
+    # Verified by reading hashicorp/terraform-provider-aws internal/service/kms/key.go (commit
+    # 00a35305): resourceKeyCreate sends CreateKey with Tags: getTagsIn (tag-on-create, so
+    # kms:TagResource is checked on "*" against the request tags), then waitTagsPropagated;
+    # findKeyInfo (read) calls DescribeKey, GetKeyPolicy, GetKeyRotationStatus and listTags
+    # (ListResourceTags); resourceKeyUpdate calls updateKeyRotationEnabled, updateKeyDescription
+    # (UpdateKeyDescription, was missing here), updateKeyPolicy, EnableKey/DisableKey (is_enabled,
+    # left out: terraform/ never changes it); resourceKeyDelete calls ScheduleKeyDeletion.
     "aws_kms_key": calls("kms:CreateKey kms:TagResource", "*", REQUEST_TAGS)
     + calls(
         "kms:DescribeKey kms:GetKeyPolicy kms:GetKeyRotationStatus kms:ListResourceTags kms:EnableKeyRotation"
-        " kms:PutKeyPolicy kms:ScheduleKeyDeletion kms:UntagResource",
+        " kms:PutKeyPolicy kms:UpdateKeyDescription kms:ScheduleKeyDeletion kms:UntagResource",
         KEY,
         RESOURCE_TAGS,
     ),
@@ -122,8 +126,10 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     ),
     # dynamodb/table_item.go: PutItem, GetItem, DeleteItem.
     "aws_dynamodb_table_item": calls("dynamodb:PutItem dynamodb:GetItem dynamodb:DeleteItem", TABLE),
-    # glue/catalog_database.go: CreateDatabase (catalog + database) with Tags, GetDatabase,
-    # GetTags/TagResource on the database ARN (transparent tagging), UpdateDatabase, DeleteDatabase.
+    # Partly verified: the stored internal/service/glue/catalog_database.go is an old SDKv1 version
+    # (commit 0075c786); from resourceCatalogDatabaseUpdate on it calls UpdateDatabase,
+    # FindDatabaseByName (GetDatabase) on read and DeleteDatabase, each with CatalogId + Name. Create
+    # and the tagging path (GetTags/TagResource on the database ARN) were not opened there; kept.
     "aws_glue_catalog_database": calls("glue:CreateDatabase glue:GetDatabase glue:DeleteDatabase", f"{GLUE}:catalog")
     + calls(
         "glue:CreateDatabase glue:GetDatabase glue:UpdateDatabase glue:DeleteDatabase glue:GetTags glue:TagResource",
@@ -199,14 +205,21 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     # sns/topic_subscription.go: Subscribe, GetSubscriptionAttributes, Unsubscribe (on the topic).
     "aws_sns_topic_subscription": calls("sns:Subscribe", TOPIC)
     + calls("sns:GetSubscriptionAttributes sns:Unsubscribe", "*"),
-    # sqs/queue.go: CreateQueue with tags (tag-on-create needs sqs:TagQueue), GetQueueUrl,
-    # GetQueueAttributes, ListQueueTags, SetQueueAttributes, DeleteQueue.
+    # Partly verified: read internal/service/sqs/queue.go (commit 00a35305) from the end of
+    # resourceQueueCreate on: CreateQueue with tags (tag-on-create needs sqs:TagQueue; createTags
+    # after create only where the partition lacks it), waitQueueAttributesPropagated and
+    # resourceQueueRead use GetQueueAttributes(All), resourceQueueUpdate SetQueueAttributes,
+    # resourceQueueDelete DeleteQueue + GetQueueAttributes wait. ListQueueTags comes from the
+    # transparent tagging (not opened). No GetQueueUrl call in the parts read; kept until the
+    # start of resourceQueueCreate is checked.
     "aws_sqs_queue": calls(
         "sqs:CreateQueue sqs:TagQueue sqs:GetQueueUrl sqs:GetQueueAttributes sqs:ListQueueTags"
         " sqs:SetQueueAttributes sqs:DeleteQueue",
         QUEUE,
     ),
-    # sqs/queue_policy.go: SetQueueAttributes(Policy), GetQueueAttributes.
+    # Verified against internal/service/sqs/queue_policy.go (stored version 0148137d, SDKv1): upsert
+    # and delete call SetQueueAttributes (Policy / empty Policy) and wait on GetQueueAttributes;
+    # read uses FindQueuePolicyByURL (GetQueueAttributes). No tagging.
     "aws_sqs_queue_policy": calls("sqs:SetQueueAttributes sqs:GetQueueAttributes", QUEUE),
     # logs/group.go: CreateLogGroup (Tags, KmsKeyId), DescribeLogGroups, ListTagsForResource,
     # PutRetentionPolicy, DeleteLogGroup.
