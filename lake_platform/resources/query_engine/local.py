@@ -59,6 +59,12 @@ def _snapshot_for(table, name: str, as_of: str | None):
     return snapshot
 
 
+def _names_qualified(sql: str, database: str, name: str) -> bool:
+    """Whether ``sql`` names ``database.name`` (quoted or not), not only the bare ``name``."""
+    pattern = rf'"?{re.escape(database)}"?\s*\.\s*"?{re.escape(name)}"?(?![a-z0-9_])'
+    return re.search(pattern, sql, flags=re.IGNORECASE) is not None
+
+
 def _retained(table) -> str:
     """The table's retained snapshots as ``id (time)``, for refusals; the newest few."""
     from datetime import datetime, timezone
@@ -96,6 +102,9 @@ class DuckDBQueryEngine(QueryEngine):
         catalog = open_catalog(self.catalog_uri)
         conn = utc_duckdb()
         known = []
+        # Tables --as-of could not place, whose name the SQL uses only unqualified (perhaps as a
+        # column or another database's table): no view, and their refusal if the query needs them.
+        refused: dict[str, str] = {}
         try:
             words = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
             for namespace in catalog.list_namespaces():
@@ -105,12 +114,20 @@ class DuckDBQueryEngine(QueryEngine):
                     known.append(f"{database}.{identifier[-1]}")
                     # Loading a table reads its metadata; only tables the SQL can name are loaded.
                     if identifier[-1].lower() in words:
-                        self._create_view(conn, catalog.load_table(identifier), database, identifier[-1], as_of)
+                        name = identifier[-1]
+                        try:
+                            self._create_view(conn, catalog.load_table(identifier), database, name, as_of)
+                        except QueryError as exc:
+                            if as_of is None or _names_qualified(sql, database, name):
+                                raise
+                            refused[f"{database}.{name}".lower()] = str(exc)
             try:
                 cursor = conn.execute(sql)
             except duckdb.CatalogException as exc:
                 # DuckDB's own hint points at its system tables; name the lake's instead.
                 missing = re.search(r"Table with name (\S+) does not exist", str(exc))
+                if missing and missing.group(1).strip("\"'").lower() in refused:
+                    raise QueryError(refused[missing.group(1).strip("\"'").lower()]) from None
                 if missing:
                     tables = ", ".join(sorted(known)) or "none yet (run `lake process` first)"
                     raise QueryError(
