@@ -2,10 +2,13 @@
 
 When the landing sensor (or the raw asset) registers a batch it records every data file's
 key, size and ETag. Ingest reads exactly those files and refuses the batch, naming each file,
-when what is there now differs: a file that appeared after sealing, one that is gone, one
-whose size or ETag changed, or one whose bytes as read differ from the sealed size (or, where
-the ETag is the content's MD5, from the sealed digest). Re-landing the files under a new batch
-id is the fix; a sealed batch is never silently re-read.
+when a sealed file differs: one that is gone, one whose size or ETag changed, or one whose
+bytes as read differ from the sealed size (or, where the ETag is the content's MD5, from the
+sealed digest). Re-landing the files under a new batch id is the fix; a sealed batch is never
+silently re-read. A file that appeared after sealing (a straggler) is not part of the batch:
+ingest leaves it alone and reads the sealed files, so a re-run or a rebuild from raw still gives
+the batch's rows; the landing sensor and ``lake doctor`` report the straggler, and
+``lake reseal`` ingests it as a new batch.
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ def sealed_files(entries: list[dict], batch_key_prefix: str) -> list[SealedFile]
 
 
 def listing_problems(sealed: list[SealedFile], now: dict[str, tuple[int, str | None]]) -> list[str]:
-    """What differs between the sealed list and a listing of the batch folder now."""
-    by_name = {f.name: f for f in sealed}
-    problems = [f"{name}: appeared after the batch was sealed" for name in sorted(set(now) - set(by_name))]
+    """What differs for the sealed files between the sealed list and a listing of the folder now.
+
+    Files the list does not name are stragglers, reported elsewhere; they never refuse the batch.
+    """
+    problems = []
     for f in sealed:
         if f.name not in now:
             problems.append(f"{f.name}: sealed but no longer there")
