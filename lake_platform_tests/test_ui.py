@@ -115,8 +115,12 @@ def test_the_ui_lists_the_checks_sensors_and_schedules(ui):
         "landed_rows_reconcile": False,
         "no_undeclared_fields": False,
         "acceptance_rules": True,
-        "not_a_duplicate_delivery": False,
+        "not_a_duplicate_delivery": True,
     }
+    raw_checks = {
+        c["name"]: c["blocking"] for c in _node(ui, ["raw", "erp", "customers"])["assetChecksOrError"]["checks"]
+    }
+    assert raw_checks == {"no_stragglers": False}
     sensors = {s["name"] for s in ui["repos"][0]["sensors"]}
     assert {"landing_sensor", "batch_status_sensor"} <= sensors
     assert ui["repos"][0]["schedules"], "the catch-up schedules are listed"
