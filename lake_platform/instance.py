@@ -121,6 +121,20 @@ def instance_config(env: Env) -> dict[str, Any]:
     return copy.deepcopy(config)
 
 
+def ensure_pool_limits(instance: Any, pools: set[str]) -> None:
+    """Give every pool in ``pools`` that the instance has not seen yet its default limit, now.
+
+    Dagster creates a pool's limit the first time its run coordinator meets a queued run of it,
+    but only after that pass: two runs of a new table queued together both start. Whoever
+    requests runs calls this first, so the very first batches of a table queue too.
+    """
+    storage = instance.event_log_storage
+    if not instance.global_op_concurrency_default_limit or not storage.supports_global_concurrency_limits:
+        return
+    for pool in sorted(set(pools) - set(storage.get_concurrency_keys())):
+        storage.initialize_concurrency_limit_to_default(pool)
+
+
 def render_instance_yaml(env: Env) -> str:
     """``instance_config(env)`` as the text of a ``dagster.yaml``, under a header naming its generator."""
     return HEADER.format(env=env) + yaml.safe_dump(instance_config(env), sort_keys=False)

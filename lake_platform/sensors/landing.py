@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
+from lake_platform.instance import ensure_pool_limits
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
 from lake_platform.operations import (
     Straggler,
@@ -481,9 +482,10 @@ def run_requests_for(
         keys = [entry.raw.key, entry.source.key, *[t.key for t in entry.targets]]
         done = set.intersection(*[set(instance.get_materialized_partitions(k)) for k in keys]) if batch_ids else set()
         started = batches_with_live_or_successful_runs(instance, entry.job.name, batch_ids)
-        for batch_id in batch_ids:
-            if batch_id in done or batch_id in started:
-                continue
+        todo = [b for b in batch_ids if b not in done and b not in started]
+        if todo:
+            ensure_pool_limits(instance, table_pools(entry))
+        for batch_id in todo:
             run_requests.append(
                 dg.RunRequest(
                     run_key=f"{tid}:{batch_id}",
@@ -493,6 +495,11 @@ def run_requests_for(
                 )
             )
     return run_requests, partition_requests
+
+
+def table_pools(entry) -> set[str]:
+    """The concurrency pools of one ingest table's assets (see ``assets.common.table_pool``)."""
+    return {a.op.pool for a in (entry.raw, entry.source, *entry.targets) if a.op.pool}
 
 
 # Batches per runs query: the tag filter becomes an SQL IN list.
