@@ -31,11 +31,13 @@ def start(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
     )
 
 
-def start_webserver(env: dict, home: Path, timeout: float = 180) -> tuple[subprocess.Popen, int]:
+def start_webserver(
+    env: dict, home: Path, timeout: float = 180, workspace: str = "workspace.yaml"
+) -> tuple[subprocess.Popen, int]:
     """The Dagster webserver on a free loopback port, once it answers; ``RuntimeError`` with its log if not."""
     port = free_port()
     log = home / "webserver.log"
-    webserver = start(["dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], env, log)
+    webserver = start(["dagster-webserver", "-w", workspace, "-h", "127.0.0.1", "-p", str(port)], env, log)
     deadline = time.monotonic() + timeout
     while True:
         try:
