@@ -11,8 +11,8 @@ launcher has no health check; locally the code server that spawned the worker no
 (its orphaned-run check) and reports the run FAILED. Run retries then re-run the batch once.
 
 The scenarios share one platform, in order: two batches land and run (one at a time, the pool);
-a third batch's worker is killed; the daemon is killed while a fourth batch waits; everything
-stops and starts again.
+a third batch's worker is killed; the daemon is killed while a fourth batch runs and a fifth
+lands; everything stops and starts again.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from lake_platform_tests.dagster_servers import REPO, free_port, start, start_we
 pytestmark = pytest.mark.slow
 
 JOB = "process_erp__customers"
-B1, B2, B3, B4 = "20260401T000000Z", "20260402T000000Z", "20260403T000000Z", "20260404T000000Z"
+B1, B2, B3, B4, B5 = (f"2026040{d}T000000Z" for d in range(1, 6))
 CUSTOMERS = (
     "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
     "{n},Ann,a{n}@x.org,ZA,10.00,2026-01-01 10:00:00\n"
@@ -220,14 +220,17 @@ def test_a_killed_run_worker_fails_the_run_and_the_batch_is_re_run_once(platform
 def test_a_killed_daemon_restarts_where_it_was_without_losing_or_doubling_runs(platform):
     instance = platform.instance_
     before = {r.dagster_run.run_id for r in _runs(instance)}
-    _stop(platform.daemon, signal.SIGKILL)
-    _land(platform.home, B4, 4)  # lands while no daemon runs
+    _land(platform.home, B4, 4)
+    in_flight = _wait(f"the daemon to launch {B4}", lambda: _runs(instance, B4), platform)
+    _stop(platform.daemon, signal.SIGKILL)  # mid-run: the run lives on in the code server
+    _land(platform.home, B5, 5)  # lands while no daemon runs
     platform.start_daemon()
-    _wait(f"a successful run of {B4}", lambda: _succeeded(instance, B4), platform)
-    time.sleep(5)
-    after = _runs(instance)
-    assert len(after) == len(before) + 1, "one new run, for the batch that landed while the daemon was dead"
-    assert len(_runs(instance, B4)) == 1
+    for batch in (B4, B5):
+        _wait(f"a successful run of {batch}", lambda b=batch: _succeeded(instance, b), platform)
+    time.sleep(5)  # a duplicate would be queued by now (dequeue every second)
+    assert [r.dagster_run.run_id for r in _runs(instance, B4)] == [in_flight[0].dagster_run.run_id]
+    assert len(_runs(instance, B5)) == 1, "the batch that landed while the daemon was dead ran once"
+    assert len(_runs(instance)) == len(before) + 2
 
 
 def test_stopping_and_restarting_everything_keeps_history_and_re_runs_nothing(platform):
@@ -253,7 +256,7 @@ def test_stopping_and_restarting_everything_keeps_history_and_re_runs_nothing(pl
 
     registry = SqlitePartitionRegistry(path=str(platform.home / "registry.sqlite"))
     source = "source/erp/customers"
-    progress = {b: registry.get("erp.customers", b).progress.get(source) for b in (B1, B2, B3, B4)}
-    assert {b: p and p.status for b, p in progress.items()} == dict.fromkeys((B1, B2, B3, B4), "MATERIALIZED")
+    progress = {b: registry.get("erp.customers", b).progress.get(source) for b in (B1, B2, B3, B4, B5)}
+    assert {b: p and p.status for b, p in progress.items()} == dict.fromkeys((B1, B2, B3, B4, B5), "MATERIALIZED")
     [rerun] = _succeeded(instance, B3)
     assert progress[B3].run_id == rerun.dagster_run.run_id
