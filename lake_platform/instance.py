@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
+import dagster as dg
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with dagster
 
 Env = Literal["local", "aws"]
@@ -121,7 +122,7 @@ def instance_config(env: Env) -> dict[str, Any]:
     return copy.deepcopy(config)
 
 
-def ensure_pool_limits(instance: Any, pools: set[str]) -> None:
+def ensure_pool_limits(instance: dg.DagsterInstance, pools: set[str]) -> None:
     """Give every pool in ``pools`` that the instance has not seen yet its default limit, now.
 
     Dagster creates a pool's limit the first time its run coordinator meets a queued run of it,
