@@ -197,3 +197,27 @@ def test_aws_mode_lake_redrive_names_the_batches_and_launches_nothing(
     assert f"would re-run {JOB} for batch b1" in out
     assert "refused, lake redrive would execute a run" in err
     assert runs_in(home) == 1
+
+
+def test_a_production_instance_whose_daemon_ticked_the_landing_sensor_is_accepted_before_its_first_run(
+    aws_lake, postgres_url, tmp_path, monkeypatch
+):
+    import dagster as dg
+    from dagster._core.remote_origin import GrpcServerCodeLocationOrigin, RemoteInstigatorOrigin, RemoteRepositoryOrigin
+    from dagster._core.scheduler.instigation import (
+        InstigatorState,
+        InstigatorStatus,
+        InstigatorType,
+        SensorInstigatorData,
+    )
+
+    from lake_platform.definitions import build_definitions
+
+    register(aws_lake, "b1")
+    home = production_home(tmp_path, monkeypatch, postgres_url)
+    location = GrpcServerCodeLocationOrigin(host="code.lake-prod.dagster.local", port=4000, location_name="lake")
+    origin = RemoteInstigatorOrigin(RemoteRepositoryOrigin(location, "__repository__"), "landing_sensor")
+    data = SensorInstigatorData(cursor='{"erp.orders": {}}')
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.add_instigator_state(InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus.RUNNING, data))
+    assert operator_instance(build_definitions(), aws_lake).get_runs_count() == 0
