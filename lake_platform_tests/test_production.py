@@ -221,3 +221,32 @@ def test_a_production_instance_whose_daemon_ticked_the_landing_sensor_is_accepte
     with dg.DagsterInstance.from_config(str(home)) as instance:
         instance.add_instigator_state(InstigatorState(origin, InstigatorType.SENSOR, InstigatorStatus.RUNNING, data))
     assert operator_instance(build_definitions(), aws_lake).get_runs_count() == 0
+
+
+def test_aws_mode_lake_doctor_reports_the_failed_runs_production_recorded(
+    aws_lake, postgres_url, tmp_path, monkeypatch, capsys
+):
+    import boto3
+
+    from lake_platform.resources.partition_registry.base import AssetProgress
+
+    monkeypatch.setenv("LAKE_CONFIGS_TABLE", "lake-test-configs")
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName="lake-test-configs",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "config_name", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "config_name", "AttributeType": "S"}],
+    )
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket="x-lake-raw-bucket", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    assert main(["configs", "push"]) == 0
+    register(aws_lake, "b1")
+    aws_lake.record_progress("erp.orders", "b1", "source/erp/orders", AssetProgress("FAILED", "r2", "2", "boom"))
+    home = production_home(tmp_path, monkeypatch, postgres_url)
+    add_run(home, JOB, "b1", "FAILURE")
+    add_run(home, JOB, "b1", "FAILURE")
+    capsys.readouterr()
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert any("failed" in line and "b1" in line and "2 failed run(s)" in line for line in out.splitlines()), out
