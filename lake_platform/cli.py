@@ -98,8 +98,11 @@ def _pending_in_production() -> int:
 def cmd_demo(args) -> int:
     """Generate the sample, process it, check the counts against the generator, run a query."""
     from lake_platform.process import format_summary, one_line, process, summarize
+    from lake_platform.production import refuse_in_process_run
     from lake_platform.sample_data import generate
 
+    # Before the sample is written: in AWS mode it would land in production's raw bucket.
+    refuse_in_process_run("lake demo")
     defs = _load_defs()
     with _resources(defs) as res:
         store = res.object_store

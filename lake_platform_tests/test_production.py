@@ -250,3 +250,13 @@ def test_aws_mode_lake_doctor_reports_the_failed_runs_production_recorded(
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert any("failed" in line and "b1" in line and "2 failed run(s)" in line for line in out.splitlines()), out
+
+
+def test_aws_mode_lake_demo_refuses_before_writing_the_sample_to_the_raw_bucket(aws_lake, capsys):
+    import boto3
+
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="x-lake-raw-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+    assert main(["demo"]) == 1
+    assert "refused, lake demo would execute a run" in capsys.readouterr().err
+    assert s3.list_objects_v2(Bucket="x-lake-raw-bucket")["KeyCount"] == 0
