@@ -15,21 +15,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from lake_platform.instance import render_instance_yaml, write_local_instance
 from lake_platform.run_history import one_line, run_failure_reason, run_history
 from lake_platform.sensors.batch_status import SENSOR_NAME as STATUS_SENSOR_NAME
 from lake_platform.settings import lake_home
 
 SENSOR_NAME = "landing_sensor"
-# One run at a time per lake table (see factory.table_pool): a backfill queues, it does not race.
-# Run monitoring fails runs whose worker died, so the batch status sensor can mirror them as FAILED.
-# Queued runs are picked up every second (Dagster's default is 5): a run launched from the UI
-# waited 2.5 s on average before its worker even started.
-INSTANCE_YAML = (
-    "telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n"
-    "run_monitoring:\n  enabled: true\n  start_timeout_seconds: 300\n"
-    "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: QueuedRunCoordinator\n"
-    "  config:\n    dequeue_interval_seconds: 1\n"
-)
+# The local instance rules (pools, run monitoring, retries, coordinator): see lake_platform.instance.
+INSTANCE_YAML = render_instance_yaml("local")
 CURSOR_KEY = "lake_process/landing_sensor_cursor"
 # The full event stream is in the instance (and the UI); the terminal gets warnings and errors.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -63,12 +56,13 @@ class ProcessReport:
 
 
 def dagster_home() -> Path:
-    """``DAGSTER_HOME`` for the embedded lake (``$LAKE_HOME/dagster``) unless already set."""
+    """``DAGSTER_HOME`` for the embedded lake (``$LAKE_HOME/dagster``) unless already set.
+
+    Its ``dagster.yaml`` follows ``render_instance_yaml("local")``; a file the user wrote is kept.
+    """
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(lake_home() / "dagster")))
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(INSTANCE_YAML, encoding="utf-8")
+    write_local_instance(home)
     return home
 
 

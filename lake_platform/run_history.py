@@ -37,13 +37,33 @@ def run_history(instance: dg.DagsterInstance, job_name: str) -> RunHistory:
     history = RunHistory()
     for record in records(NOT_FINISHED_STATUSES):
         history.in_flight.setdefault(record.dagster_run.tags.get(PARTITION_TAG), []).append(record)
-    for record in records([dg.DagsterRunStatus.FAILURE]):
+    failed = records([dg.DagsterRunStatus.FAILURE])
+    for record in awaiting_retry(instance, failed):
+        # Dagster's run retries will launch this run again: counting it as in flight keeps the
+        # catch-up schedule from starting a second run of the batch beside the retry.
+        history.in_flight.setdefault(record.dagster_run.tags.get(PARTITION_TAG), []).append(record)
+    for record in failed:
         ended = record.end_time or (record.update_timestamp.timestamp() if record.update_timestamp else 0.0)
         history.failed_at.setdefault(record.dagster_run.tags.get(PARTITION_TAG), []).append(ended)
     for times in history.failed_at.values():
         times.sort()
     history.succeeded = {r.dagster_run.tags.get(PARTITION_TAG) for r in records([dg.DagsterRunStatus.SUCCESS])}
     return history
+
+
+def awaiting_retry(instance: dg.DagsterInstance, failed: list) -> list:
+    """Failed run records that Dagster's run retries marked for a retry not yet launched."""
+    from dagster._core.storage.tags import PARENT_RUN_ID_TAG, WILL_RETRY_TAG
+
+    pending = [r for r in failed if r.dagster_run.tags.get(WILL_RETRY_TAG) == "true"]
+    if not pending:
+        return []
+    ids = [r.dagster_run.run_id for r in pending]
+    retried = {
+        r.dagster_run.tags.get(PARENT_RUN_ID_TAG)
+        for r in instance.get_run_records(filters=dg.RunsFilter(tags={PARENT_RUN_ID_TAG: ids}))
+    }
+    return [r for r in pending if r.dagster_run.run_id not in retried]
 
 
 def error_text(error) -> str:
