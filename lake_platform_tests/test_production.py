@@ -16,11 +16,17 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from lake_platform.cli import main
-from lake_platform.production import ProductionInstanceError, operator_instance, run_storage_found
+from lake_platform.instance import render_instance_yaml
+from lake_platform.production import (
+    PRODUCTION_INSTANCE_FILE,
+    ProductionInstanceError,
+    operator_instance,
+    run_storage_found,
+)
 from lake_platform.resources.partition_registry.aws import DynamoPartitionRegistry
 from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.settings import AWS_SETTINGS
-from lake_platform_tests.conftest import CONFIG_DIR
+from lake_platform_tests.conftest import CONFIG_DIR, REPO_ROOT
 from lake_platform_tests.resources.test_contract_partition_registry import REGION, TABLE, create_partitions_table
 
 pytestmark = pytest.mark.aws
@@ -161,8 +167,7 @@ def test_aws_mode_commands_refuse_without_dagster_home_and_say_how_to_reach_prod
 def test_aws_mode_commands_refuse_the_local_sqlite_instance(command, aws_lake, tmp_path, monkeypatch, capsys):
     home = tmp_path / "laptop_dagster"
     home.mkdir()
-    # What `make dev` leaves on a laptop: rules, no storage section, so Dagster's SQLite default.
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n")
+    (home / "dagster.yaml").write_text(render_instance_yaml("local"))  # what `make dev` leaves on a laptop
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     assert main(COMMANDS[command]) == 1
     err = capsys.readouterr().err
@@ -300,39 +305,13 @@ def test_aws_mode_lake_demo_refuses_before_writing_the_sample_to_the_raw_bucket(
     assert s3.list_objects_v2(Bucket="x-lake-raw-bucket")["KeyCount"] == 0
 
 
-# The production instance file's shape (contract of issue 20): storage, ECS launcher and S3 logs from the environment.
-PRODUCTION_SHAPED_YAML = """
-storage:
-  postgres:
-    postgres_db:
-      scheme: postgresql+psycopg2
-      hostname: {env: DAGSTER_PG_HOST}
-      port: {env: DAGSTER_PG_PORT}
-      db_name: {env: DAGSTER_PG_DB}
-      username: {env: DAGSTER_PG_USER}
-      password: {env: DAGSTER_PG_PASSWORD}
-run_launcher:
-  module: dagster_aws.ecs
-  class: EcsRunLauncher
-  config:
-    task_definition: {env: DAGSTER_RUN_TASK_DEFINITION}
-    container_name: code
-compute_logs:
-  module: dagster_aws.s3.compute_log_manager
-  class: S3ComputeLogManager
-  config:
-    bucket: {env: DAGSTER_COMPUTE_LOGS_BUCKET}
-    prefix: {env: DAGSTER_COMPUTE_LOGS_PREFIX}
-"""
-
-
 def test_the_production_instance_file_works_from_a_laptop_with_only_the_postgres_variables_set(
     aws_lake, postgres_url, port_forward, tmp_path, monkeypatch, capsys
 ):
     register(aws_lake, "b1", "b2")
     home = production_home(tmp_path, monkeypatch, postgres_url)
     add_run(home, JOB, "b1", "SUCCESS")
-    (home / "dagster.yaml").write_text(PRODUCTION_SHAPED_YAML)
+    (home / "dagster.yaml").write_text((REPO_ROOT / PRODUCTION_INSTANCE_FILE).read_text())
     database = urlparse(postgres_url).path.lstrip("/")
     for name, value in {"HOST": "127.0.0.1", "PORT": str(port_forward), "DB": database, "USER": "postgres"}.items():
         monkeypatch.setenv(f"DAGSTER_PG_{name}", value)
