@@ -79,6 +79,27 @@ def run_storage_found(home: Path) -> str | None:
     return f"{config_file} configures no storage, so Dagster would use its default, {default}"
 
 
+def _env_references(node) -> list[str]:
+    if isinstance(node, dict):
+        if set(node) == {"env"}:
+            return [str(node["env"])]
+        return [name for value in node.values() for name in _env_references(value)]
+    return []
+
+
+def unset_storage_variables(home: Path) -> list[str]:
+    """The environment variables the storage section of ``home/dagster.yaml`` reads that are not set.
+
+    Only storage: the ECS launcher's and S3 logs' variables are read when a run is launched or a
+    log is fetched, which these commands never do.
+    """
+    from dagster._core.instance.config import dagster_instance_config
+
+    config, _ = dagster_instance_config(str(home))
+    names = _env_references({k: config.get(k) for k in ("storage", "run_storage", "event_log_storage")})
+    return sorted({name for name in names if name not in os.environ})
+
+
 def production_instance() -> dg.DagsterInstance:
     """The instance of ``DAGSTER_HOME``, refused unless its run storage is PostgreSQL."""
     home = os.environ.get("DAGSTER_HOME", "").strip()
@@ -90,6 +111,12 @@ def production_instance() -> dg.DagsterInstance:
     found = run_storage_found(path)
     if found is not None:
         raise _refusal(found)
+    missing = unset_storage_variables(path)
+    if missing:
+        raise ProductionInstanceError(
+            f"LAKE_ENV=aws: {path / 'dagster.yaml'} reads its PostgreSQL connection from these variables, which"
+            f" are not set: {', '.join(missing)}.\n{how_to_reach_production()}"
+        )
     try:
         return dg.DagsterInstance.from_config(str(path))
     except Exception as exc:  # noqa: BLE001 - any connection failure gets the same advice

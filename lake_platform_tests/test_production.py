@@ -321,3 +321,17 @@ def test_the_production_instance_file_works_from_a_laptop_with_only_the_postgres
     assert main(["process"]) == 1
     out = capsys.readouterr().out
     assert f"pending erp.orders/b2 ({JOB})" in out and "erp.orders/b1" not in out
+
+
+def test_aws_mode_names_the_postgres_variable_the_production_instance_file_is_missing(
+    aws_lake, tmp_path, monkeypatch, capsys
+):
+    home = tmp_path / "production_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((REPO_ROOT / PRODUCTION_INSTANCE_FILE).read_text())
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_DB", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["doctor"]) == 1
+    err = capsys.readouterr().err
+    assert "reads its PostgreSQL connection from these variables, which are not set: DAGSTER_PG_DB," in err
