@@ -51,9 +51,12 @@ def _load_defs():
 
 
 def cmd_process(args) -> int:
-    """Run one processing pass and print the summary."""
+    """Run one processing pass and print the summary (in AWS mode: list what production has pending)."""
     from lake_platform.process import format_summary, one_line, process, summarize
+    from lake_platform.settings import lake_env
 
+    if lake_env() == "aws":
+        return _pending_in_production()
     defs = _load_defs()
     with _resources(defs) as res:
         report = process(defs, res.partition_registry)
@@ -71,11 +74,35 @@ def cmd_process(args) -> int:
     return 1 if report.failed else 0
 
 
+def _pending_in_production() -> int:
+    """``lake process`` with ``LAKE_ENV=aws``: the batches production has not finished; nothing is run.
+
+    The landing sensor is not ticked either: its cursor belongs to the production daemon.
+    """
+    from lake_platform.process import plan_runs, requested_batch
+    from lake_platform.production import operator_instance, refuse_in_process_run
+
+    defs = _load_defs()
+    with _resources(defs) as res:
+        instance = operator_instance(defs, res.partition_registry)
+        runs, gave_up = plan_runs(defs, res.partition_registry, instance, [])
+    print(f"production: {len(runs)} registered batch(es) with no successful run and none in flight")
+    for request in runs:
+        print(f"  pending {request.tags['lake/table']}/{requested_batch(request)} ({request.job_name})")
+    for reason in gave_up:
+        print(f"GAVE UP {reason}", file=sys.stderr)
+    refuse_in_process_run("lake process")
+    return 1
+
+
 def cmd_demo(args) -> int:
     """Generate the sample, process it, check the counts against the generator, run a query."""
     from lake_platform.process import format_summary, one_line, process, summarize
+    from lake_platform.production import refuse_in_process_run
     from lake_platform.sample_data import generate
 
+    # Before the sample is written: in AWS mode it would land in production's raw bucket.
+    refuse_in_process_run("lake demo")
     defs = _load_defs()
     with _resources(defs) as res:
         store = res.object_store
@@ -283,12 +310,13 @@ def cmd_doctor(args) -> int:
     """List batches and landed files that need a person; exit 1 if there are any."""
     from lake_platform.assets import build_table_assets
     from lake_platform.operations import doctor
-    from lake_platform.process import get_instance, sync_batch_status
+    from lake_platform.process import sync_batch_status
+    from lake_platform.production import operator_instance
     from lake_platform.settings import lake_env
 
     defs = _load_defs()
-    instance = get_instance()
     with _resources(defs) as res:
+        instance = operator_instance(defs, res.partition_registry)
         if lake_env() == "local":
             # No daemon locally: mirror the latest runs first, as the batch status sensor would have.
             sync_batch_status(instance, defs)
@@ -333,19 +361,20 @@ def cmd_retire(args) -> int:
     from lake_glue.retire import retire_batch
     from lake_glue.tables import open_catalog
     from lake_platform.operations import retire
-    from lake_platform.process import get_instance
+    from lake_platform.production import operator_instance
     from lake_platform.run_history import run_history
 
     defs = _load_defs()
     job = next((j for j in defs.jobs or [] if (j.tags or {}).get("lake/table") == args.table), None)
-    if job is not None and args.batch in run_history(get_instance(), job.name).in_flight:
-        print(
-            f"lake retire: batch {args.table}/{args.batch} has a run queued or in flight; it would commit the"
-            " batch again. Wait for it or terminate it in the UI (Runs), then retire.",
-            file=sys.stderr,
-        )
-        return 1
     with _resources(defs) as res:
+        instance = operator_instance(defs, res.partition_registry)
+        if job is not None and args.batch in run_history(instance, job.name).in_flight:
+            print(
+                f"lake retire: batch {args.table}/{args.batch} has a run queued or in flight; it would commit the"
+                " batch again. Wait for it or terminate it in the UI (Runs), then retire.",
+                file=sys.stderr,
+            )
+            return 1
         try:
             retire(res.partition_registry, args.table, args.batch, args.reason)
         except ValueError as exc:
@@ -383,15 +412,25 @@ def cmd_retire(args) -> int:
 
 def cmd_redrive(args) -> int:
     """Re-run failed (or the named) batches of a table through Dagster."""
-    from lake_platform.operations import redrive
-    from lake_platform.process import get_instance, one_line, sync_batch_status
+    from lake_platform.operations import redrive, redrive_plan
+    from lake_platform.process import one_line, sync_batch_status
+    from lake_platform.production import operator_instance, refuse_in_process_run
     from lake_platform.run_history import run_failure_reason
     from lake_platform.settings import lake_env
 
     defs = _load_defs()
-    instance = get_instance()
     local = lake_env() == "local"
     with _resources(defs) as res:
+        instance = operator_instance(defs, res.partition_registry)
+        if not local:
+            try:
+                job, batch_ids = redrive_plan(defs, res.partition_registry, args.table, args.batches)
+            except ValueError as exc:
+                print(str(exc), file=sys.stderr)
+                return 1
+            for batch_id in batch_ids:
+                print(f"  would re-run {job.name} for batch {batch_id}")
+            refuse_in_process_run("lake redrive")
         if local:
             sync_batch_status(instance, defs)
         try:
@@ -662,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     from lake_glue.config import ConfigError
+    from lake_platform.production import ProductionInstanceError
     from lake_platform.settings import SettingsError
 
     # Dagster's preview/supersession notices are for library authors, not for `lake` users.
@@ -670,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, SettingsError) as exc:
+    except (ConfigError, SettingsError, ProductionInstanceError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
 

@@ -168,6 +168,17 @@ def redrive(
     """Run the given batches (default: the table's failed ones) again; returns the run results."""
     from lake_platform.process import run_batch
 
+    job, batch_ids = redrive_plan(defs, registry, table_id, batch_ids)
+    results = []
+    for batch_id in batch_ids:
+        log(f"  re-running {job.name} for batch {batch_id} ...")
+        tags = {"lake/table": table_id, "lake/batch": batch_id, "lake/launched_by": "lake redrive"}
+        results.append(run_batch(defs, instance, job.name, batch_id, tags))
+    return results
+
+
+def redrive_plan(defs: dg.Definitions, registry, table_id: str, batch_ids: list[str]):
+    """The table's job and the batches a redrive runs (default: the failed ones); refuses unknown or retired ones."""
     job = next((j for j in defs.jobs or [] if (j.tags or {}).get("lake/table") == table_id), None)
     if job is None:
         known = sorted((j.tags or {}).get("lake/table", "") for j in defs.jobs or [] if "lake/table" in (j.tags or {}))
@@ -180,12 +191,7 @@ def redrive(
             raise ValueError(f"batch {table_id}/{batch_id} is not registered")
         if record.status == RETIRED:
             raise ValueError(f"batch {table_id}/{batch_id} is retired ({record.error}); it is not re-run")
-    results = []
-    for batch_id in batch_ids:
-        log(f"  re-running {job.name} for batch {batch_id} ...")
-        tags = {"lake/table": table_id, "lake/batch": batch_id, "lake/launched_by": "lake redrive"}
-        results.append(run_batch(defs, instance, job.name, batch_id, tags))
-    return results
+    return job, batch_ids
 
 
 # Stragglers: data files that land in a batch folder after the batch was sealed.

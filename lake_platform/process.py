@@ -143,7 +143,13 @@ def requested_batch(request: dg.RunRequest) -> str:
 
 
 def run_batch(defs: dg.Definitions, instance: dg.DagsterInstance, job_name: str, batch_id: str, tags: dict[str, str]):
-    """Execute one batch's job in-process on ``instance`` (adding the batch's partition if needed)."""
+    """Execute one batch's job in-process on ``instance`` (adding the batch's partition if needed).
+
+    Refused with ``LAKE_ENV=aws``: production runs are the daemon's Fargate tasks.
+    """
+    from lake_platform.production import refuse_in_process_run
+
+    refuse_in_process_run(f"running {job_name} for batch {batch_id}")
     job = defs.resolve_job_def(job_name)
     if not isinstance(job.partitions_def, dg.DynamicPartitionsDefinition) or job.partitions_def.name is None:
         raise ValueError(f"job {job_name} is not partitioned by batch")
@@ -207,8 +213,12 @@ def process(
 ) -> ProcessReport:
     """One headless pass: sensor ticks, then the runs :func:`plan_runs` chooses, oldest batch first.
 
-    ``registry`` is the initialized partition registry resource.
+    ``registry`` is the initialized partition registry resource. Refused with ``LAKE_ENV=aws``
+    before the landing sensor ticks: in production the daemon owns its cursor and the registry.
     """
+    from lake_platform.production import refuse_in_process_run
+
+    refuse_in_process_run("lake process")
     instance = instance or get_instance()
     requests, report = evaluate_landing_sensor(instance, defs)
     runs, report.gave_up = plan_runs(defs, registry, instance, requests, redo)
