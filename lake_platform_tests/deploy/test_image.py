@@ -137,6 +137,9 @@ def test_dockerfile_pins_the_makefile_uv_and_one_base_image_and_runs_as_a_fixed_
     copies = [args.split() for i, args in instructions if i == "COPY"]
     assert ["deploy/dagster.yaml", "/opt/dagster/dagster_home/dagster.yaml"] in copies
     assert ["deploy/workspace.yaml", "/opt/dagster/app/workspace.yaml"] in copies
+    # Installed non-editable, lake_platform lives in site-packages, far from configs/: the image
+    # names the copied folder in LAKE_CONFIG_DIR.
+    assert ["configs", "/opt/dagster/app/configs"] in copies and "LAKE_CONFIG_DIR=/opt/dagster/app/configs" in env
     for source, *_ in (c for c in copies if not c[0].startswith("--from")):
         assert (REPO / source).exists(), f"Dockerfile COPY {source}: no such file in the repository"
 
