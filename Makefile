@@ -16,7 +16,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help:
 	@echo "make run       generate sample exports and process them end to end (embedded lake)"
 	@echo "make test      lint, then the whole test suite (what CI runs)"
-	@echo "make lint      ruff (lint, format) on the Python code, mypy on lake_platform and glue_scripts"
+	@echo "make lint      ruff (lint, format), mypy on lake_platform and glue_scripts, hadolint on the Dockerfile"
 	@echo "make dev       Dagster UI on the same instance, sensors and schedules running"
 	@echo "make validate  lake configs validate, dagster definitions validate and dg check defs"
 	@echo "make bench     every benchmark, one table of figures against the goals (about 20 min)"
@@ -49,6 +49,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check $(PY_CODE)
 	$(VENV)/bin/ruff format --check $(PY_CODE)
 	$(VENV)/bin/mypy lake_platform glue_scripts
+	$(VENV)/bin/hadolint Dockerfile
 
 test: install lint
 	$(VENV)/bin/pytest

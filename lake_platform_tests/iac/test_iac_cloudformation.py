@@ -105,7 +105,9 @@ def test_buildspec_runs_tests_packages_glue_code_and_runs_terraform_with_the_see
     assert spec["version"] == 0.2
     commands = [c for phase in spec["phases"].values() for c in phase.get("commands", [])]
     text = "\n".join(commands)
-    assert "make test" in text
+    # The deploy build runs the fast checks only; CI ran the whole suite.
+    assert "make test" not in text
+    assert "make lint" in text and ".venv/bin/lake configs validate" in text
     assert "lake_glue" in text and "compileall" in text
     assert "cd terraform" in text
     for step in ("terraform init", "terraform validate", "terraform plan", "terraform apply"):
@@ -118,7 +120,8 @@ def test_buildspec_runs_tests_packages_glue_code_and_runs_terraform_with_the_see
         for v in template["Resources"]["CodeBuildProject"]["Properties"]["Environment"]["EnvironmentVariables"]
     }
     defined |= set(spec.get("env", {}).get("variables", {}))
-    builtin = {"CODEBUILD_SRC_DIR", "CODEBUILD_BUILD_SUCCEEDING", "AWS_REGION"}
+    builtin = {"CODEBUILD_SRC_DIR", "CODEBUILD_BUILD_SUCCEEDING", "CODEBUILD_RESOLVED_SOURCE_VERSION", "AWS_REGION"}
+    defined |= set(re.findall(r"^export ([A-Z_][A-Z0-9_]*)=", text, re.M))
     used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", text))
     assert used <= defined | builtin, used - defined - builtin
 
