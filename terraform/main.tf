@@ -41,6 +41,9 @@ locals {
   }
 
   pipes_prefix = "dagster-pipes/"
+  # S3ComputeLogManager's prefix in the artifacts bucket (expires after
+  # dagster_compute_logs_expiration_days).
+  compute_logs_prefix = "dagster-compute-logs/"
 }
 
 module "kms" {
@@ -58,6 +61,8 @@ module "storage" {
   pipes_prefix                      = local.pipes_prefix
   pipes_expiration_days             = var.pipes_expiration_days
   glue_tmp_prefix                   = local.glue_tmp_prefix
+  compute_logs_prefix               = local.compute_logs_prefix
+  compute_logs_expiration_days      = var.dagster_compute_logs_expiration_days
   access_log_retention_days         = var.access_log_retention_days
   force_destroy                     = var.force_destroy
 }
@@ -137,6 +142,7 @@ module "dagster" {
   lake_environment         = local.lake_env
   compute_logs_bucket      = module.storage.artifacts_bucket
   compute_logs_bucket_arn  = module.storage.artifacts_bucket_arn
+  compute_logs_prefix      = local.compute_logs_prefix
   db_instance_class        = var.dagster_db_instance_class
   db_multi_az              = var.dagster_db_multi_az
   db_skip_final_snapshot   = var.force_destroy

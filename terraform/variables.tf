@@ -444,6 +444,17 @@ variable "dagster_public_subnet_ids" {
   }
 }
 
+variable "dagster_compute_logs_expiration_days" {
+  description = "Days after which Dagster compute logs (run stdout/stderr in the artifacts bucket) expire."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.dagster_compute_logs_expiration_days >= 1 && floor(var.dagster_compute_logs_expiration_days) == var.dagster_compute_logs_expiration_days
+    error_message = "dagster_compute_logs_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
 variable "dagster_ui" {
   description = "How the Dagster UI is reached: internal ALB by default (allowed_cidrs, HTTPS with certificate_arn); public = true only with certificate_arn and an oidc or cognito authenticate action. See modules/dagster/variables.tf."
   type = object({

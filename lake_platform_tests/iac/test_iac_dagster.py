@@ -284,3 +284,21 @@ def test_dagster_is_on_by_default_and_refuses_to_plan_without_a_vpc():
     assert not passes(DAGSTER, "vpc_id", None)
     assert not passes(DAGSTER, "private_subnet_ids", ["subnet-0123abcd"])
     assert passes(DAGSTER, "private_subnet_ids", ["subnet-0123abcd", "subnet-0123abce"])
+
+
+def test_compute_logs_go_to_one_expiring_prefix_of_the_artifacts_bucket_that_the_task_role_alone_may_write():
+    root = named(load_dir(TF)["module"])
+    assert (
+        root["dagster"]["compute_logs_prefix"]
+        == root["storage"]["compute_logs_prefix"]
+        == "${local.compute_logs_prefix}"
+    )
+    assert root["dagster"]["compute_logs_bucket"] == "${module.storage.artifacts_bucket}"
+    storage = (MODULES / "storage" / "main.tf").read_text()
+    assert "(var.compute_logs_prefix) = var.compute_logs_expiration_days" in storage
+    data = resources(_module(), "data")[("aws_iam_policy_document", "run_launcher")]
+    statements = {s["sid"]: s for s in data["statement"]}
+    assert statements["ReadWriteComputeLogs"]["resources"] == [
+        "${var.compute_logs_bucket_arn}/${var.compute_logs_prefix}*"
+    ]
+    assert statements["ListComputeLogs"]["condition"][0]["values"] == ["${var.compute_logs_prefix}*"]

@@ -1430,6 +1430,8 @@ VALIDATION_EXAMPLES: dict[Any, tuple[list[Any], list[Any]]] = {
     "daemon": FARGATE_SIZES,
     "code": FARGATE_SIZES,
     "webserver_count": ([1, 4], [0, 5, 1.5]),
+    "compute_logs_expiration_days": WHOLE_DAYS,
+    "dagster_compute_logs_expiration_days": WHOLE_DAYS,
     "db_engine_version": (["16", "17"], ["16.4", "9", ""]),
     "db_allocated_storage_gb": ([20, 100], [19, 20000]),
     "db_backup_retention_days": ([7, 35], [0, 6, 36]),
