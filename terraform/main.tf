@@ -41,6 +41,9 @@ locals {
   }
 
   pipes_prefix = "dagster-pipes/"
+  # S3ComputeLogManager's prefix in the artifacts bucket (expires after
+  # dagster_compute_logs_expiration_days).
+  compute_logs_prefix = "dagster-compute-logs/"
 }
 
 module "kms" {
@@ -58,6 +61,8 @@ module "storage" {
   pipes_prefix                      = local.pipes_prefix
   pipes_expiration_days             = var.pipes_expiration_days
   glue_tmp_prefix                   = local.glue_tmp_prefix
+  compute_logs_prefix               = local.compute_logs_prefix
+  compute_logs_expiration_days      = var.dagster_compute_logs_expiration_days
   access_log_retention_days         = var.access_log_retention_days
   force_destroy                     = var.force_destroy
 }
@@ -117,4 +122,32 @@ module "network" {
   jdbc_port          = var.jdbc_port
   jdbc_url           = var.jdbc_url
   jdbc_secret_id     = var.jdbc_secret_arn
+}
+
+# Production Dagster (webserver, daemon, code server, runs) on ECS Fargate with RDS PostgreSQL.
+# On by default; it needs vpc_id and private_subnet_ids (the module's validation says so).
+module "dagster" {
+  source                   = "./modules/dagster"
+  count                    = var.enable_dagster ? 1 : 0
+  name_prefix              = local.name_prefix
+  kms_key_arn              = module.kms.key_arn
+  alerts_topic_arn         = module.monitoring.alerts_topic_arn
+  permissions_boundary_arn = var.permissions_boundary_arn
+  dagster_policy_arn       = aws_iam_policy.dagster.arn
+  extra_task_policy_arns   = var.dagster_can_push_configs ? { configs_writer = aws_iam_policy.configs_writer.arn } : {}
+  vpc_id                   = var.vpc_id
+  private_subnet_ids       = var.private_subnet_ids
+  public_subnet_ids        = var.dagster_public_subnet_ids
+  image_tag                = var.dagster_image_tag
+  lake_environment         = local.lake_env
+  compute_logs_bucket      = module.storage.artifacts_bucket
+  compute_logs_bucket_arn  = module.storage.artifacts_bucket_arn
+  compute_logs_prefix      = local.compute_logs_prefix
+  db_instance_class        = var.dagster_db_instance_class
+  db_multi_az              = var.dagster_db_multi_az
+  db_skip_final_snapshot   = var.force_destroy
+  deletion_protection      = var.deletion_protection
+  ui                       = var.dagster_ui
+  ui_oidc_client_secret    = var.dagster_ui_oidc_client_secret
+  log_retention_days       = var.log_retention_days
 }

@@ -90,3 +90,28 @@ output "glue_connection_name" {
   description = "Glue connection of the jobs when enable_vpc is true, else null."
   value       = var.enable_vpc ? module.network[0].glue_connection_name : null
 }
+
+output "dagster_ui_url" {
+  description = "URL of the Dagster UI (internal ALB unless dagster_ui.public); null without enable_dagster."
+  value       = var.enable_dagster ? module.dagster[0].ui_url : null
+}
+
+output "dagster_ecr_repository_url" {
+  description = "ECR repository of the Dagster image; null without enable_dagster."
+  value       = var.enable_dagster ? module.dagster[0].ecr_repository_url : null
+}
+
+output "dagster_cluster_name" {
+  description = "ECS cluster of the Dagster services; null without enable_dagster."
+  value       = var.enable_dagster ? module.dagster[0].cluster_name : null
+}
+
+output "dagster_task_role_arn" {
+  description = "IAM role of the Dagster tasks; null without enable_dagster."
+  value       = var.enable_dagster ? module.dagster[0].task_role_arn : null
+}
+
+output "dagster_db_endpoint" {
+  description = "Address of the Dagster PostgreSQL instance; the password stays in the RDS-managed secret. null without enable_dagster."
+  value       = var.enable_dagster ? module.dagster[0].db_endpoint : null
+}

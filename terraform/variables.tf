@@ -288,7 +288,7 @@ variable "enable_vpc" {
 }
 
 variable "vpc_id" {
-  description = "VPC id; required when enable_vpc is true."
+  description = "VPC id; required when enable_vpc or enable_dagster is true."
   type        = string
   default     = null
 
@@ -299,7 +299,7 @@ variable "vpc_id" {
 }
 
 variable "private_subnet_ids" {
-  description = "Private subnet ids for the Glue connection; required when enable_vpc is true."
+  description = "Private subnet ids for the Glue connection (enable_vpc) and the Dagster tasks, RDS and internal ALB (enable_dagster; two AZs)."
   type        = list(string)
   default     = []
 
@@ -394,5 +394,102 @@ variable "landing_events_max_receives" {
   validation {
     condition     = var.landing_events_max_receives >= 1 && var.landing_events_max_receives <= 1000 && floor(var.landing_events_max_receives) == var.landing_events_max_receives
     error_message = "landing_events_max_receives must be a whole number from 1 to 1000, the SQS maxReceiveCount limits."
+  }
+}
+
+# --- Production Dagster (modules/dagster) ---------------------------------------------------
+
+variable "enable_dagster" {
+  description = "Run Dagster itself in the platform: ECS Fargate (webserver, one daemon, code server, one task per run), RDS PostgreSQL, ECR, an internal ALB. Needs vpc_id and private_subnet_ids (two subnets in two AZs)."
+  type        = bool
+  default     = true
+}
+
+variable "dagster_image_tag" {
+  description = "Tag of the Dagster image in ECR <project>-<environment>-dagster: the commit SHA the CodeBuild build pushed (TF_VAR_dagster_image_tag). A rollback re-applies with the previous tag."
+  type        = string
+  default     = "unset"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.dagster_image_tag)) && var.dagster_image_tag != "latest"
+    error_message = "dagster_image_tag must be a Docker tag (the commit SHA), not \"latest\": the repository's tags are immutable."
+  }
+}
+
+variable "dagster_db_instance_class" {
+  description = "RDS instance class of the Dagster PostgreSQL database."
+  type        = string
+  default     = "db.t4g.micro"
+
+  validation {
+    condition     = can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.dagster_db_instance_class))
+    error_message = "dagster_db_instance_class must be an RDS instance class such as db.t4g.micro."
+  }
+}
+
+variable "dagster_db_multi_az" {
+  description = "Run the Dagster database Multi-AZ (doubles its instance cost)."
+  type        = bool
+  default     = false
+}
+
+variable "dagster_public_subnet_ids" {
+  description = "Public subnets for the Dagster UI load balancer; used only when dagster_ui.public is true."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.dagster_public_subnet_ids : can(regex("^subnet-([0-9a-f]{8}|[0-9a-f]{17})$", id))])
+    error_message = "dagster_public_subnet_ids must be subnet ids (subnet- followed by 8 or 17 hex digits)."
+  }
+}
+
+variable "dagster_compute_logs_expiration_days" {
+  description = "Days after which Dagster compute logs (run stdout/stderr in the artifacts bucket) expire."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.dagster_compute_logs_expiration_days >= 1 && floor(var.dagster_compute_logs_expiration_days) == var.dagster_compute_logs_expiration_days
+    error_message = "dagster_compute_logs_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "dagster_ui" {
+  description = "How the Dagster UI is reached: internal ALB by default (allowed_cidrs, HTTPS with certificate_arn); public = true only with certificate_arn and an oidc or cognito authenticate action. See modules/dagster/variables.tf."
+  type = object({
+    public          = optional(bool, false)
+    certificate_arn = optional(string)
+    allowed_cidrs   = optional(list(string), [])
+    oidc = optional(object({
+      issuer                 = string
+      authorization_endpoint = string
+      token_endpoint         = string
+      user_info_endpoint     = string
+      client_id              = string
+    }))
+    cognito = optional(object({
+      user_pool_arn       = string
+      user_pool_client_id = string
+      user_pool_domain    = string
+    }))
+  })
+  default = { public = false, certificate_arn = null, allowed_cidrs = [], oidc = null, cognito = null }
+
+  validation {
+    condition     = !var.dagster_ui.public || (var.dagster_ui.certificate_arn != null && (var.dagster_ui.oidc != null || var.dagster_ui.cognito != null))
+    error_message = "dagster_ui must not be public without authentication: dagster_ui.public = true needs dagster_ui.certificate_arn and an authenticate action (oidc or cognito): the Dagster UI is never public without authentication."
+  }
+}
+
+variable "dagster_ui_oidc_client_secret" {
+  description = "Client secret of the OIDC provider of dagster_ui.oidc (sensitive)."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.dagster_ui_oidc_client_secret == null || can(regex("^\\S{1,1024}$", var.dagster_ui_oidc_client_secret))
+    error_message = "dagster_ui_oidc_client_secret must be null or the client secret (1-1024 characters, no spaces)."
   }
 }

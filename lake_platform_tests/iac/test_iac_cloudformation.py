@@ -93,6 +93,20 @@ def test_codebuild_role_has_no_star_action_and_scopes_writes_to_the_project(temp
                 star_sids = {"Identity", "ListKeys", "CreateTaggedKeys", "ManagePlatformKey", "DescribeCalls"}
                 # Security configurations have no ARN; the boundary-removal deny covers every role.
                 star_sids |= {"GlueSecurityConfiguration", "DenyBoundaryRemoval", "ResourcelessCalls"}
+                # Dagster (issue 20): calls that take no ARN (policy_sentry), tag-conditioned where
+                # the service supports tags on the request or the resource.
+                star_sids |= {"DagsterTaskDefinitions", "DagsterServiceDiscoveryReads", "DagsterLoadBalancerReads"}
+                tag_scoped = {
+                    "DagsterRegisterTaskDefinitions",
+                    "DagsterServiceDiscoveryCreate",
+                    "DagsterServiceDiscovery",
+                }
+                if statement["Sid"] in tag_scoped:
+                    assert statement["Condition"]["StringEquals"].keys() & {
+                        "aws:RequestTag/project",
+                        "aws:ResourceTag/project",
+                    }, statement["Sid"]
+                    continue
                 assert statement["Sid"] in star_sids, statement["Sid"]
                 if statement["Sid"] == "CreateTaggedKeys":
                     assert "aws:RequestTag/project" in statement["Condition"]["StringEquals"]

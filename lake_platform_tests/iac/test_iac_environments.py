@@ -49,9 +49,17 @@ ACCOUNT_WIDE_NAMES = {
     "aws_kms_alias": "name",
     "aws_sns_topic": "name",
     "aws_sfn_state_machine": "name",
+    "aws_ecs_cluster": "name",
+    "aws_ecs_task_definition": "family",
+    "aws_ecr_repository": "name",
+    "aws_db_instance": "identifier",
+    "aws_db_subnet_group": "name",
+    "aws_lb": "name",
+    "aws_lb_target_group": "name",
+    "aws_service_discovery_private_dns_namespace": "name",
 }
 # Named, but in a narrower namespace: a role's inline policy (per role), a security group (per VPC).
-NOT_ACCOUNT_WIDE = {"aws_iam_role_policy", "aws_security_group"}
+NOT_ACCOUNT_WIDE = {"aws_iam_role_policy", "aws_security_group", "aws_ecs_service", "aws_service_discovery_service"}
 # Still shared by both environments, with the reason (see the report of issue 21): catalog
 # databases keep the configs' names, because the Glue jobs and `lake query` use them as written.
 KNOWN_SHARED = {"aws_glue_catalog_database"}
@@ -112,6 +120,8 @@ def _for_each_keys(expression: Any) -> list[str]:
         return sorted({c["etl_job"] for c in _configs()})
     if expression == "${local.catalog_databases}":
         return sorted({c["target"]["database"] for c in _configs()})
+    if expression == "${local.services}":  # modules/dagster: one per ECS service
+        return ["code", "daemon", "webserver"]
     raise AssertionError(f"teach test_iac_environments.py the for_each domain {expression!r}")
 
 

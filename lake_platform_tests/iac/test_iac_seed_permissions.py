@@ -53,6 +53,12 @@ ALARM = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{PREFIX}-landing-events-de
 RULE = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{PREFIX}-glue-job-failed"
 WORKGROUP = f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{PREFIX}-analysts"
 EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}"
+ECS = f"arn:aws:ecs:{REGION}:{ACCOUNT}"
+RDS = f"arn:aws:rds:{REGION}:{ACCOUNT}"
+ELB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}"
+ECR_REPO = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{PREFIX}-dagster"
+CLOUD_MAP = f"arn:aws:servicediscovery:{REGION}:{ACCOUNT}"
+DAGSTER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-dagster-task"
 
 # What the provider's default_tags put on every create request (terraform/main.tf local.tags).
 REQUEST_TAGS = {"aws:RequestTag/project": PROJECT, "aws:RequestTag/environment": ENV}
@@ -270,6 +276,138 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         f"{EC2}:vpc-endpoint/vpce-0123456789abcdef0",
     )
     + calls("ec2:DescribeVpcEndpoints ec2:DescribePrefixLists", "*"),
+    # modules/dagster (issue 20). Verified by reading internal/service/ecs/service.go (commit
+    # 00a919d1): resourceServiceUpdate calls UpdateService (retried on IAM propagation) and waits
+    # with DescribeServices; resourceServiceDelete reads the service, drains it with
+    # UpdateService(DesiredCount 0), then DeleteService and waits for INACTIVE. Create (CreateService
+    # with Tags, propagate_tags, the target group and the Cloud Map registry) was not opened; the
+    # transparent tagging (@Tags identifierAttribute=id) adds TagResource/ListTagsForResource.
+    "aws_ecs_service": calls(
+        "ecs:CreateService ecs:DescribeServices ecs:UpdateService ecs:DeleteService ecs:TagResource"
+        " ecs:ListTagsForResource",
+        f"{ECS}:service/{PREFIX}-dagster/daemon",
+    ),
+    # Not opened (deadline), from the provider's documented behaviour: ecs/cluster.go CreateCluster
+    # (Tags, settings containerInsights), DescribeClusters, UpdateCluster, DeleteCluster.
+    "aws_ecs_cluster": calls(
+        "ecs:CreateCluster ecs:DescribeClusters ecs:UpdateCluster ecs:DeleteCluster ecs:TagResource"
+        " ecs:ListTagsForResource",
+        f"{ECS}:cluster/{PREFIX}-dagster",
+    ),
+    # Not opened: ecs/task_definition.go RegisterTaskDefinition (Tags; passes the task and
+    # execution roles), DescribeTaskDefinition (include TAGS), DeregisterTaskDefinition on replace.
+    "aws_ecs_task_definition": calls("ecs:RegisterTaskDefinition", "*", REQUEST_TAGS)
+    + calls("ecs:DescribeTaskDefinition ecs:DeregisterTaskDefinition", "*")
+    + calls("ecs:TagResource ecs:ListTagsForResource", f"{ECS}:task-definition/{PREFIX}-dagster-code:1")
+    + calls("iam:PassRole", DAGSTER_ROLE, {"iam:PassedToService": "ecs-tasks.amazonaws.com"}),
+    # Not opened: servicediscovery/private_dns_namespace.go CreatePrivateDnsNamespace (Tags) then
+    # GetOperation until done, GetNamespace, DeleteNamespace; Cloud Map creates the private hosted
+    # zone with the caller's Route 53 and EC2 permissions.
+    "aws_service_discovery_private_dns_namespace": calls(
+        "servicediscovery:CreatePrivateDnsNamespace servicediscovery:GetOperation servicediscovery:TagResource"
+        " servicediscovery:ListTagsForResource route53:CreateHostedZone route53:ListHostedZonesByName ec2:DescribeVpcs",
+        "*",
+        REQUEST_TAGS,
+    )
+    + calls(
+        "servicediscovery:GetNamespace servicediscovery:DeleteNamespace",
+        f"{CLOUD_MAP}:namespace/ns-0123456789abcdef",
+        RESOURCE_TAGS,
+    )
+    + calls(
+        "route53:GetHostedZone route53:DeleteHostedZone route53:ChangeTagsForResource",
+        "arn:aws:route53:::hostedzone/Z0123456789",
+    ),
+    # Not opened: servicediscovery/service.go CreateService (in the namespace, Tags), GetService,
+    # UpdateService, DeleteService.
+    "aws_service_discovery_service": calls(
+        "servicediscovery:CreateService", f"{CLOUD_MAP}:namespace/ns-0123456789abcdef", RESOURCE_TAGS
+    )
+    + calls(
+        "servicediscovery:GetService servicediscovery:UpdateService servicediscovery:DeleteService",
+        f"{CLOUD_MAP}:service/srv-0123456789abcdef",
+        RESOURCE_TAGS,
+    )
+    + calls("servicediscovery:TagResource", "*", REQUEST_TAGS)
+    + calls("servicediscovery:ListTagsForResource", "*"),
+    # Not opened: rds/subnet_group.go Create/Describe/Modify/DeleteDBSubnetGroup (Tags).
+    "aws_db_subnet_group": calls(
+        "rds:CreateDBSubnetGroup rds:DescribeDBSubnetGroups rds:ModifyDBSubnetGroup rds:DeleteDBSubnetGroup"
+        " rds:AddTagsToResource rds:ListTagsForResource",
+        f"{RDS}:subgrp:{PREFIX}-dagster",
+    ),
+    # Not opened: rds/parameter_group.go Create/Describe/ModifyDBParameterGroup, DescribeDBParameters,
+    # ResetDBParameterGroup, DeleteDBParameterGroup (name_prefix gives <prefix>-dagster-<suffix>).
+    "aws_db_parameter_group": calls(
+        "rds:CreateDBParameterGroup rds:DescribeDBParameterGroups rds:DescribeDBParameters"
+        " rds:ModifyDBParameterGroup rds:ResetDBParameterGroup rds:DeleteDBParameterGroup"
+        " rds:AddTagsToResource rds:ListTagsForResource",
+        f"{RDS}:pg:{PREFIX}-dagster-0123",
+    ),
+    # Not opened: rds/instance.go CreateDBInstance (Tags; the subnet and parameter groups are
+    # resources of the call), DescribeDBInstances, ModifyDBInstance, DeleteDBInstance with a final
+    # snapshot. manage_master_user_password makes RDS create the secret as the caller
+    # (secretsmanager:CreateSecret/TagResource on rds!db-*) and the KMS grants for storage,
+    # Performance Insights and the secret (kms:CreateGrant/DescribeKey, ManagePlatformKey).
+    "aws_db_instance": calls(
+        "rds:CreateDBInstance rds:DescribeDBInstances rds:ModifyDBInstance rds:DeleteDBInstance"
+        " rds:AddTagsToResource rds:ListTagsForResource",
+        f"{RDS}:db:{PREFIX}-dagster",
+    )
+    + calls("rds:CreateDBInstance", f"{RDS}:subgrp:{PREFIX}-dagster")
+    + calls("rds:CreateDBInstance", f"{RDS}:pg:{PREFIX}-dagster-0123")
+    + calls("rds:CreateDBSnapshot", f"{RDS}:snapshot:{PREFIX}-dagster-final")
+    + calls(
+        "secretsmanager:CreateSecret secretsmanager:TagResource secretsmanager:DescribeSecret",
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-0123-AbCdEf",
+    )
+    + calls("kms:CreateGrant kms:DescribeKey", KEY, RESOURCE_TAGS),
+    # Not opened: elbv2/load_balancer.go CreateLoadBalancer (Tags: AddTags is checked at create),
+    # DescribeLoadBalancers, DescribeLoadBalancerAttributes, ModifyLoadBalancerAttributes
+    # (drop_invalid_header_fields, deletion protection), DescribeTags, DeleteLoadBalancer.
+    "aws_lb": calls(
+        "elasticloadbalancing:CreateLoadBalancer elasticloadbalancing:AddTags"
+        " elasticloadbalancing:ModifyLoadBalancerAttributes elasticloadbalancing:SetSecurityGroups"
+        " elasticloadbalancing:DeleteLoadBalancer",
+        f"{ELB}:loadbalancer/app/{PREFIX}-dagster-ui/0123456789abcdef",
+    )
+    + calls(
+        "elasticloadbalancing:DescribeLoadBalancers elasticloadbalancing:DescribeLoadBalancerAttributes"
+        " elasticloadbalancing:DescribeTags",
+        "*",
+    ),
+    # Not opened: elbv2/target_group.go CreateTargetGroup (Tags), DescribeTargetGroups,
+    # DescribeTargetGroupAttributes, ModifyTargetGroup(Attributes), DeleteTargetGroup.
+    "aws_lb_target_group": calls(
+        "elasticloadbalancing:CreateTargetGroup elasticloadbalancing:AddTags elasticloadbalancing:ModifyTargetGroup"
+        " elasticloadbalancing:ModifyTargetGroupAttributes elasticloadbalancing:DeleteTargetGroup",
+        f"{ELB}:targetgroup/{PREFIX}-dagster-ui/0123456789abcdef",
+    )
+    + calls("elasticloadbalancing:DescribeTargetGroups elasticloadbalancing:DescribeTargetGroupAttributes", "*"),
+    # Not opened: elbv2/listener.go CreateListener (on the load balancer, Tags), DescribeListeners,
+    # ModifyListener, DeleteListener.
+    "aws_lb_listener": calls(
+        "elasticloadbalancing:CreateListener",
+        f"{ELB}:loadbalancer/app/{PREFIX}-dagster-ui/0123456789abcdef",
+    )
+    + calls(
+        "elasticloadbalancing:AddTags elasticloadbalancing:ModifyListener elasticloadbalancing:DeleteListener",
+        f"{ELB}:listener/app/{PREFIX}-dagster-ui/0123456789abcdef/0123456789abcdef",
+    )
+    + calls("elasticloadbalancing:DescribeListeners", "*"),
+    # Not opened: ecr/repository.go CreateRepository (Tags, KMS encryption: ECR creates a grant
+    # as the caller), DescribeRepositories, ListTagsForResource, PutImageScanningConfiguration,
+    # PutImageTagMutability, DeleteRepository.
+    "aws_ecr_repository": calls(
+        "ecr:CreateRepository ecr:DescribeRepositories ecr:ListTagsForResource ecr:TagResource"
+        " ecr:PutImageScanningConfiguration ecr:PutImageTagMutability ecr:DeleteRepository",
+        ECR_REPO,
+    )
+    + calls("kms:CreateGrant kms:DescribeKey", KEY, RESOURCE_TAGS),
+    # Not opened: ecr/lifecycle_policy.go Put/Get/DeleteLifecyclePolicy.
+    "aws_ecr_lifecycle_policy": calls(
+        "ecr:PutLifecyclePolicy ecr:GetLifecyclePolicy ecr:DeleteLifecyclePolicy", ECR_REPO
+    ),
     # Data sources: sts/caller_identity_data_source.go, ec2/vpc_subnet_data_source.go; the others
     # make no AWS call (aws_partition, aws_region and aws_iam_policy_document are computed
     # locally, archive_file is the archive provider).

@@ -661,6 +661,8 @@ STAR_RESOURCE_ALLOWED = {
     ("kms", "key", "AlarmAndEventPublishers"): "key policy",
     ("orchestration", "state_machine", "ExecutionLogDelivery"): "logs delivery APIs have no resource ARNs",
     ("orchestration", "state_machine", "XRayTracing"): "X-Ray has no resource ARNs",
+    ("dagster", "execution", "EcrAuth"): "ecr:GetAuthorizationToken has no resource ARNs",
+    ("dagster", "run_launcher", "ResourcelessReads"): "ECS/EC2/Secrets Manager reads without ARNs",
     ("terraform", "glue_job", "JobMetrics"): "PutMetricData has no resource ARNs (namespace condition)",
     ("terraform", "glue_job", "DescribeVpcForGlueConnection"): "EC2 Describe* has no resource ARNs",
 }
@@ -1280,6 +1282,19 @@ ROUTE_TABLES = ([[], ["rtb-0123abcd", "rtb-0123456789abcdef0"]], [["rtb-xyz"], [
 CIDRS = ([[], ["10.20.0.0/16", "0.0.0.0/0"]], [["10.20.0.1/16"], ["10.20.0.0"], ["fd00::/8"], ["10.300.0.0/16"]])
 PREFIXES = (["dagster-pipes/", "glue/tmp/"], ["dagster-pipes", "/glue/tmp/", "glue//", "my dir/", ""])
 JOBS = ([["files-spark-ingest-default", "dapfw-prepare-default"]], [[], ["bad name"], ["j" * 256]])
+CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+OIDC = {"issuer": "i", "client_id": "c"} | {f"{e}_endpoint": e for e in ("authorization", "token", "user_info")}
+COGNITO = {"user_pool_arn": "p", "user_pool_client_id": "c", "user_pool_domain": "d"}
+UI = {"public": False, "certificate_arn": None, "allowed_cidrs": [], "oidc": None, "cognito": None}
+DAGSTER_UI = (
+    [UI, dict(UI, allowed_cidrs=["10.0.0.0/8"]), dict(UI, public=True, certificate_arn=CERT, oidc=OIDC)]
+    + [dict(UI, public=True, certificate_arn=CERT, cognito=COGNITO)],
+    [dict(UI, public=True), dict(UI, public=True, certificate_arn=CERT), dict(UI, public=True, oidc=OIDC)],
+)
+FARGATE_SIZES = (
+    [{"cpu": 256, "memory": 512}, {"cpu": 1024, "memory": 8192}],
+    [{"cpu": 300, "memory": 1024}, {"cpu": 512, "memory": 256}],
+)
 VALIDATION_EXAMPLES: dict[Any, tuple[list[Any], list[Any]]] = {
     "project": (["lake-platform", "ab"], ["Lake", "1lake", "a", "lake_platform", "l" * 22]),
     "environment": (["dev", "prod2"], ["Dev", "d", "dev-1", "e" * 11]),
@@ -1387,6 +1402,41 @@ VALIDATION_EXAMPLES: dict[Any, tuple[list[Any], list[Any]]] = {
         ],
     ),
     "deletion_window_in_days": ([7, 30], [6, 31, 7.5]),
+    # modules/dagster and the root's dagster_* variables (issue 20).
+    "dagster_image_tag": (["unset", "caa3c38", "v1.2.3"], ["latest", "", "bad tag", "-x"]),
+    "image_tag": (["caa3c38", "0123456789abcdef0123456789abcdef01234567"], ["latest", "", "a/b"]),
+    "dagster_db_instance_class": (["db.t4g.micro", "db.m7g.large"], ["t4g.micro", "db.t4g", ""]),
+    "db_instance_class": (["db.t4g.micro"], ["m7g.large", ""]),
+    "dagster_public_subnet_ids": ([[], ["subnet-0123abcd"]], [["subnet-xyz"]]),
+    "public_subnet_ids": ([[], ["subnet-0123abcd"]], [["vpc-0123abcd"]]),
+    "dagster_ui": DAGSTER_UI,
+    "dagster_ui_oidc_client_secret": ([None, "s3cr3t-value"], ["", "has space"]),
+    "ui_oidc_client_secret": ([None, "s3cr3t-value"], ["", "has space"]),
+    "ui_access_logs_bucket": ([None, "lake-platform-dev-123456789012-access-logs"], ["Lake", ""]),
+    ("dagster", "ui"): DAGSTER_UI,
+    "alerts_topic_arn": (["arn:aws:sns:eu-west-1:123456789012:lake-platform-dev-alerts"], ["alerts", ""]),
+    "dagster_policy_arn": (["arn:aws:iam::123456789012:policy/lake-platform-dev-dagster"], ["dagster", None]),
+    "extra_task_policy_arns": ([{}, {"w": "arn:aws:iam::123456789012:policy/x"}], [{"w": "x"}]),
+    ("dagster", "vpc_id"): (["vpc-0123abcd"], [None, "vpc-0123", ""]),
+    ("dagster", "private_subnet_ids"): (
+        [["subnet-0123abcd", "subnet-0123456789abcdef0"]],
+        [[], ["subnet-0123abcd"], ["subnet-xyz", "subnet-0123abcd"]],
+    ),
+    "lake_environment": ([{}, {"LAKE_RAW_BUCKET": "b"}], [{"DAGSTER_PG_PASSWORD": "x"}, {"lake_raw": "b"}]),
+    "compute_logs_bucket": (["lake-platform-dev-123456789012-artifacts"], ["Lake", "s3://b"]),
+    "compute_logs_bucket_arn": (["arn:aws:s3:::lake-platform-dev-123456789012-artifacts"], ["bucket", ""]),
+    "compute_logs_prefix": (["dagster-compute-logs/"], ["dagster-compute-logs", "/x/", ""]),
+    "webserver": FARGATE_SIZES,
+    "daemon": FARGATE_SIZES,
+    "code": FARGATE_SIZES,
+    "webserver_count": ([1, 4], [0, 5, 1.5]),
+    "compute_logs_expiration_days": WHOLE_DAYS,
+    "dagster_compute_logs_expiration_days": WHOLE_DAYS,
+    "db_engine_version": (["16", "17"], ["16.4", "9", ""]),
+    "db_allocated_storage_gb": ([20, 100], [19, 20000]),
+    "db_backup_retention_days": ([7, 35], [0, 6, 36]),
+    "ecr_keep_tagged_images": ([2, 30], [1, 1001]),
+    "ecr_untagged_expiry_days": ([1, 3], [0, 366]),
     "sns_topic_arn": (
         ["arn:aws:sns:eu-west-1:123456789012:lake-platform-dev-alerts"],
         ["lake-platform-dev-alerts", "arn:aws:sqs:eu-west-1:123456789012:queue"],

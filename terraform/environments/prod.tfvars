@@ -38,3 +38,16 @@ on_premise_cidrs        = []
 https_egress_cidrs      = []
 jdbc_url                = null
 jdbc_secret_arn         = null
+
+# Production Dagster (modules/dagster): on by default. It needs vpc_id and private_subnet_ids
+# above (two private subnets in two AZs with a route to ECR, S3, CloudWatch Logs and ECS: NAT or
+# VPC endpoints); plan stops with a validation error naming vpc_id until they are set. The image
+# tag comes from the build (TF_VAR_dagster_image_tag = the commit SHA).
+enable_dagster = true
+dagster_ui = {
+  public          = false
+  certificate_arn = null # an ACM certificate makes the internal listener HTTPS
+  allowed_cidrs   = []   # e.g. the VPN / Direct Connect ranges that may open the internal UI
+  oidc            = null
+  cognito         = null
+}

@@ -46,8 +46,9 @@ locals {
       name                               = "${local.bucket_prefix}-artifacts"
       noncurrent_version_expiration_days = 90
       prefix_expirations = {
-        (var.pipes_prefix)    = var.pipes_expiration_days
-        (var.glue_tmp_prefix) = 2
+        (var.pipes_prefix)        = var.pipes_expiration_days
+        (var.glue_tmp_prefix)     = 2
+        (var.compute_logs_prefix) = var.compute_logs_expiration_days
       }
     }
     athena_results = {

@@ -95,6 +95,28 @@ variable "pipes_expiration_days" {
   }
 }
 
+variable "compute_logs_prefix" {
+  description = "Key prefix (with trailing slash) of the Dagster S3ComputeLogManager in the artifacts bucket."
+  type        = string
+  default     = "dagster-compute-logs/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$", var.compute_logs_prefix))
+    error_message = "compute_logs_prefix must be an S3 key prefix ending in \"/\" (safe characters only, no leading \"/\", no empty segment)."
+  }
+}
+
+variable "compute_logs_expiration_days" {
+  description = "Days after which Dagster compute logs (run stdout/stderr) expire."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.compute_logs_expiration_days >= 1 && floor(var.compute_logs_expiration_days) == var.compute_logs_expiration_days
+    error_message = "compute_logs_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
 variable "glue_tmp_prefix" {
   description = "Key prefix (with trailing slash) of the Glue temporary directory in the artifacts bucket."
   type        = string
