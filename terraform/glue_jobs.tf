@@ -163,7 +163,6 @@ resource "aws_glue_job" "this" {
     "--extra-py-files"                   = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.lake_glue_zip.key}"
     "--additional-python-modules"        = "dagster-pipes==${var.dagster_pipes_version},pyiceberg[glue,pyarrow]==${var.pyiceberg_version},pydantic==${var.pydantic_version}"
     "--job-language"                     = "python"
-    "--enable-glue-datacatalog"          = "true"
     "--enable-continuous-cloudwatch-log" = "true"
     "--continuous-log-logGroup"          = aws_cloudwatch_log_group.glue_jobs.name
     "--enable-metrics"                   = "true"

@@ -121,13 +121,6 @@ data "aws_iam_policy_document" "glue_job" {
     resources = local.glue_catalog_resource_arns
   }
 
-  # Spark's Glue catalog client looks up the "default" database and UDFs when it starts.
-  statement {
-    sid       = "CatalogClientStartup"
-    actions   = ["glue:GetDatabase", "glue:GetUserDefinedFunctions"]
-    resources = [local.glue_catalog_arn, "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/default"]
-  }
-
   statement {
     sid       = "JobLogs"
     actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]

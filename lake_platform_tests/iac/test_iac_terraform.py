@@ -460,7 +460,6 @@ def test_glue_job_default_arguments_follow_the_runtime_contract():
     assert args["--enable-continuous-cloudwatch-log"] == "true"
     assert args["--enable-metrics"] == "true"
     assert args["--job-language"] == "python"
-    assert args["--enable-glue-datacatalog"] == "true"
 
 
 def test_shared_package_is_zipped_from_glue_scripts_lake_glue_and_uploaded_by_content_hash():
