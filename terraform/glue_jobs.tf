@@ -68,6 +68,16 @@ resource "aws_s3_object" "lake_glue_zip" {
   source_hash = data.archive_file.lake_glue.output_md5
 }
 
+# The jobs' Python dependencies: the locked wheels for Glue 5.0, zipped by `make glue-wheels`
+# (lake_platform/glue_wheels.py). Installed with --no-index: no run reaches PyPI, every run of a
+# deploy installs the same versions, and the VPC mode needs no NAT for it.
+resource "aws_s3_object" "glue_wheels" {
+  bucket      = module.storage.artifacts_bucket
+  key         = "glue/packages/glue-wheels-${filemd5("${path.module}/${var.glue_wheels_zip}")}.zip"
+  source      = "${path.module}/${var.glue_wheels_zip}"
+  source_hash = filemd5("${path.module}/${var.glue_wheels_zip}")
+}
+
 resource "aws_s3_object" "glue_script" {
   for_each    = local.glue_jobs
   bucket      = module.storage.artifacts_bucket
@@ -161,7 +171,8 @@ resource "aws_glue_job" "this" {
     "--source_bucket"                    = module.storage.source_bucket
     "--target_bucket"                    = module.storage.target_bucket
     "--extra-py-files"                   = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.lake_glue_zip.key}"
-    "--additional-python-modules"        = "dagster-pipes==${var.dagster_pipes_version},pyiceberg[glue,pyarrow]==${var.pyiceberg_version},pydantic==${var.pydantic_version}"
+    "--additional-python-modules"        = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.glue_wheels.key}"
+    "--python-modules-installer-option"  = "--no-index"
     "--job-language"                     = "python"
     "--enable-continuous-cloudwatch-log" = "true"
     "--continuous-log-logGroup"          = aws_cloudwatch_log_group.glue_jobs.name

@@ -35,3 +35,17 @@ def test_glue_jobs_start_no_spark_metastore_client():
     for spark_catalog_use in ("spark.sql(", "spark.table(", "saveAsTable", "enableHiveSupport", "spark.catalog"):
         assert spark_catalog_use not in code, spark_catalog_use
     assert "CatalogClientStartup" not in policy_statements(_data(), "glue_job")
+
+
+def test_glue_jobs_install_the_locked_wheel_zip_with_no_index():
+    args = _glue_job_arguments()
+    assert args["--additional-python-modules"] == (
+        "s3://${module.storage.artifacts_bucket}/${aws_s3_object.glue_wheels.key}"
+    )
+    assert args["--python-modules-installer-option"] == "--no-index"
+    wheels = resources(load_dir(TF))[("aws_s3_object", "glue_wheels")]
+    content_hash = '${filemd5("${path.module}/${var.glue_wheels_zip}")}'
+    assert wheels["source_hash"] == content_hash
+    assert content_hash[2:-1] in wheels["key"], "a new lock gives a new key: runs of an older deploy keep theirs"
+    variables = {name: body for v in load_dir(TF)["variable"] for name, body in v.items()}
+    assert variables["glue_wheels_zip"]["default"] == "../dist/glue-wheels.zip"

@@ -447,16 +447,6 @@ def test_glue_job_default_arguments_follow_the_runtime_contract():
     assert args["--target_bucket"] == "${module.storage.target_bucket}"
     assert args["--extra-py-files"] == "s3://${module.storage.artifacts_bucket}/${aws_s3_object.lake_glue_zip.key}"
     assert args["--catalog"] == "glue"
-    assert args["--additional-python-modules"] == (
-        "dagster-pipes==${var.dagster_pipes_version},pyiceberg[glue,pyarrow]==${var.pyiceberg_version},"
-        "pydantic==${var.pydantic_version}"
-    )
-    assert named(root["variable"])["dagster_pipes_version"]["default"] == "1.13.27"
-    locked = re.search(r'name = "pyiceberg"\nversion = "([^"]+)"', (TF.parent / "uv.lock").read_text()).group(1)
-    assert named(root["variable"])["pyiceberg_version"]["default"] == locked
-    # The jobs validate configs with lake_glue.config's pydantic models: the same pydantic as locally.
-    locked = re.search(r'name = "pydantic"\nversion = "([^"]+)"', (TF.parent / "uv.lock").read_text()).group(1)
-    assert named(root["variable"])["pydantic_version"]["default"] == locked
     assert args["--enable-continuous-cloudwatch-log"] == "true"
     assert args["--enable-metrics"] == "true"
     assert args["--job-language"] == "python"
@@ -1315,9 +1305,7 @@ VALIDATION_EXAMPLES: dict[Any, tuple[list[Any], list[Any]]] = {
     "pipes_prefix": PREFIXES,
     "glue_tmp_prefix": PREFIXES,
     "glue_version": (["3.0", "4.0", "5.0"], ["2.0", "0.9", "5", "latest", "5.0.1"]),
-    "dagster_pipes_version": (["1.13.27", "1.14.0rc1"], ["latest", "1.13.27,evil==1", ">=1.13", "1", ""]),
-    "pyiceberg_version": (["0.12.0", "0.12.0.post1"], ["0.12.0 ", "pyiceberg==0.12.0", ""]),
-    "pydantic_version": (["2.14.3"], ["2.x", "pydantic==2.14.3", ""]),
+    "glue_wheels_zip": (["../dist/glue-wheels.zip", "/tmp/w.zip"], ["../dist/glue-wheels", "pyiceberg.whl", ""]),
     "glue_execution_class": (["STANDARD", "FLEX"], ["flex", "SPOT"]),
     "log_retention_days": ([1, 90, 3653], [0, 2, 100, 4000]),
     "sfn_log_level": LOG_LEVELS,
