@@ -28,7 +28,8 @@ locals {
     }
   }
 
-  glue_job_prefix = "${local.name_prefix}-"
+  glue_job_prefix       = "${local.name_prefix}-"
+  glue_log_group_prefix = "/aws-glue/jobs/${local.name_prefix}"
   glue_job_names  = [for job in sort(keys(local.glue_jobs)) : "${local.glue_job_prefix}${job}"]
 
   # One catalog database per config: ingest configs fill the source layer, prepare configs the
@@ -86,9 +87,17 @@ resource "aws_s3_object" "glue_script" {
   source_hash = filemd5("${local.glue_scripts_dir}/${each.value.script}")
 }
 
+# Glue 5.0 writes every job's logs to <prefix>/output (stdout, stderr) and <prefix>/error
+# (system, Spark and GlueLogger logs), the prefix set by --custom-logGroup-prefix. It ignores
+# Glue 4.0's continuous-logging arguments. Both groups are created here, so their retention
+# and KMS key hold from the first run (Glue would otherwise create them, kept forever).
 resource "aws_cloudwatch_log_group" "glue_jobs" {
   #checkov:skip=CKV_AWS_338:Job logs are operational, not audit records; retention is a variable (default 90 days) to keep CloudWatch storage cost low.
-  name              = "/aws-glue/jobs/${local.name_prefix}"
+  for_each = {
+    output = "stdout and stderr of the drivers and executors"
+    error  = "system, Spark daemon and GlueLogger logs"
+  }
+  name              = "/aws-glue/jobs/${local.name_prefix}/${each.key}" # = local.glue_log_group_prefix/<key>
   retention_in_days = var.log_retention_days
   kms_key_id        = module.kms.key_arn
 }
@@ -174,8 +183,7 @@ resource "aws_glue_job" "this" {
     "--additional-python-modules"        = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.glue_wheels.key}"
     "--python-modules-installer-option"  = "--no-index"
     "--job-language"                     = "python"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.glue_jobs.name
+    "--custom-logGroup-prefix"           = local.glue_log_group_prefix
     "--enable-metrics"                   = "true"
     "--enable-observability-metrics"     = "true"
     "--enable-auto-scaling"              = tostring(var.glue_auto_scaling)

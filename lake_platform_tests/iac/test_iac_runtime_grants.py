@@ -49,3 +49,21 @@ def test_glue_jobs_install_the_locked_wheel_zip_with_no_index():
     assert content_hash[2:-1] in wheels["key"], "a new lock gives a new key: runs of an older deploy keep theirs"
     variables = {name: body for v in load_dir(TF)["variable"] for name, body in v.items()}
     assert variables["glue_wheels_zip"]["default"] == "../dist/glue-wheels.zip"
+
+
+def test_glue_5_jobs_log_to_terraform_managed_groups_with_retention_and_kms():
+    """Glue 5.0 writes <prefix>/output and <prefix>/error and ignores the continuous-logging arguments."""
+    root = load_dir(TF)
+    args = _glue_job_arguments()
+    assert not {"--enable-continuous-cloudwatch-log", "--continuous-log-logGroup"} & set(args)
+    assert args["--custom-logGroup-prefix"] == "${local.glue_log_group_prefix}"
+    prefix = next(v["glue_log_group_prefix"] for v in root["locals"] if "glue_log_group_prefix" in v)
+    assert prefix == "/aws-glue/jobs/${local.name_prefix}"
+    groups = resources(root)[("aws_cloudwatch_log_group", "glue_jobs")]
+    assert set(groups["for_each"]) == {"output", "error"}
+    assert groups["name"] == prefix + "/${each.key}"
+    assert groups["retention_in_days"] == "${var.log_retention_days}"
+    assert groups["kms_key_id"] == "${module.kms.key_arn}"
+    # The job role may write both groups.
+    iam_locals = {k: v for block in root["locals"] for k, v in block.items()}
+    assert iam_locals["glue_job_log_group_arn"].endswith(":log-group:/aws-glue/jobs/*")

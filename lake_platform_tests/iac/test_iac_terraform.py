@@ -447,7 +447,6 @@ def test_glue_job_default_arguments_follow_the_runtime_contract():
     assert args["--target_bucket"] == "${module.storage.target_bucket}"
     assert args["--extra-py-files"] == "s3://${module.storage.artifacts_bucket}/${aws_s3_object.lake_glue_zip.key}"
     assert args["--catalog"] == "glue"
-    assert args["--enable-continuous-cloudwatch-log"] == "true"
     assert args["--enable-metrics"] == "true"
     assert args["--job-language"] == "python"
 
