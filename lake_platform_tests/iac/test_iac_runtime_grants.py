@@ -67,3 +67,32 @@ def test_glue_5_jobs_log_to_terraform_managed_groups_with_retention_and_kms():
     # The job role may write both groups.
     iam_locals = {k: v for block in root["locals"] for k, v in block.items()}
     assert iam_locals["glue_job_log_group_arn"].endswith(":log-group:/aws-glue/jobs/*")
+
+
+def test_the_sns_policy_names_the_partition_it_runs_in():
+    monitoring = load_dir(TF / "modules" / "monitoring")
+    statements = policy_statements(resources(monitoring, "data"), "alerts")
+    root = statements["AccountOwner"]["principals"][0]["identifiers"][0]
+    assert root.startswith("arn:${data.aws_partition.current.partition}:iam::"), root
+    assert ("aws_partition", "current") in resources(monitoring, "data")
+
+
+def test_the_landing_queue_refuses_requests_without_tls():
+    statements = policy_statements(_data(), "landing_events_queue")
+    deny = statements["DenyInsecureTransport"]
+    assert deny["effect"] == "Deny" and deny["actions"] == ["sqs:*"]
+    assert deny["condition"][0]["variable"] == "aws:SecureTransport" and deny["condition"][0]["values"] == ["false"]
+
+
+def test_every_bucket_removes_expired_delete_markers():
+    bucket = resources(load_dir(TF / "modules" / "s3_bucket"))[("aws_s3_bucket_lifecycle_configuration", "this")]
+    rules = [r for r in bucket["rule"] if isinstance(r, dict) and r.get("id") == "expired-delete-markers"]
+    (rule,) = rules
+    assert rule["expiration"][0]["expired_object_delete_marker"] is True
+    assert rule["filter"] == [{}] and rule["status"] == "Enabled"
+
+
+def test_eventbridge_forwards_only_batch_markers_to_the_landing_queue():
+    rule = resources(load_dir(TF))[("aws_cloudwatch_event_rule", "landing_object_created")]
+    assert "landing/*/_SUCCESS" in str(rule["event_pattern"])
+    assert "prefix" not in str(rule["event_pattern"])

@@ -560,13 +560,13 @@ def test_landing_events_reach_an_encrypted_queue_with_a_dead_letter_queue_and_an
     rule = res[("aws_cloudwatch_event_rule", "landing_object_created")]
     pattern = rule["event_pattern"]
     assert '"Object Created"' in pattern or "Object Created" in pattern
-    assert 'prefix = "landing/"' in pattern and "module.storage.raw_bucket" in pattern
+    assert 'wildcard = "landing/*/_SUCCESS"' in pattern and "module.storage.raw_bucket" in pattern
     assert res[("aws_cloudwatch_event_target", "landing_queue")]["arn"] == "${aws_sqs_queue.landing_events.arn}"
     queue, dlq = res[("aws_sqs_queue", "landing_events")], res[("aws_sqs_queue", "landing_events_dlq")]
     assert queue["kms_master_key_id"] == dlq["kms_master_key_id"] == "${module.kms.key_arn}"
     assert "aws_sqs_queue.landing_events_dlq.arn" in queue["redrive_policy"]
     data = resources(root, "data")
-    (send,) = data[("aws_iam_policy_document", "landing_events_queue")]["statement"]
+    send = policy_statements(data, "landing_events_queue")["EventBridgeLandingRuleSends"]
     assert send["actions"] == ["sqs:SendMessage"]
     assert send["condition"][0]["values"] == ["${aws_cloudwatch_event_rule.landing_object_created.arn}"]
     alarm = res[("aws_cloudwatch_metric_alarm", "landing_events_dead_letters")]
