@@ -96,3 +96,11 @@ def test_eventbridge_forwards_only_batch_markers_to_the_landing_queue():
     rule = resources(load_dir(TF))[("aws_cloudwatch_event_rule", "landing_object_created")]
     assert "landing/*/_SUCCESS" in str(rule["event_pattern"])
     assert "prefix" not in str(rule["event_pattern"])
+
+
+def test_the_partitions_table_has_no_index_the_code_never_queries():
+    """A GSI with projection ALL copies the batch's file lists on every write; nothing queries one."""
+    partitions = resources(load_dir(TF / "modules" / "dynamodb"))[("aws_dynamodb_table", "partitions")]
+    assert "global_secondary_index" not in partitions
+    code = "\n".join(p.read_text() for p in (TF.parent / "lake_platform").rglob("*.py"))
+    assert "IndexName" not in code
