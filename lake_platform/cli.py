@@ -75,7 +75,16 @@ def cmd_demo(args) -> int:
     """Generate the sample, process it, check the counts against the generator, run a query."""
     from lake_platform.process import format_summary, one_line, process, summarize
     from lake_platform.sample_data import generate
+    from lake_platform.settings import lake_env
 
+    if lake_env() != "local":
+        # Checked before any AWS call: no platform role may write the raw bucket (only the
+        # uploaders do), so a demo run would fail after creating nothing but confusion.
+        raise SystemExit(
+            "lake demo writes sample exports into the raw bucket and runs the embedded lake only"
+            " (LAKE_ENV=local). In AWS no platform role may write raw: land files with the uploaders'"
+            " credentials; the landing sensors register and run them."
+        )
     defs = _load_defs()
     with _resources(defs) as res:
         store = res.object_store
