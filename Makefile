@@ -11,7 +11,7 @@ export DAGSTER_HOME ?= $(LAKE_HOME)/dagster
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-fast test-aws dev validate clean help bench bench-large lint
+.PHONY: install run test test-fast test-aws dev validate clean help bench bench-large lint glue-wheels
 
 help:
 	@echo "make run       generate sample exports and process them end to end (embedded lake)"
@@ -21,6 +21,7 @@ help:
 	@echo "make validate  lake configs validate, dagster definitions validate and dg check defs"
 	@echo "make bench     every benchmark, one table of figures against the goals (about 20 min)"
 	@echo "make clean     remove the embedded lake (.lake/)"
+	@echo "make glue-wheels  the Glue jobs' locked wheels for Glue 5.0 in dist/glue-wheels.zip (Terraform uploads it)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -75,6 +76,11 @@ bench: $(VENV)/.installed
 
 bench-large: $(VENV)/.installed
 	$(VENV)/bin/python bench/run_all.py --large
+
+# The Glue jobs' dependencies at their uv.lock versions, as Glue 5.0 wheels (lake_platform/glue_wheels.py);
+# terraform/glue_jobs.tf uploads the zip by content hash, so this runs before terraform plan.
+glue-wheels: $(VENV)/.installed
+	$(VENV)/bin/python -m lake_platform.glue_wheels --lock uv.lock --out dist/glue-wheels.zip --pip $(TOOLS)/bin/pip
 
 clean:
 	rm -rf $(LAKE_HOME)

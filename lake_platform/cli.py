@@ -558,8 +558,41 @@ def _rebuild_from_raw(defs, res) -> int:
     return 1 if report.failed else 0
 
 
+# The config fields Terraform reads from the raw JSON files (terraform/main.tf, glue_jobs.tf).
+# Terraform knows none of the pydantic defaults, so these must be written out in every file.
+TERRAFORM_READS = (
+    "config_name",
+    "config_type",
+    "etl_job",
+    "job_settings.worker_type",
+    "job_settings.number_of_workers",
+    "job_settings.timeout_minutes",
+    "target.database",
+    "target.prefix",
+)
+
+
+def terraform_fields_missing(directory: Path) -> list[str]:
+    """``<file>: field <path>`` for every field Terraform reads that a config file leaves to a default."""
+    import json
+
+    missing = []
+    for path in sorted(directory.glob("*.json")):
+        raw = json.loads(path.read_text())
+        for field in TERRAFORM_READS:
+            node = raw
+            for part in field.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                missing.append(
+                    f"{path}: field {field}: write it out; Terraform reads this file itself and does not"
+                    " know the default (terraform plan would fail)"
+                )
+    return missing
+
+
 def cmd_configs_validate(args) -> int:
-    """Validate every config file in a folder."""
+    """Validate every config file in a folder, and that Terraform can read each one."""
     from lake_glue.config import ConfigError, load_config_dir
     from lake_platform.settings import config_dir
 
@@ -568,6 +601,10 @@ def cmd_configs_validate(args) -> int:
         configs = load_config_dir(directory)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    missing = terraform_fields_missing(directory)
+    if missing:
+        print("\n".join(missing), file=sys.stderr)
         return 1
     for c in configs:
         print(

@@ -28,7 +28,8 @@ locals {
     }
   }
 
-  glue_job_prefix = "${local.name_prefix}-"
+  glue_job_prefix       = "${local.name_prefix}-"
+  glue_log_group_prefix = "/aws-glue/jobs/${local.name_prefix}"
   glue_job_names  = [for job in sort(keys(local.glue_jobs)) : "${local.glue_job_prefix}${job}"]
 
   # One catalog database per config: ingest configs fill the source layer, prepare configs the
@@ -68,6 +69,16 @@ resource "aws_s3_object" "lake_glue_zip" {
   source_hash = data.archive_file.lake_glue.output_md5
 }
 
+# The jobs' Python dependencies: the locked wheels for Glue 5.0, zipped by `make glue-wheels`
+# (lake_platform/glue_wheels.py). Installed with --no-index: no run reaches PyPI, every run of a
+# deploy installs the same versions, and the VPC mode needs no NAT for it.
+resource "aws_s3_object" "glue_wheels" {
+  bucket      = module.storage.artifacts_bucket
+  key         = "glue/packages/glue-wheels-${filemd5("${path.module}/${var.glue_wheels_zip}")}.zip"
+  source      = "${path.module}/${var.glue_wheels_zip}"
+  source_hash = filemd5("${path.module}/${var.glue_wheels_zip}")
+}
+
 resource "aws_s3_object" "glue_script" {
   for_each    = local.glue_jobs
   bucket      = module.storage.artifacts_bucket
@@ -76,9 +87,17 @@ resource "aws_s3_object" "glue_script" {
   source_hash = filemd5("${local.glue_scripts_dir}/${each.value.script}")
 }
 
+# Glue 5.0 writes every job's logs to <prefix>/output (stdout, stderr) and <prefix>/error
+# (system, Spark and GlueLogger logs), the prefix set by --custom-logGroup-prefix. It ignores
+# Glue 4.0's continuous-logging arguments. Both groups are created here, so their retention
+# and KMS key hold from the first run (Glue would otherwise create them, kept forever).
 resource "aws_cloudwatch_log_group" "glue_jobs" {
   #checkov:skip=CKV_AWS_338:Job logs are operational, not audit records; retention is a variable (default 90 days) to keep CloudWatch storage cost low.
-  name              = "/aws-glue/jobs/${local.name_prefix}"
+  for_each = {
+    output = "stdout and stderr of the drivers and executors"
+    error  = "system, Spark daemon and GlueLogger logs"
+  }
+  name              = "/aws-glue/jobs/${local.name_prefix}/${each.key}" # = local.glue_log_group_prefix/<key>
   retention_in_days = var.log_retention_days
   kms_key_id        = module.kms.key_arn
 }
@@ -161,11 +180,10 @@ resource "aws_glue_job" "this" {
     "--source_bucket"                    = module.storage.source_bucket
     "--target_bucket"                    = module.storage.target_bucket
     "--extra-py-files"                   = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.lake_glue_zip.key}"
-    "--additional-python-modules"        = "dagster-pipes==${var.dagster_pipes_version},pyiceberg[glue,pyarrow]==${var.pyiceberg_version},pydantic==${var.pydantic_version}"
+    "--additional-python-modules"        = "s3://${module.storage.artifacts_bucket}/${aws_s3_object.glue_wheels.key}"
+    "--python-modules-installer-option"  = "--no-index"
     "--job-language"                     = "python"
-    "--enable-glue-datacatalog"          = "true"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.glue_jobs.name
+    "--custom-logGroup-prefix"           = local.glue_log_group_prefix
     "--enable-metrics"                   = "true"
     "--enable-observability-metrics"     = "true"
     "--enable-auto-scaling"              = tostring(var.glue_auto_scaling)

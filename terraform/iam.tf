@@ -121,13 +121,6 @@ data "aws_iam_policy_document" "glue_job" {
     resources = local.glue_catalog_resource_arns
   }
 
-  # Spark's Glue catalog client looks up the "default" database and UDFs when it starts.
-  statement {
-    sid       = "CatalogClientStartup"
-    actions   = ["glue:GetDatabase", "glue:GetUserDefinedFunctions"]
-    resources = [local.glue_catalog_arn, "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/default"]
-  }
-
   statement {
     sid       = "JobLogs"
     actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
@@ -241,15 +234,13 @@ data "aws_iam_policy_document" "dagster" {
     resources = [module.dynamodb.partitions_table_arn, "${module.dynamodb.partitions_table_arn}/index/*"]
   }
 
+  # Unconditioned: with an s3:prefix condition, HeadObject on a missing key (a batch's
+  # _SUCCESS marker not landed yet) is answered 403 instead of 404. Key names of the raw bucket
+  # are no secret from the role that reads its landing files.
   statement {
-    sid       = "ListLandingPrefix"
+    sid       = "ListRawBucket"
     actions   = ["s3:ListBucket"]
     resources = [local.raw_arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["landing/*", "landing"]
-    }
   }
 
   statement {

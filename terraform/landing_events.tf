@@ -20,15 +20,17 @@ resource "aws_sqs_queue" "landing_events" {
   })
 }
 
+# Only batch markers: the sensor acts on <table prefix>/<batch id>/_SUCCESS alone (it lists the
+# batch's files then), so forwarding data-file events would only cost queue traffic.
 resource "aws_cloudwatch_event_rule" "landing_object_created" {
   name        = "${local.name_prefix}-landing-object-created"
-  description = "Objects created under landing/ in the raw bucket, for the landing queue."
+  description = "Batch markers (_SUCCESS) created under landing/ in the raw bucket, for the landing queue."
   event_pattern = jsonencode({
     source      = ["aws.s3"]
     detail-type = ["Object Created"]
     detail = {
       bucket = { name = [module.storage.raw_bucket] }
-      object = { key = [{ prefix = "landing/" }] }
+      object = { key = [{ wildcard = "landing/*/_SUCCESS" }] }
     }
   })
 }
@@ -52,6 +54,22 @@ data "aws_iam_policy_document" "landing_events_queue" {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
       values   = [aws_cloudwatch_event_rule.landing_object_created.arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.landing_events.arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
     }
   }
 }

@@ -123,36 +123,14 @@ variable "glue_version" {
   }
 }
 
-variable "dagster_pipes_version" {
-  description = "dagster-pipes version installed in the Glue jobs through --additional-python-modules; must match the Dagster deployment."
+variable "glue_wheels_zip" {
+  description = "Path (relative to terraform/) of the zip of wheels the Glue jobs install with --no-index; `make glue-wheels` builds it from uv.lock before plan."
   type        = string
-  default     = "1.13.27"
+  default     = "../dist/glue-wheels.zip"
 
   validation {
-    condition     = can(regex("^[0-9]+(\\.[0-9]+){1,3}((a|b|rc|\\.post|\\.dev)[0-9]+)?$", var.dagster_pipes_version))
-    error_message = "dagster_pipes_version must be a release version such as 1.13.27 (digits and dots, optional a/b/rc/.post/.dev suffix)."
-  }
-}
-
-variable "pyiceberg_version" {
-  description = "pyiceberg version installed in the Glue jobs through --additional-python-modules; the jobs commit every batch to the Iceberg tables with it. Must match uv.lock."
-  type        = string
-  default     = "0.12.0"
-
-  validation {
-    condition     = can(regex("^[0-9]+(\\.[0-9]+){1,3}((a|b|rc|\\.post|\\.dev)[0-9]+)?$", var.pyiceberg_version))
-    error_message = "pyiceberg_version must be a release version such as 0.12.0 (digits and dots, optional a/b/rc/.post/.dev suffix)."
-  }
-}
-
-variable "pydantic_version" {
-  description = "pydantic version installed in the Glue jobs through --additional-python-modules; the jobs validate every config item with the models of lake_glue.config. Must match uv.lock."
-  type        = string
-  default     = "2.14.3"
-
-  validation {
-    condition     = can(regex("^[0-9]+(\\.[0-9]+){1,3}((a|b|rc|\\.post|\\.dev)[0-9]+)?$", var.pydantic_version))
-    error_message = "pydantic_version must be a release version such as 2.14.3 (digits and dots, optional a/b/rc/.post/.dev suffix)."
+    condition     = can(regex("\\.zip$", var.glue_wheels_zip))
+    error_message = "glue_wheels_zip must name the .zip built by `make glue-wheels` (default ../dist/glue-wheels.zip)."
   }
 }
 

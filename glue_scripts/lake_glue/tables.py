@@ -250,13 +250,36 @@ def _create(catalog, spec: TableSpec, arrow_schema):
             raise exc from None
 
 
+class MissingDatabase(LookupError):
+    """A Glue database a config names does not exist: Terraform creates them, jobs never do."""
+
+
 def _ensure_namespace(catalog, database: str) -> None:
-    """Create the namespace unless it exists; a concurrent creator winning the race is fine."""
+    """Check the table's namespace exists; only the embedded lake creates it.
+
+    In the Glue Data Catalog the databases are Terraform's (the job role has no
+    ``glue:CreateDatabase``), so a missing one is a deploy error, named, not created here.
+    Locally a concurrent creator winning the race is fine.
+    """
+    if catalog.namespace_exists(database):
+        return
+    if _is_glue(catalog):
+        raise MissingDatabase(
+            f"Glue database {database!r} does not exist. Terraform creates it from the configs'"
+            f' target.database (aws_glue_catalog_database.this["{database}"] in terraform/glue_jobs.tf):'
+            " run terraform apply with this config deployed; the Glue job role cannot create databases"
+        )
     try:
         catalog.create_namespace(database)
     except Exception:
-        if (database,) not in [tuple(ns) for ns in catalog.list_namespaces()]:
+        if not catalog.namespace_exists(database):
             raise
+
+
+def _is_glue(catalog) -> bool:
+    from pyiceberg.catalog.glue import GlueCatalog
+
+    return isinstance(catalog, GlueCatalog)
 
 
 def _fresh_mapping(arrow_schema):

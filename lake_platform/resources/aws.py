@@ -17,13 +17,18 @@ def aws_client(service: str, region_name: str | None = None, endpoint_url: str |
     Standard retry mode retries throttling and transient errors of every call, up to 5 attempts.
     That is safe for each call the platform makes: writes are conditional (registry), named
     (Step Functions executions) or idempotent (S3 puts and deletes of fixed keys).
+
+    Without ``region_name`` the region is ``AWS_REGION`` (what ``lake_env_exports`` sets), then
+    boto3's own lookup: botocore itself reads only ``AWS_DEFAULT_REGION`` and the profile.
     """
+    import os
+
     import boto3
     from botocore.config import Config
 
     return boto3.client(
         service,
-        region_name=region_name or None,
+        region_name=region_name or os.environ.get("AWS_REGION") or None,
         endpoint_url=endpoint_url or None,
         config=Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=POOL_CONNECTIONS),
     )

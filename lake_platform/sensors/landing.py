@@ -286,6 +286,22 @@ def _prune_strays(state: dict, prefix: str) -> dict[str, float]:
     return {k: t for k, t in (state.get("strays") or {}).items() if k[len(prefix) :].split("/", 1)[0] >= oldest}
 
 
+def _marker_landed(store: ObjectStore, result: ScanResult, table: LandedTable, prefix: str, batch_id: str) -> bool:
+    """Whether a pending batch's marker exists; a failing check is reported and leaves it pending.
+
+    One batch whose check fails (a denied HeadObject, a throttle) must not fail the tick: the
+    other batches and tables go on, and the batch still expires on its own clock.
+    """
+    key = f"{prefix}{batch_id}/{SUCCESS_MARKER}"
+    try:
+        return store.exists(store.raw_bucket, key)
+    except Exception as exc:  # noqa: BLE001 - any store error: report it, keep the batch pending
+        result.warnings.append(
+            f"{table.table_id}/{batch_id}: could not check {store.uri(store.raw_bucket, key)}; still pending: {exc}"
+        )
+        return False
+
+
 def _expire_pending(result: ScanResult, table: LandedTable, pending: dict[str, float], now: float) -> dict[str, float]:
     """Drop pending batches that waited too long, or past the cap (oldest first), and say so."""
     kept = {b: t for b, t in pending.items() if now - t < PENDING_EXPIRY_SECONDS}
@@ -333,11 +349,9 @@ def scan_landing(
         found: list[tuple[str, list[ObjectInfo] | None]] = []
         still_pending = {}
         for i, batch_id in enumerate(pending):
-            if (
-                recheck_pending
-                and i < MAX_PENDING_CHECKS
-                and store.exists(store.raw_bucket, f"{prefix}{batch_id}/{SUCCESS_MARKER}")
-            ):
+            # A batch past its expiry is not checked again: it expires below, whatever its check would do.
+            due = recheck_pending and i < MAX_PENDING_CHECKS and now - pending[batch_id] < PENDING_EXPIRY_SECONDS
+            if due and _marker_landed(store, result, table, prefix, batch_id):
                 found.append((batch_id, None))
                 complete.append(batch_id)
             else:

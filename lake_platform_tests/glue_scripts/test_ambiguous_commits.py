@@ -79,6 +79,7 @@ def glue_table(aws, monkeypatch):
     boto3.client("s3").create_bucket(
         Bucket="lake-source", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
+    boto3.client("glue").create_database(DatabaseInput={"Name": "erp"})  # Terraform's, as in AWS
     return open_catalog("glue"), TableSpec(
         "erp", "orders", "s3://lake-source/erp/orders", partition_columns=["p_batch_id"]
     )

@@ -39,6 +39,8 @@ def glue_lake(aws, monkeypatch):
     boto3.client("s3").create_bucket(
         Bucket="lake-source", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
+    # Terraform creates the databases (aws_glue_catalog_database); the jobs never do.
+    boto3.client("glue").create_database(DatabaseInput={"Name": "erp"})
     catalog = open_catalog("glue")
     spec = TableSpec("erp", "orders", "s3://lake-source/erp/orders", partition_columns=["p_batch_id"])
     return catalog, spec

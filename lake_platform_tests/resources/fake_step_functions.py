@@ -48,7 +48,14 @@ def make_runner(endpoint: str, state_machine_arn: str, **fields) -> StepFunction
         "message_poll_seconds": 0.2,
         **fields,
     }
-    return StepFunctionsGlueJobRunner(**values)
+    return StepFunctionsGlueJobRunner(**values).use_clients(glue=RunningGlue())
+
+
+class RunningGlue:
+    """Glue's GetJobRun for the fake: a submitted run is RUNNING (the fake waits before submitting)."""
+
+    def get_job_run(self, *, JobName: str, RunId: str) -> dict:
+        return {"JobRun": {"Id": RunId, "JobName": JobName, "JobRunState": "RUNNING"}}
 
 
 def subprocess_glue_job(argv_prefix: list[str], env: dict[str, str] | None = None):

@@ -1,7 +1,7 @@
 """Contract of the partition registry: a SQLite file locally, the DynamoDB partitions table in AWS.
 
 The DynamoDB table is created as Terraform defines it: ``table_id`` hash key, ``batch_id`` range
-key, and the ``by_status`` index on (``status``, ``updated_at``). The race tests use real threads
+key, no secondary index. The race tests use real threads
 against a real SQLite file and a real (moto) DynamoDB endpoint: registration must be decided by
 the store's conditional write, not by luck of timing.
 """
@@ -39,19 +39,7 @@ def create_partitions_table(endpoint: str) -> None:
             {"AttributeName": "table_id", "KeyType": "HASH"},
             {"AttributeName": "batch_id", "KeyType": "RANGE"},
         ],
-        AttributeDefinitions=[
-            {"AttributeName": n, "AttributeType": "S"} for n in ("table_id", "batch_id", "status", "updated_at")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_status",
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "updated_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("table_id", "batch_id")],
     )
 
 

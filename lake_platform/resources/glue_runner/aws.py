@@ -15,8 +15,8 @@ Step Functions client). For one (config, table, batch) it:
 3. polls ``DescribeExecution`` with exponential backoff until the execution ends, while the
    S3 message reader delivers the job's logs and materializations to Dagster as they arrive;
 4. stops the execution (and with it the ``.sync`` Glue run) when Dagster terminates the run, when
-   Glue has not accepted the run within ``capacity_wait_seconds``, or when the run outlives
-   ``timeout_minutes`` (plus a grace) counted from the moment Glue accepted it, and raises
+   the Glue run is not RUNNING within ``capacity_wait_seconds``, or when the run outlives
+   ``timeout_minutes`` (plus a grace) counted from the moment it was seen RUNNING, and raises
    ``GlueJobError`` with the Step Functions error and cause and the Glue error message when the
    execution fails;
 5. returns the invocation with the execution ARN, Glue JobRunId, console URLs and duration.
@@ -53,6 +53,9 @@ _DIGEST_LENGTH = 16
 
 # Statuses in which the execution may still change; everything else is final.
 _ACTIVE_STATUSES = frozenset({"RUNNING", "PENDING_REDRIVE"})
+
+# Glue job run states before the run has its workers: the wait is for capacity, not the job.
+_CAPACITY_STATES = frozenset({"WAITING", "STARTING"})
 
 # StopExecution limits its error to 256 and its cause to 32768 characters.
 _STOP_ERROR_MAX = 256
@@ -135,9 +138,10 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
     # an execution that hangs beyond that (queued runs, state machine retries), so it allows
     # this much longer before stopping the execution.
     timeout_grace_seconds: float = 300.0
-    # Before Glue accepts the run (the state machine retries ConcurrentRunsExceeded with backoff,
-    # and a FLEX run waits for spare capacity), the wait is for capacity, not the job: it has its
-    # own limit, and ``timeout_minutes`` counts from the moment Glue accepted the run.
+    # Before the Glue run is RUNNING (the state machine retries ConcurrentRunsExceeded with
+    # backoff, and a submitted FLEX run waits for spare capacity), the wait is for capacity, not
+    # the job: it has its own limit, and ``timeout_minutes`` counts from the run's RUNNING state.
+    # The state machine's ConcurrentRunsExceeded retries last at least this long (asl test).
     capacity_wait_seconds: float = 3600.0
     message_poll_seconds: float = 10.0
 
@@ -205,7 +209,7 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
                 try:
                     context.log.info(f"started {label}: Step Functions execution {name} ({console_url})")
                     described, waited_for = self._wait(
-                        execution_arn, started, timeout_minutes * 60 + self.timeout_grace_seconds
+                        execution_arn, started, timeout_minutes * 60 + self.timeout_grace_seconds, glue_job, context
                     )
                 except BaseException as exc:
                     # Dagster run termination (DagsterExecutionInterruptedError, KeyboardInterrupt) or
@@ -215,7 +219,7 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
                 if described is None and waited_for == "capacity":
                     reason = (
                         f"{label} waited more than capacity_wait_seconds={self.capacity_wait_seconds:g}"
-                        " for Glue to accept the run"
+                        " for the Glue run to be RUNNING"
                     )
                     self._stop(context, execution_arn, "DagsterCapacityTimeout", reason)
                     raise GlueJobError(f"{reason}; execution stopped: {console_url}")
@@ -274,37 +278,64 @@ class StepFunctionsGlueJobRunner(GlueJobRunner, AwsResource):
             raise
         return response["executionArn"]
 
-    def _wait(self, execution_arn: str, started: float, run_seconds: float) -> tuple[dict | None, str]:
+    def _wait(
+        self, execution_arn: str, started: float, run_seconds: float, glue_job: str = "", context=None
+    ) -> tuple[dict | None, str]:
         """``DescribeExecution`` until the execution ends; ``(None, what)`` if a deadline passes first.
 
-        Until the execution history shows the Glue run submitted, the deadline is
-        ``capacity_wait_seconds`` from the start (``what`` = ``"capacity"``); from then on it is
-        ``run_seconds`` from the submission (``what`` = ``"run"``).
+        Until the Glue run is RUNNING, the deadline is ``capacity_wait_seconds`` from the start
+        (``what`` = ``"capacity"``): the state machine's ConcurrentRunsExceeded retries, and a
+        submitted run that Glue keeps WAITING or STARTING for workers (FLEX capacity). From the
+        first poll that sees the run RUNNING it is ``run_seconds`` from then (``what`` = ``"run"``).
         """
         delay = self.initial_poll_seconds
-        submitted: float | None = None
+        running: float | None = None
         while True:
             described = self.stepfunctions.describe_execution(executionArn=execution_arn)
             if described["status"] not in _ACTIVE_STATUSES:
-                return described, "run" if submitted is not None else "capacity"
-            if submitted is None and self._glue_run_submitted(execution_arn):
-                submitted = time.monotonic()
-            deadline = started + self.capacity_wait_seconds if submitted is None else submitted + run_seconds
+                return described, "run" if running is not None else "capacity"
+            if running is None and self._glue_run_running(execution_arn, glue_job, context):
+                running = time.monotonic()
+            deadline = started + self.capacity_wait_seconds if running is None else running + run_seconds
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return None, "capacity" if submitted is None else "run"
+                return None, "capacity" if running is None else "run"
             # Backoff keeps long Glue runs cheap in API calls while short ones still end promptly.
             time.sleep(min(delay, remaining))
             delay = min(delay * 2, self.max_poll_seconds)
 
-    def _glue_run_submitted(self, execution_arn: str) -> bool:
-        """True once the execution history has the Glue task's TaskSubmitted event."""
+    def _submitted_run_id(self, execution_arn: str) -> str | None:
+        """The JobRunId of the Glue task's TaskSubmitted event, once the history has it."""
         # Newest first: the Glue task's current attempt is at the end of a history that may hold
         # many capacity retries.
         page = self.stepfunctions.get_execution_history(
-            executionArn=execution_arn, maxResults=50, includeExecutionData=False, reverseOrder=True
+            executionArn=execution_arn, maxResults=50, includeExecutionData=True, reverseOrder=True
         )
-        return any(event.get("type") == "TaskSubmitted" for event in page.get("events", []))
+        for event in page.get("events", []):
+            if event.get("type") == "TaskSubmitted":
+                details: dict[str, str] = {}
+                _read_history_event(event, details)
+                return details.get("job_run_id") or ""
+        return None
+
+    def _glue_run_running(self, execution_arn: str, glue_job: str, context) -> bool:
+        """Whether the submitted Glue run has left WAITING/STARTING (its capacity wait)."""
+        from botocore.exceptions import ClientError
+
+        run_id = self._submitted_run_id(execution_arn)
+        if run_id is None:
+            return False
+        if not run_id or not glue_job:
+            return True
+        try:
+            state = self.aws("glue").get_job_run(JobName=glue_job, RunId=run_id)["JobRun"]["JobRunState"]
+        except ClientError as exc:
+            # The run's state cannot be read (a missing glue:GetJobRun grant): count from the
+            # submission, the earlier and stricter point, rather than stop a healthy run.
+            if context is not None:
+                context.log.warning(f"GetJobRun {glue_job}/{run_id} failed ({exc}); timeout counted from submission")
+            return True
+        return state not in _CAPACITY_STATES
 
     def _stop(self, context, execution_arn: str, error: str, cause: str) -> None:
         from botocore.exceptions import ClientError

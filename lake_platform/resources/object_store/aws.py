@@ -41,8 +41,18 @@ class S3ObjectStore(ObjectStore, AwsResource):
         try:
             self.client.head_object(Bucket=bucket, Key=key)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            code = exc.response["Error"]["Code"]
+            if code in ("404", "NoSuchKey", "NotFound"):
                 return False
+            if code in ("403", "AccessDenied", "Forbidden"):
+                # S3 answers a missing key with 403 when the caller lacks an unconditioned
+                # s3:ListBucket; 403 is also a missing GetObject or KMS grant. Reading it as
+                # "absent" would wait for the object forever, so name the likely cause instead.
+                raise PermissionError(
+                    f"HeadObject s3://{bucket}/{key} was denied (403): the role needs s3:GetObject on the key"
+                    f" and s3:ListBucket on bucket {bucket} without an s3:prefix condition (else S3 answers a"
+                    " missing key with 403, not 404)"
+                ) from exc
             raise
         return True
 

@@ -5,7 +5,7 @@ file count (a couple of thousand files passed the limit), so when they are large
 ``INLINE_BYTES`` they are stored as chunk items under their own hash key,
 ``<table_id>#<batch_id>#<token>``, range keys ``00000``, ``00001`` ..., and the batch item
 keeps only the reference and the chunk count. ``list_batches`` queries the table id, so it
-never sees chunk items, and the ``by_status`` index never holds them (they have no status).
+never sees chunk items. The table has no secondary index: every read is by table id.
 A fresh token per write means a registration that loses the conditional race, or a checksum
 write replaced later, never overwrites the chunks the batch item points at.
 """

@@ -9,10 +9,12 @@ metadata (``bigint`` -> ``int``, ``decimal`` -> ``Decimal``, ``timestamp`` -> ``
 
 from __future__ import annotations
 
+import re
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lake_platform.resources.aws import AwsResource
 from lake_platform.resources.query_engine.base import QueryEngine, QueryError, QueryResult
@@ -24,16 +26,34 @@ _FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 _PAGE_SIZE = 1000
 
 
+def _timestamp_with_zone(value: str) -> datetime:
+    """Athena's rendering of a ``timestamp with time zone`` (``2026-01-01 10:00:00.000000 UTC``).
+
+    The lake's timestamps are Iceberg ``timestamptz`` (instants, written in UTC), which Athena
+    shows as ``timestamp(6) with time zone``; the value comes back aware, as DuckDB gives it locally.
+    """
+    moment, _, zone = value.rpartition(" ")
+    if not moment:
+        return datetime.fromisoformat(value)
+    if zone in ("UTC", "Z", "Etc/UTC"):
+        return datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
+    if zone[:1] in "+-":
+        return datetime.fromisoformat(moment + zone)
+    return datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo(zone))
+
+
 def convert_value(athena_type: str, value: str | None) -> Any:
     """One result cell as a Python value, by its Athena column type; ``None`` for NULL.
 
-    Types without a faithful Python equivalent (arrays, maps, rows, JSON, timestamps with a
-    zone name) stay as Athena's text rendering.
+    Types without a faithful Python equivalent (arrays, maps, rows, JSON) stay as Athena's text
+    rendering, and so does a value that does not parse as its type.
     """
     if value is None:
         return None
     kind = athena_type.lower().split("(", 1)[0].strip()
     try:
+        if re.sub(r"\(\d+\)", "", athena_type.lower()).strip() == "timestamp with time zone":
+            return _timestamp_with_zone(value)
         if kind in _INTEGER_TYPES:
             return int(value)
         if kind in _FLOAT_TYPES:
@@ -46,7 +66,7 @@ def convert_value(athena_type: str, value: str | None) -> Any:
             return date.fromisoformat(value)
         if kind == "timestamp":
             return datetime.fromisoformat(value)
-    except ValueError:
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
         return value
     return value
 

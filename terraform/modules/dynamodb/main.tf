@@ -42,22 +42,8 @@ resource "aws_dynamodb_table" "partitions" {
     type = "S"
   }
 
-  attribute {
-    name = "status"
-    type = "S"
-  }
-
-  attribute {
-    name = "updated_at"
-    type = "S"
-  }
-
-  global_secondary_index {
-    name            = "by_status"
-    hash_key        = "status"
-    range_key       = "updated_at"
-    projection_type = "ALL"
-  }
+  # No secondary index: every read is by table_id (and batch_id). A status index was never
+  # queried, and with projection ALL it copied the large file lists on every write.
 
   point_in_time_recovery {
     enabled = true

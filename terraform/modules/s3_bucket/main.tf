@@ -105,6 +105,19 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  # The bucket is versioned: a delete leaves a marker over the object's versions, and once
+  # noncurrent_version_expiration has removed them the marker stands alone ("expired"), still
+  # listed by every versioned LIST. S3 refuses this action beside days in one rule, hence its own.
+  rule {
+    id     = "expired-delete-markers"
+    status = "Enabled"
+    filter {}
+
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+
   dynamic "rule" {
     for_each = var.prefix_expirations
     content {
