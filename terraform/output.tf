@@ -115,3 +115,18 @@ output "dagster_db_endpoint" {
   description = "Address of the Dagster PostgreSQL instance; the password stays in the RDS-managed secret. null without enable_dagster."
   value       = var.enable_dagster ? module.dagster[0].db_endpoint : null
 }
+
+output "dagster_db_name" {
+  description = "Database of the Dagster storage; null without enable_dagster."
+  value       = var.enable_dagster ? module.dagster[0].db_name : null
+}
+
+output "dagster_db_user" {
+  description = "User of the Dagster database (the password stays in the RDS-managed secret); null without enable_dagster."
+  value       = var.enable_dagster ? module.dagster[0].db_user : null
+}
+
+output "dagster_db_secret_arn" {
+  description = "ARN of the RDS-managed secret of the Dagster database (an ARN, not the password); null without enable_dagster."
+  value       = var.enable_dagster ? module.dagster[0].db_secret_arn : null
+}

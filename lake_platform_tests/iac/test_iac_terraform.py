@@ -641,6 +641,7 @@ STAR_RESOURCE_ALLOWED = {
     ("orchestration", "state_machine", "XRayTracing"): "X-Ray has no resource ARNs",
     ("dagster", "execution", "EcrAuth"): "ecr:GetAuthorizationToken has no resource ARNs",
     ("dagster", "run_launcher", "ResourcelessReads"): "ECS/EC2/Secrets Manager reads without ARNs",
+    ("dagster", "run_launcher", "EcsExecChannels"): "ssmmessages channels take no resource ARN (ECS Exec)",
     ("terraform", "glue_job", "JobMetrics"): "PutMetricData has no resource ARNs (namespace condition)",
     ("terraform", "glue_job", "DescribeVpcForGlueConnection"): "EC2 Describe* has no resource ARNs",
 }

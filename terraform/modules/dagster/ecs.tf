@@ -49,6 +49,9 @@ resource "aws_ecs_service" "webserver" {
   task_definition                    = aws_ecs_task_definition.dagster["webserver"].arn
   desired_count                      = var.webserver_count
   launch_type                        = "FARGATE"
+  # ECS Exec: the operators' port-forward to RDS goes through this task (the only route the
+  # database's security group admits besides the other Dagster tasks).
+  enable_execute_command = var.enable_execute_command
   enable_ecs_managed_tags            = true
   propagate_tags                     = "SERVICE"
   health_check_grace_period_seconds  = 120

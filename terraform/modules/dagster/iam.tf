@@ -127,6 +127,15 @@ data "aws_iam_policy_document" "run_launcher" {
 
   # DescribeTaskDefinition and DescribeNetworkInterfaces take no resource ARN (policy_sentry);
   # ListSecrets neither.
+  # ECS Exec on the webserver task (enable_execute_command): the SSM agent in the task opens its
+  # channels with the task role. Operators tunnel to RDS through it (README, "Operating production
+  # from a laptop"). ssmmessages actions take no resource ARN (policy_sentry).
+  statement {
+    sid       = "EcsExecChannels"
+    actions   = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "ResourcelessReads"
     actions   = ["ecs:DescribeTaskDefinition", "ec2:DescribeNetworkInterfaces", "secretsmanager:ListSecrets"]

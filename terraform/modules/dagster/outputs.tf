@@ -47,3 +47,13 @@ output "container_environment" {
   description = "Plain environment of every Dagster container (no secret in it)."
   value       = local.container_environment
 }
+
+output "db_name" {
+  description = "Database of the Dagster storage (DAGSTER_PG_DB)."
+  value       = aws_db_instance.dagster.db_name
+}
+
+output "db_user" {
+  description = "Master user of the Dagster database (DAGSTER_PG_USER); its password stays in the secret."
+  value       = aws_db_instance.dagster.username
+}

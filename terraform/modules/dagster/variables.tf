@@ -368,3 +368,13 @@ variable "tags" {
     error_message = "tags must have keys of at most 128 characters that do not start with \"aws:\", and values of at most 256 characters."
   }
 }
+
+variable "enable_execute_command" {
+  description = "ECS Exec on the webserver task, for the operators' SSM port-forward to the Dagster database."
+  type        = bool
+  default     = true
+  validation {
+    condition     = var.enable_execute_command != null
+    error_message = "enable_execute_command must be true or false."
+  }
+}
