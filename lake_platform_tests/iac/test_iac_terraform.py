@@ -43,6 +43,7 @@ LAKE_AWS_ENV_VARS = {
     "LAKE_PIPES_BUCKET",
     "LAKE_PIPES_PREFIX",
     "LAKE_GLUE_JOB_PREFIX",
+    "LAKE_GLUE_DATABASE_PREFIX",
 }
 
 # Same order as local.worker_type_order in terraform/glue_jobs.tf.
@@ -540,7 +541,8 @@ def test_shared_glue_job_takes_the_largest_settings_of_its_configs(tmp_path: Pat
 def test_one_catalog_database_per_config_target_database_in_its_layer_bucket():
     root = load_dir(TF)
     databases = locals_of(root)["catalog_databases"]
-    assert "{for c in values(local.configs) : c.target.database => c...}" in databases
+    # Keyed by the catalog name: the environment's prefix + the config's database.
+    assert '"${local.glue_database_prefix}${c.target.database}" => c...' in databases
     assert (
         'cs[0].config_type == \\"prepare\\" ? module.storage.target_bucket : module.storage.source_bucket' in databases
         or 'cs[0].config_type == "prepare" ? module.storage.target_bucket : module.storage.source_bucket' in databases
