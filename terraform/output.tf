@@ -91,3 +91,13 @@ output "glue_connection_name" {
   description = "Glue connection of the jobs when enable_vpc is true, else null."
   value       = var.enable_vpc ? module.network[0].glue_connection_name : null
 }
+
+output "analyst_policy_arn" {
+  description = "Managed policy for analysts: Athena in the analysts workgroup, read on the environment's catalog databases and lake buckets, KMS decrypt."
+  value       = aws_iam_policy.analyst.arn
+}
+
+output "analyst_role_arn" {
+  description = "Role analysts assume (null unless analyst_trusted_principals is set)."
+  value       = length(aws_iam_role.analyst) == 0 ? null : aws_iam_role.analyst[0].arn
+}

@@ -396,3 +396,25 @@ variable "landing_events_max_receives" {
     error_message = "landing_events_max_receives must be a whole number from 1 to 1000, the SQS maxReceiveCount limits."
   }
 }
+
+variable "analyst_trusted_principals" {
+  description = "IAM principal ARNs (accounts, roles, users) allowed to assume the <project>-<environment>-analyst role. Empty: no role is created; attach the analyst policy (output analyst_policy_arn) to your own principals."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.analyst_trusted_principals : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", p))])
+    error_message = "analyst_trusted_principals must hold IAM principal ARNs (arn:aws:iam::<12-digit account>:root, :role/<name> or :user/<name>)."
+  }
+}
+
+variable "catalog_encryption_key_arn" {
+  description = "KMS key ARN that encrypts the account's Glue Data Catalog when another environment's stack owns the catalog encryption (catalog_encryption_owner); analysts get kms:Decrypt on it. null: this stack's key is the catalog's, or the catalog is not encrypted."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.catalog_encryption_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]+$", var.catalog_encryption_key_arn))
+    error_message = "catalog_encryption_key_arn must be null or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}

@@ -444,7 +444,13 @@ def resource_type_of(arn: str, arn_formats: list[str]) -> str | None:
 
 
 # Policy documents to lint
-_KNOWN_INTERPOLATIONS = {"partition": PARTITION, "region": REGION, "account_id": ACCOUNT, "name_prefix": PREFIX}
+_KNOWN_INTERPOLATIONS = {
+    "partition": PARTITION,
+    "region": REGION,
+    "account_id": ACCOUNT,
+    "name_prefix": PREFIX,
+    "glue_database_prefix": PREFIX.replace("-", "_") + "_",
+}
 
 
 def _literal(value: str) -> str | None:

@@ -1328,6 +1328,14 @@ VALIDATION_EXAMPLES: dict[Any, tuple[list[Any], list[Any]]] = {
     "alert_emails": ([[], ["data-platform-alerts@example.com"]], [["not-an-email"], ["a@b"], ["a b@example.com"]]),
     "athena_bytes_scanned_cutoff_per_query": CUTOFF,
     "bytes_scanned_cutoff_per_query": CUTOFF,
+    "analyst_trusted_principals": (
+        [[], ["arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/analysts"]],
+        [["123456789012"], ["arn:aws:iam::1234:root"], ["arn:aws:s3:::bucket"]],
+    ),
+    "catalog_encryption_key_arn": (
+        [None, "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+        ["alias/lake", "arn:aws:kms:eu-west-1:123456789012:alias/lake", "1234abcd"],
+    ),
     "dagster_role_name": (
         [None, "dagster-runtime", "svc+dagster@team"],
         ["arn:aws:iam::123456789012:role/x", "r" * 65],
