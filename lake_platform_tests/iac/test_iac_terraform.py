@@ -1328,6 +1328,8 @@ VALIDATION_EXAMPLES: dict[Any, tuple[list[Any], list[Any]]] = {
     "alert_emails": ([[], ["data-platform-alerts@example.com"]], [["not-an-email"], ["a@b"], ["a b@example.com"]]),
     "athena_bytes_scanned_cutoff_per_query": CUTOFF,
     "bytes_scanned_cutoff_per_query": CUTOFF,
+    "snapshot_retention_days": ([7, 1, 30], [0, -1, 1.5]),
+    "orphan_file_retention_days": ([3, 7], [2, 1, 0, 3.5]),
     "analyst_trusted_principals": (
         [[], ["arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/analysts"]],
         [["123456789012"], ["arn:aws:iam::1234:root"], ["arn:aws:s3:::bucket"]],
