@@ -403,6 +403,7 @@ def cmd_retire(args) -> int:
             args.batch,
             args.reason,
             rebuild,
+            res.glue_runner.database_prefix,
         )
     print(f"retired {args.table}/{args.batch}: {args.reason}")
     for entry in done:
@@ -493,7 +494,9 @@ def _finish_retires(res, source_config_name: str, table_name: str) -> None:
     if not retired:
         return
     source_config = load_config_item(res.config_store.job_config_source(), source_config_name)
-    spec = source_table_spec(source_config, find_table(source_config, table_name), "unused")
+    spec = source_table_spec(
+        source_config, find_table(source_config, table_name), "unused", res.glue_runner.database_prefix
+    )
     catalog = open_catalog(res.glue_runner.catalog_uri)
     for record in retired:
         if delete_batch(catalog, spec, "p_batch_id", record.batch_id, record.error or "retired") == "deleted":
@@ -519,6 +522,7 @@ def _rebuild_target(res, etl_job: str, config_name: str, table_name: str) -> int
         batch_id="rebuild",
         config_source=res.config_store.job_config_source(),
         catalog=runner.catalog_uri,
+        database_prefix=runner.database_prefix,
         target_bucket=res.object_store.target_bucket,
         rebuild=True,
     )

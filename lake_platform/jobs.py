@@ -19,6 +19,8 @@ class MaintenanceConfig(dg.Config):
     retain_snapshot_days: float = 7.0
     orphan_age_hours: float = 72.0
     compact_min_files: int = 16
+    # Compaction reads a partition into the run worker's memory; larger partitions are skipped.
+    compact_max_mb: float = 512.0
 
     @pydantic.field_validator("orphan_age_hours")
     @classmethod
@@ -33,11 +35,17 @@ class MaintenanceConfig(dg.Config):
     out=dg.Out(dg.Nothing),
     description="Compact small files, expire snapshots past the retention window and remove orphan files.",
 )
-def maintain_tables(context: dg.OpExecutionContext, config: MaintenanceConfig) -> None:
-    """Run :func:`lake_platform.maintenance.maintain_catalog` and log what it did per table."""
+def maintain_tables(context: dg.OpExecutionContext, config: MaintenanceConfig, config_store: ConfigStore) -> None:
+    """Run :func:`lake_platform.maintenance.maintain_catalog` on the configs' tables and log what it did per table."""
     from lake_platform.maintenance import maintain_lake
 
-    reports = maintain_lake(config.retain_snapshot_days, config.orphan_age_hours, config.compact_min_files)
+    reports = maintain_lake(
+        config.retain_snapshot_days,
+        config.orphan_age_hours,
+        config.compact_min_files,
+        configs=config_store.list_configs(),
+        compact_max_bytes=int(config.compact_max_mb * 2**20),
+    )
     for report in reports:
         summary = dataclasses.asdict(report)
         summary["orphans_removed"] = len(report.orphans_removed)

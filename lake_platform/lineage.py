@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from lake_glue import lineage as derivation
 from lake_glue.config import IngestConfig, PrepareConfig, job_dict
+from lake_glue.layout import catalog_database
+from lake_platform.settings import glue_database_prefix
 
 
 @dataclass
@@ -45,13 +47,18 @@ class TableNode:
     reads: str | None = None  # source table, for target tables
 
 
-def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, TableNode]:
-    """Every source and target table of the configs, with column upstream and downstream links."""
+def lineage_graph(configs: list[IngestConfig | PrepareConfig], prefix: str | None = None) -> dict[str, TableNode]:
+    """Every source and target table of the configs, with column upstream and downstream links.
+
+    Tables are named as the catalog names them: ``prefix`` (default: this environment's
+    ``LAKE_GLUE_DATABASE_PREFIX``, empty locally) + the config's database.
+    """
+    prefix = glue_database_prefix() if prefix is None else prefix
     tables: dict[str, TableNode] = {}
     ingests = {c.config_name: c for c in configs if isinstance(c, IngestConfig)}
     for config in ingests.values():
         for table in config.table_config:
-            name = f"{config.target.database}.{table.table_name}"
+            name = f"{catalog_database(config.target.database, prefix)}.{table.table_name}"
             folder = derivation.landing_folder(job_dict(config), job_dict(table))
             node = TableNode(
                 name,
@@ -81,8 +88,8 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig]) -> dict[str, Tabl
             continue
         ingest = ingests[prepare.source.config_name]
         for table in prepare.table_config:
-            name = f"{prepare.target.database}.{table.table_name}"
-            source = f"{ingest.target.database}.{table.source_table_name}"
+            name = f"{catalog_database(prepare.target.database, prefix)}.{table.table_name}"
+            source = f"{catalog_database(ingest.target.database, prefix)}.{table.source_table_name}"
             node = TableNode(
                 name,
                 "target",

@@ -16,7 +16,12 @@ reach, so maintenance may run beside the ingest and prepare jobs:
   is still going may yet commit its attempt folder, so no job deletes another's;
 - **compact**: a partition holding more than ``min_files`` files is rewritten as one file in a
   commit that replaces those files; if a job commits to that partition meanwhile, the compaction
-  of that partition loses the race and is skipped until the next run.
+  of that partition loses the race and is skipped until the next run. A partition larger than
+  ``compact_max_mb`` is skipped with a reason: compaction reads it into memory.
+
+Only the tables the configs declare are maintained (``config_tables``), in this environment's
+catalog databases: the catalog is never listed, so other teams' tables and the other
+environment's are never touched.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ from lake_platform.resources.aws import aws_client
 # (plus the runner's grace): a shorter window would delete the files of a job still running.
 ORPHAN_WINDOW_FLOOR_HOURS = MAX_JOB_TIMEOUT_MINUTES / 60 + 1
 DEFAULT_ORPHAN_HOURS = 72.0
+# Compaction reads a partition into the maintaining process's memory (the Dagster run worker):
+# bounded so that one large partition cannot take the worker down.
+DEFAULT_COMPACT_MAX_BYTES = 512 * 2**20
 
 
 def orphan_window(hours: float, setting: str) -> timedelta:
@@ -186,8 +194,15 @@ def remove_quarantine_orphans(table, older_than: timedelta, now: datetime) -> li
     return removed
 
 
-def compact(table, min_files: int, label: str) -> tuple[int, int, list[str]]:
-    """Rewrite every partition with more than ``min_files`` files as one; returns (partitions, files, skipped)."""
+def compact(
+    table, min_files: int, label: str, max_bytes: int = DEFAULT_COMPACT_MAX_BYTES
+) -> tuple[int, int, list[str]]:
+    """Rewrite every partition with more than ``min_files`` files as one; returns (partitions, files, skipped).
+
+    A partition is read into this process's memory to be rewritten, so one whose files add up to
+    more than ``max_bytes`` is skipped with a reason instead (in AWS the Glue table optimizer
+    compacts it, without the Dagster worker).
+    """
     from pyiceberg.exceptions import CommitFailedException, ValidationException
     from pyiceberg.expressions import AlwaysTrue, And
 
@@ -201,6 +216,14 @@ def compact(table, min_files: int, label: str) -> tuple[int, int, list[str]]:
     skipped = []
     for values, tasks in sorted(by_partition.items(), key=lambda kv: str(kv[0])):
         if len(tasks) <= min_files:
+            continue
+        size = sum(task.file.file_size_in_bytes for task in tasks)
+        if size > max_bytes:
+            where = dict(zip(fields, values))
+            skipped.append(
+                f"{label} partition {where}: {len(tasks)} files of {size / 2**20:.1f} MiB exceed compact_max_mb"
+                f" ({max_bytes / 2**20:g} MiB), the most compaction reads into memory; not compacted"
+            )
             continue
         predicates = [column_equals(name, value) for name, value in zip(fields, values)]
         row_filter = AlwaysTrue() if not predicates else predicates[0] if len(predicates) == 1 else And(*predicates)
@@ -227,12 +250,15 @@ def maintain_table(
     retain: timedelta = timedelta(days=7),
     orphan_age: timedelta = timedelta(hours=DEFAULT_ORPHAN_HOURS),
     compact_min_files: int = 16,
+    compact_max_bytes: int = DEFAULT_COMPACT_MAX_BYTES,
     now: datetime | None = None,
 ) -> MaintenanceReport:
     """Compact, expire and clean one table, in that order (compaction's replaced files expire later)."""
     label = ".".join(table.name())
     report = MaintenanceReport(table=label)
-    report.partitions_compacted, report.files_compacted, report.skipped = compact(table, compact_min_files, label)
+    report.partitions_compacted, report.files_compacted, report.skipped = compact(
+        table, compact_min_files, label, compact_max_bytes
+    )
     # Taken after compaction: the snapshot compaction just superseded counts as superseded now.
     now = now or datetime.now(timezone.utc)
     report.snapshots_expired = expire_snapshots(table, retain, now)
@@ -241,29 +267,67 @@ def maintain_table(
     return report
 
 
-def maintain_catalog(catalog, **settings) -> list[MaintenanceReport]:
-    """Maintain every table of every namespace in ``catalog``."""
+def config_tables(configs, database_prefix: str) -> list[tuple[str, str]]:
+    """``(catalog database, table)`` of every table the configs declare, in this environment's databases."""
+    from lake_glue.layout import catalog_database
+
+    return sorted(
+        {
+            (catalog_database(config.target.database, database_prefix), table.table_name)
+            for config in configs
+            for table in config.table_config
+        }
+    )
+
+
+def maintain_catalog(catalog, identifiers: list[tuple[str, str]], **settings) -> list[MaintenanceReport]:
+    """Maintain the tables ``identifiers`` name, and nothing else in ``catalog``.
+
+    The catalog is never listed: in AWS it is the whole account's Glue Data Catalog, holding other
+    teams' tables and the other environment's. A declared table not created yet is skipped.
+    """
+    from pyiceberg.exceptions import NoSuchTableError
+
     reports = []
-    for namespace in sorted(catalog.list_namespaces()):
-        for identifier in sorted(catalog.list_tables(namespace[0])):
-            reports.append(maintain_table(catalog.load_table(identifier), **settings))
+    for identifier in identifiers:
+        try:
+            table = catalog.load_table(identifier)
+        except NoSuchTableError:
+            continue
+        reports.append(maintain_table(table, **settings))
     return reports
 
 
 def maintain_lake(
-    retain_days: float, orphan_hours: float, compact_min_files: int, orphan_setting: str = "orphan_age_hours"
+    retain_days: float,
+    orphan_hours: float,
+    compact_min_files: int,
+    orphan_setting: str = "orphan_age_hours",
+    *,
+    configs: list | None = None,
+    compact_max_bytes: int = DEFAULT_COMPACT_MAX_BYTES,
 ) -> list[MaintenanceReport]:
-    """Maintain every table of this environment's catalog (``LAKE_ENV``) with these windows.
+    """Maintain the configs' tables in this environment's catalog (``LAKE_ENV``) with these windows.
 
-    ``orphan_setting`` names where ``orphan_hours`` came from, for the refusal of a too short window.
+    ``configs`` default to this environment's config store. ``orphan_setting`` names where
+    ``orphan_hours`` came from, for the refusal of a too short window.
     """
     from lake_glue.tables import open_catalog
-    from lake_platform.settings import catalog_uri
+    from lake_platform.settings import catalog_uri, glue_database_prefix
 
     orphan_age = orphan_window(orphan_hours, orphan_setting)
+    if configs is None:
+        import dagster as dg
+
+        from lake_platform.resources import resources_for_env
+
+        with dg.build_resources({"config_store": resources_for_env()["config_store"]}) as res:
+            configs = res.config_store.list_configs()
     return maintain_catalog(
         open_catalog(catalog_uri()),
+        config_tables(configs, glue_database_prefix()),
         retain=timedelta(days=retain_days),
         orphan_age=orphan_age,
         compact_min_files=compact_min_files,
+        compact_max_bytes=compact_max_bytes,
     )

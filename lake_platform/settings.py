@@ -26,6 +26,9 @@ AWS_SETTINGS: dict[str, str] = {
     "LAKE_LANDING_QUEUE_URL": "SQS queue receiving the raw bucket's landing events (EventBridge)",
     "LAKE_ALERTS_TOPIC_ARN": "SNS topic for batch alerts (retries given up, runs stuck past their timeout)",
     "LAKE_GLUE_JOB_PREFIX": "prefix of the deployed Glue job names, <project>-<environment>- (job = prefix + etl_job)",
+    "LAKE_GLUE_DATABASE_PREFIX": (
+        "prefix of the Glue catalog databases, <project>_<environment>_ (database = prefix + target.database)"
+    ),
 }
 OPTIONAL_AWS_SETTINGS = {"AWS_ENDPOINT_URL": "endpoint override (e.g. a moto server in tests)"}
 LOCAL_BUCKETS = {"raw": "lake-raw", "source": "lake-source", "target": "lake-target"}
@@ -53,6 +56,13 @@ def catalog_uri(env: str | None = None) -> str:
     if (env or lake_env()) == "aws":
         return "glue"
     return f"sqlite:///{lake_home() / 'catalog.sqlite'}"
+
+
+def glue_database_prefix(env: str | None = None) -> str:
+    """The catalog database prefix of ``env``: ``LAKE_GLUE_DATABASE_PREFIX`` in AWS, empty locally."""
+    if (env or lake_env()) == "aws":
+        return os.environ.get("LAKE_GLUE_DATABASE_PREFIX", "")
+    return ""
 
 
 def config_dir() -> Path:

@@ -30,15 +30,21 @@ locals {
 
   glue_job_prefix       = "${local.name_prefix}-"
   glue_log_group_prefix = "/aws-glue/jobs/${local.name_prefix}"
+  # Catalog database names are account-wide too, and allow only [a-z0-9_]: the database of config
+  # database X is <project>_<environment>_X. Dagster reads the prefix from LAKE_GLUE_DATABASE_PREFIX
+  # (output lake_env), the Glue jobs from their --database_prefix argument (default_arguments).
+  glue_database_prefix = "${lower(replace(local.name_prefix, "-", "_"))}_"
   glue_job_names  = [for job in sort(keys(local.glue_jobs)) : "${local.glue_job_prefix}${job}"]
 
   # One catalog database per config: ingest configs fill the source layer, prepare configs the
   # target layer. Configs sharing a database share one catalog entry.
+  # Keyed by the catalog name (prefix + config database).
   catalog_databases = {
-    for db, cs in { for c in values(local.configs) : c.target.database => c... } : db => {
-      layer  = cs[0].config_type == "prepare" ? "target" : "source"
-      bucket = cs[0].config_type == "prepare" ? module.storage.target_bucket : module.storage.source_bucket
-      prefix = cs[0].target.prefix
+    for db, cs in { for c in values(local.configs) : "${local.glue_database_prefix}${c.target.database}" => c... } : db => {
+      layer           = cs[0].config_type == "prepare" ? "target" : "source"
+      bucket          = cs[0].config_type == "prepare" ? module.storage.target_bucket : module.storage.source_bucket
+      prefix          = cs[0].target.prefix
+      config_database = cs[0].target.database
     }
   }
 
@@ -143,7 +149,7 @@ resource "aws_glue_data_catalog_encryption_settings" "this" {
 resource "aws_glue_catalog_database" "this" {
   for_each     = local.catalog_databases
   name         = each.key
-  description  = "lake_platform ${each.value.layer} layer: tables of config database ${each.key} (created and updated by the Glue jobs)."
+  description  = "lake_platform ${each.value.layer} layer: tables of config database ${each.value.config_database} (created and updated by the Glue jobs)."
   location_uri = "s3://${each.value.bucket}/${each.value.prefix}/"
 }
 
@@ -175,6 +181,7 @@ resource "aws_glue_job" "this" {
   default_arguments = {
     "--object_listing"                   = "s3"
     "--catalog"                          = "glue"
+    "--database_prefix"                  = local.glue_database_prefix
     "--config_source"                    = "dynamodb://${module.dynamodb.configs_table_name}"
     "--raw_bucket"                       = module.storage.raw_bucket
     "--source_bucket"                    = module.storage.source_bucket

@@ -4,20 +4,21 @@
 
 locals {
   lake_env = {
-    LAKE_ENV               = "aws"
-    AWS_REGION             = var.aws_region
-    LAKE_RAW_BUCKET        = module.storage.raw_bucket
-    LAKE_SOURCE_BUCKET     = module.storage.source_bucket
-    LAKE_TARGET_BUCKET     = module.storage.target_bucket
-    LAKE_CONFIGS_TABLE     = module.dynamodb.configs_table_name
-    LAKE_PARTITIONS_TABLE  = module.dynamodb.partitions_table_name
-    LAKE_STATE_MACHINE_ARN = module.orchestration.state_machine_arn
-    LAKE_ATHENA_WORKGROUP  = module.athena.workgroup_name
-    LAKE_PIPES_BUCKET      = module.storage.artifacts_bucket
-    LAKE_PIPES_PREFIX      = local.pipes_prefix
-    LAKE_LANDING_QUEUE_URL = aws_sqs_queue.landing_events.id
-    LAKE_ALERTS_TOPIC_ARN  = module.monitoring.alerts_topic_arn
-    LAKE_GLUE_JOB_PREFIX   = local.glue_job_prefix
+    LAKE_ENV                  = "aws"
+    AWS_REGION                = var.aws_region
+    LAKE_RAW_BUCKET           = module.storage.raw_bucket
+    LAKE_SOURCE_BUCKET        = module.storage.source_bucket
+    LAKE_TARGET_BUCKET        = module.storage.target_bucket
+    LAKE_CONFIGS_TABLE        = module.dynamodb.configs_table_name
+    LAKE_PARTITIONS_TABLE     = module.dynamodb.partitions_table_name
+    LAKE_STATE_MACHINE_ARN    = module.orchestration.state_machine_arn
+    LAKE_ATHENA_WORKGROUP     = module.athena.workgroup_name
+    LAKE_PIPES_BUCKET         = module.storage.artifacts_bucket
+    LAKE_PIPES_PREFIX         = local.pipes_prefix
+    LAKE_LANDING_QUEUE_URL    = aws_sqs_queue.landing_events.id
+    LAKE_ALERTS_TOPIC_ARN     = module.monitoring.alerts_topic_arn
+    LAKE_GLUE_JOB_PREFIX      = local.glue_job_prefix
+    LAKE_GLUE_DATABASE_PREFIX = local.glue_database_prefix
   }
 }
 
@@ -129,4 +130,14 @@ output "dagster_db_user" {
 output "dagster_db_secret_arn" {
   description = "ARN of the RDS-managed secret of the Dagster database (an ARN, not the password); null without enable_dagster."
   value       = var.enable_dagster ? module.dagster[0].db_secret_arn : null
+}
+
+output "analyst_policy_arn" {
+  description = "Managed policy for analysts: Athena in the analysts workgroup, read on the environment's catalog databases and lake buckets, KMS decrypt."
+  value       = aws_iam_policy.analyst.arn
+}
+
+output "analyst_role_arn" {
+  description = "Role analysts assume (null unless analyst_trusted_principals is set)."
+  value       = length(aws_iam_role.analyst) == 0 ? null : aws_iam_role.analyst[0].arn
 }

@@ -471,3 +471,53 @@ variable "dagster_ui_oidc_client_secret" {
     error_message = "dagster_ui_oidc_client_secret must be null or the client secret (1-1024 characters, no spaces)."
   }
 }
+
+variable "analyst_trusted_principals" {
+  description = "IAM principal ARNs (accounts, roles, users) allowed to assume the <project>-<environment>-analyst role. Empty: no role is created; attach the analyst policy (output analyst_policy_arn) to your own principals."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.analyst_trusted_principals : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", p))])
+    error_message = "analyst_trusted_principals must hold IAM principal ARNs (arn:aws:iam::<12-digit account>:root, :role/<name> or :user/<name>)."
+  }
+}
+
+variable "catalog_encryption_key_arn" {
+  description = "KMS key ARN that encrypts the account's Glue Data Catalog when another environment's stack owns the catalog encryption (catalog_encryption_owner); analysts get kms:Decrypt on it. null: this stack's key is the catalog's, or the catalog is not encrypted."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.catalog_encryption_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-f0-9-]+$", var.catalog_encryption_key_arn))
+    error_message = "catalog_encryption_key_arn must be null or a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "enable_table_optimizers" {
+  description = "Create the Glue Data Catalog table optimizers (compaction, snapshot retention, orphan file deletion) for every config table. The Glue jobs create the tables at their first commit, so set true only in an apply after every table's first batch has committed."
+  type        = bool
+  default     = false
+}
+
+variable "snapshot_retention_days" {
+  description = "Table optimizer: days a superseded Iceberg snapshot is kept for time travel before retention expires it (the local `lake maintain` default is 7)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.snapshot_retention_days >= 1 && floor(var.snapshot_retention_days) == var.snapshot_retention_days
+    error_message = "snapshot_retention_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "orphan_file_retention_days" {
+  description = "Table optimizer: age in days before an unreferenced file is deleted. A job's files are unreferenced until it commits and a job may run 2 days (MAX_JOB_TIMEOUT_MINUTES = 2880), so at least 3."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.orphan_file_retention_days >= 3 && floor(var.orphan_file_retention_days) == var.orphan_file_retention_days
+    error_message = "orphan_file_retention_days must be a whole number of days, at least 3 (longer than the longest job timeout, 2 days)."
+  }
+}

@@ -53,13 +53,18 @@ def parse_glue_argv(argv: list[str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class JobArgs:
-    """What every lake job needs: which table and batch, where its config and catalog are."""
+    """What every lake job needs: which table and batch, where its config and catalog are.
+
+    ``database_prefix`` is the environment's catalog database prefix (``lake_glue.layout.catalog_database``):
+    empty locally, ``<project>_<environment>_`` in AWS.
+    """
 
     config_name: str
     table_name: str
     batch_id: str
     config_source: str
     catalog: str
+    database_prefix: str = dataclasses.field(default="", kw_only=True)
 
     @classmethod
     def from_mapping(cls: type[A], values: Mapping[str, str]) -> A:

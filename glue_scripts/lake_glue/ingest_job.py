@@ -274,7 +274,7 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
             undeclared[key] = undeclared.get(key, 0) + count
     valid, rejected = cast_and_validate(add_lineage(records, batch_id, ingested_at), table["columns"])
 
-    spec = source_table_spec(config, table, args.source_bucket)
+    spec = source_table_spec(config, table, args.source_bucket, args.database_prefix)
     catalog = open_catalog(args.catalog)
     iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
     contract = key_contract(table)

@@ -64,10 +64,27 @@ def table_uri(bucket: str, config: dict, table_name: str) -> str:
     return join_uri(f"s3://{bucket}", config["target"]["prefix"], table_name)
 
 
-def source_table_spec(config: dict, table: dict, source_bucket: str) -> TableSpec:
-    """The source-layer table of an ingest config's table."""
+DATABASE_PREFIX_PATTERN = re.compile(r"^[a-z0-9_]*$")
+
+
+def catalog_database(database: str, prefix: str = "") -> str:
+    """The catalog database of a config's ``target.database``: the environment's prefix + the name.
+
+    The one place a config's database becomes a catalog name. Glue database names are
+    account-wide, so each environment's Terraform gives its own prefix (``LAKE_GLUE_DATABASE_PREFIX``
+    for Dagster, ``--database_prefix`` for the jobs); locally the prefix is empty.
+    """
+    if not DATABASE_PREFIX_PATTERN.match(prefix):
+        raise ValueError(
+            f"database prefix {prefix!r} (LAKE_GLUE_DATABASE_PREFIX / --database_prefix) may hold only a-z, 0-9 and _"
+        )
+    return f"{prefix}{database}"
+
+
+def source_table_spec(config: dict, table: dict, source_bucket: str, database_prefix: str = "") -> TableSpec:
+    """The source-layer table of an ingest config's table, in the catalog database of ``database_prefix``."""
     return TableSpec(
-        database=config["target"]["database"],
+        database=catalog_database(config["target"]["database"], database_prefix),
         name=table["table_name"],
         location=table_uri(source_bucket, config, table["table_name"]),
         partition_columns=source_partitions(table),
@@ -116,8 +133,10 @@ def key_contract(table: dict) -> str:
     return f"write_mode={mode}, primary_key=({keys}){bucket}"
 
 
-def target_table_spec(config: dict, table: dict, target_bucket: str, source_config: dict | None = None) -> TableSpec:
-    """The target-layer table of a prepare config's table.
+def target_table_spec(
+    config: dict, table: dict, target_bucket: str, source_config: dict | None = None, database_prefix: str = ""
+) -> TableSpec:
+    """The target-layer table of a prepare config's table, in the catalog database of ``database_prefix``.
 
     With ``source_config`` (the ingest config it reads), each column's doc names its derivation.
     """
@@ -132,7 +151,7 @@ def target_table_spec(config: dict, table: dict, target_bucket: str, source_conf
     if table.get("write_mode") == "upsert":
         properties[BUCKET_SPEC_PROPERTY] = bucket_spec(table)
     return TableSpec(
-        database=config["target"]["database"],
+        database=catalog_database(config["target"]["database"], database_prefix),
         name=table["table_name"],
         location=table_uri(target_bucket, config, table["table_name"]),
         partition_columns=target_partitions(table),

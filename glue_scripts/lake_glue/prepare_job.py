@@ -66,13 +66,15 @@ from lake_glue.tables import (
 )
 
 
-def read_source(spark, catalog, source_config: dict, source_table: dict, batch_id: str | None, label: str):
+def read_source(
+    spark, catalog, source_config: dict, source_table: dict, batch_id: str | None, label: str, database_prefix: str = ""
+):
     """The source rows of one batch (or of every batch when ``batch_id`` is None).
 
     A batch the source table has never committed is refused: an empty result would be taken
     for an empty batch and, for a snapshot table, would empty the target.
     """
-    spec = source_table_spec(source_config, source_table, "unused")
+    spec = source_table_spec(source_config, source_table, "unused", database_prefix)
     table = find_iceberg_table(catalog, spec.database, spec.name)
     if table is None:
         raise PrepareError(f"{label}: source table {spec.label} does not exist; ingest the batch first")
@@ -162,9 +164,11 @@ def _prepare_once(spark, args: PrepareArgs, config: dict, source_config: dict | 
     label = f"batch {config['config_name']}.{table['table_name']}/{batch_id}"
     source_table = find_table(source_config, table["source_table_name"])
     catalog = open_catalog(args.catalog)
-    spec = target_table_spec(config, table, args.target_bucket, source_config)
+    spec = target_table_spec(config, table, args.target_bucket, source_config, args.database_prefix)
     pinned = _pin_target(catalog, spec) if rebuild else None
-    source_df = read_source(spark, catalog, source_config, source_table, None if rebuild else batch_id, label)
+    source_df = read_source(
+        spark, catalog, source_config, source_table, None if rebuild else batch_id, label, args.database_prefix
+    )
     prepared_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     mode = table["write_mode"]
     batch_df = project_columns(source_df, table, prepared_at)

@@ -88,16 +88,17 @@ def retire_batch(
     batch_id: str,
     reason: str,
     rebuild: Callable[[dict, dict], None],
+    database_prefix: str = "",
 ) -> list[RetiredTable]:
     """Remove ``batch_id`` from the source table and every target; ``rebuild(config, table)`` rebuilds one target.
 
     The source goes first: a rebuild reads it, so it must no longer hold the batch.
     """
     source_table = next(t for t in source_config["table_config"] if t["table_name"] == table_name)
-    source = source_table_spec(source_config, source_table, "unused")
+    source = source_table_spec(source_config, source_table, "unused", database_prefix)
     done = [RetiredTable(source.label, delete_batch(catalog, source, "p_batch_id", batch_id, reason))]
     for config, table in targets_built_from(prepare_configs, source_config, table_name):
-        spec = target_table_spec(config, table, "unused")
+        spec = target_table_spec(config, table, "unused", database_prefix=database_prefix)
         if table["write_mode"] == "append":
             done.append(RetiredTable(spec.label, delete_batch(catalog, spec, "_batch_id", batch_id, reason)))
             continue

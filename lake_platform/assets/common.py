@@ -81,6 +81,7 @@ def run_glue_job(
         batch_id=batch_id,
         config_source=config_store.job_config_source(),
         catalog=glue_runner.catalog_uri,
+        database_prefix=glue_runner.database_prefix,
     )
     job_args: JobArgs
     if isinstance(config, IngestConfig):

@@ -6,6 +6,7 @@ import dagster as dg
 
 from lake_glue import lineage as derivation
 from lake_glue.config import IngestConfig, TableConfig, job_dict
+from lake_glue.layout import catalog_database
 from lake_platform.assets.common import (
     ACCEPTANCE_CHECK,
     DUPLICATE_CHECK,
@@ -24,6 +25,7 @@ from lake_platform.layout import asset_key, table_id
 from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
 from lake_platform.resources.glue_runner.base import GlueJobError
 from lake_platform.resources.partition_registry.base import BatchRecord
+from lake_platform.settings import glue_database_prefix
 
 
 def source_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
@@ -69,7 +71,8 @@ def build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicParti
     lineage = dg.TableColumnLineage(
         deps_by_column={c.name: [dg.TableColumnDep(asset_key=raw_key, column_name=c.name)] for c in table.columns}
     )
-    table_name = f"{config.target.database}.{table.table_name}"
+    # The catalog name analysts query in Athena: the environment's database prefix + the config's.
+    table_name = f"{catalog_database(config.target.database, glue_database_prefix())}.{table.table_name}"
 
     @dg.asset(
         key=key,

@@ -4,6 +4,7 @@ import dagster as dg
 
 from lake_glue import lineage as derivation
 from lake_glue.config import IngestConfig, PrepareConfig, TableConfig, job_dict
+from lake_glue.layout import catalog_database
 from lake_platform.assets.common import (
     LINEAGE_HINT,
     JobResources,
@@ -15,6 +16,7 @@ from lake_platform.assets.common import (
 )
 from lake_platform.layout import asset_key, table_id
 from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
+from lake_platform.settings import glue_database_prefix
 
 
 def target_schema(prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig) -> dg.TableSchema:
@@ -50,7 +52,8 @@ def build_target(
             for c in table.columns
         }
     )
-    table_name = f"{prepare.target.database}.{table.table_name}"
+    # The catalog name analysts query in Athena: the environment's database prefix + the config's.
+    table_name = f"{catalog_database(prepare.target.database, glue_database_prefix())}.{table.table_name}"
 
     @dg.asset(
         key=key,

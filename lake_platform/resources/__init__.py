@@ -91,9 +91,14 @@ def _aws_resources() -> dict[str, dg.ConfigurableResource]:
             pipes_bucket=dg.EnvVar("LAKE_PIPES_BUCKET"),
             pipes_prefix=dg.EnvVar("LAKE_PIPES_PREFIX"),
             glue_job_prefix=dg.EnvVar("LAKE_GLUE_JOB_PREFIX"),
+            database_prefix=dg.EnvVar("LAKE_GLUE_DATABASE_PREFIX"),
             region_name=region,
         ),
-        "query_engine": AthenaQueryEngine(workgroup=dg.EnvVar("LAKE_ATHENA_WORKGROUP"), region_name=region),
+        "query_engine": AthenaQueryEngine(
+            workgroup=dg.EnvVar("LAKE_ATHENA_WORKGROUP"),
+            database_prefix=dg.EnvVar("LAKE_GLUE_DATABASE_PREFIX"),
+            region_name=region,
+        ),
         "landing_queue": LandingQueue(queue_url=dg.EnvVar("LAKE_LANDING_QUEUE_URL"), region_name=region),
         "alerts": SnsAlerts(topic_arn=dg.EnvVar("LAKE_ALERTS_TOPIC_ARN"), region_name=region),
     }

@@ -133,6 +133,7 @@ def test_aws_mode_loads_from_environment_variables_alone_without_calling_aws(lak
             name, "arn:aws:states:eu-west-1:123456789012:stateMachine:x" if "ARN" in name else f"x-{name.lower()}"
         )
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("LAKE_GLUE_DATABASE_PREFIX", "lake_platform_dev_")  # Glue names allow [a-z0-9_] only
     # Port 9 refuses connections: any AWS call while loading would fail this test.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     import lake_platform.definitions as module

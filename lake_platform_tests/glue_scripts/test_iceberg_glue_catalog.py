@@ -165,3 +165,21 @@ def test_an_edited_column_description_reaches_a_table_created_before(glue_lake):
     comments = {c["Name"]: c.get("Comment") for c in glue_table["StorageDescriptor"]["Columns"]}
     assert comments["currency"].startswith("ISO 4217 code. ← raw column `currency`")
     assert glue_table["Description"].startswith("Orders as exported. Source layer")
+
+
+def test_maintenance_on_the_glue_catalog_never_touches_another_environments_table(glue_lake):
+    from datetime import timedelta
+
+    from lake_platform.maintenance import maintain_catalog
+
+    catalog, spec = glue_lake
+    ours = TableSpec("lake_platform_dev_erp", "orders", "s3://lake-source/dev/erp/orders", ["p_batch_id"])
+    theirs = TableSpec("lake_platform_prod_erp", "orders", "s3://lake-source/prod/erp/orders", ["p_batch_id"])
+    for s in (ours, theirs):
+        table = load_table(catalog, s, SCHEMA)
+        for i in range(3):
+            table = _ingest(table, "20260105T010000Z", [i])  # replaced each time: 3 snapshots, 2 superseded
+    before = catalog.load_table(theirs.identifier).metadata_location
+    (report,) = maintain_catalog(catalog, [ours.identifier], retain=timedelta(0))
+    assert report.table == "lake_platform_dev_erp.orders" and report.snapshots_expired > 0
+    assert catalog.load_table(theirs.identifier).metadata_location == before

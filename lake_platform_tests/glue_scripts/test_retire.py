@@ -86,7 +86,7 @@ def test_a_rebuild_first_removes_a_retired_batch_still_in_the_source_so_it_never
     res = SimpleNamespace(
         partition_registry=registry,
         config_store=SimpleNamespace(job_config_source=lambda: f"file://{config_dir}"),
-        glue_runner=SimpleNamespace(catalog_uri=lake.catalog),
+        glue_runner=SimpleNamespace(catalog_uri=lake.catalog, database_prefix=""),
     )
     _finish_retires(res, "erp", "order_lines")
     lake.prepare("order_lines", "rebuild", rebuild=True)

@@ -60,9 +60,8 @@ ACCOUNT_WIDE_NAMES = {
 }
 # Named, but in a narrower namespace: a role's inline policy (per role), a security group (per VPC).
 NOT_ACCOUNT_WIDE = {"aws_iam_role_policy", "aws_security_group", "aws_ecs_service", "aws_service_discovery_service"}
-# Still shared by both environments, with the reason (see the report of issue 21): catalog
-# databases keep the configs' names, because the Glue jobs and `lake query` use them as written.
-KNOWN_SHARED = {"aws_glue_catalog_database"}
+# Shared by both environments on purpose: none (catalog databases carry the environment's prefix).
+KNOWN_SHARED: set[str] = set()
 
 
 def seed_codebuild_variables() -> dict[str, Any]:
@@ -119,7 +118,7 @@ def _for_each_keys(expression: Any) -> list[str]:
     if expression == "${local.glue_jobs}":
         return sorted({c["etl_job"] for c in _configs()})
     if expression == "${local.catalog_databases}":
-        return sorted({c["target"]["database"] for c in _configs()})
+        return sorted({"${local.glue_database_prefix}" + c["target"]["database"] for c in _configs()})
     if expression == "${local.services}":  # modules/dagster: one per ECS service
         return ["code", "daemon", "webserver"]
     raise AssertionError(f"teach test_iac_environments.py the for_each domain {expression!r}")
@@ -135,7 +134,8 @@ def _render(template: str, prefix: str, keys: list[str] | None) -> list[str]:
         texts = [conditional.sub(branch, t, count=1) for t in texts for branch in (r"\1", r"\2")]
     if keys is not None:
         texts = [t.replace("${each.key}", k) for t in texts for k in keys]
-    return texts
+    database_prefix = prefix.replace("-", "_") + "_"
+    return [t.replace("${local.glue_database_prefix}", database_prefix) for t in texts]
 
 
 def account_wide_names(env: str, project: str = "lake-platform") -> dict[str, set[str]]:

@@ -141,6 +141,26 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         "glue:CreateDatabase glue:GetDatabase glue:UpdateDatabase glue:DeleteDatabase glue:GetTags glue:TagResource",
         f"{GLUE}:database/erp",
     ),
+    # glue/catalog_table_optimizer.go (read at commit 00623fd8): Create calls CreateTableOptimizer
+    # (the configuration's role_arn is passed to Glue), Read findCatalogTableOptimizer
+    # (GetTableOptimizer), Update UpdateTableOptimizer, Delete DeleteTableOptimizer; no tags.
+    "aws_glue_catalog_table_optimizer": calls(
+        "glue:CreateTableOptimizer glue:GetTableOptimizer glue:UpdateTableOptimizer glue:DeleteTableOptimizer",
+        f"{GLUE}:table/{PREFIX.replace('-', '_')}_erp/orders",
+    )
+    + calls(
+        "glue:CreateTableOptimizer glue:GetTableOptimizer glue:UpdateTableOptimizer glue:DeleteTableOptimizer",
+        f"{GLUE}:database/{PREFIX.replace('-', '_')}_erp",
+    )
+    + calls(
+        "glue:CreateTableOptimizer glue:GetTableOptimizer glue:UpdateTableOptimizer glue:DeleteTableOptimizer",
+        f"{GLUE}:catalog",
+    )
+    + calls(
+        "iam:PassRole",
+        f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-table-optimizer",
+        {"iam:PassedToService": "glue.amazonaws.com"},
+    ),
     # glue/job.go: CreateJob (Tags, passes the job role), GetJob, GetTags, UpdateJob, DeleteJob.
     "aws_glue_job": calls(
         "glue:CreateJob glue:GetJob glue:GetTags glue:TagResource glue:UpdateJob glue:DeleteJob",
@@ -582,7 +602,13 @@ def resource_type_of(arn: str, arn_formats: list[str]) -> str | None:
 
 
 # Policy documents to lint
-_KNOWN_INTERPOLATIONS = {"partition": PARTITION, "region": REGION, "account_id": ACCOUNT, "name_prefix": PREFIX}
+_KNOWN_INTERPOLATIONS = {
+    "partition": PARTITION,
+    "region": REGION,
+    "account_id": ACCOUNT,
+    "name_prefix": PREFIX,
+    "glue_database_prefix": PREFIX.replace("-", "_") + "_",
+}
 
 
 def _literal(value: str) -> str | None:

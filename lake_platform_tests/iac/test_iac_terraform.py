@@ -43,6 +43,7 @@ LAKE_AWS_ENV_VARS = {
     "LAKE_PIPES_BUCKET",
     "LAKE_PIPES_PREFIX",
     "LAKE_GLUE_JOB_PREFIX",
+    "LAKE_GLUE_DATABASE_PREFIX",
 }
 
 # Same order as local.worker_type_order in terraform/glue_jobs.tf.
@@ -518,7 +519,8 @@ def test_shared_glue_job_takes_the_largest_settings_of_its_configs(tmp_path: Pat
 def test_one_catalog_database_per_config_target_database_in_its_layer_bucket():
     root = load_dir(TF)
     databases = locals_of(root)["catalog_databases"]
-    assert "{for c in values(local.configs) : c.target.database => c...}" in databases
+    # Keyed by the catalog name: the environment's prefix + the config's database.
+    assert '"${local.glue_database_prefix}${c.target.database}" => c...' in databases
     assert (
         'cs[0].config_type == \\"prepare\\" ? module.storage.target_bucket : module.storage.source_bucket' in databases
         or 'cs[0].config_type == "prepare" ? module.storage.target_bucket : module.storage.source_bucket' in databases
@@ -1318,6 +1320,16 @@ VALIDATION_EXAMPLES: dict[Any, tuple[list[Any], list[Any]]] = {
     "alert_emails": ([[], ["data-platform-alerts@example.com"]], [["not-an-email"], ["a@b"], ["a b@example.com"]]),
     "athena_bytes_scanned_cutoff_per_query": CUTOFF,
     "bytes_scanned_cutoff_per_query": CUTOFF,
+    "snapshot_retention_days": ([7, 1, 30], [0, -1, 1.5]),
+    "orphan_file_retention_days": ([3, 7], [2, 1, 0, 3.5]),
+    "analyst_trusted_principals": (
+        [[], ["arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/analysts"]],
+        [["123456789012"], ["arn:aws:iam::1234:root"], ["arn:aws:s3:::bucket"]],
+    ),
+    "catalog_encryption_key_arn": (
+        [None, "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+        ["alias/lake", "arn:aws:kms:eu-west-1:123456789012:alias/lake", "1234abcd"],
+    ),
     "dagster_role_name": (
         [None, "dagster-runtime", "svc+dagster@team"],
         ["arn:aws:iam::123456789012:role/x", "r" * 65],

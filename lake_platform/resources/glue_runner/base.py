@@ -34,9 +34,12 @@ class GlueJobRunner(dg.ConfigurableResource):
 
     ``catalog_uri`` is the Iceberg catalog the jobs commit to, passed as their ``--catalog``
     argument: ``glue`` (the Glue Data Catalog) in AWS, ``sqlite:///<file>`` locally.
+    ``database_prefix`` is the environment's catalog database prefix (``LAKE_GLUE_DATABASE_PREFIX``,
+    the jobs' ``--database_prefix``): a config's database X is the catalog database prefix + X.
     """
 
     catalog_uri: str = "glue"
+    database_prefix: str = ""
 
     @abstractmethod
     def run(

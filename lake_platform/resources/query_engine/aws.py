@@ -42,6 +42,32 @@ def _timestamp_with_zone(value: str) -> datetime:
     return datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo(zone))
 
 
+_STRING_LITERAL = re.compile(r"('(?:[^']|'')*')")
+# A database-qualified table after FROM or JOIN: `from erp.orders`, `JOIN "sales"."orders"`.
+_QUALIFIED_TABLE = re.compile(r'(?i)(\b(?:from|join)\s+)("?)([a-z][a-z0-9_]*)("?\s*\.)')
+
+
+def with_database_prefix(sql: str, prefix: str) -> str:
+    """``sql`` with each ``FROM``/``JOIN`` database ``X.`` written as the environment's ``<prefix>X.``.
+
+    Analysts and checks write the configs' database names (``sales.orders``); in AWS the catalog
+    database is ``<project>_<environment>_sales``. A name that already carries the prefix, and
+    text inside string literals, stay as written. Tables listed after a comma (``FROM a.x, b.y``)
+    are not rewritten: write ``JOIN``.
+    """
+    if not prefix:
+        return sql
+
+    def qualify(match: re.Match) -> str:
+        keyword, quote, database, rest = match.groups()
+        if database.lower().startswith(prefix):
+            return match.group(0)
+        return f"{keyword}{quote}{prefix}{database}{rest}"
+
+    parts = _STRING_LITERAL.split(sql)
+    return "".join(part if i % 2 else _QUALIFIED_TABLE.sub(qualify, part) for i, part in enumerate(parts))
+
+
 def convert_value(athena_type: str, value: str | None) -> Any:
     """One result cell as a Python value, by its Athena column type; ``None`` for NULL.
 
@@ -72,9 +98,14 @@ def convert_value(athena_type: str, value: str | None) -> Any:
 
 
 class AthenaQueryEngine(QueryEngine, AwsResource):
-    """Runs SQL through Athena in the platform's workgroup (which fixes the result location)."""
+    """Runs SQL through Athena in the platform's workgroup (which fixes the result location).
+
+    ``database_prefix`` (``LAKE_GLUE_DATABASE_PREFIX``) maps the configs' database names in the
+    SQL to this environment's catalog databases (:func:`with_database_prefix`).
+    """
 
     workgroup: str
+    database_prefix: str = ""
     initial_poll_seconds: float = 0.25
     max_poll_seconds: float = 2.0
     query_timeout_seconds: float = 1800.0
@@ -94,6 +125,7 @@ class AthenaQueryEngine(QueryEngine, AwsResource):
                 "Athena time travel is written per table: SELECT ... FROM sales.orders"
                 " FOR TIMESTAMP AS OF TIMESTAMP '2026-01-05 02:00:00 UTC' (or FOR VERSION AS OF <snapshot id>)"
             )
+        sql = with_database_prefix(sql, self.database_prefix)
         query_id = self.client.start_query_execution(QueryString=sql, WorkGroup=self.workgroup)["QueryExecutionId"]
         execution = self._wait(query_id)
         status = execution["Status"]
