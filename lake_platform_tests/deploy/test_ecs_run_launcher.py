@@ -89,6 +89,7 @@ def ecs_platform(aws, monkeypatch) -> Iterator[dict[str, str]]:
     for name in AWS_SETTINGS:
         monkeypatch.setenv(name, f"dummy-{name.lower()}")
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("LAKE_GLUE_DATABASE_PREFIX", "lake_platform_test_")  # Glue names allow [a-z0-9_] only
     monkeypatch.setenv("LAKE_ENV", "aws")
     monkeypatch.setenv("DAGSTER_RUN_TASK_DEFINITION", CODE_FAMILY)
     monkeypatch.setenv("ECS_CONTAINER_METADATA_URI_V4", uri)

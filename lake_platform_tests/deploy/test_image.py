@@ -74,6 +74,7 @@ def aws_image_env(tmp_path: Path) -> dict[str, str]:
     (site / "sitecustomize.py").write_text(BLOCKER)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LAKE_", "DAGSTER_"))}
     env.update({name: f"dummy-{name.lower()}" for name in AWS_SETTINGS})
+    env["LAKE_GLUE_DATABASE_PREFIX"] = "lake_platform_test_"  # Glue names allow [a-z0-9_] only
     env.update(
         {
             "PYTHONPATH": str(site),
