@@ -175,7 +175,8 @@ def test_maintenance_on_the_glue_catalog_never_touches_another_environments_tabl
     catalog, spec = glue_lake
     ours = TableSpec("lake_platform_dev_erp", "orders", "s3://lake-source/dev/erp/orders", ["p_batch_id"])
     theirs = TableSpec("lake_platform_prod_erp", "orders", "s3://lake-source/prod/erp/orders", ["p_batch_id"])
-    for s in (ours, theirs):
+    for s in (ours, theirs):  # Terraform creates each environment's databases; the jobs never do
+        boto3.client("glue").create_database(DatabaseInput={"Name": s.database})
         table = load_table(catalog, s, SCHEMA)
         for i in range(3):
             table = _ingest(table, "20260105T010000Z", [i])  # replaced each time: 3 snapshots, 2 superseded
