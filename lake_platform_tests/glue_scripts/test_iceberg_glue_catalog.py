@@ -170,6 +170,8 @@ def test_an_edited_column_description_reaches_a_table_created_before(glue_lake):
 def test_maintenance_on_the_glue_catalog_never_touches_another_environments_table(glue_lake):
     from datetime import timedelta
 
+    import boto3
+
     from lake_platform.maintenance import maintain_catalog
 
     catalog, spec = glue_lake
