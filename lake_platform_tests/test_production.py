@@ -109,6 +109,7 @@ def aws_lake(aws, tmp_path, monkeypatch):
     for name in AWS_SETTINGS:
         monkeypatch.setenv(name, f"x-{name.lower().replace('_', '-')}")
     monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("LAKE_GLUE_DATABASE_PREFIX", "lake_platform_test_")  # Glue names allow [a-z0-9_] only
     monkeypatch.setenv("LAKE_STATE_MACHINE_ARN", "arn:aws:states:eu-west-1:123456789012:stateMachine:x")
     monkeypatch.setenv("LAKE_ALERTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:x")
     monkeypatch.setenv("LAKE_PARTITIONS_TABLE", TABLE)
