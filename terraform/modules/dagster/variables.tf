@@ -373,8 +373,4 @@ variable "enable_execute_command" {
   description = "ECS Exec on the webserver task, for the operators' SSM port-forward to the Dagster database."
   type        = bool
   default     = true
-  validation {
-    condition     = var.enable_execute_command != null
-    error_message = "enable_execute_command must be true or false."
-  }
 }
