@@ -82,11 +82,10 @@ module "dynamodb" {
 }
 
 module "monitoring" {
-  source         = "./modules/monitoring"
-  name_prefix    = local.name_prefix
-  kms_key_arn    = module.kms.key_arn
-  glue_job_names = local.glue_job_names
-  alert_emails   = var.alert_emails
+  source       = "./modules/monitoring"
+  name_prefix  = local.name_prefix
+  kms_key_arn  = module.kms.key_arn
+  alert_emails = var.alert_emails
 }
 
 module "orchestration" {

@@ -172,10 +172,11 @@ def test_dev_and_prod_stacks_create_no_account_wide_name_in_common():
     assert all(dev[rtype] & prod[rtype] for rtype in KNOWN_SHARED)
 
 
-def test_glue_job_failure_alerts_match_only_the_environments_own_jobs():
-    rule = resources(load_dir(TF / "modules" / "monitoring"))[("aws_cloudwatch_event_rule", "glue_job_failed")]
-    assert "jobName = var.glue_job_names" in (TF / "modules" / "monitoring" / "main.tf").read_text()
-    assert rule["name"] == "${var.name_prefix}-glue-job-failed"
+def test_the_state_machine_runs_only_the_environments_own_jobs():
+    orchestration = load_dir(TF / "modules" / "orchestration")
+    arns = named(orchestration["locals"])["glue_job_arns"]
+    assert arns.startswith("${[for name in var.glue_job_names : "), arns
+    assert named(load_dir(TF)["module"])["orchestration"]["glue_job_names"] == "${local.glue_job_names}"
     root_locals: dict[str, Any] = {}
     for block in load_dir(TF).get("locals", []):
         root_locals.update(block)

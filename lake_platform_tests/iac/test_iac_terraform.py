@@ -888,7 +888,6 @@ EXPECTED_MOVES = {
     },
     "s3_bucket": {("aws_s3_bucket_logging.this", "aws_s3_bucket_logging.this[0]")},
     "orchestration": {
-        ("aws_cloudwatch_metric_alarm.executions_failed", 'aws_cloudwatch_metric_alarm.executions["failed"]'),
         ("aws_cloudwatch_metric_alarm.executions_timed_out", 'aws_cloudwatch_metric_alarm.executions["timed-out"]'),
     },
     "network": {

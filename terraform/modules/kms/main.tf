@@ -68,7 +68,8 @@ data "aws_iam_policy_document" "key" {
     }
   }
 
-  # CloudWatch alarms and EventBridge publish to the KMS-encrypted SNS topic.
+  # CloudWatch alarms publish to the KMS-encrypted SNS topic; EventBridge delivers landing events
+  # to the KMS-encrypted landing queue (landing_events.tf).
   statement {
     sid       = "AlarmAndEventPublishers"
     effect    = "Allow"

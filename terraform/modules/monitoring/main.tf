@@ -1,7 +1,9 @@
-# Alerting: one KMS-encrypted SNS topic that receives
-#   - the Step Functions failure notification (NotifyFailure state),
-#   - CloudWatch alarms on failed/timed-out executions (modules/orchestration),
-#   - an EventBridge rule matching failed/timed-out/stopped runs of the platform's Glue jobs.
+# Alerting: one KMS-encrypted SNS topic. A failed platform Glue run reaches it once: every
+# platform run goes through the state machine, whose NotifyFailure state publishes the failure
+# with the batch context. CloudWatch alarms add only what NotifyFailure cannot see: executions
+# that hit the state machine's timeout (modules/orchestration), the landing DLQ and the Dagster
+# services. There is no EventBridge rule on Glue job state changes and no ExecutionsFailed alarm:
+# both repeated the NotifyFailure alert for the same run (issue 21).
 
 data "aws_caller_identity" "current" {}
 
@@ -26,13 +28,14 @@ data "aws_iam_policy_document" "alerts" {
   }
 
   statement {
-    sid       = "AlarmsAndEvents"
+    sid       = "CloudWatchAlarms"
     effect    = "Allow"
     actions   = ["sns:Publish"]
     resources = [aws_sns_topic.alerts.arn]
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+      # Only alarms publish as a service; nothing publishes to this topic through EventBridge.
+      identifiers = ["cloudwatch.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"
@@ -68,34 +71,4 @@ resource "aws_sns_topic_subscription" "email" {
   topic_arn = aws_sns_topic.alerts.arn
   protocol  = "email"
   endpoint  = each.value
-}
-
-resource "aws_cloudwatch_event_rule" "glue_job_failed" {
-  name        = "${var.name_prefix}-glue-job-failed"
-  description = "A platform Glue job run ended FAILED, TIMEOUT, ERROR or STOPPED."
-  event_pattern = jsonencode({
-    source        = ["aws.glue"]
-    "detail-type" = ["Glue Job State Change"]
-    detail = {
-      jobName = var.glue_job_names
-      state   = ["FAILED", "TIMEOUT", "ERROR", "STOPPED"]
-    }
-  })
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_event_target" "glue_job_failed" {
-  rule      = aws_cloudwatch_event_rule.glue_job_failed.name
-  target_id = "sns"
-  arn       = aws_sns_topic.alerts.arn
-
-  input_transformer {
-    input_paths = {
-      job     = "$.detail.jobName"
-      run     = "$.detail.jobRunId"
-      state   = "$.detail.state"
-      message = "$.detail.message"
-    }
-    input_template = "\"Glue job <job> run <run> ended <state>: <message>\""
-  }
 }

@@ -18,16 +18,6 @@ variable "kms_key_arn" {
   }
 }
 
-variable "glue_job_names" {
-  description = "Names of the Glue jobs whose failed runs are sent to the alert topic."
-  type        = list(string)
-
-  validation {
-    condition     = length(var.glue_job_names) > 0 && alltrue([for n in var.glue_job_names : can(regex("^[A-Za-z0-9_-]{1,255}$", n))])
-    error_message = "glue_job_names must list at least one Glue job name, each 1-255 letters, digits, dashes or underscores."
-  }
-}
-
 variable "alert_emails" {
   description = "E-mail addresses subscribed to the alert topic (each must confirm the subscription)."
   type        = list(string)
@@ -40,7 +30,7 @@ variable "alert_emails" {
 }
 
 variable "tags" {
-  description = "Tags added to the topic and the rule."
+  description = "Tags added to the topic."
   type        = map(string)
   default     = {}
 

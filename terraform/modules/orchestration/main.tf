@@ -1,6 +1,7 @@
 # The platform state machine: Dagster starts one execution per Glue job run. The execution
 # runs the job with glue:startJobRun.sync, retries transient Glue errors with backoff, and on
-# any other failure publishes to SNS and fails with the Glue error and cause.
+# any other failure publishes to SNS (NotifyFailure, the one alert for a failed run) and fails
+# with the Glue error and cause.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -135,10 +136,14 @@ resource "aws_sfn_state_machine" "glue_runner" {
   depends_on = [aws_iam_role_policy.state_machine]
 }
 
-# One alarm per failed outcome of an execution, keyed by the alarm name suffix.
+# Executions that time out as a whole. NotifyFailure already alerts, with the batch context, on
+# every failure RunGlueJob's Catch sees (a Glue run that hits its own Timeout included), so an
+# ExecutionsFailed alarm would only repeat that alert. An execution-level timeout ends the
+# execution without running any Catch; the ASL sets no top-level TimeoutSeconds, so today that is
+# only the one-year limit of a STANDARD execution, and this alarm is the net for it. It stays a
+# for_each map (one key) so its address is the one existing states already hold.
 resource "aws_cloudwatch_metric_alarm" "executions" {
   for_each = {
-    failed      = { metric_name = "ExecutionsFailed", outcome = "failed" }
     "timed-out" = { metric_name = "ExecutionsTimedOut", outcome = "timed out" }
   }
 
@@ -157,11 +162,8 @@ resource "aws_cloudwatch_metric_alarm" "executions" {
   tags                = var.tags
 }
 
-moved {
-  from = aws_cloudwatch_metric_alarm.executions_failed
-  to   = aws_cloudwatch_metric_alarm.executions["failed"]
-}
-
+# The ExecutionsFailed alarm (executions_failed, then executions["failed"]) is deleted; with no
+# moved block its state entry, under either address, is destroyed on the next apply.
 moved {
   from = aws_cloudwatch_metric_alarm.executions_timed_out
   to   = aws_cloudwatch_metric_alarm.executions["timed-out"]
