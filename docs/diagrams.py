@@ -109,12 +109,13 @@ def control_plane(main_tf: Path) -> str:
         '  sfn["Step Functions<br/>RunGlueJob .sync"]',
         '  glue[["Glue job run"]]',
         '  pipes[("S3 Pipes prefix<br/>context + messages")]',
-        '  alarms["CloudWatch alarms, EventBridge"] --> sns["SNS alerts"]',
+        '  alarms["CloudWatch alarms"] --> sns["SNS alerts"]',
         "  sensors <--> registry",
         "  jobs --> sfn --> glue",
         "  jobs <-.-> pipes",
         "  glue -.-> pipes",
-        "  glue -.-> alarms",
+        "  sfn -. NotifyFailure .-> sns",
+        "  sfn -.-> alarms",
     ]
     for name in modules:
         if name in {"orchestration"}:
