@@ -99,12 +99,21 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     "aws_kms_alias": calls("kms:CreateAlias kms:DeleteAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/{PREFIX}")
     + calls("kms:CreateAlias kms:DeleteAlias", KEY)
     + calls("kms:ListAliases", "*"),
-    # s3/bucket.go (+ bucket_*.go): CreateBucket, HeadBucket (ListBucket), the bucket's Get*
-    # configuration reads, PutBucketTagging/GetBucketTagging, DeleteBucket.
+    # Verified by reading internal/service/s3/bucket.go (commit 4c72bcc7, the SDKv1 version):
+    # resourceBucketRead calls HeadBucket (s3:ListBucket), GetBucketPolicy, GetBucketAcl,
+    # GetBucketCors, GetBucketWebsite, GetBucketVersioning, GetBucketAccelerateConfiguration,
+    # GetBucketRequestPayment, GetBucketLogging, GetBucketLifecycleConfiguration,
+    # GetBucketReplication, GetBucketEncryption, GetObjectLockConfiguration, GetBucketRegion (a HEAD,
+    # s3:ListBucket) and GetBucketTagging; any AccessDenied among them fails the read. Five of
+    # these reads (policy, versioning, logging, lifecycle, encryption) were missing here; the
+    # seed's PlatformBuckets s3:* already grants them. resourceBucketDelete calls DeleteBucket.
+    # Create and PutBucketTagging were not in the pages read; kept.
     "aws_s3_bucket": calls(
-        "s3:CreateBucket s3:ListBucket s3:GetBucketTagging s3:PutBucketTagging s3:GetBucketAcl s3:GetBucketCORS"
-        " s3:GetBucketWebsite s3:GetAccelerateConfiguration s3:GetBucketRequestPayment s3:GetReplicationConfiguration"
-        " s3:GetBucketObjectLockConfiguration s3:DeleteBucket",
+        "s3:CreateBucket s3:ListBucket s3:GetBucketTagging s3:PutBucketTagging s3:GetBucketPolicy s3:GetBucketAcl"
+        " s3:GetBucketCORS s3:GetBucketWebsite s3:GetBucketVersioning s3:GetAccelerateConfiguration"
+        " s3:GetBucketRequestPayment s3:GetBucketLogging s3:GetLifecycleConfiguration"
+        " s3:GetReplicationConfiguration s3:GetEncryptionConfiguration s3:GetBucketObjectLockConfiguration"
+        " s3:DeleteBucket",
         BUCKET,
     ),
     "aws_s3_bucket_lifecycle_configuration": calls("s3:PutLifecycleConfiguration s3:GetLifecycleConfiguration", BUCKET),
@@ -181,21 +190,34 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         f"{GLUE}:connection/{PREFIX}-jdbc",
     )
     + calls("glue:CreateConnection glue:GetConnection glue:DeleteConnection", f"{GLUE}:catalog"),
-    # iam/role.go: CreateRole (with Tags and PermissionsBoundary), GetRole, ListRolePolicies,
-    # ListAttachedRolePolicies, ListInstanceProfilesForRole and DeleteRole on destroy.
+    # Verified by reading internal/service/iam/role.go (commit 0040ea69): resourceRoleCreate sends
+    # CreateRole with Tags (tag-on-create: iam:TagRole) and PermissionsBoundary; resourceRoleRead
+    # calls GetRole (FindRoleByName), ListRolePolicies plus GetRolePolicy for every inline policy,
+    # and ListAttachedRolePolicies; resourceRoleUpdate calls UpdateAssumeRolePolicy,
+    # UpdateRoleDescription (on a description change; was missing here and in the seed),
+    # UpdateRole, PutRolePermissionsBoundary, TagRole/UntagRole; DeleteRole first calls
+    # ListInstanceProfilesForRole, then ListAttachedRolePolicies/DetachRolePolicy and
+    # ListRolePolicies/DeleteRolePolicy when the role has policies, then DeleteRole.
     "aws_iam_role": calls("iam:CreateRole", ROLE, WITH_BOUNDARY)
     + calls(
-        "iam:GetRole iam:TagRole iam:ListRolePolicies iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole"
-        " iam:DeleteRole",
+        "iam:GetRole iam:TagRole iam:UntagRole iam:ListRolePolicies iam:GetRolePolicy iam:ListAttachedRolePolicies"
+        " iam:UpdateAssumeRolePolicy iam:UpdateRoleDescription iam:UpdateRole iam:ListInstanceProfilesForRole"
+        " iam:DetachRolePolicy iam:DeleteRolePolicy iam:DeleteRole",
         ROLE,
-    ),
+    )
+    + calls("iam:PutRolePermissionsBoundary", ROLE, WITH_BOUNDARY),
     # iam/role_policy.go: PutRolePolicy, GetRolePolicy, DeleteRolePolicy.
     "aws_iam_role_policy": calls("iam:PutRolePolicy", ROLE, WITH_BOUNDARY)
     + calls("iam:GetRolePolicy iam:DeleteRolePolicy", ROLE),
-    # iam/policy.go: CreatePolicy (Tags), GetPolicy, GetPolicyVersion, ListPolicyVersions, DeletePolicy.
+    # Verified by reading internal/service/iam/policy.go (commit 01ccd9a2): resourcePolicyCreate
+    # sends CreatePolicy with Tags (tag-on-create: iam:TagPolicy); resourcePolicyRead calls GetPolicy
+    # and GetPolicyVersion (default version); resourcePolicyUpdate prunes with ListPolicyVersions/
+    # DeletePolicyVersion, then CreatePolicyVersion(SetAsDefault false) and SetDefaultPolicyVersion
+    # (was missing here and in the seed: every policy change would fail); resourcePolicyDelete
+    # lists versions, deletes the non-default ones and calls DeletePolicy.
     "aws_iam_policy": calls(
         "iam:CreatePolicy iam:TagPolicy iam:GetPolicy iam:GetPolicyVersion iam:ListPolicyVersions"
-        " iam:CreatePolicyVersion iam:DeletePolicyVersion iam:DeletePolicy",
+        " iam:CreatePolicyVersion iam:SetDefaultPolicyVersion iam:DeletePolicyVersion iam:DeletePolicy",
         POLICY,
     ),
     # iam/role_policy_attachment.go: AttachRolePolicy, ListAttachedRolePolicies, DetachRolePolicy.
