@@ -79,6 +79,12 @@ def calls(actions: str, resource: str, context: dict[str, str] | None = None) ->
     return [Call(a, resource, context or {}) for a in actions.split()]
 
 
+def service_linked_role(service: str, role_name: str) -> list[Call]:
+    """The role a service creates as the caller on its first use in an account (ECS, ELB, RDS)."""
+    arn = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/{service}/{role_name}"
+    return [Call("iam:CreateServiceLinkedRole", arn, {"iam:AWSServiceName": service})]
+
+
 # Resource type -> the IAM authorizations of its create/read/tag/delete calls.
 PROVIDER_CALLS: dict[str, list[Call]] = {
     # Verified by reading hashicorp/terraform-provider-aws internal/service/kms/key.go (commit
@@ -206,7 +212,9 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         ROLE,
     )
     + calls("iam:PutRolePermissionsBoundary", ROLE, WITH_BOUNDARY),
-    # iam/role_policy.go: PutRolePolicy, GetRolePolicy, DeleteRolePolicy.
+    # Verified by reading internal/service/iam/role_policy.go (commit 02f97af8): create/update call
+    # PutRolePolicy then wait with FindRolePolicyByTwoPartKey (GetRolePolicy); read GetRolePolicy;
+    # delete DeleteRolePolicy. No tags.
     "aws_iam_role_policy": calls("iam:PutRolePolicy", ROLE, WITH_BOUNDARY)
     + calls("iam:GetRolePolicy iam:DeleteRolePolicy", ROLE),
     # Verified by reading internal/service/iam/policy.go (commit 01ccd9a2): resourcePolicyCreate
@@ -220,7 +228,9 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         " iam:CreatePolicyVersion iam:SetDefaultPolicyVersion iam:DeletePolicyVersion iam:DeletePolicy",
         POLICY,
     ),
-    # iam/role_policy_attachment.go: AttachRolePolicy, ListAttachedRolePolicies, DetachRolePolicy.
+    # Verified by reading internal/service/iam/role_policy_attachment.go (commit 04c79849):
+    # attachPolicyToRole (AttachRolePolicy), read RoleHasPolicyARNAttachment
+    # (ListAttachedRolePolicies, paged), delete DetachPolicyFromRole (DetachRolePolicy). No tags.
     "aws_iam_role_policy_attachment": calls("iam:AttachRolePolicy", ROLE, WITH_BOUNDARY)
     + calls("iam:ListAttachedRolePolicies iam:DetachRolePolicy", ROLE),
     # sfn/state_machine.go: ValidateStateMachineDefinition (plan-time check), CreateStateMachine
@@ -275,6 +285,10 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         "logs:CreateLogGroup logs:PutRetentionPolicy logs:ListTagsForResource logs:TagResource logs:DeleteLogGroup",
         JOB_LOGS,
     )
+    + calls(
+        "logs:CreateLogGroup logs:PutRetentionPolicy logs:ListTagsForResource logs:TagResource logs:DeleteLogGroup",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/{PREFIX}-dagster/webserver",
+    )
     + calls("logs:DescribeLogGroups", "*"),
     # cloudwatch/metric_alarm.go: PutMetricAlarm (Tags), DescribeAlarms, ListTagsForResource, DeleteAlarms.
     "aws_cloudwatch_metric_alarm": calls(
@@ -321,30 +335,46 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     # modules/dagster (issue 20). Verified by reading internal/service/ecs/service.go (commit
     # 00a919d1): resourceServiceUpdate calls UpdateService (retried on IAM propagation) and waits
     # with DescribeServices; resourceServiceDelete reads the service, drains it with
-    # UpdateService(DesiredCount 0), then DeleteService and waits for INACTIVE. Create (CreateService
-    # with Tags, propagate_tags, the target group and the Cloud Map registry) was not opened; the
-    # transparent tagging (@Tags identifierAttribute=id) adds TagResource/ListTagsForResource.
+    # UpdateService(DesiredCount 0), then DeleteService and waits for INACTIVE;
+    # serviceCreateWithRetry calls CreateService and retries "Unable to assume the service linked
+    # role": ECS creates AWSServiceRoleForECS as the caller on first use in an account
+    # (iam:CreateServiceLinkedRole, was missing here and in the seed). The body of
+    # resourceServiceCreate (Tags, propagate_tags) was not in the pages read; the transparent
+    # tagging (@Tags identifierAttribute=id) adds TagResource/ListTagsForResource.
     "aws_ecs_service": calls(
         "ecs:CreateService ecs:DescribeServices ecs:UpdateService ecs:DeleteService ecs:TagResource"
         " ecs:ListTagsForResource",
         f"{ECS}:service/{PREFIX}-dagster/daemon",
-    ),
-    # Not opened (deadline), from the provider's documented behaviour: ecs/cluster.go CreateCluster
-    # (Tags, settings containerInsights), DescribeClusters, UpdateCluster, DeleteCluster.
+    )
+    + service_linked_role("ecs.amazonaws.com", "AWSServiceRoleForECS"),
+    # Verified by reading internal/service/ecs/cluster.go (commit 00a35305): resourceClusterCreate
+    # sends CreateCluster with Tags (tag-on-create: ecs:TagResource on the cluster) and settings
+    # through retryClusterCreate, which retries "Unable to assume the service linked role" (ECS
+    # creates AWSServiceRoleForECS as the caller on first use: iam:CreateServiceLinkedRole, was
+    # missing), then waitClusterAvailable; read findClusterByNameOrARN = DescribeClusters with
+    # Include TAGS/CONFIGURATIONS/SETTINGS; update UpdateCluster; delete DeleteCluster and wait.
     "aws_ecs_cluster": calls(
         "ecs:CreateCluster ecs:DescribeClusters ecs:UpdateCluster ecs:DeleteCluster ecs:TagResource"
         " ecs:ListTagsForResource",
         f"{ECS}:cluster/{PREFIX}-dagster",
-    ),
-    # Not opened: ecs/task_definition.go RegisterTaskDefinition (Tags; passes the task and
-    # execution roles), DescribeTaskDefinition (include TAGS), DeregisterTaskDefinition on replace.
+    )
+    + service_linked_role("ecs.amazonaws.com", "AWSServiceRoleForECS"),
+    # Verified by reading internal/service/ecs/task_definition.go (commit 04fc21d5) from the end of
+    # create on: RegisterTaskDefinition with Tags (tag-on-create; passes the task and execution
+    # roles), UpdateTags after create only where the partition lacks tag-on-create; read
+    # DescribeTaskDefinition with Include TAGS; update UpdateTags (TagResource/UntagResource);
+    # delete DeregisterTaskDefinition (unless skip_destroy).
     "aws_ecs_task_definition": calls("ecs:RegisterTaskDefinition", "*", REQUEST_TAGS)
     + calls("ecs:DescribeTaskDefinition ecs:DeregisterTaskDefinition", "*")
     + calls("ecs:TagResource ecs:ListTagsForResource", f"{ECS}:task-definition/{PREFIX}-dagster-code:1")
     + calls("iam:PassRole", DAGSTER_ROLE, {"iam:PassedToService": "ecs-tasks.amazonaws.com"}),
-    # Not opened: servicediscovery/private_dns_namespace.go CreatePrivateDnsNamespace (Tags) then
-    # GetOperation until done, GetNamespace, DeleteNamespace; Cloud Map creates the private hosted
-    # zone with the caller's Route 53 and EC2 permissions.
+    # Verified by reading internal/service/servicediscovery/private_dns_namespace.go (commit
+    # 00a35305): create sends CreatePrivateDnsNamespace with Tags and waitOperationSucceeded
+    # (GetOperation); read findNamespaceByID (GetNamespace); update UpdatePrivateDnsNamespace on a
+    # description change (was missing here and in the seed; the module sets a description that
+    # names the prefix) and GetOperation; delete DeleteNamespace and GetOperation. Cloud Map
+    # creates the private hosted zone with the caller's Route 53 and EC2 permissions (AWS docs,
+    # not the provider).
     "aws_service_discovery_private_dns_namespace": calls(
         "servicediscovery:CreatePrivateDnsNamespace servicediscovery:GetOperation servicediscovery:TagResource"
         " servicediscovery:ListTagsForResource route53:CreateHostedZone route53:ListHostedZonesByName ec2:DescribeVpcs",
@@ -352,7 +382,7 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         REQUEST_TAGS,
     )
     + calls(
-        "servicediscovery:GetNamespace servicediscovery:DeleteNamespace",
+        "servicediscovery:GetNamespace servicediscovery:UpdatePrivateDnsNamespace servicediscovery:DeleteNamespace",
         f"{CLOUD_MAP}:namespace/ns-0123456789abcdef",
         RESOURCE_TAGS,
     )
@@ -360,8 +390,10 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         "route53:GetHostedZone route53:DeleteHostedZone route53:ChangeTagsForResource",
         "arn:aws:route53:::hostedzone/Z0123456789",
     ),
-    # Not opened: servicediscovery/service.go CreateService (in the namespace, Tags), GetService,
-    # UpdateService, DeleteService.
+    # Verified by reading internal/service/servicediscovery/service.go (commit 034cebb6): create
+    # CreateService (NamespaceId, Tags); read findServiceByID (GetService); update UpdateService and
+    # GetOperation; delete DeleteService (ListInstances/DeregisterInstance only with force_destroy,
+    # which the module leaves false).
     "aws_service_discovery_service": calls(
         "servicediscovery:CreateService", f"{CLOUD_MAP}:namespace/ns-0123456789abcdef", RESOURCE_TAGS
     )
@@ -386,9 +418,14 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         " rds:AddTagsToResource rds:ListTagsForResource",
         f"{RDS}:pg:{PREFIX}-dagster-0123",
     ),
-    # Not opened: rds/instance.go CreateDBInstance (Tags; the subnet and parameter groups are
-    # resources of the call), DescribeDBInstances, ModifyDBInstance, DeleteDBInstance with a final
-    # snapshot. manage_master_user_password makes RDS create the secret as the caller
+    # Partly verified: the stored internal/service/rds/instance.go (commit 00e4b238) predates
+    # manage_master_user_password. Its create sends CreateDBInstance with Tags (tag-on-create:
+    # rds:AddTagsToResource), the subnet and parameter group names and KMS key, then
+    # waitDBInstanceCreated and ModifyDBInstance when needed; read FindDBInstanceByID
+    # (DescribeDBInstances) and ListTags (rds:ListTagsForResource); update ModifyDBInstance.
+    # RDS creates AWSServiceRoleForRDS as the caller on first use in an account
+    # (iam:CreateServiceLinkedRole, AWS docs; was missing). Delete (final snapshot) not opened.
+    # manage_master_user_password makes RDS create the secret as the caller
     # (secretsmanager:CreateSecret/TagResource on rds!db-*) and the KMS grants for storage,
     # Performance Insights and the secret (kms:CreateGrant/DescribeKey, ManagePlatformKey).
     "aws_db_instance": calls(
@@ -403,10 +440,17 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         "secretsmanager:CreateSecret secretsmanager:TagResource secretsmanager:DescribeSecret",
         f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-0123-AbCdEf",
     )
-    + calls("kms:CreateGrant kms:DescribeKey", KEY, RESOURCE_TAGS),
-    # Not opened: elbv2/load_balancer.go CreateLoadBalancer (Tags: AddTags is checked at create),
-    # DescribeLoadBalancers, DescribeLoadBalancerAttributes, ModifyLoadBalancerAttributes
-    # (drop_invalid_header_fields, deletion protection), DescribeTags, DeleteLoadBalancer.
+    + calls("kms:CreateGrant kms:DescribeKey", KEY, RESOURCE_TAGS)
+    + service_linked_role("rds.amazonaws.com", "AWSServiceRoleForRDS"),
+    # Verified by reading internal/service/elbv2/load_balancer.go (commit 00edc94b) from the end of
+    # create on: create always calls ModifyLoadBalancerAttributes for an ALB (access logs, the
+    # attribute map) and waits with DescribeLoadBalancers; read findLoadBalancerByARN
+    # (DescribeLoadBalancers), findLoadBalancerAttributesByARN (DescribeLoadBalancerAttributes) and
+    # findCapacityReservationByARN (DescribeCapacityReservation: AccessDenied is tolerated, so
+    # not listed); update ModifyLoadBalancerAttributes, SetSecurityGroups, SetSubnets; delete
+    # DeleteLoadBalancer then ec2:DescribeNetworkInterfaces (ec2:Describe* in the seed).
+    # CreateLoadBalancer with Tags (AddTags is checked) was not in the pages read; ELB creates
+    # AWSServiceRoleForElasticLoadBalancing as the caller on first use (AWS docs; was missing).
     "aws_lb": calls(
         "elasticloadbalancing:CreateLoadBalancer elasticloadbalancing:AddTags"
         " elasticloadbalancing:ModifyLoadBalancerAttributes elasticloadbalancing:SetSecurityGroups"
@@ -415,9 +459,10 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     )
     + calls(
         "elasticloadbalancing:DescribeLoadBalancers elasticloadbalancing:DescribeLoadBalancerAttributes"
-        " elasticloadbalancing:DescribeTags",
+        " elasticloadbalancing:DescribeTags ec2:DescribeNetworkInterfaces",
         "*",
-    ),
+    )
+    + service_linked_role("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
     # Not opened: elbv2/target_group.go CreateTargetGroup (Tags), DescribeTargetGroups,
     # DescribeTargetGroupAttributes, ModifyTargetGroup(Attributes), DeleteTargetGroup.
     "aws_lb_target_group": calls(
@@ -437,9 +482,11 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         f"{ELB}:listener/app/{PREFIX}-dagster-ui/0123456789abcdef/0123456789abcdef",
     )
     + calls("elasticloadbalancing:DescribeListeners", "*"),
-    # Not opened: ecr/repository.go CreateRepository (Tags, KMS encryption: ECR creates a grant
-    # as the caller), DescribeRepositories, ListTagsForResource, PutImageScanningConfiguration,
-    # PutImageTagMutability, DeleteRepository.
+    # Verified by reading internal/service/ecr/repository.go (commit 0072eea2) from the end of
+    # create on: CreateRepository with Tags (tag-on-create), image scanning and encryption
+    # configuration (KMS: ECR creates a grant as the caller, AWS docs); read DescribeRepositories
+    # (retried while new) and ListTags (ListTagsForResource); update PutImageTagMutability,
+    # PutImageScanningConfiguration, UpdateTags; delete DeleteRepository then DescribeRepositories.
     "aws_ecr_repository": calls(
         "ecr:CreateRepository ecr:DescribeRepositories ecr:ListTagsForResource ecr:TagResource"
         " ecr:PutImageScanningConfiguration ecr:PutImageTagMutability ecr:DeleteRepository",
