@@ -279,22 +279,38 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     # and delete call SetQueueAttributes (Policy / empty Policy) and wait on GetQueueAttributes;
     # read uses FindQueuePolicyByURL (GetQueueAttributes). No tagging.
     "aws_sqs_queue_policy": calls("sqs:SetQueueAttributes sqs:GetQueueAttributes", QUEUE),
-    # logs/group.go: CreateLogGroup (Tags, KmsKeyId), DescribeLogGroups, ListTagsForResource,
-    # PutRetentionPolicy, DeleteLogGroup.
+    # Verified by reading internal/service/logs/group.go (commit 0073593e): create sends
+    # CreateLogGroup with Tags (tag-on-create: logs:TagResource) and KmsKeyId, then
+    # PutRetentionPolicy; read findLogGroupByName (DescribeLogGroups by prefix, takes "*"); the
+    # transparent tagging reads ListTagsForResource; update PutRetentionPolicy and AssociateKmsKey
+    # (DeleteRetentionPolicy/DisassociateKmsKey only when those are removed, which the tree never
+    # does); delete DeleteLogGroup. Both scopes the tree uses are checked: Glue job logs and the
+    # Dagster module's /ecs/ groups.
     "aws_cloudwatch_log_group": calls(
-        "logs:CreateLogGroup logs:PutRetentionPolicy logs:ListTagsForResource logs:TagResource logs:DeleteLogGroup",
+        "logs:CreateLogGroup logs:PutRetentionPolicy logs:AssociateKmsKey logs:ListTagsForResource logs:TagResource"
+        " logs:DeleteLogGroup",
         JOB_LOGS,
     )
     + calls(
-        "logs:CreateLogGroup logs:PutRetentionPolicy logs:ListTagsForResource logs:TagResource logs:DeleteLogGroup",
+        "logs:CreateLogGroup logs:PutRetentionPolicy logs:AssociateKmsKey logs:ListTagsForResource logs:TagResource"
+        " logs:DeleteLogGroup",
         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/{PREFIX}-dagster/webserver",
     )
     + calls("logs:DescribeLogGroups", "*"),
-    # cloudwatch/metric_alarm.go: PutMetricAlarm (Tags), DescribeAlarms, ListTagsForResource, DeleteAlarms.
+    # Verified by reading internal/service/cloudwatch/metric_alarm.go (commit 055611a6): create
+    # first calls findMetricAlarmByName (DescribeAlarms) to refuse an existing alarm, then
+    # PutMetricAlarm with Tags (tag-on-create: cloudwatch:TagResource); read DescribeAlarms;
+    # update PutMetricAlarm; delete DeleteAlarms; the transparent tagging reads
+    # ListTagsForResource. Checked on the monitoring module's and the Dagster module's alarm names.
     "aws_cloudwatch_metric_alarm": calls(
         "cloudwatch:PutMetricAlarm cloudwatch:DescribeAlarms cloudwatch:ListTagsForResource cloudwatch:TagResource"
         " cloudwatch:DeleteAlarms",
         ALARM,
+    )
+    + calls(
+        "cloudwatch:PutMetricAlarm cloudwatch:DescribeAlarms cloudwatch:ListTagsForResource cloudwatch:TagResource"
+        " cloudwatch:DeleteAlarms",
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{PREFIX}-dagster-daemon-not-running",
     ),
     # events/rule.go: PutRule (Tags), DescribeRule, ListTagsForResource, DeleteRule.
     "aws_cloudwatch_event_rule": calls(
@@ -404,14 +420,20 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     )
     + calls("servicediscovery:TagResource", "*", REQUEST_TAGS)
     + calls("servicediscovery:ListTagsForResource", "*"),
-    # Not opened: rds/subnet_group.go Create/Describe/Modify/DeleteDBSubnetGroup (Tags).
+    # Verified by reading internal/service/rds/subnet_group.go (commit 01c08000): create
+    # CreateDBSubnetGroup with Tags (tag-on-create: rds:AddTagsToResource); read
+    # FindDBSubnetGroupByName (DescribeDBSubnetGroups) and ListTags (ListTagsForResource); update
+    # ModifyDBSubnetGroup and UpdateTags; delete DeleteDBSubnetGroup and wait (Describe).
     "aws_db_subnet_group": calls(
         "rds:CreateDBSubnetGroup rds:DescribeDBSubnetGroups rds:ModifyDBSubnetGroup rds:DeleteDBSubnetGroup"
         " rds:AddTagsToResource rds:ListTagsForResource",
         f"{RDS}:subgrp:{PREFIX}-dagster",
     ),
-    # Not opened: rds/parameter_group.go Create/Describe/ModifyDBParameterGroup, DescribeDBParameters,
-    # ResetDBParameterGroup, DeleteDBParameterGroup (name_prefix gives <prefix>-dagster-<suffix>).
+    # Verified by reading internal/service/rds/parameter_group.go (commit 01606926): create
+    # CreateDBParameterGroup with Tags, then the update path: ModifyDBParameterGroup (the module's
+    # three parameters, on the first apply) and ResetDBParameterGroup for removed ones; read
+    # DescribeDBParameterGroups and DescribeDBParameters; delete DeleteDBParameterGroup (retried
+    # while in use). name_prefix gives <prefix>-dagster-<suffix>.
     "aws_db_parameter_group": calls(
         "rds:CreateDBParameterGroup rds:DescribeDBParameterGroups rds:DescribeDBParameters"
         " rds:ModifyDBParameterGroup rds:ResetDBParameterGroup rds:DeleteDBParameterGroup"
@@ -463,8 +485,10 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         "*",
     )
     + service_linked_role("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
-    # Not opened: elbv2/target_group.go CreateTargetGroup (Tags), DescribeTargetGroups,
-    # DescribeTargetGroupAttributes, ModifyTargetGroup(Attributes), DeleteTargetGroup.
+    # Verified by reading internal/service/elbv2/target_group.go (commit 013cfb4c) from read on:
+    # read DescribeTargetGroups and DescribeTargetGroupAttributes; update ModifyTargetGroup
+    # (health check) and ModifyTargetGroupAttributes; delete DeleteTargetGroup (retried while a
+    # listener uses it). CreateTargetGroup (Tags: AddTags checked) was not in the page read.
     "aws_lb_target_group": calls(
         "elasticloadbalancing:CreateTargetGroup elasticloadbalancing:AddTags elasticloadbalancing:ModifyTargetGroup"
         " elasticloadbalancing:ModifyTargetGroupAttributes elasticloadbalancing:DeleteTargetGroup",
@@ -493,7 +517,8 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         ECR_REPO,
     )
     + calls("kms:CreateGrant kms:DescribeKey", KEY, RESOURCE_TAGS),
-    # Not opened: ecr/lifecycle_policy.go Put/Get/DeleteLifecyclePolicy.
+    # Verified by reading internal/service/ecr/lifecycle_policy.go (commit 00a35305): create
+    # PutLifecyclePolicy; read GetLifecyclePolicy (retried while new); delete DeleteLifecyclePolicy.
     "aws_ecr_lifecycle_policy": calls(
         "ecr:PutLifecyclePolicy ecr:GetLifecyclePolicy ecr:DeleteLifecyclePolicy", ECR_REPO
     ),
