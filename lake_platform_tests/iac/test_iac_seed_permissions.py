@@ -176,7 +176,10 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-table-optimizer",
         {"iam:PassedToService": "glue.amazonaws.com"},
     ),
-    # glue/job.go: CreateJob (Tags, passes the job role), GetJob, GetTags, UpdateJob, DeleteJob.
+    # Partly verified: read internal/service/glue/job.go (commit 040b7cf1) from the end of read
+    # on: update UpdateJob (passes the role again: iam:PassRole), delete DeleteJob. Create
+    # (CreateJob with Tags) and read (GetJob; GetTags from the transparent tagging) not in the
+    # page read; kept.
     "aws_glue_job": calls(
         "glue:CreateJob glue:GetJob glue:GetTags glue:TagResource glue:UpdateJob glue:DeleteJob",
         f"{GLUE}:job/{PREFIX}-files-spark-ingest-default",
@@ -252,7 +255,11 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         " logs:ListLogDeliveries logs:PutResourcePolicy logs:DescribeResourcePolicies logs:DescribeLogGroups",
         "*",
     ),
-    # sns/topic.go: CreateTopic (Tags, KmsMasterKeyId), GetTopicAttributes, ListTagsForResource, DeleteTopic.
+    # Verified by reading internal/service/sns/topic.go (commit 00a35305): create CreateTopic with
+    # Tags (tag-on-create: sns:TagResource), then putTopicAttributes (SetTopicAttributes once per
+    # attribute, KmsMasterKeyId among them, retried on ABAC AccessDenied); read GetTopicAttributes;
+    # update SetTopicAttributes; delete DeleteTopic; @Tags(identifierAttribute=arn) lists with
+    # ListTagsForResource.
     "aws_sns_topic": calls(
         "sns:CreateTopic sns:GetTopicAttributes sns:SetTopicAttributes sns:ListTagsForResource sns:TagResource"
         " sns:DeleteTopic",
@@ -312,13 +319,23 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         " cloudwatch:DeleteAlarms",
         f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{PREFIX}-dagster-daemon-not-running",
     ),
-    # events/rule.go: PutRule (Tags), DescribeRule, ListTagsForResource, DeleteRule.
+    # Verified by reading internal/service/events/rule.go (commit 0cdab4ae): create retryPutRule
+    # (PutRule with Tags: tag-on-create, events:TagResource) and wait with findRuleByTwoPartKey
+    # (DescribeRule); read DescribeRule; update PutRule again with the tags (for aws:RequestTag);
+    # delete DeleteRule (retried while targets remain). The transparent tagging (@Tags) lists
+    # with ListTagsForResource and removes a dropped tag with UntagResource (was missing here and
+    # in the seed: removing a tag from the rule would fail).
     "aws_cloudwatch_event_rule": calls(
-        "events:PutRule events:DescribeRule events:ListTagsForResource events:TagResource events:DeleteRule", RULE
+        "events:PutRule events:DescribeRule events:ListTagsForResource events:TagResource events:UntagResource"
+        " events:DeleteRule",
+        RULE,
     ),
     # events/target.go: PutTargets, ListTargetsByRule, RemoveTargets.
     "aws_cloudwatch_event_target": calls("events:PutTargets events:ListTargetsByRule events:RemoveTargets", RULE),
-    # athena/workgroup.go: CreateWorkGroup (Tags), GetWorkGroup, ListTagsForResource, DeleteWorkGroup.
+    # Partly verified: read internal/service/athena/workgroup.go (commit 0148137d) from the end of
+    # read on: update UpdateWorkGroup and UpdateTags (TagResource/UntagResource); delete
+    # DeleteWorkGroup (RecursiveDeleteOption with force_destroy). Create (CreateWorkGroup with
+    # Tags) and read (GetWorkGroup, ListTagsForResource) were not in the page read; kept.
     "aws_athena_workgroup": calls(
         "athena:CreateWorkGroup athena:GetWorkGroup athena:ListTagsForResource athena:TagResource"
         " athena:UpdateWorkGroup athena:DeleteWorkGroup",
