@@ -185,11 +185,15 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         f"{GLUE}:job/{PREFIX}-files-spark-ingest-default",
     )
     + calls("iam:PassRole", ROLE, {"iam:PassedToService": "glue.amazonaws.com"}),
-    # glue/security_configuration.go: Create/Get/DeleteSecurityConfiguration (no ARN exists).
+    # Verified by reading internal/service/glue/security_configuration.go (commit 01c08000): create
+    # CreateSecurityConfiguration, read GetSecurityConfiguration, delete DeleteSecurityConfiguration,
+    # all by name (no ARN exists, so "*"); no tags, no update.
     "aws_glue_security_configuration": calls(
         "glue:CreateSecurityConfiguration glue:GetSecurityConfiguration glue:DeleteSecurityConfiguration", "*"
     ),
-    # glue/data_catalog_encryption_settings.go: Put/GetDataCatalogEncryptionSettings on the catalog.
+    # Verified by reading internal/service/glue/data_catalog_encryption_settings.go (commit
+    # 0620f2a6): create/update and delete (with empty settings) PutDataCatalogEncryptionSettings,
+    # read GetDataCatalogEncryptionSettings, each with the account's CatalogId.
     "aws_glue_data_catalog_encryption_settings": calls(
         "glue:PutDataCatalogEncryptionSettings glue:GetDataCatalogEncryptionSettings", f"{GLUE}:catalog"
     ),
@@ -236,12 +240,19 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     # (ListAttachedRolePolicies, paged), delete DetachPolicyFromRole (DetachRolePolicy). No tags.
     "aws_iam_role_policy_attachment": calls("iam:AttachRolePolicy", ROLE, WITH_BOUNDARY)
     + calls("iam:ListAttachedRolePolicies iam:DetachRolePolicy", ROLE),
-    # sfn/state_machine.go: ValidateStateMachineDefinition (plan-time check), CreateStateMachine
-    # (passes its role; logging_configuration makes Step Functions create a log delivery as the
-    # caller), DescribeStateMachine, ListTagsForResource, UpdateStateMachine, DeleteStateMachine.
+    # Verified by reading internal/service/sfn/state_machine.go (commit 01f43111): CustomizeDiff
+    # stateMachineDefinitionValidate calls ValidateStateMachineDefinition at plan time; create
+    # CreateStateMachine with Tags, RoleArn (iam:PassRole), logging, tracing and encryption
+    # configuration (retried on AccessDenied for IAM propagation); read findStateMachineByARN
+    # (DescribeStateMachine) and then ListStateMachineVersions, which `states:*StateMachine` does
+    # not match: every read, including the one right after create, was AccessDenied, so the
+    # first apply stopped at the state machine (added to the seed); update UpdateStateMachine and
+    # DescribeStateMachine; delete DeleteStateMachine and wait. Logging makes Step Functions
+    # create a log delivery as the caller (AWS docs, not the provider).
     "aws_sfn_state_machine": calls("states:ValidateStateMachineDefinition", "*")
     + calls(
-        "states:CreateStateMachine states:DescribeStateMachine states:ListTagsForResource states:TagResource"
+        "states:CreateStateMachine states:DescribeStateMachine states:ListStateMachineVersions"
+        " states:ListTagsForResource states:TagResource"
         " states:UpdateStateMachine states:DeleteStateMachine",
         STATE_MACHINE,
     )
