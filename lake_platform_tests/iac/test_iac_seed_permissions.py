@@ -147,8 +147,9 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     ),
     # dynamodb/table_item.go: PutItem, GetItem, DeleteItem.
     "aws_dynamodb_table_item": calls("dynamodb:PutItem dynamodb:GetItem dynamodb:DeleteItem", TABLE),
-    # Partly verified: the stored internal/service/glue/catalog_database.go is an old SDKv1 version
-    # (commit 0075c786); from resourceCatalogDatabaseUpdate on it calls UpdateDatabase,
+    # Partly verified: the stored internal/service/glue/catalog_database.go versions are old SDKv1
+    # ones (commits 0075c786, 30893e2e, neither has tags yet); from resourceCatalogDatabaseUpdate
+    # on they call UpdateDatabase,
     # FindDatabaseByName (GetDatabase) on read and DeleteDatabase, each with CatalogId + Name. Create
     # and the tagging path (GetTags/TagResource on the database ARN) were not opened there; kept.
     "aws_glue_catalog_database": calls("glue:CreateDatabase glue:GetDatabase glue:DeleteDatabase", f"{GLUE}:catalog")
@@ -352,14 +353,18 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         " athena:UpdateWorkGroup athena:DeleteWorkGroup",
         WORKGROUP,
     ),
-    # ec2/vpc_security_group.go: CreateSecurityGroup (in the VPC, TagSpecifications), revoke the
-    # default egress rule, DescribeSecurityGroups, DeleteSecurityGroup.
+    # Partly verified: read internal/service/ec2/vpc_security_group.go (commit 01606926) from the
+    # end of read on: read DescribeSecurityGroups (tags come with it); update
+    # Revoke/AuthorizeSecurityGroupIngress/Egress; delete deleteLingeringENIs
+    # (DescribeNetworkInterfaces), DeleteSecurityGroup (retried on DependencyViolation) and wait.
+    # Create (CreateSecurityGroup with TagSpecifications, revoking the default egress rule) was
+    # not in the page read; kept.
     "aws_security_group": calls(
         "ec2:CreateSecurityGroup ec2:CreateTags ec2:RevokeSecurityGroupEgress ec2:DeleteSecurityGroup",
         f"{EC2}:security-group/sg-0123456789abcdef0",
     )
     + calls("ec2:CreateSecurityGroup", f"{EC2}:vpc/vpc-0123456789abcdef0")
-    + calls("ec2:DescribeSecurityGroups", "*"),
+    + calls("ec2:DescribeSecurityGroups ec2:DescribeNetworkInterfaces", "*"),
     # ec2/vpc_security_group_{egress,ingress}_rule.go: Authorize*, DescribeSecurityGroupRules, Revoke*.
     "aws_vpc_security_group_egress_rule": calls(
         "ec2:AuthorizeSecurityGroupEgress ec2:RevokeSecurityGroupEgress", f"{EC2}:security-group/sg-0123456789abcdef0"
@@ -523,8 +528,10 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         f"{ELB}:targetgroup/{PREFIX}-dagster-ui/0123456789abcdef",
     )
     + calls("elasticloadbalancing:DescribeTargetGroups elasticloadbalancing:DescribeTargetGroupAttributes", "*"),
-    # Not opened: elbv2/listener.go CreateListener (on the load balancer, Tags), DescribeListeners,
-    # ModifyListener, DeleteListener.
+    # Partly verified: read internal/service/elbv2/listener.go (commit 01c08000) from the end of
+    # update on: update ends with the tag update (AddTags/RemoveTags), delete DeleteListener,
+    # retryListenerCreate calls CreateListener (retried on CertificateNotFound). The create body
+    # (Tags) and read (DescribeListeners) were not in the page read; kept.
     "aws_lb_listener": calls(
         "elasticloadbalancing:CreateListener",
         f"{ELB}:loadbalancer/app/{PREFIX}-dagster-ui/0123456789abcdef",
