@@ -101,9 +101,14 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         KEY,
         RESOURCE_TAGS,
     ),
-    # kms/alias.go: CreateAlias needs the alias and the key; read lists aliases; DeleteAlias.
-    "aws_kms_alias": calls("kms:CreateAlias kms:DeleteAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/{PREFIX}")
-    + calls("kms:CreateAlias kms:DeleteAlias", KEY)
+    # Verified by reading internal/service/kms/alias.go (commit 01c08000): create CreateAlias
+    # (retried on NotFound while the key propagates; authorized on the alias and the key); read
+    # FindAliasByName (ListAliases, "*"); update UpdateAlias on a target_key_id change (alias,
+    # old and new key; was missing here, the seed grants it); delete DeleteAlias.
+    "aws_kms_alias": calls(
+        "kms:CreateAlias kms:UpdateAlias kms:DeleteAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/{PREFIX}"
+    )
+    + calls("kms:CreateAlias kms:UpdateAlias kms:DeleteAlias", KEY)
     + calls("kms:ListAliases", "*"),
     # Verified by reading internal/service/s3/bucket.go (commit 4c72bcc7, the SDKv1 version):
     # resourceBucketRead calls HeadBucket (s3:ListBucket), GetBucketPolicy, GetBucketAcl,
@@ -279,9 +284,13 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     ),
     # sns/topic_policy.go: SetTopicAttributes(Policy), GetTopicAttributes.
     "aws_sns_topic_policy": calls("sns:SetTopicAttributes sns:GetTopicAttributes", TOPIC),
-    # sns/topic_subscription.go: Subscribe, GetSubscriptionAttributes, Unsubscribe (on the topic).
+    # Verified by reading internal/service/sns/topic_subscription.go (commit 04a2e6e5): create
+    # Subscribe on the topic (attributes inline, ReturnSubscriptionArn; no wait for email); read
+    # GetSubscriptionAttributes; update putSubscriptionAttributes (SetSubscriptionAttributes, was
+    # missing here and in the seed: changing a subscription attribute would fail); delete
+    # Unsubscribe and wait. The subscription actions take only "*".
     "aws_sns_topic_subscription": calls("sns:Subscribe", TOPIC)
-    + calls("sns:GetSubscriptionAttributes sns:Unsubscribe", "*"),
+    + calls("sns:GetSubscriptionAttributes sns:SetSubscriptionAttributes sns:Unsubscribe", "*"),
     # Partly verified: read internal/service/sqs/queue.go (commit 00a35305) from the end of
     # resourceQueueCreate on: CreateQueue with tags (tag-on-create needs sqs:TagQueue; createTags
     # after create only where the partition lacks it), waitQueueAttributesPropagated and
