@@ -351,7 +351,9 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         " events:DeleteRule",
         RULE,
     ),
-    # events/target.go: PutTargets, ListTargetsByRule, RemoveTargets.
+    # Verified by reading internal/service/events/target.go (commit 0762c41e): create and update
+    # PutTargets (FailedEntries checked); read findTargetByThreePartKey (ListTargetsByRule);
+    # delete RemoveTargets. No tags; the module's targets (SNS, SQS) pass no role.
     "aws_cloudwatch_event_target": calls("events:PutTargets events:ListTargetsByRule events:RemoveTargets", RULE),
     # Partly verified: read internal/service/athena/workgroup.go (commit 0148137d) from the end of
     # read on: update UpdateWorkGroup and UpdateTags (TagResource/UntagResource); delete
@@ -374,14 +376,24 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     )
     + calls("ec2:CreateSecurityGroup", f"{EC2}:vpc/vpc-0123456789abcdef0")
     + calls("ec2:DescribeSecurityGroups ec2:DescribeNetworkInterfaces", "*"),
-    # ec2/vpc_security_group_{egress,ingress}_rule.go: Authorize*, DescribeSecurityGroupRules, Revoke*.
+    # Verified for the ingress rule by reading internal/service/ec2/vpc_security_group_ingress_rule.go
+    # (commit 00a32209): Create AuthorizeSecurityGroupIngress, then UpdateTags (ec2:CreateTags on
+    # the new security-group-rule); Read FindSecurityGroupIngressRuleByID
+    # (DescribeSecurityGroupRules); Update ModifySecurityGroupRules (was missing here and in the
+    # seed: changing a rule's port or description would fail) and UpdateTags; Delete
+    # RevokeSecurityGroupIngress. The egress rule file was not opened; the same calls with Egress
+    # are assumed (it shares the rule implementation).
     "aws_vpc_security_group_egress_rule": calls(
-        "ec2:AuthorizeSecurityGroupEgress ec2:RevokeSecurityGroupEgress", f"{EC2}:security-group/sg-0123456789abcdef0"
+        "ec2:AuthorizeSecurityGroupEgress ec2:ModifySecurityGroupRules ec2:RevokeSecurityGroupEgress",
+        f"{EC2}:security-group/sg-0123456789abcdef0",
     )
+    + calls("ec2:CreateTags", f"{EC2}:security-group-rule/sgr-0123456789abcdef0")
     + calls("ec2:DescribeSecurityGroupRules", "*"),
     "aws_vpc_security_group_ingress_rule": calls(
-        "ec2:AuthorizeSecurityGroupIngress ec2:RevokeSecurityGroupIngress", f"{EC2}:security-group/sg-0123456789abcdef0"
+        "ec2:AuthorizeSecurityGroupIngress ec2:ModifySecurityGroupRules ec2:RevokeSecurityGroupIngress",
+        f"{EC2}:security-group/sg-0123456789abcdef0",
     )
+    + calls("ec2:CreateTags", f"{EC2}:security-group-rule/sgr-0123456789abcdef0")
     + calls("ec2:DescribeSecurityGroupRules", "*"),
     # ec2/vpc_endpoint.go: CreateVpcEndpoint (TagSpecifications), DescribeVpcEndpoints,
     # DescribePrefixLists, ModifyVpcEndpoint, DeleteVpcEndpoints.
