@@ -79,6 +79,12 @@ def calls(actions: str, resource: str, context: dict[str, str] | None = None) ->
     return [Call(a, resource, context or {}) for a in actions.split()]
 
 
+def service_linked_role(service: str, role_name: str) -> list[Call]:
+    """The role a service creates as the caller on its first use in an account (ECS, ELB, RDS)."""
+    arn = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/{service}/{role_name}"
+    return [Call("iam:CreateServiceLinkedRole", arn, {"iam:AWSServiceName": service})]
+
+
 # Resource type -> the IAM authorizations of its create/read/tag/delete calls.
 PROVIDER_CALLS: dict[str, list[Call]] = {
     # Verified by reading hashicorp/terraform-provider-aws internal/service/kms/key.go (commit
@@ -95,16 +101,30 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         KEY,
         RESOURCE_TAGS,
     ),
-    # kms/alias.go: CreateAlias needs the alias and the key; read lists aliases; DeleteAlias.
-    "aws_kms_alias": calls("kms:CreateAlias kms:DeleteAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/{PREFIX}")
-    + calls("kms:CreateAlias kms:DeleteAlias", KEY)
+    # Verified by reading internal/service/kms/alias.go (commit 01c08000): create CreateAlias
+    # (retried on NotFound while the key propagates; authorized on the alias and the key); read
+    # FindAliasByName (ListAliases, "*"); update UpdateAlias on a target_key_id change (alias,
+    # old and new key; was missing here, the seed grants it); delete DeleteAlias.
+    "aws_kms_alias": calls(
+        "kms:CreateAlias kms:UpdateAlias kms:DeleteAlias", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/{PREFIX}"
+    )
+    + calls("kms:CreateAlias kms:UpdateAlias kms:DeleteAlias", KEY)
     + calls("kms:ListAliases", "*"),
-    # s3/bucket.go (+ bucket_*.go): CreateBucket, HeadBucket (ListBucket), the bucket's Get*
-    # configuration reads, PutBucketTagging/GetBucketTagging, DeleteBucket.
+    # Verified by reading internal/service/s3/bucket.go (commit 4c72bcc7, the SDKv1 version):
+    # resourceBucketRead calls HeadBucket (s3:ListBucket), GetBucketPolicy, GetBucketAcl,
+    # GetBucketCors, GetBucketWebsite, GetBucketVersioning, GetBucketAccelerateConfiguration,
+    # GetBucketRequestPayment, GetBucketLogging, GetBucketLifecycleConfiguration,
+    # GetBucketReplication, GetBucketEncryption, GetObjectLockConfiguration, GetBucketRegion (a HEAD,
+    # s3:ListBucket) and GetBucketTagging; any AccessDenied among them fails the read. Five of
+    # these reads (policy, versioning, logging, lifecycle, encryption) were missing here; the
+    # seed's PlatformBuckets s3:* already grants them. resourceBucketDelete calls DeleteBucket.
+    # Create and PutBucketTagging were not in the pages read; kept.
     "aws_s3_bucket": calls(
-        "s3:CreateBucket s3:ListBucket s3:GetBucketTagging s3:PutBucketTagging s3:GetBucketAcl s3:GetBucketCORS"
-        " s3:GetBucketWebsite s3:GetAccelerateConfiguration s3:GetBucketRequestPayment s3:GetReplicationConfiguration"
-        " s3:GetBucketObjectLockConfiguration s3:DeleteBucket",
+        "s3:CreateBucket s3:ListBucket s3:GetBucketTagging s3:PutBucketTagging s3:GetBucketPolicy s3:GetBucketAcl"
+        " s3:GetBucketCORS s3:GetBucketWebsite s3:GetBucketVersioning s3:GetAccelerateConfiguration"
+        " s3:GetBucketRequestPayment s3:GetBucketLogging s3:GetLifecycleConfiguration"
+        " s3:GetReplicationConfiguration s3:GetEncryptionConfiguration s3:GetBucketObjectLockConfiguration"
+        " s3:DeleteBucket",
         BUCKET,
     ),
     "aws_s3_bucket_lifecycle_configuration": calls("s3:PutLifecycleConfiguration s3:GetLifecycleConfiguration", BUCKET),
@@ -132,8 +152,9 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     ),
     # dynamodb/table_item.go: PutItem, GetItem, DeleteItem.
     "aws_dynamodb_table_item": calls("dynamodb:PutItem dynamodb:GetItem dynamodb:DeleteItem", TABLE),
-    # Partly verified: the stored internal/service/glue/catalog_database.go is an old SDKv1 version
-    # (commit 0075c786); from resourceCatalogDatabaseUpdate on it calls UpdateDatabase,
+    # Partly verified: the stored internal/service/glue/catalog_database.go versions are old SDKv1
+    # ones (commits 0075c786, 30893e2e, neither has tags yet); from resourceCatalogDatabaseUpdate
+    # on they call UpdateDatabase,
     # FindDatabaseByName (GetDatabase) on read and DeleteDatabase, each with CatalogId + Name. Create
     # and the tagging path (GetTags/TagResource on the database ARN) were not opened there; kept.
     "aws_glue_catalog_database": calls("glue:CreateDatabase glue:GetDatabase glue:DeleteDatabase", f"{GLUE}:catalog")
@@ -161,17 +182,24 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         f"arn:aws:iam::{ACCOUNT}:role/{PREFIX}-table-optimizer",
         {"iam:PassedToService": "glue.amazonaws.com"},
     ),
-    # glue/job.go: CreateJob (Tags, passes the job role), GetJob, GetTags, UpdateJob, DeleteJob.
+    # Partly verified: read internal/service/glue/job.go (commit 040b7cf1) from the end of read
+    # on: update UpdateJob (passes the role again: iam:PassRole), delete DeleteJob. Create
+    # (CreateJob with Tags) and read (GetJob; GetTags from the transparent tagging) not in the
+    # page read; kept.
     "aws_glue_job": calls(
         "glue:CreateJob glue:GetJob glue:GetTags glue:TagResource glue:UpdateJob glue:DeleteJob",
         f"{GLUE}:job/{PREFIX}-files-spark-ingest-default",
     )
     + calls("iam:PassRole", ROLE, {"iam:PassedToService": "glue.amazonaws.com"}),
-    # glue/security_configuration.go: Create/Get/DeleteSecurityConfiguration (no ARN exists).
+    # Verified by reading internal/service/glue/security_configuration.go (commit 01c08000): create
+    # CreateSecurityConfiguration, read GetSecurityConfiguration, delete DeleteSecurityConfiguration,
+    # all by name (no ARN exists, so "*"); no tags, no update.
     "aws_glue_security_configuration": calls(
         "glue:CreateSecurityConfiguration glue:GetSecurityConfiguration glue:DeleteSecurityConfiguration", "*"
     ),
-    # glue/data_catalog_encryption_settings.go: Put/GetDataCatalogEncryptionSettings on the catalog.
+    # Verified by reading internal/service/glue/data_catalog_encryption_settings.go (commit
+    # 0620f2a6): create/update and delete (with empty settings) PutDataCatalogEncryptionSettings,
+    # read GetDataCatalogEncryptionSettings, each with the account's CatalogId.
     "aws_glue_data_catalog_encryption_settings": calls(
         "glue:PutDataCatalogEncryptionSettings glue:GetDataCatalogEncryptionSettings", f"{GLUE}:catalog"
     ),
@@ -181,32 +209,56 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         f"{GLUE}:connection/{PREFIX}-jdbc",
     )
     + calls("glue:CreateConnection glue:GetConnection glue:DeleteConnection", f"{GLUE}:catalog"),
-    # iam/role.go: CreateRole (with Tags and PermissionsBoundary), GetRole, ListRolePolicies,
-    # ListAttachedRolePolicies, ListInstanceProfilesForRole and DeleteRole on destroy.
+    # Verified by reading internal/service/iam/role.go (commit 0040ea69): resourceRoleCreate sends
+    # CreateRole with Tags (tag-on-create: iam:TagRole) and PermissionsBoundary; resourceRoleRead
+    # calls GetRole (FindRoleByName), ListRolePolicies plus GetRolePolicy for every inline policy,
+    # and ListAttachedRolePolicies; resourceRoleUpdate calls UpdateAssumeRolePolicy,
+    # UpdateRoleDescription (on a description change; was missing here and in the seed),
+    # UpdateRole, PutRolePermissionsBoundary, TagRole/UntagRole; DeleteRole first calls
+    # ListInstanceProfilesForRole, then ListAttachedRolePolicies/DetachRolePolicy and
+    # ListRolePolicies/DeleteRolePolicy when the role has policies, then DeleteRole.
     "aws_iam_role": calls("iam:CreateRole", ROLE, WITH_BOUNDARY)
     + calls(
-        "iam:GetRole iam:TagRole iam:ListRolePolicies iam:ListAttachedRolePolicies iam:ListInstanceProfilesForRole"
-        " iam:DeleteRole",
+        "iam:GetRole iam:TagRole iam:UntagRole iam:ListRolePolicies iam:GetRolePolicy iam:ListAttachedRolePolicies"
+        " iam:UpdateAssumeRolePolicy iam:UpdateRoleDescription iam:UpdateRole iam:ListInstanceProfilesForRole"
+        " iam:DetachRolePolicy iam:DeleteRolePolicy iam:DeleteRole",
         ROLE,
-    ),
-    # iam/role_policy.go: PutRolePolicy, GetRolePolicy, DeleteRolePolicy.
+    )
+    + calls("iam:PutRolePermissionsBoundary", ROLE, WITH_BOUNDARY),
+    # Verified by reading internal/service/iam/role_policy.go (commit 02f97af8): create/update call
+    # PutRolePolicy then wait with FindRolePolicyByTwoPartKey (GetRolePolicy); read GetRolePolicy;
+    # delete DeleteRolePolicy. No tags.
     "aws_iam_role_policy": calls("iam:PutRolePolicy", ROLE, WITH_BOUNDARY)
     + calls("iam:GetRolePolicy iam:DeleteRolePolicy", ROLE),
-    # iam/policy.go: CreatePolicy (Tags), GetPolicy, GetPolicyVersion, ListPolicyVersions, DeletePolicy.
+    # Verified by reading internal/service/iam/policy.go (commit 01ccd9a2): resourcePolicyCreate
+    # sends CreatePolicy with Tags (tag-on-create: iam:TagPolicy); resourcePolicyRead calls GetPolicy
+    # and GetPolicyVersion (default version); resourcePolicyUpdate prunes with ListPolicyVersions/
+    # DeletePolicyVersion, then CreatePolicyVersion(SetAsDefault false) and SetDefaultPolicyVersion
+    # (was missing here and in the seed: every policy change would fail); resourcePolicyDelete
+    # lists versions, deletes the non-default ones and calls DeletePolicy.
     "aws_iam_policy": calls(
         "iam:CreatePolicy iam:TagPolicy iam:GetPolicy iam:GetPolicyVersion iam:ListPolicyVersions"
-        " iam:CreatePolicyVersion iam:DeletePolicyVersion iam:DeletePolicy",
+        " iam:CreatePolicyVersion iam:SetDefaultPolicyVersion iam:DeletePolicyVersion iam:DeletePolicy",
         POLICY,
     ),
-    # iam/role_policy_attachment.go: AttachRolePolicy, ListAttachedRolePolicies, DetachRolePolicy.
+    # Verified by reading internal/service/iam/role_policy_attachment.go (commit 04c79849):
+    # attachPolicyToRole (AttachRolePolicy), read RoleHasPolicyARNAttachment
+    # (ListAttachedRolePolicies, paged), delete DetachPolicyFromRole (DetachRolePolicy). No tags.
     "aws_iam_role_policy_attachment": calls("iam:AttachRolePolicy", ROLE, WITH_BOUNDARY)
     + calls("iam:ListAttachedRolePolicies iam:DetachRolePolicy", ROLE),
-    # sfn/state_machine.go: ValidateStateMachineDefinition (plan-time check), CreateStateMachine
-    # (passes its role; logging_configuration makes Step Functions create a log delivery as the
-    # caller), DescribeStateMachine, ListTagsForResource, UpdateStateMachine, DeleteStateMachine.
+    # Verified by reading internal/service/sfn/state_machine.go (commit 01f43111): CustomizeDiff
+    # stateMachineDefinitionValidate calls ValidateStateMachineDefinition at plan time; create
+    # CreateStateMachine with Tags, RoleArn (iam:PassRole), logging, tracing and encryption
+    # configuration (retried on AccessDenied for IAM propagation); read findStateMachineByARN
+    # (DescribeStateMachine) and then ListStateMachineVersions, which `states:*StateMachine` does
+    # not match: every read, including the one right after create, was AccessDenied, so the
+    # first apply stopped at the state machine (added to the seed); update UpdateStateMachine and
+    # DescribeStateMachine; delete DeleteStateMachine and wait. Logging makes Step Functions
+    # create a log delivery as the caller (AWS docs, not the provider).
     "aws_sfn_state_machine": calls("states:ValidateStateMachineDefinition", "*")
     + calls(
-        "states:CreateStateMachine states:DescribeStateMachine states:ListTagsForResource states:TagResource"
+        "states:CreateStateMachine states:DescribeStateMachine states:ListStateMachineVersions"
+        " states:ListTagsForResource states:TagResource"
         " states:UpdateStateMachine states:DeleteStateMachine",
         STATE_MACHINE,
     )
@@ -220,7 +272,11 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         " logs:ListLogDeliveries logs:PutResourcePolicy logs:DescribeResourcePolicies logs:DescribeLogGroups",
         "*",
     ),
-    # sns/topic.go: CreateTopic (Tags, KmsMasterKeyId), GetTopicAttributes, ListTagsForResource, DeleteTopic.
+    # Verified by reading internal/service/sns/topic.go (commit 00a35305): create CreateTopic with
+    # Tags (tag-on-create: sns:TagResource), then putTopicAttributes (SetTopicAttributes once per
+    # attribute, KmsMasterKeyId among them, retried on ABAC AccessDenied); read GetTopicAttributes;
+    # update SetTopicAttributes; delete DeleteTopic; @Tags(identifierAttribute=arn) lists with
+    # ListTagsForResource.
     "aws_sns_topic": calls(
         "sns:CreateTopic sns:GetTopicAttributes sns:SetTopicAttributes sns:ListTagsForResource sns:TagResource"
         " sns:DeleteTopic",
@@ -228,9 +284,13 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     ),
     # sns/topic_policy.go: SetTopicAttributes(Policy), GetTopicAttributes.
     "aws_sns_topic_policy": calls("sns:SetTopicAttributes sns:GetTopicAttributes", TOPIC),
-    # sns/topic_subscription.go: Subscribe, GetSubscriptionAttributes, Unsubscribe (on the topic).
+    # Verified by reading internal/service/sns/topic_subscription.go (commit 04a2e6e5): create
+    # Subscribe on the topic (attributes inline, ReturnSubscriptionArn; no wait for email); read
+    # GetSubscriptionAttributes; update putSubscriptionAttributes (SetSubscriptionAttributes, was
+    # missing here and in the seed: changing a subscription attribute would fail); delete
+    # Unsubscribe and wait. The subscription actions take only "*".
     "aws_sns_topic_subscription": calls("sns:Subscribe", TOPIC)
-    + calls("sns:GetSubscriptionAttributes sns:Unsubscribe", "*"),
+    + calls("sns:GetSubscriptionAttributes sns:SetSubscriptionAttributes sns:Unsubscribe", "*"),
     # Partly verified: read internal/service/sqs/queue.go (commit 00a35305) from the end of
     # resourceQueueCreate on: CreateQueue with tags (tag-on-create needs sqs:TagQueue; createTags
     # after create only where the partition lacks it), waitQueueAttributesPropagated and
@@ -247,47 +307,93 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     # and delete call SetQueueAttributes (Policy / empty Policy) and wait on GetQueueAttributes;
     # read uses FindQueuePolicyByURL (GetQueueAttributes). No tagging.
     "aws_sqs_queue_policy": calls("sqs:SetQueueAttributes sqs:GetQueueAttributes", QUEUE),
-    # logs/group.go: CreateLogGroup (Tags, KmsKeyId), DescribeLogGroups, ListTagsForResource,
-    # PutRetentionPolicy, DeleteLogGroup.
+    # Verified by reading internal/service/logs/group.go (commit 0073593e): create sends
+    # CreateLogGroup with Tags (tag-on-create: logs:TagResource) and KmsKeyId, then
+    # PutRetentionPolicy; read findLogGroupByName (DescribeLogGroups by prefix, takes "*"); the
+    # transparent tagging reads ListTagsForResource; update PutRetentionPolicy and AssociateKmsKey
+    # (DeleteRetentionPolicy/DisassociateKmsKey only when those are removed, which the tree never
+    # does); delete DeleteLogGroup. Both scopes the tree uses are checked: Glue job logs and the
+    # Dagster module's /ecs/ groups.
     "aws_cloudwatch_log_group": calls(
-        "logs:CreateLogGroup logs:PutRetentionPolicy logs:ListTagsForResource logs:TagResource logs:DeleteLogGroup",
+        "logs:CreateLogGroup logs:PutRetentionPolicy logs:AssociateKmsKey logs:ListTagsForResource logs:TagResource"
+        " logs:DeleteLogGroup",
         JOB_LOGS,
     )
+    + calls(
+        "logs:CreateLogGroup logs:PutRetentionPolicy logs:AssociateKmsKey logs:ListTagsForResource logs:TagResource"
+        " logs:DeleteLogGroup",
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/{PREFIX}-dagster/webserver",
+    )
     + calls("logs:DescribeLogGroups", "*"),
-    # cloudwatch/metric_alarm.go: PutMetricAlarm (Tags), DescribeAlarms, ListTagsForResource, DeleteAlarms.
+    # Verified by reading internal/service/cloudwatch/metric_alarm.go (commit 055611a6): create
+    # first calls findMetricAlarmByName (DescribeAlarms) to refuse an existing alarm, then
+    # PutMetricAlarm with Tags (tag-on-create: cloudwatch:TagResource); read DescribeAlarms;
+    # update PutMetricAlarm; delete DeleteAlarms; the transparent tagging reads
+    # ListTagsForResource. Checked on the monitoring module's and the Dagster module's alarm names.
     "aws_cloudwatch_metric_alarm": calls(
         "cloudwatch:PutMetricAlarm cloudwatch:DescribeAlarms cloudwatch:ListTagsForResource cloudwatch:TagResource"
         " cloudwatch:DeleteAlarms",
         ALARM,
+    )
+    + calls(
+        "cloudwatch:PutMetricAlarm cloudwatch:DescribeAlarms cloudwatch:ListTagsForResource cloudwatch:TagResource"
+        " cloudwatch:DeleteAlarms",
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{PREFIX}-dagster-daemon-not-running",
     ),
-    # events/rule.go: PutRule (Tags), DescribeRule, ListTagsForResource, DeleteRule.
+    # Verified by reading internal/service/events/rule.go (commit 0cdab4ae): create retryPutRule
+    # (PutRule with Tags: tag-on-create, events:TagResource) and wait with findRuleByTwoPartKey
+    # (DescribeRule); read DescribeRule; update PutRule again with the tags (for aws:RequestTag);
+    # delete DeleteRule (retried while targets remain). The transparent tagging (@Tags) lists
+    # with ListTagsForResource and removes a dropped tag with UntagResource (was missing here and
+    # in the seed: removing a tag from the rule would fail).
     "aws_cloudwatch_event_rule": calls(
-        "events:PutRule events:DescribeRule events:ListTagsForResource events:TagResource events:DeleteRule", RULE
+        "events:PutRule events:DescribeRule events:ListTagsForResource events:TagResource events:UntagResource"
+        " events:DeleteRule",
+        RULE,
     ),
-    # events/target.go: PutTargets, ListTargetsByRule, RemoveTargets.
+    # Verified by reading internal/service/events/target.go (commit 0762c41e): create and update
+    # PutTargets (FailedEntries checked); read findTargetByThreePartKey (ListTargetsByRule);
+    # delete RemoveTargets. No tags; the module's targets (SNS, SQS) pass no role.
     "aws_cloudwatch_event_target": calls("events:PutTargets events:ListTargetsByRule events:RemoveTargets", RULE),
-    # athena/workgroup.go: CreateWorkGroup (Tags), GetWorkGroup, ListTagsForResource, DeleteWorkGroup.
+    # Partly verified: read internal/service/athena/workgroup.go (commit 0148137d) from the end of
+    # read on: update UpdateWorkGroup and UpdateTags (TagResource/UntagResource); delete
+    # DeleteWorkGroup (RecursiveDeleteOption with force_destroy). Create (CreateWorkGroup with
+    # Tags) and read (GetWorkGroup, ListTagsForResource) were not in the page read; kept.
     "aws_athena_workgroup": calls(
         "athena:CreateWorkGroup athena:GetWorkGroup athena:ListTagsForResource athena:TagResource"
         " athena:UpdateWorkGroup athena:DeleteWorkGroup",
         WORKGROUP,
     ),
-    # ec2/vpc_security_group.go: CreateSecurityGroup (in the VPC, TagSpecifications), revoke the
-    # default egress rule, DescribeSecurityGroups, DeleteSecurityGroup.
+    # Partly verified: read internal/service/ec2/vpc_security_group.go (commit 01606926) from the
+    # end of read on: read DescribeSecurityGroups (tags come with it); update
+    # Revoke/AuthorizeSecurityGroupIngress/Egress; delete deleteLingeringENIs
+    # (DescribeNetworkInterfaces), DeleteSecurityGroup (retried on DependencyViolation) and wait.
+    # Create (CreateSecurityGroup with TagSpecifications, revoking the default egress rule) was
+    # not in the page read; kept.
     "aws_security_group": calls(
         "ec2:CreateSecurityGroup ec2:CreateTags ec2:RevokeSecurityGroupEgress ec2:DeleteSecurityGroup",
         f"{EC2}:security-group/sg-0123456789abcdef0",
     )
     + calls("ec2:CreateSecurityGroup", f"{EC2}:vpc/vpc-0123456789abcdef0")
-    + calls("ec2:DescribeSecurityGroups", "*"),
-    # ec2/vpc_security_group_{egress,ingress}_rule.go: Authorize*, DescribeSecurityGroupRules, Revoke*.
+    + calls("ec2:DescribeSecurityGroups ec2:DescribeNetworkInterfaces", "*"),
+    # Verified for the ingress rule by reading internal/service/ec2/vpc_security_group_ingress_rule.go
+    # (commit 00a32209): Create AuthorizeSecurityGroupIngress, then UpdateTags (ec2:CreateTags on
+    # the new security-group-rule); Read FindSecurityGroupIngressRuleByID
+    # (DescribeSecurityGroupRules); Update ModifySecurityGroupRules (was missing here and in the
+    # seed: changing a rule's port or description would fail) and UpdateTags; Delete
+    # RevokeSecurityGroupIngress. The egress rule file was not opened; the same calls with Egress
+    # are assumed (it shares the rule implementation).
     "aws_vpc_security_group_egress_rule": calls(
-        "ec2:AuthorizeSecurityGroupEgress ec2:RevokeSecurityGroupEgress", f"{EC2}:security-group/sg-0123456789abcdef0"
+        "ec2:AuthorizeSecurityGroupEgress ec2:ModifySecurityGroupRules ec2:RevokeSecurityGroupEgress",
+        f"{EC2}:security-group/sg-0123456789abcdef0",
     )
+    + calls("ec2:CreateTags", f"{EC2}:security-group-rule/sgr-0123456789abcdef0")
     + calls("ec2:DescribeSecurityGroupRules", "*"),
     "aws_vpc_security_group_ingress_rule": calls(
-        "ec2:AuthorizeSecurityGroupIngress ec2:RevokeSecurityGroupIngress", f"{EC2}:security-group/sg-0123456789abcdef0"
+        "ec2:AuthorizeSecurityGroupIngress ec2:ModifySecurityGroupRules ec2:RevokeSecurityGroupIngress",
+        f"{EC2}:security-group/sg-0123456789abcdef0",
     )
+    + calls("ec2:CreateTags", f"{EC2}:security-group-rule/sgr-0123456789abcdef0")
     + calls("ec2:DescribeSecurityGroupRules", "*"),
     # ec2/vpc_endpoint.go: CreateVpcEndpoint (TagSpecifications), DescribeVpcEndpoints,
     # DescribePrefixLists, ModifyVpcEndpoint, DeleteVpcEndpoints.
@@ -299,30 +405,46 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     # modules/dagster (issue 20). Verified by reading internal/service/ecs/service.go (commit
     # 00a919d1): resourceServiceUpdate calls UpdateService (retried on IAM propagation) and waits
     # with DescribeServices; resourceServiceDelete reads the service, drains it with
-    # UpdateService(DesiredCount 0), then DeleteService and waits for INACTIVE. Create (CreateService
-    # with Tags, propagate_tags, the target group and the Cloud Map registry) was not opened; the
-    # transparent tagging (@Tags identifierAttribute=id) adds TagResource/ListTagsForResource.
+    # UpdateService(DesiredCount 0), then DeleteService and waits for INACTIVE;
+    # serviceCreateWithRetry calls CreateService and retries "Unable to assume the service linked
+    # role": ECS creates AWSServiceRoleForECS as the caller on first use in an account
+    # (iam:CreateServiceLinkedRole, was missing here and in the seed). The body of
+    # resourceServiceCreate (Tags, propagate_tags) was not in the pages read; the transparent
+    # tagging (@Tags identifierAttribute=id) adds TagResource/ListTagsForResource.
     "aws_ecs_service": calls(
         "ecs:CreateService ecs:DescribeServices ecs:UpdateService ecs:DeleteService ecs:TagResource"
         " ecs:ListTagsForResource",
         f"{ECS}:service/{PREFIX}-dagster/daemon",
-    ),
-    # Not opened (deadline), from the provider's documented behaviour: ecs/cluster.go CreateCluster
-    # (Tags, settings containerInsights), DescribeClusters, UpdateCluster, DeleteCluster.
+    )
+    + service_linked_role("ecs.amazonaws.com", "AWSServiceRoleForECS"),
+    # Verified by reading internal/service/ecs/cluster.go (commit 00a35305): resourceClusterCreate
+    # sends CreateCluster with Tags (tag-on-create: ecs:TagResource on the cluster) and settings
+    # through retryClusterCreate, which retries "Unable to assume the service linked role" (ECS
+    # creates AWSServiceRoleForECS as the caller on first use: iam:CreateServiceLinkedRole, was
+    # missing), then waitClusterAvailable; read findClusterByNameOrARN = DescribeClusters with
+    # Include TAGS/CONFIGURATIONS/SETTINGS; update UpdateCluster; delete DeleteCluster and wait.
     "aws_ecs_cluster": calls(
         "ecs:CreateCluster ecs:DescribeClusters ecs:UpdateCluster ecs:DeleteCluster ecs:TagResource"
         " ecs:ListTagsForResource",
         f"{ECS}:cluster/{PREFIX}-dagster",
-    ),
-    # Not opened: ecs/task_definition.go RegisterTaskDefinition (Tags; passes the task and
-    # execution roles), DescribeTaskDefinition (include TAGS), DeregisterTaskDefinition on replace.
+    )
+    + service_linked_role("ecs.amazonaws.com", "AWSServiceRoleForECS"),
+    # Verified by reading internal/service/ecs/task_definition.go (commit 04fc21d5) from the end of
+    # create on: RegisterTaskDefinition with Tags (tag-on-create; passes the task and execution
+    # roles), UpdateTags after create only where the partition lacks tag-on-create; read
+    # DescribeTaskDefinition with Include TAGS; update UpdateTags (TagResource/UntagResource);
+    # delete DeregisterTaskDefinition (unless skip_destroy).
     "aws_ecs_task_definition": calls("ecs:RegisterTaskDefinition", "*", REQUEST_TAGS)
     + calls("ecs:DescribeTaskDefinition ecs:DeregisterTaskDefinition", "*")
     + calls("ecs:TagResource ecs:ListTagsForResource", f"{ECS}:task-definition/{PREFIX}-dagster-code:1")
     + calls("iam:PassRole", DAGSTER_ROLE, {"iam:PassedToService": "ecs-tasks.amazonaws.com"}),
-    # Not opened: servicediscovery/private_dns_namespace.go CreatePrivateDnsNamespace (Tags) then
-    # GetOperation until done, GetNamespace, DeleteNamespace; Cloud Map creates the private hosted
-    # zone with the caller's Route 53 and EC2 permissions.
+    # Verified by reading internal/service/servicediscovery/private_dns_namespace.go (commit
+    # 00a35305): create sends CreatePrivateDnsNamespace with Tags and waitOperationSucceeded
+    # (GetOperation); read findNamespaceByID (GetNamespace); update UpdatePrivateDnsNamespace on a
+    # description change (was missing here and in the seed; the module sets a description that
+    # names the prefix) and GetOperation; delete DeleteNamespace and GetOperation. Cloud Map
+    # creates the private hosted zone with the caller's Route 53 and EC2 permissions (AWS docs,
+    # not the provider).
     "aws_service_discovery_private_dns_namespace": calls(
         "servicediscovery:CreatePrivateDnsNamespace servicediscovery:GetOperation servicediscovery:TagResource"
         " servicediscovery:ListTagsForResource route53:CreateHostedZone route53:ListHostedZonesByName ec2:DescribeVpcs",
@@ -330,7 +452,7 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         REQUEST_TAGS,
     )
     + calls(
-        "servicediscovery:GetNamespace servicediscovery:DeleteNamespace",
+        "servicediscovery:GetNamespace servicediscovery:UpdatePrivateDnsNamespace servicediscovery:DeleteNamespace",
         f"{CLOUD_MAP}:namespace/ns-0123456789abcdef",
         RESOURCE_TAGS,
     )
@@ -338,8 +460,10 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         "route53:GetHostedZone route53:DeleteHostedZone route53:ChangeTagsForResource",
         "arn:aws:route53:::hostedzone/Z0123456789",
     ),
-    # Not opened: servicediscovery/service.go CreateService (in the namespace, Tags), GetService,
-    # UpdateService, DeleteService.
+    # Verified by reading internal/service/servicediscovery/service.go (commit 034cebb6): create
+    # CreateService (NamespaceId, Tags); read findServiceByID (GetService); update UpdateService and
+    # GetOperation; delete DeleteService (ListInstances/DeregisterInstance only with force_destroy,
+    # which the module leaves false).
     "aws_service_discovery_service": calls(
         "servicediscovery:CreateService", f"{CLOUD_MAP}:namespace/ns-0123456789abcdef", RESOURCE_TAGS
     )
@@ -350,23 +474,34 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     )
     + calls("servicediscovery:TagResource", "*", REQUEST_TAGS)
     + calls("servicediscovery:ListTagsForResource", "*"),
-    # Not opened: rds/subnet_group.go Create/Describe/Modify/DeleteDBSubnetGroup (Tags).
+    # Verified by reading internal/service/rds/subnet_group.go (commit 01c08000): create
+    # CreateDBSubnetGroup with Tags (tag-on-create: rds:AddTagsToResource); read
+    # FindDBSubnetGroupByName (DescribeDBSubnetGroups) and ListTags (ListTagsForResource); update
+    # ModifyDBSubnetGroup and UpdateTags; delete DeleteDBSubnetGroup and wait (Describe).
     "aws_db_subnet_group": calls(
         "rds:CreateDBSubnetGroup rds:DescribeDBSubnetGroups rds:ModifyDBSubnetGroup rds:DeleteDBSubnetGroup"
         " rds:AddTagsToResource rds:ListTagsForResource",
         f"{RDS}:subgrp:{PREFIX}-dagster",
     ),
-    # Not opened: rds/parameter_group.go Create/Describe/ModifyDBParameterGroup, DescribeDBParameters,
-    # ResetDBParameterGroup, DeleteDBParameterGroup (name_prefix gives <prefix>-dagster-<suffix>).
+    # Verified by reading internal/service/rds/parameter_group.go (commit 01606926): create
+    # CreateDBParameterGroup with Tags, then the update path: ModifyDBParameterGroup (the module's
+    # three parameters, on the first apply) and ResetDBParameterGroup for removed ones; read
+    # DescribeDBParameterGroups and DescribeDBParameters; delete DeleteDBParameterGroup (retried
+    # while in use). name_prefix gives <prefix>-dagster-<suffix>.
     "aws_db_parameter_group": calls(
         "rds:CreateDBParameterGroup rds:DescribeDBParameterGroups rds:DescribeDBParameters"
         " rds:ModifyDBParameterGroup rds:ResetDBParameterGroup rds:DeleteDBParameterGroup"
         " rds:AddTagsToResource rds:ListTagsForResource",
         f"{RDS}:pg:{PREFIX}-dagster-0123",
     ),
-    # Not opened: rds/instance.go CreateDBInstance (Tags; the subnet and parameter groups are
-    # resources of the call), DescribeDBInstances, ModifyDBInstance, DeleteDBInstance with a final
-    # snapshot. manage_master_user_password makes RDS create the secret as the caller
+    # Partly verified: the stored internal/service/rds/instance.go (commit 00e4b238) predates
+    # manage_master_user_password. Its create sends CreateDBInstance with Tags (tag-on-create:
+    # rds:AddTagsToResource), the subnet and parameter group names and KMS key, then
+    # waitDBInstanceCreated and ModifyDBInstance when needed; read FindDBInstanceByID
+    # (DescribeDBInstances) and ListTags (rds:ListTagsForResource); update ModifyDBInstance.
+    # RDS creates AWSServiceRoleForRDS as the caller on first use in an account
+    # (iam:CreateServiceLinkedRole, AWS docs; was missing). Delete (final snapshot) not opened.
+    # manage_master_user_password makes RDS create the secret as the caller
     # (secretsmanager:CreateSecret/TagResource on rds!db-*) and the KMS grants for storage,
     # Performance Insights and the secret (kms:CreateGrant/DescribeKey, ManagePlatformKey).
     "aws_db_instance": calls(
@@ -381,10 +516,17 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         "secretsmanager:CreateSecret secretsmanager:TagResource secretsmanager:DescribeSecret",
         f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-0123-AbCdEf",
     )
-    + calls("kms:CreateGrant kms:DescribeKey", KEY, RESOURCE_TAGS),
-    # Not opened: elbv2/load_balancer.go CreateLoadBalancer (Tags: AddTags is checked at create),
-    # DescribeLoadBalancers, DescribeLoadBalancerAttributes, ModifyLoadBalancerAttributes
-    # (drop_invalid_header_fields, deletion protection), DescribeTags, DeleteLoadBalancer.
+    + calls("kms:CreateGrant kms:DescribeKey", KEY, RESOURCE_TAGS)
+    + service_linked_role("rds.amazonaws.com", "AWSServiceRoleForRDS"),
+    # Verified by reading internal/service/elbv2/load_balancer.go (commit 00edc94b) from the end of
+    # create on: create always calls ModifyLoadBalancerAttributes for an ALB (access logs, the
+    # attribute map) and waits with DescribeLoadBalancers; read findLoadBalancerByARN
+    # (DescribeLoadBalancers), findLoadBalancerAttributesByARN (DescribeLoadBalancerAttributes) and
+    # findCapacityReservationByARN (DescribeCapacityReservation: AccessDenied is tolerated, so
+    # not listed); update ModifyLoadBalancerAttributes, SetSecurityGroups, SetSubnets; delete
+    # DeleteLoadBalancer then ec2:DescribeNetworkInterfaces (ec2:Describe* in the seed).
+    # CreateLoadBalancer with Tags (AddTags is checked) was not in the pages read; ELB creates
+    # AWSServiceRoleForElasticLoadBalancing as the caller on first use (AWS docs; was missing).
     "aws_lb": calls(
         "elasticloadbalancing:CreateLoadBalancer elasticloadbalancing:AddTags"
         " elasticloadbalancing:ModifyLoadBalancerAttributes elasticloadbalancing:SetSecurityGroups"
@@ -393,19 +535,24 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
     )
     + calls(
         "elasticloadbalancing:DescribeLoadBalancers elasticloadbalancing:DescribeLoadBalancerAttributes"
-        " elasticloadbalancing:DescribeTags",
+        " elasticloadbalancing:DescribeTags ec2:DescribeNetworkInterfaces",
         "*",
-    ),
-    # Not opened: elbv2/target_group.go CreateTargetGroup (Tags), DescribeTargetGroups,
-    # DescribeTargetGroupAttributes, ModifyTargetGroup(Attributes), DeleteTargetGroup.
+    )
+    + service_linked_role("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
+    # Verified by reading internal/service/elbv2/target_group.go (commit 013cfb4c) from read on:
+    # read DescribeTargetGroups and DescribeTargetGroupAttributes; update ModifyTargetGroup
+    # (health check) and ModifyTargetGroupAttributes; delete DeleteTargetGroup (retried while a
+    # listener uses it). CreateTargetGroup (Tags: AddTags checked) was not in the page read.
     "aws_lb_target_group": calls(
         "elasticloadbalancing:CreateTargetGroup elasticloadbalancing:AddTags elasticloadbalancing:ModifyTargetGroup"
         " elasticloadbalancing:ModifyTargetGroupAttributes elasticloadbalancing:DeleteTargetGroup",
         f"{ELB}:targetgroup/{PREFIX}-dagster-ui/0123456789abcdef",
     )
     + calls("elasticloadbalancing:DescribeTargetGroups elasticloadbalancing:DescribeTargetGroupAttributes", "*"),
-    # Not opened: elbv2/listener.go CreateListener (on the load balancer, Tags), DescribeListeners,
-    # ModifyListener, DeleteListener.
+    # Partly verified: read internal/service/elbv2/listener.go (commit 01c08000) from the end of
+    # update on: update ends with the tag update (AddTags/RemoveTags), delete DeleteListener,
+    # retryListenerCreate calls CreateListener (retried on CertificateNotFound). The create body
+    # (Tags) and read (DescribeListeners) were not in the page read; kept.
     "aws_lb_listener": calls(
         "elasticloadbalancing:CreateListener",
         f"{ELB}:loadbalancer/app/{PREFIX}-dagster-ui/0123456789abcdef",
@@ -415,16 +562,19 @@ PROVIDER_CALLS: dict[str, list[Call]] = {
         f"{ELB}:listener/app/{PREFIX}-dagster-ui/0123456789abcdef/0123456789abcdef",
     )
     + calls("elasticloadbalancing:DescribeListeners", "*"),
-    # Not opened: ecr/repository.go CreateRepository (Tags, KMS encryption: ECR creates a grant
-    # as the caller), DescribeRepositories, ListTagsForResource, PutImageScanningConfiguration,
-    # PutImageTagMutability, DeleteRepository.
+    # Verified by reading internal/service/ecr/repository.go (commit 0072eea2) from the end of
+    # create on: CreateRepository with Tags (tag-on-create), image scanning and encryption
+    # configuration (KMS: ECR creates a grant as the caller, AWS docs); read DescribeRepositories
+    # (retried while new) and ListTags (ListTagsForResource); update PutImageTagMutability,
+    # PutImageScanningConfiguration, UpdateTags; delete DeleteRepository then DescribeRepositories.
     "aws_ecr_repository": calls(
         "ecr:CreateRepository ecr:DescribeRepositories ecr:ListTagsForResource ecr:TagResource"
         " ecr:PutImageScanningConfiguration ecr:PutImageTagMutability ecr:DeleteRepository",
         ECR_REPO,
     )
     + calls("kms:CreateGrant kms:DescribeKey", KEY, RESOURCE_TAGS),
-    # Not opened: ecr/lifecycle_policy.go Put/Get/DeleteLifecyclePolicy.
+    # Verified by reading internal/service/ecr/lifecycle_policy.go (commit 00a35305): create
+    # PutLifecyclePolicy; read GetLifecyclePolicy (retried while new); delete DeleteLifecyclePolicy.
     "aws_ecr_lifecycle_policy": calls(
         "ecr:PutLifecyclePolicy ecr:GetLifecyclePolicy ecr:DeleteLifecyclePolicy", ECR_REPO
     ),
