@@ -75,6 +75,21 @@ def glue_scripts_dir() -> Path:
     return PROJECT_ROOT / "glue_scripts"
 
 
+SENSOR_INTERVAL_VARIABLE = "LAKE_SENSOR_INTERVAL_SECONDS"
+
+
+def sensor_interval_seconds() -> int:
+    """How often the landing and batch status sensors tick (``LAKE_SENSOR_INTERVAL_SECONDS``, default 30).
+
+    30 s keeps a batch's wait short without listing the landing zone needlessly often; a busy
+    deployment may raise it, and the end-to-end tests lower it so their daemon ticks in seconds.
+    """
+    raw = os.environ.get(SENSOR_INTERVAL_VARIABLE, "").strip() or "30"
+    if not raw.isdigit() or not 1 <= int(raw) <= 3600:
+        raise SettingsError(f"{SENSOR_INTERVAL_VARIABLE} must be a whole number of seconds from 1 to 3600, got {raw!r}")
+    return int(raw)
+
+
 def require_aws_settings() -> None:
     """Fail at start, naming every missing variable, when ``LAKE_ENV=aws`` is incomplete."""
     missing = [f"{name} ({why})" for name, why in AWS_SETTINGS.items() if not os.environ.get(name)]

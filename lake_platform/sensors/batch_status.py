@@ -31,6 +31,7 @@ import dagster as dg
 from lake_platform.resources import Alerts, PartitionRegistry
 from lake_platform.resources.partition_registry.base import AssetProgress, progress_order
 from lake_platform.run_history import PARTITION_TAG, run_failure_reason, run_history, step_failures
+from lake_platform.settings import sensor_interval_seconds
 
 SENSOR_NAME = "batch_status_sensor"
 COUNT_KEYS = ("landed_rows", "source_rows", "quarantined_rows", "target_rows")
@@ -118,7 +119,7 @@ def build_batch_status_sensor(tables: list, max_runs_per_tick: int = 200, now=ti
 
     @dg.sensor(
         name=SENSOR_NAME,
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=sensor_interval_seconds(),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
             "Mirrors Dagster's progress of every batch (running, materialized, failed, per asset) into"

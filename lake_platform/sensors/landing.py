@@ -46,6 +46,7 @@ from lake_platform.operations import (
 from lake_platform.resources import Alerts, ObjectStore, PartitionRegistry
 from lake_platform.resources.object_store.base import ObjectInfo
 from lake_platform.resources.partition_registry.base import BatchRecord
+from lake_platform.settings import sensor_interval_seconds
 
 MAX_PENDING_CHECKS = 200
 MAX_PENDING = 1000
@@ -589,11 +590,14 @@ def report_stragglers(instance: dg.DagsterInstance, alerts: Alerts, by_id: dict,
 
 
 def landing_sensor_def(name: str, table_assets: list, description: str):
-    """The decorator both landing sensors share: every table's job, running by default, every 30 s."""
+    """The decorator both landing sensors share: every table's job, running by default, every 30 s.
+
+    The interval is :func:`~lake_platform.settings.sensor_interval_seconds` (30 s unless set).
+    """
     return dg.sensor(
         name=name,
         jobs=[t.job for t in table_assets],
-        minimum_interval_seconds=30,
+        minimum_interval_seconds=sensor_interval_seconds(),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=description,
     )
