@@ -537,8 +537,9 @@ def _rebuild_from_raw(defs, res) -> int:
     """
     import shutil
 
+    from lake_platform.instance import get_instance
     from lake_platform.operations import writers_in_flight
-    from lake_platform.process import format_summary, get_instance, process, summarize
+    from lake_platform.process import format_summary, process, summarize
     from lake_platform.settings import catalog_uri, lake_env
 
     if lake_env() != "local":
