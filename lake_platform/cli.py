@@ -574,6 +574,8 @@ TERRAFORM_READS = (
     "target.database",
     "target.prefix",
 )
+# Optional fields Terraform reads with try(..., null), so a config may leave them out.
+TERRAFORM_OPTIONAL_READS = ("job_settings.execution_class",)
 
 
 def terraform_fields_missing(directory: Path) -> list[str]:
