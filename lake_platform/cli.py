@@ -9,6 +9,7 @@
 - ``lake configs validate`` / ``lake configs push``: check configs, write them to the config store;
 - ``lake lineage <database.table>[.<column>]``: where a table's or column's data comes from, down to
   the landing folder and raw column, and what reads it;
+- ``lake cost``: Glue DPU-seconds and dollars per batch and per month of the configs, and the levers;
 - ``lake docs``: an HTML page of every table (columns, lineage, row counts, freshness) for analysts.
 """
 
@@ -575,6 +576,8 @@ TERRAFORM_READS = (
     "target.database",
     "target.prefix",
 )
+# Optional fields Terraform reads with try(..., null), so a config may leave them out.
+TERRAFORM_OPTIONAL_READS = ("job_settings.execution_class",)
 
 
 def terraform_fields_missing(directory: Path) -> list[str]:
@@ -672,6 +675,25 @@ def cmd_configs_push(args) -> int:
     return 0
 
 
+def cmd_cost(args) -> int:
+    """Print what the configs cost in Glue and Athena, per batch and per month, and how to lower it."""
+    from lake_glue.config import load_config_dir
+    from lake_platform.cost import Throughput, estimate, format_report
+    from lake_platform.settings import config_dir
+
+    configs = load_config_dir(Path(args.dir) if args.dir else config_dir())
+    throughput = Throughput(**{k: v for k, v in vars(args).items() if k in Throughput.model_fields and v is not None})
+    report = estimate(
+        configs,
+        batch_gb=args.batch_mb / 1000,
+        throughput=throughput,
+        default_execution_class=args.execution_class,
+        batches_per_day=args.batches_per_day,
+    )
+    print(format_report(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lake`` command."""
     parser = argparse.ArgumentParser(prog="lake", description="lake_platform command line")
@@ -725,6 +747,19 @@ def build_parser() -> argparse.ArgumentParser:
     dc = sub.add_parser("docs", help="write an HTML page of every table: columns, lineage, row counts, freshness")
     dc.add_argument("--out", help="where to write it (default: $LAKE_HOME/docs/index.html)")
     dc.set_defaults(func=cmd_docs)
+    co = sub.add_parser("cost", help="Glue DPU-seconds and dollars per batch and per month, and what lowers them")
+    co.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")
+    co.add_argument("--batch-mb", type=float, default=10.0, help="size of each table's batch in MB (default 10)")
+    co.add_argument(
+        "--execution-class",
+        choices=["STANDARD", "FLEX"],
+        default="STANDARD",
+        help="for configs that do not set job_settings.execution_class (the deployment's glue_execution_class)",
+    )
+    co.add_argument("--batches-per-day", type=float, help="instead of each ingest config's cron")
+    co.add_argument("--ingest-core-seconds-per-gb", type=float, help="measured ingest throughput (bench/)")
+    co.add_argument("--prepare-core-seconds-per-gb", type=float, help="measured prepare throughput (bench/)")
+    co.set_defaults(func=cmd_cost)
     configs = sub.add_parser("configs", help="validate or push config items").add_subparsers(
         dest="action", required=True
     )
