@@ -83,7 +83,7 @@ def build_target(
         partition_registry: PartitionRegistry,
         glue_runner: GlueJobRunner,
     ) -> dg.MaterializeResult:
-        """Run the prepare Glue job for one batch and commit what it wrote."""
+        # Run the prepare Glue job for one batch and commit what it wrote.
         res = JobResources(glue_runner, config_store, object_store, partition_registry)
         batch_id, result = run_batch_job(context, prepare, table.table_name, tid, res)
         metadata = table_metadata(
