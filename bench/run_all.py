@@ -33,7 +33,7 @@ def plan(large: bool, home: Path) -> list[tuple[str, list[str], dict]]:
         ("ingest_throughput", ["--rows", "3000000" if large else "300000"], {}),
         ("batch_to_query", ["--mb", "10", "--home", str(home)], {}),
         ("query_startup", [], lake),
-        ("definitions_scale", ["--tables", "1000"], {}),
+        ("definitions_scale", ["--tables", "200", "1000"], {}),
         ("incremental_cost", ["--batches", "100" if large else "30", "--rows", "20000" if large else "2000"], {}),
         ("sensor_catch_up", ["--objects", "100000" if large else "24000"], {}),
         ("ui_run_overhead", ["--runs", "3"], {}),
