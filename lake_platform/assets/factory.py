@@ -3,6 +3,11 @@
 Keys are ``[layer, config_name, table_name]``; the group is the layer. Each ingest table has
 one dynamic partition set whose keys are its batch ids, shared by its raw and source assets and
 by every target table prepared from it, so a batch can be followed through all three layers.
+
+Every asset states its description; the functions the assets run carry comments rather than
+docstrings because Dagster parses a function's docstring for input and output descriptions on
+every load. (A check's function keeps its docstring: Dagster shows it as the check op's
+description.)
 """
 
 import dagster as dg

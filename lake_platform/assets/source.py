@@ -134,12 +134,10 @@ def build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicParti
         glue_runner: GlueJobRunner,
         lake_catalog: LakeCatalog,
     ):
-        """Run the ingest Glue job for one batch and check that every landed row is accounted for.
-
-        The job reads exactly the files the batch was sealed with, and applies the acceptance
-        and duplicate-delivery checks before it commits; a check that refused the batch is
-        recorded with the failure.
-        """
+        # Run the ingest Glue job for one batch and check that every landed row is accounted for.
+        # The job reads exactly the files the batch was sealed with, and applies the acceptance
+        # and duplicate-delivery checks before it commits; a check that refused the batch is
+        # recorded with the failure.
         try:
             res = JobResources(glue_runner, lake_catalog, config_store, object_store, partition_registry)
             extras_for = partial(ingest_extras, object_store=object_store, partition_registry=partition_registry)

@@ -84,7 +84,7 @@ def build_target(
         glue_runner: GlueJobRunner,
         lake_catalog: LakeCatalog,
     ) -> dg.MaterializeResult:
-        """Run the prepare Glue job for one batch and commit what it wrote."""
+        # Run the prepare Glue job for one batch and commit what it wrote.
         res = JobResources(glue_runner, lake_catalog, config_store, object_store, partition_registry)
         batch_id, result = run_batch_job(context, prepare, table.table_name, tid, res)
         metadata = table_metadata(
