@@ -11,14 +11,14 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import weakref
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, Encoding, FormatOptions
 from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
+from lake_glue.write_modes import WriteMode, write_mode_of
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 # The longest a job may run (Glue's own limit is 48 h); the orphan-file window stays above it.
@@ -39,7 +39,7 @@ class _Strict(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_unknown_keys(cls, data):
+    def _no_unknown_keys(cls, data: Any) -> Any:
         """Refuse unknown keys by name, suggesting the nearest valid one (a typo is not ignored)."""
         if isinstance(data, dict):
             valid = sorted(cls.model_fields)
@@ -77,7 +77,7 @@ class FormatOptionsModel(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _encoding_alias(cls, data):
+    def _encoding_alias(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("encoding"), str):
             data = {**data, "encoding": ENCODING_ALIASES.get(data["encoding"].lower(), data["encoding"])}
         return data
@@ -188,7 +188,9 @@ class TableConfig(_Strict):
     header: bool = True
     primary_key: list[Identifier] = Field(default_factory=list)
     order_by: list[Identifier] = Field(default_factory=list)
-    write_mode: Literal["append", "overwrite", "upsert"] = "append"
+    write_mode: str = Field(
+        default="append", description="a mode of lake_glue/write_modes/ (append, overwrite, upsert, scd2)"
+    )
     partitions: list[Identifier] = Field(default_factory=list)
     num_buckets: int = Field(default=16, ge=1, le=1024)
     bucket_by: Literal["hash", "range"] = "hash"
@@ -196,6 +198,12 @@ class TableConfig(_Strict):
     source_table_name: Identifier | None = None
     options: FormatOptionsModel | None = Field(default=None, description="ingest only: overrides source.options")
     acceptance: Acceptance | None = Field(default=None, description="ingest only: batch acceptance rules")
+
+    @field_validator("write_mode")
+    @classmethod
+    def _registered_mode(cls, value: str) -> str:
+        write_mode_of(value)  # an unknown mode raises, listing the known ones
+        return value
 
     @field_serializer("options")
     def _only_the_keys_set(self, options: FormatOptionsModel | None) -> dict | None:
@@ -213,8 +221,6 @@ class TableConfig(_Strict):
             missing = [c for c in getattr(self, field) if c not in names]
             if missing:
                 raise ValueError(f"table {self.table_name!r}: {field} names unknown columns {missing}")
-        if self.write_mode == "upsert" and not self.primary_key:
-            raise ValueError(f"table {self.table_name!r}: write_mode 'upsert' needs a primary_key")
         nullable_keys = [c.name for c in self.columns if c.name in self.primary_key and c.nullable]
         if nullable_keys:
             raise ValueError(
@@ -227,6 +233,11 @@ class TableConfig(_Strict):
     def column_names(self) -> list[str]:
         """Declared column names, in order."""
         return [c.name for c in self.columns]
+
+    @property
+    def mode(self) -> WriteMode:
+        """The table's write mode (``lake_glue.write_modes``)."""
+        return write_mode_of(self.write_mode)
 
 
 class IngestSource(_Strict):
@@ -317,23 +328,7 @@ class PrepareConfig(_ConfigBase):
                 raise ValueError(f"{where}: prepare tables need source_table_name")
             if t.options is not None or t.acceptance is not None:
                 raise ValueError(f"{where}: options and acceptance apply to ingest tables only")
-            if t.bucket_by == "range":
-                pk_types = [c.type for c in t.columns if c.name in t.primary_key]
-                if t.write_mode != "upsert" or len(t.primary_key) != 1 or pk_types[0] not in ("int", "bigint"):
-                    raise ValueError(
-                        f"{where}: bucket_by 'range' needs write_mode 'upsert' and a single int/bigint" " primary key"
-                    )
-                if t.bucket_width is None:
-                    raise ValueError(f"{where}: bucket_by 'range' needs bucket_width (keys per bucket)")
-            elif t.bucket_width is not None:
-                raise ValueError(f"{where}: bucket_width only applies to bucket_by 'range'")
-            allowed = {"append": {"p_ingest_day"}, "upsert": {"p_bucket"}, "overwrite": set()}
-            bad = [p for p in t.partitions if p not in allowed[t.write_mode]]
-            if bad:
-                raise ValueError(
-                    f"{where}: write_mode {t.write_mode!r} allows partitions"
-                    f" {sorted(allowed[t.write_mode])}, got {bad}"
-                )
+            t.mode.validate(t, where)
         return self
 
 
@@ -446,28 +441,8 @@ def targets_of(
     ]
 
 
-_JOB_DICTS: dict[int, dict] = {}
-
-
-def job_dict(model: BaseModel) -> dict:
-    """A config model as the plain dict the Glue jobs read (and ``lake_glue.lineage`` takes).
-
-    The models are frozen, so each one is dumped once and the dict is shared: callers must not
-    change it. Building 1,000 tables' assets dumped each whole config once per table before.
-    """
-    key = id(model)
-    plain = _JOB_DICTS.get(key)
-    if plain is None:
-        plain = model.model_dump(mode="json", exclude_none=True)
-        _JOB_DICTS[key] = plain
-        weakref.finalize(model, _JOB_DICTS.pop, key, None)
-    return plain
-
-
-def job_document(body: dict, origin: str) -> dict:
-    """A config item as a job reads it: validated by these models, every default filled in.
-
-    The Glue jobs call this on whatever they load, so the defaults live here only and a job
-    never runs on an item the models would refuse.
-    """
-    return job_dict(parse_config(body, origin))
+def as_config(item: IngestConfig | PrepareConfig | dict, origin: str) -> IngestConfig | PrepareConfig:
+    """A config item as a job takes it: the validated model (a plain item is validated here, once)."""
+    if isinstance(item, (IngestConfig, PrepareConfig)):
+        return item
+    return parse_config(item, origin)

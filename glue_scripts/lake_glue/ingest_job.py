@@ -20,8 +20,7 @@ import uuid
 from datetime import datetime, timezone
 
 from lake_glue.args import IngestArgs
-from lake_glue.config import job_document
-from lake_glue.configs import find_table
+from lake_glue.config import IngestConfig, PrepareConfig, as_config
 from lake_glue.entrypoint import pipes_metadata
 from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
 from lake_glue.layout import batch_prefix, key_contract, source_table_spec
@@ -211,15 +210,21 @@ def _refuse_if(label: str, what: str, problems: list[str]) -> None:
         raise IngestError(f"{label}: {what} or committed: " + "; ".join(problems) + f". {FIX}")
 
 
-def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
+def run_ingest(spark, args: IngestArgs, config: IngestConfig | PrepareConfig | dict, pipes=None) -> dict:
     """Ingest one batch, commit it, and return the figures reported to Dagster.
 
     ``pipes`` is the Pipes context (its extras carry the sealed file list); without one the
     job reads the batch folder as it is and reports to stdout.
     """
-    config = job_document(config, f"config {config.get('config_name')!r}")
+    model = as_config(config, f"config {args.config_name!r}")
+    if not isinstance(model, IngestConfig):
+        raise IngestError(f"config {model.config_name!r} is not a spark_ingest config")
+    table_model = model.table(args.table_name)
+    # Bridge: the ingest body still reads plain dicts (its typed version is separate work); the
+    # layout below takes the models.
+    config = model.model_dump(mode="json", exclude_none=True)
     pipes = pipes or StandaloneReporter()
-    table = find_table(config, args.table_name)
+    table = next(t for t in config["table_config"] if t["table_name"] == args.table_name)
     batch_id = args.batch_id
     key_prefix = batch_prefix(config["source"]["landing_prefix"], table["table_name"], batch_id).rstrip("/")
     batch_uri = join_uri(f"s3://{args.raw_bucket}", key_prefix)
@@ -274,10 +279,10 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
             undeclared[key] = undeclared.get(key, 0) + count
     valid, rejected = cast_and_validate(add_lineage(records, batch_id, ingested_at), table["columns"])
 
-    spec = source_table_spec(config, table, args.source_bucket, args.database_prefix)
+    spec = source_table_spec(model, table_model, args.source_bucket, args.database_prefix)
     catalog = open_catalog(args.catalog)
     iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
-    contract = key_contract(table)
+    contract = key_contract(table_model)
     contract_props = key_contract_properties(iceberg, contract, label)
     max_rows = config["job_settings"]["num_rows_per_file"]
     _, data_files = write_files(spark, valid, spec, max_rows)

@@ -195,13 +195,13 @@ def test_timestamp_masks_are_checked_as_spark_would_without_a_jvm(spark, mask, p
 
 
 def test_a_tables_options_override_the_configs_key_by_key_in_what_the_job_reads():
-    from lake_glue.config import job_document
+    from lake_glue.config import parse_config
     from lake_glue.records import FormatOptions
 
     document = json.loads((CONFIG_DIR / "erp.json").read_text())
     document["source"]["options"] = {"encoding": "latin-1", "quote": "'", "null_values": ["NA"]}
     document["table_config"][0]["options"] = {"multiline": False, "escape": "\\"}
-    job = job_document(document, "erp.json")
+    job = parse_config(document, "erp.json").model_dump(mode="json", exclude_none=True)
 
     options = FormatOptions.of(job, job["table_config"][0])
     assert (options.encoding, options.quote, options.null_values) == ("latin-1", "'", ("NA",))
