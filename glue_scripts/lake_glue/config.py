@@ -15,8 +15,9 @@ import weakref
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
 
+from lake_glue.formats.registry import format_names
 from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, Encoding, FormatOptions
 from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
 
@@ -26,6 +27,16 @@ MAX_JOB_TIMEOUT_MINUTES = 2880
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 ColumnType = Annotated[str, Field(pattern=SUPPORTED_TYPE_PATTERN)]
 CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
+
+
+def _known_format(name: str) -> str:
+    """A landing format the registry knows (``lake_glue.formats``), else the error lists them."""
+    if name not in format_names():
+        raise ValueError(f"unknown landing format {name!r}; known formats: {', '.join(format_names())}")
+    return name
+
+
+LandingFormatName = Annotated[str, AfterValidator(_known_format)]
 
 
 class ConfigError(ValueError):
@@ -171,7 +182,7 @@ class TableConfig(_Strict):
     table_name: Identifier
     description: str | None = None
     columns: list[Column] = Field(min_length=1)
-    format: Literal["csv", "jsonl"] | None = None
+    format: LandingFormatName | None = None
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     header: bool = True
     primary_key: list[Identifier] = Field(default_factory=list)
@@ -221,7 +232,7 @@ class IngestSource(_Strict):
     """Where an ingest config's files land, and their default format."""
 
     landing_prefix: str = Field(pattern=r"^[a-z0-9_\-/]+$")
-    format: Literal["csv", "jsonl"] = "csv"
+    format: LandingFormatName = "csv"
     options: FormatOptionsModel = Field(default_factory=FormatOptionsModel)
 
 
