@@ -14,8 +14,18 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
+from lake_glue.formats.registry import format_names
 from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, Encoding, FormatOptions
 from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
 from lake_glue.write_modes import WriteMode, write_mode_of
@@ -28,6 +38,16 @@ ColumnType = Annotated[str, Field(pattern=SUPPORTED_TYPE_PATTERN)]
 # Glue runs FLEX jobs only on these worker types (terraform/glue_jobs.tf checks the same).
 FLEX_WORKER_TYPES = ("G.1X", "G.2X")
 CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
+
+
+def _known_format(name: str) -> str:
+    """A landing format the registry knows (``lake_glue.formats``), else the error lists them."""
+    if name not in format_names():
+        raise ValueError(f"unknown landing format {name!r}; known formats: {', '.join(format_names())}")
+    return name
+
+
+LandingFormatName = Annotated[str, AfterValidator(_known_format)]
 
 
 class ConfigError(ValueError):
@@ -183,7 +203,7 @@ class TableConfig(_Strict):
     table_name: Identifier
     description: str | None = None
     columns: list[Column] = Field(min_length=1)
-    format: Literal["csv", "jsonl"] | None = None
+    format: LandingFormatName | None = None
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     header: bool = True
     primary_key: list[Identifier] = Field(default_factory=list)
@@ -244,7 +264,7 @@ class IngestSource(_Strict):
     """Where an ingest config's files land, and their default format."""
 
     landing_prefix: str = Field(pattern=r"^[a-z0-9_\-/]+$")
-    format: Literal["csv", "jsonl"] = "csv"
+    format: LandingFormatName = "csv"
     options: FormatOptionsModel = Field(default_factory=FormatOptionsModel)
 
 
