@@ -12,9 +12,10 @@ import time
 import dagster as dg
 
 from lake_glue.config import IngestConfig, PrepareConfig
-from lake_platform.batches import Decision, RetryPolicy, finished_batches, next_runs
+from lake_platform.batches import Decision, NextRun, RetryPolicy, finished_batches, next_runs
 from lake_platform.layout import asset_key
 from lake_platform.resources import PartitionRegistry
+from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.run_history import run_history
 from lake_platform.table_assets import TableAssets
 
@@ -70,7 +71,8 @@ def catch_up_requests(
 
     The decision is :func:`~lake_platform.batches.next_runs`, unattended: progress is Dagster's
     (a batch is finished when every one of ``asset_keys`` has a materialization for its
-    partition, so a status one asset wrote cannot hide another asset's failure); a batch with a
+    partition, or, for a whole-job schedule, when a run of the job succeeded; a status one
+    asset wrote in the registry cannot hide another asset's failure); a batch with a
     run queued or in flight is skipped; a batch whose runs failed waits
     ``backoff_minutes * 2**(failures - 1)`` after the last failure and gets at most
     ``max_attempts`` runs in all, then stays FAILED with its reason until someone retries it by
@@ -91,16 +93,22 @@ def catch_up_requests(
                     tags={"lake/table": table_id, "lake/batch": batch},
                 )
             )
-        elif step.decision is Decision.IN_FLIGHT:
-            left.append(f"{batch}: run {step.run_id} is queued or running")
-        elif step.decision is Decision.GAVE_UP:
-            reasons = [p.error for r in records if r.batch_id == batch for _, p in sorted(r.failed_assets().items())]
-            reason = next((e for e in reasons if e), "no reason mirrored yet")
-            left.append(f"{batch}: gave up after {step.failures} failed runs ({reason[:200]})")
-        elif step.decision is Decision.BACKING_OFF:
-            wait = policy.wait_seconds(step.failures)
-            left.append(f"{batch}: retry {step.attempt} waits until {wait / 60:.0f} min after the last failure")
+        elif step.decision in (Decision.IN_FLIGHT, Decision.GAVE_UP, Decision.BACKING_OFF):
+            left.append(_why_left(step, records, policy))
     return requests, left
+
+
+def _why_left(step: NextRun, records: list[BatchRecord], policy: RetryPolicy) -> str:
+    """Why the catch-up leaves a batch alone (logged by the schedule, shown in its skip reason)."""
+    batch = step.batch_id
+    if step.decision is Decision.IN_FLIGHT:
+        return f"{batch}: run {step.run_id} is queued or running"
+    if step.decision is Decision.GAVE_UP:
+        reasons = [p.error for r in records if r.batch_id == batch for _, p in sorted(r.failed_assets().items())]
+        reason = next((e for e in reasons if e), "no reason mirrored yet")
+        return f"{batch}: gave up after {step.failures} failed runs ({reason[:200]})"
+    wait = policy.wait_seconds(step.failures)
+    return f"{batch}: retry {step.attempt} waits until {wait / 60:.0f} min after the last failure"
 
 
 def _schedule(

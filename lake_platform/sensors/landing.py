@@ -74,7 +74,7 @@ class ScanResult:
     look_back_keys_listed: int = 0
     # True when a forward page was full: more landed keys wait beyond the cursor.
     behind: bool = False
-    # Files found in sealed batches after sealing, each reported once (see lake_platform.operations).
+    # Files found in sealed batches after sealing, each reported once (see lake_platform.batches).
     stragglers: list[Straggler] = field(default_factory=list)
 
 
