@@ -4,7 +4,8 @@
 that point: no ``finally`` block, no cleanup, exactly a killed worker. Unset, a point costs one
 environment lookup. The points are part of the commit protocol's contract (``lake_glue.tables``):
 ``commit:before`` (data files written, nothing committed), ``commit:staged`` (manifests written,
-catalog not yet swapped) and ``commit:after`` (committed, not yet reported).
+catalog not yet swapped) and ``commit:after`` (committed, not yet reported). The ingest job adds
+``ingest:cast`` (records parsed and cast, nothing written yet).
 """
 
 from __future__ import annotations
