@@ -33,15 +33,18 @@ def read_landed_records(spark, file_uris: list[str], opts, columns: list[dict]):
     """
     from pyspark import StorageLevel
 
-    from lake_glue.records import FileReport
+    from lake_glue.evolution import RESCUED_COLUMN
+    from lake_glue.records import FileReport, value_width
 
     names = [c["name"] for c in columns]
+    # Under on_new_columns rescue/add each record also carries its undeclared fields (``_rescued``).
+    outputs = names + [RESCUED_COLUMN] * (value_width(opts, names) - len(names))
     schema = T.StructType(
         [
             T.StructField("kind", T.StringType()),
             T.StructField("_source_file", T.StringType()),
             T.StructField("_source_line", T.LongType()),
-            *[T.StructField(f"__value_{i}", T.StringType()) for i in range(len(names))],
+            *[T.StructField(f"__value_{i}", T.StringType()) for i in range(len(outputs))],
             T.StructField(PARSE_ERROR_COLUMN, T.StringType()),
             T.StructField(CORRUPT_COLUMN, T.StringType()),
             T.StructField("report", T.StringType()),
@@ -51,7 +54,7 @@ def read_landed_records(spark, file_uris: list[str], opts, columns: list[dict]):
     parsed = binary.mapInArrow(_ArrowParser(opts, names), schema).persist(StorageLevel.MEMORY_AND_DISK)
     reports = [FileReport(**json.loads(r.report)) for r in parsed.where("kind = 'file'").select("report").collect()]
     records = parsed.where("kind = 'record'").select(
-        *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(names)],
+        *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(outputs)],
         "_source_file",
         "_source_line",
         PARSE_ERROR_COLUMN,

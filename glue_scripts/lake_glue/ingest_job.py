@@ -19,6 +19,7 @@ import json
 import uuid
 from datetime import datetime, timezone
 
+from lake_glue import evolution
 from lake_glue.args import IngestArgs
 from lake_glue.config import job_document
 from lake_glue.configs import find_table
@@ -276,7 +277,11 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
 
     spec = source_table_spec(config, table, args.source_bucket, args.database_prefix)
     catalog = open_catalog(args.catalog)
-    iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
+    mode = table["on_new_columns"]
+    iceberg = load_table(catalog, spec, arrow_schema_of(evolution.stored_before_commit(valid, mode).schema, spec.docs))
+    names = [c["name"] for c in table["columns"]]
+    added = evolution.new_columns(label, mode, undeclared, names, iceberg.schema())
+    valid = evolution.with_new_columns(valid, mode, list(added), {n: opts.nulls_of(n) for n in added})
     contract = key_contract(table)
     contract_props = key_contract_properties(iceberg, contract, label)
     max_rows = config["job_settings"]["num_rows_per_file"]
@@ -320,6 +325,8 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
         "quarantine_uri": quarantine_path,
         "quarantine_examples": reasons,
         "undeclared_fields": undeclared,
+        "on_new_columns": mode,
+        "added_columns": sorted(set(added) - {evolution.RESCUED_COLUMN}),
         "format": opts.format,
     }
     summary = snapshot_properties(
@@ -342,6 +349,7 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
             summary=summary,
             set_properties=properties,
             remove_properties=[empty_key] if data_files else None,
+            add_string_columns=added,
         )
 
     try:

@@ -40,6 +40,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
+from lake_glue import evolution
+
 Encoding = Literal["utf-8", "latin-1", "windows-1252"]
 ENCODINGS: dict[Encoding, str] = {"utf-8": "utf-8", "latin-1": "latin-1", "windows-1252": "cp1252"}
 ENCODING_ALIASES = {
@@ -72,6 +74,8 @@ class FormatOptions:
     column_null_values: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # A quoted field spanning more line ends than this is taken as an unclosed quote.
     max_record_lines: int = 1000
+    # fail | rescue | add (lake_glue.evolution): whether records carry their undeclared fields.
+    on_new_columns: str = "fail"
 
     def nulls_of(self, column: str) -> frozenset[str]:
         """The texts read as null in ``column``: its own list if it declares one, else the table's."""
@@ -84,6 +88,7 @@ class FormatOptions:
         merged["format"] = table.get("format") or config.get("source", {}).get("format", "csv")
         merged["delimiter"] = table.get("delimiter", merged.get("delimiter", ","))
         merged["header"] = table.get("header", merged.get("header", True))
+        merged["on_new_columns"] = table.get("on_new_columns", "fail")
         merged["encoding"] = ENCODING_ALIASES.get(str(merged.get("encoding", "utf-8")).lower(), merged.get("encoding"))
         if "null_values" in merged:
             merged["null_values"] = tuple(merged["null_values"])
@@ -333,6 +338,7 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
     codec = ENCODINGS[opts.encoding]
     positions = list(range(len(columns)))
     nulls = [opts.nulls_of(c) for c in columns]
+    extras: list[tuple[str, int]] = []
     if opts.format == "csv" and opts.header:
         if not spans:
             yield ("file", report)
@@ -349,7 +355,9 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
             return
         report.header = [h.strip() for h in header]
         missing = [c for c in columns if c not in report.header]
-        unexpected = [h for h in report.header if h not in columns]
+        extra = [h for h in report.header if h not in columns]
+        # Under rescue/add an extra column is data to keep, not a mismatch; a missing one always is.
+        unexpected = [] if evolution.rescuing(opts.on_new_columns) else extra
         dupes = sorted({h for h in report.header if report.header.count(h) > 1})
         if missing or unexpected or dupes:
             parts = []
@@ -363,6 +371,7 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
             yield ("file", report)
             return
         positions = [report.header.index(c) for c in columns]
+        extras = [(h, report.header.index(h)) for h in extra] if not unexpected else []
     report.records = len(spans)
     width = len(report.header) if report.header is not None else len(columns)
     for start, end, line in spans:
@@ -379,9 +388,11 @@ def parse_file(path: str, content: bytes, opts: FormatOptions, columns: list[str
             if start in split.problems:
                 error = split.problems[start]
             elif opts.format == "csv":
-                values, error = _csv_values(text, opts, width, positions, nulls)
+                values, error = _csv_values(text, opts, width, positions, nulls, extras)
+                if values is not None and extras:
+                    evolution.count_fields(report.undeclared, dict(extras))
             else:
-                values, error = _json_values(text, columns, report.undeclared)
+                values, error = _json_values(text, columns, report.undeclared, evolution.rescuing(opts.on_new_columns))
         yield ("record", path, line, values, error, _text(raw, opts.encoding) if error else None)
     yield ("file", report)
 
@@ -397,7 +408,15 @@ def _csv_reader(source, opts: FormatOptions):
     )
 
 
-def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int], nulls: list[frozenset[str]]):
+def _csv_values(
+    text: str,
+    opts: FormatOptions,
+    width: int,
+    positions: list[int],
+    nulls: list[frozenset[str]],
+    extras: list[tuple[str, int]] | None = None,
+):
+    """The declared columns' values of one CSV record (then ``_rescued`` when rescuing), or the error."""
     if opts.quote in text or opts.escape in text or "\r" in text:
         try:
             rows = list(_csv_reader(io.StringIO(text, newline=""), opts))
@@ -411,7 +430,10 @@ def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int]
         row = text.split(opts.delimiter)
     if len(row) != width:
         return None, f"record has {len(row)} fields, expected {width}"
-    return [None if row[p] in null else row[p] for p, null in zip(positions, nulls)], None
+    values = [None if row[p] in null else row[p] for p, null in zip(positions, nulls)]
+    if evolution.rescuing(opts.on_new_columns):
+        values.append(evolution.rescued_text({name: row[p] for name, p in extras or []}))
+    return values, None
 
 
 class _StrictJsonError(ValueError):
@@ -432,7 +454,7 @@ def _non_finite(name: str):
     raise _StrictJsonError(f"{name} is not a JSON number")
 
 
-def _json_values(text: str, columns: list[str], undeclared: dict[str, int]):
+def _json_values(text: str, columns: list[str], undeclared: dict[str, int], rescue: bool = False):
     try:
         document = json.loads(
             text,
@@ -457,9 +479,13 @@ def _json_values(text: str, columns: list[str], undeclared: dict[str, int]):
         # "\ud83d" decodes to half a surrogate pair, which no UTF-8 column can hold.
         if value is not None and not _encodable(value):
             return None, f"{column}: a JSON string holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape)"
-    for key in document:
-        if key not in columns:
-            undeclared[key] = undeclared.get(key, 0) + 1
+    others = {key: value for key, value in document.items() if key not in columns}
+    evolution.count_fields(undeclared, others)
+    if rescue:
+        rescued = {key: _json_value(value) for key, value in others.items()}
+        if any(value is not None and not _encodable(value) for value in rescued.values()):
+            return None, "an undeclared field's JSON string holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape)"
+        values.append(evolution.rescued_text(rescued))
     return values, None
 
 
@@ -472,6 +498,11 @@ def _encodable(value: str) -> bool:
 
 
 ARROW_CHUNK = 65536
+
+
+def value_width(opts: FormatOptions, columns: list[str]) -> int:
+    """Value columns of a parsed record: the declared ones, then ``_rescued`` when the table rescues."""
+    return len(columns) + evolution.rescuing(opts.on_new_columns)
 
 
 def arrow_names(width: int) -> list[str]:
@@ -503,10 +534,10 @@ def parse_file_arrow(path: str, content: bytes, opts: FormatOptions, columns: li
     for out in parse_file(path, content, opts, columns):
         chunk.append(out)
         if len(chunk) >= ARROW_CHUNK:
-            yield _tuples_to_arrow(chunk, len(columns))
+            yield _tuples_to_arrow(chunk, value_width(opts, columns))
             chunk = []
     if chunk:
-        yield _tuples_to_arrow(chunk, len(columns))
+        yield _tuples_to_arrow(chunk, value_width(opts, columns))
 
 
 def _tuples_to_arrow(outputs: list[tuple], width: int):
@@ -614,6 +645,8 @@ def _plain_csv(path: str, content: bytes, opts: FormatOptions, columns: list[str
         values.append(pc.if_else(pc.is_in(value, value_set=nulls), pa.scalar(None, pa.string()), value))
     n = len(texts)
     missing = pa.nulls(n, pa.string())
+    # The header matched exactly, so no record has anything to rescue.
+    values += [missing] * (value_width(opts, columns) - len(columns))
     batches = []
     for start in range(0, n, ARROW_CHUNK):
         size = min(ARROW_CHUNK, n - start)
@@ -628,8 +661,8 @@ def _plain_csv(path: str, content: bytes, opts: FormatOptions, columns: list[str
                     missing.slice(start, size),
                     missing.slice(start, size),
                 ],
-                names=arrow_names(len(columns)),
+                names=arrow_names(len(values)),
             )
         )
-    batches.append(_tuples_to_arrow([("file", report)], len(columns)))
+    batches.append(_tuples_to_arrow([("file", report)], len(values)))
     return batches

@@ -1,0 +1,164 @@
+"""Schema evolution of ingest tables: what undeclared fields and extra CSV columns do.
+
+A table chooses with ``on_new_columns`` (see ``docs/schema_evolution.md``):
+
+- ``fail`` (the default): a CSV header with a column the config does not declare refuses the
+  batch; a JSONL record's undeclared fields are not stored and the ``no_undeclared_fields``
+  check warns, naming them.
+- ``rescue``: the batch is kept; each record's undeclared fields (JSONL) or extra columns (CSV)
+  are stored in the ``_rescued`` column, a JSON object of their original text.
+- ``add``: the same values become nullable string columns of the source table, added by an
+  Iceberg schema update in the same commit as the batch; ``lake configs suggest`` prints the
+  config patch that declares them.
+
+Removed columns: a CSV header missing a declared column refuses the batch in every mode; a
+JSONL record missing a field reads it as null. Types never change implicitly.
+
+The record parser (``lake_glue.records``) calls the plain-Python part of this module inside
+Spark tasks; the job calls the rest. Nothing here imports Spark at module level.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+RESCUED_COLUMN = "_rescued"
+# Starts the doc of every column ``add`` creates: ``lake configs suggest`` finds them by it, and
+# tells them from columns a config dropped (those stay in the table, with their own types).
+ADDED_DOC = "Added from the landed files by on_new_columns: add; not declared in the config"
+RESCUED_DOC = (
+    "The record's undeclared fields (extra CSV columns, undeclared JSON fields) as a JSON object of"
+    " their original text; null when it had none (on_new_columns: rescue)"
+)
+MODES = ("fail", "rescue", "add")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class SchemaEvolutionError(RuntimeError):
+    """New columns cannot be taken as the table's mode says; the message names the batch and field."""
+
+
+def rescuing(mode: str) -> bool:
+    """Whether records carry their undeclared fields (in ``_rescued``) under ``mode``."""
+    return mode != "fail"
+
+
+def rescued_text(fields: Mapping[str, str | None]) -> str | None:
+    """One record's undeclared fields as the ``_rescued`` JSON object, None when there are none."""
+    return json.dumps(dict(fields), ensure_ascii=False, sort_keys=True) if fields else None
+
+
+def count_fields(counts: dict[str, int], fields: Mapping[str, object]) -> None:
+    """Add one record's undeclared field names to a file's per-field record counts."""
+    for name in fields:
+        counts[name] = counts.get(name, 0) + 1
+
+
+def stored_before_commit(df, mode: str):
+    """``df`` without the columns this module adds in the batch's own commit (for creating the table).
+
+    The table is created, or extended with newly declared columns, before the batch is written;
+    ``_rescued`` and the ``add`` columns must instead appear in the same commit as the batch.
+    """
+    return df.drop(RESCUED_COLUMN) if rescuing(mode) else df
+
+
+def new_columns(label: str, mode: str, undeclared: Mapping[str, int], declared: list[str], table_schema: Any) -> dict:
+    """The string columns this batch's commit adds, by name with their docs (none under ``fail``).
+
+    ``rescue`` adds ``_rescued``; ``add`` adds each undeclared field, in name order, and refuses
+    a field that cannot be a column.
+    """
+    if mode == "rescue":
+        return {RESCUED_COLUMN: RESCUED_DOC}
+    if mode != "add":
+        return {}
+    return {name: ADDED_DOC for name in _addable(label, undeclared, declared, table_schema)}
+
+
+def _addable(label: str, undeclared: Mapping[str, int], declared: list[str], table_schema: Any) -> list[str]:
+    """The columns an ``add`` batch adds to the source table, in name order; refuses what cannot be a column.
+
+    A field must be a valid identifier, not a lineage column, and, if the table already has a
+    column of that name (from an earlier batch), that column must be a string: a type is never
+    changed implicitly.
+    """
+    from lake_glue.types import BUILTIN_COLUMNS
+
+    existing = {f.name: f for f in table_schema.fields} if table_schema is not None else {}
+    names = sorted(set(undeclared) - set(declared))
+    for name in names:
+        if not _IDENTIFIER.match(name) or name in BUILTIN_COLUMNS or name == RESCUED_COLUMN:
+            raise SchemaEvolutionError(
+                f"{label}: field {name!r} cannot become a column (names match ^[a-z][a-z0-9_]{{0,62}}$ and"
+                " are not lineage columns); nothing was committed. Use on_new_columns: rescue to keep it"
+                " in _rescued, or rename it at the source"
+            )
+        field = existing.get(name)
+        if field is not None and str(field.field_type) != "string":
+            raise SchemaEvolutionError(
+                f"{label}: field {name!r} lands as text but the table's column {name!r} is"
+                f" {field.field_type}; types never change implicitly, nothing was committed. Declare it"
+                " in the config with its type"
+            )
+    return names
+
+
+def with_new_columns(df, mode: str, names: list[str], null_values: Mapping[str, frozenset[str]]):
+    """The batch's rows as the mode stores them.
+
+    ``rescue`` keeps ``_rescued``; ``add`` turns the named fields into string columns (null texts
+    read as null, like a declared string column) and drops ``_rescued``; ``fail`` has neither.
+    """
+    if mode != "add":
+        return df
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    # pyspark documents a MapType schema for from_json; its type hints leave it out.
+    fields = F.from_json(F.col(RESCUED_COLUMN), T.MapType(T.StringType(), T.StringType()))  # type: ignore[arg-type]
+    columns = []
+    for name in names:
+        value = fields.getItem(name)
+        nulls = sorted(null_values.get(name, frozenset()))
+        if nulls:
+            value = F.when(value.isin(*nulls), F.lit(None).cast("string")).otherwise(value)
+        columns.append(value.alias(name))
+    return df.select(*[c for c in df.columns if c != RESCUED_COLUMN], *columns)
+
+
+def add_string_columns(transaction, columns: Mapping[str, str]) -> None:
+    """Stage, in ``transaction``, the string columns (name -> doc) its table does not have yet.
+
+    Called inside the batch's commit, so the schema update and the batch's files land together
+    or not at all; a retry after a concurrent writer added them adds nothing.
+    """
+    from pyiceberg.types import StringType
+
+    present = {f.name for f in transaction.table_metadata.schema().fields}
+    missing = {name: doc for name, doc in columns.items() if name not in present}
+    if not missing:
+        return
+    with transaction.update_schema() as update:
+        for name, doc in missing.items():
+            update.add_column(name, StringType(), doc=doc)
+
+
+def suggest_patch(table_index: int, declared: list[str], table_schema: Any) -> list[dict]:
+    """RFC 6902 operations declaring the table's added string columns in the config, in table order.
+
+    ``table_index`` is the table's position in ``table_config``. Only columns ``add`` created
+    are offered (their doc says so); a column a config once dropped keeps its own type and stays out.
+    """
+    return [
+        {
+            "op": "add",
+            "path": f"/table_config/{table_index}/columns/-",
+            "value": {"name": f.name, "type": "string", "nullable": True},
+        }
+        for f in table_schema.fields
+        if f.name not in declared and (f.doc or "").startswith(ADDED_DOC)
+    ]
