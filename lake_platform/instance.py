@@ -17,6 +17,8 @@ from typing import Any, Literal
 import dagster as dg
 import yaml  # type: ignore[import-untyped]  # PyYAML comes with dagster
 
+from lake_platform.settings import lake_home
+
 Env = Literal["local", "aws"]
 ENVS: tuple[Env, ...] = ("local", "aws")
 
@@ -161,6 +163,23 @@ def write_local_instance(home: Path) -> Path:
         tmp.write_text(wanted, encoding="utf-8")
         tmp.replace(config)  # atomic: a daemon reading it meanwhile sees the old or the new file
     return config
+
+
+def dagster_home() -> Path:
+    """``DAGSTER_HOME`` for the embedded lake (``$LAKE_HOME/dagster``) unless already set.
+
+    Its ``dagster.yaml`` follows ``render_instance_yaml("local")``; a file the user wrote is kept.
+    """
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(lake_home() / "dagster")))
+    home.mkdir(parents=True, exist_ok=True)
+    write_local_instance(home)
+    return home
+
+
+def get_instance() -> dg.DagsterInstance:
+    """The persistent Dagster instance shared by ``lake`` and ``make dev``."""
+    dagster_home()
+    return dg.DagsterInstance.get()
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ import dataclasses
 
 import dagster as dg
 import pydantic
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from lake_platform.resources import ConfigStore, QueryEngine
 from lake_platform.resources.query_engine.base import QueryError
+from lake_platform.table_assets import TableAssets
 
 
 class MaintenanceConfig(dg.Config):
@@ -109,6 +111,6 @@ def lake_maintenance():
     check_primary_keys(after=maintain_tables())
 
 
-def table_jobs(table_assets: list) -> list:
+def table_jobs(table_assets: list[TableAssets]) -> list[UnresolvedAssetJobDefinition | dg.JobDefinition]:
     """The per-table jobs built by the asset factory, and the maintenance job."""
     return [t.job for t in table_assets] + [lake_maintenance]

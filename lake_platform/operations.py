@@ -23,10 +23,12 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
+from lake_platform.batches import RESEAL_BY, find_stragglers, list_batch_files, straggler_message
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
-from lake_platform.resources.object_store.base import ObjectInfo, is_data_file
+from lake_platform.resources.object_store.base import ObjectInfo
 from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.run_history import one_line, run_history
+from lake_platform.table_assets import TableAssets
 
 RETIRED = "RETIRED"
 
@@ -44,7 +46,7 @@ class Finding:
         return f"{self.table_id:<18} {self.kind:<17} {self.subject}  {self.detail}"
 
 
-def _landing_findings(store, entry) -> list[Finding]:
+def _landing_findings(store, entry: TableAssets) -> list[Finding]:
     """Batch folders without a marker, folders that are not batch ids, and files outside any batch."""
     prefix = landing_table_prefix(entry.config.source.landing_prefix, entry.table.table_name)
     folders: dict[str, set[str]] = {}
@@ -87,7 +89,7 @@ def _landing_findings(store, entry) -> list[Finding]:
     return findings
 
 
-def _straggler_findings(store, registry, entry) -> list[Finding]:
+def _straggler_findings(store, registry, entry: TableAssets) -> list[Finding]:
     """Files that landed in a sealed batch's folder after it was sealed (never ingested)."""
     root = landing_table_prefix(entry.config.source.landing_prefix, entry.table.table_name)
     by_batch: dict[str, list[str]] = {}
@@ -99,7 +101,7 @@ def _straggler_findings(store, registry, entry) -> list[Finding]:
     ]
 
 
-def _run_findings(instance: dg.DagsterInstance, entry, registry, now: float) -> list[Finding]:
+def _run_findings(instance: dg.DagsterInstance, entry: TableAssets, registry, now: float) -> list[Finding]:
     findings = []
     timeout = entry.config.job_settings.timeout_minutes * 60
     history = run_history(instance, entry.job.name)
@@ -139,7 +141,9 @@ def _run_findings(instance: dg.DagsterInstance, entry, registry, now: float) -> 
     return findings
 
 
-def doctor(tables: list, store, registry, instance: dg.DagsterInstance, now: float | None = None) -> list[Finding]:
+def doctor(
+    tables: list[TableAssets], store, registry, instance: dg.DagsterInstance, now: float | None = None
+) -> list[Finding]:
     """Everything about the lake's batches that needs a person, per ingest table."""
     now = time.time() if now is None else now
     findings = []
@@ -194,69 +198,7 @@ def redrive_plan(defs: dg.Definitions, registry, table_id: str, batch_ids: list[
     return job, batch_ids
 
 
-# Stragglers: data files that land in a batch folder after the batch was sealed.
-#
-# A sealed batch is immutable (ingest reads exactly its sealed list), so a file landing under it
-# later is never ingested by it. Such a file is found and reported (a ``lake doctor`` finding, a
-# failed ``no_stragglers`` check on the batch's raw asset, and an alert, see the landing
-# sensor), and ``lake reseal <table> <batch>`` copies the batch's stragglers into a new batch
-# (a new id, its own marker and sealed list) that is ingested like any other. The original
-# batch, its files and its registry record stay untouched; a straggler counts as dealt with once
-# a reseal batch of its batch holds a file of the same name.
-
-STRAGGLER_CHECK = "no_stragglers"
-RESEAL_BY = "lake reseal of "
-
-
-@dataclass(frozen=True)
-class Straggler:
-    """One data file under a sealed batch's folder that is not in its sealed list."""
-
-    table_id: str
-    batch_id: str
-    key: str
-
-
-def _resealed(records: list[BatchRecord]) -> dict[str, set[str]]:
-    """Batch id -> names (relative to the batch folder) already copied into a reseal batch."""
-    done: dict[str, set[str]] = {}
-    for record in records:
-        if record.registered_by.startswith(RESEAL_BY):
-            source = record.registered_by[len(RESEAL_BY) :]
-            prefix = f"{record.batch_id}/"
-            done.setdefault(source, set()).update(k.split(prefix, 1)[-1] for k in record.files)
-    return done
-
-
-def stragglers_of(record: BatchRecord, root: str, keys: list[str], resealed: set[str]) -> list[Straggler]:
-    """The listed ``keys`` of ``record``'s folder that its sealed list lacks and no reseal holds."""
-    if record.status == "RETIRED" or not record.sealed:
-        # A batch registered before sealing has no list to compare with.
-        return []
-    sealed = {o.key for o in record.sealed}
-    folder = f"{root}{record.batch_id}/"
-    return [
-        Straggler(record.table_id, record.batch_id, k)
-        for k in keys
-        if is_data_file(k) and k not in sealed and k[len(folder) :] not in resealed
-    ]
-
-
-def _listing(store, root: str, batch_id: str) -> list:
-    return store.list_objects(store.raw_bucket, f"{root}{batch_id}/", max_keys=100_000)
-
-
-def find_stragglers(store, registry, table_id: str, root: str, batch_ids: list[str] | None = None) -> list[Straggler]:
-    """Stragglers of the table's sealed batches (or of ``batch_ids``); ``root`` is its landing prefix."""
-    records = registry.list_batches(table_id)
-    resealed = _resealed(records)
-    found: list[Straggler] = []
-    for record in records:
-        if batch_ids is not None and record.batch_id not in batch_ids:
-            continue
-        keys = [o.key for o in _listing(store, root, record.batch_id)]
-        found += stragglers_of(record, root, keys, resealed.get(record.batch_id, set()))
-    return found
+# Stragglers (found in lake_platform.batches): ``lake reseal`` copies them into a new batch.
 
 
 def _new_batch_id(registry, table_id: str, now: datetime) -> str:
@@ -301,7 +243,7 @@ def reseal_stragglers(
     folder, target = f"{root}{batch_id}/", f"{root}{new_id}/"
     sealed = [
         ObjectInfo(target + o.key[len(folder) :], o.size, o.etag)
-        for o in _listing(store, root, batch_id)
+        for o in list_batch_files(store, root, batch_id)
         if o.key in found
     ]
     record = BatchRecord(table_id, new_id, sealed=sealed, registered_by=RESEAL_BY + batch_id)
@@ -309,30 +251,6 @@ def reseal_stragglers(
         raise RuntimeError(f"batch {table_id}/{new_id} was registered by someone else meanwhile; run the reseal again")
     _complete_reseal(store, root, batch_id, record)
     return new_id
-
-
-def straggler_check_evaluation(
-    raw_key: dg.AssetKey, table_id: str, batch_id: str, keys: list[str]
-) -> dg.AssetCheckEvaluation:
-    """The failed ``no_stragglers`` check of a batch's raw asset, naming the files and the remedy."""
-    return dg.AssetCheckEvaluation(
-        asset_key=raw_key,
-        check_name=STRAGGLER_CHECK,
-        passed=False,
-        partition=batch_id,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=straggler_message(table_id, batch_id, keys),
-        metadata={"files": keys[:50], "batch_id": batch_id},
-    )
-
-
-def straggler_message(table_id: str, batch_id: str, keys: list[str]) -> str:
-    """What a person reads about a batch's stragglers: how many, which, and the remedy."""
-    return (
-        f"{len(keys)} file(s) landed in batch {table_id}/{batch_id} after it was sealed and are not ingested"
-        f" ({', '.join(k.rsplit('/', 1)[-1] for k in keys[:5])}{' ...' if len(keys) > 5 else ''});"
-        f" `lake reseal {table_id} {batch_id}` ingests them as a new batch"
-    )
 
 
 # Runs that may still write to a table: they would write into removed buckets or an unlinked catalog.

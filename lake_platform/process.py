@@ -9,16 +9,13 @@ check results land in the instance, so ``make dev`` shows them afterwards.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 
-from lake_platform.instance import render_instance_yaml, write_local_instance
+from lake_platform.instance import get_instance, render_instance_yaml
 from lake_platform.run_history import one_line, run_failure_reason, run_history
 from lake_platform.sensors.batch_status import SENSOR_NAME as STATUS_SENSOR_NAME
-from lake_platform.settings import lake_home
 
 SENSOR_NAME = "landing_sensor"
 # The local instance rules (pools, run monitoring, retries, coordinator): see lake_platform.instance.
@@ -53,23 +50,6 @@ class ProcessReport:
     def failed(self) -> list[RunOutcome]:
         """Runs that did not succeed."""
         return [r for r in self.runs if not r.success]
-
-
-def dagster_home() -> Path:
-    """``DAGSTER_HOME`` for the embedded lake (``$LAKE_HOME/dagster``) unless already set.
-
-    Its ``dagster.yaml`` follows ``render_instance_yaml("local")``; a file the user wrote is kept.
-    """
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(lake_home() / "dagster")))
-    home.mkdir(parents=True, exist_ok=True)
-    write_local_instance(home)
-    return home
-
-
-def get_instance() -> dg.DagsterInstance:
-    """The persistent Dagster instance shared by ``lake`` and ``make dev``."""
-    dagster_home()
-    return dg.DagsterInstance.get()
 
 
 def sync_batch_status(instance: dg.DagsterInstance, defs: dg.Definitions, max_ticks: int = 100) -> None:

@@ -176,7 +176,7 @@ def check_history(instance: dg.DagsterInstance, defs: dg.Definitions, registry) 
 def operator_instance(defs: dg.Definitions, registry) -> dg.DagsterInstance:
     """The instance for an operator's command: the local one, or production's (checked) in AWS mode."""
     if lake_env() == "local":
-        from lake_platform.process import get_instance
+        from lake_platform.instance import get_instance
 
         return get_instance()
     instance = production_instance()

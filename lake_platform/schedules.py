@@ -15,25 +15,29 @@ from lake_glue.config import IngestConfig, PrepareConfig
 from lake_platform.layout import asset_key
 from lake_platform.resources import PartitionRegistry
 from lake_platform.run_history import run_history
+from lake_platform.table_assets import TableAssets
 
 
-def build_schedules(configs: list[IngestConfig | PrepareConfig], table_assets: list) -> list[dg.ScheduleDefinition]:
+def build_schedules(
+    configs: list[IngestConfig | PrepareConfig], table_assets: list[TableAssets]
+) -> list[dg.ScheduleDefinition]:
     """One schedule per config with a cron and per ingest table it covers (a schedule has one job)."""
     schedules = []
     for config in configs:
-        if not config.job_settings.cron:
+        cron = config.job_settings.cron
+        if not cron:
             continue
         if isinstance(config, IngestConfig):
             for entry in table_assets:
                 if entry.config.config_name == config.config_name:
                     keys = [entry.raw.key, entry.source.key, *[t.key for t in entry.targets]]
-                    schedules.append(_schedule(config, entry, keys, None))
+                    schedules.append(_schedule(config, cron, entry, keys, None))
         else:
             targets = {asset_key("target", config.config_name, t.table_name) for t in config.table_config}
             for entry in table_assets:
                 selection = [t.key for t in entry.targets if t.key in targets]
                 if selection:
-                    schedules.append(_schedule(config, entry, selection, selection))
+                    schedules.append(_schedule(config, cron, entry, selection, selection))
     from lake_platform.jobs import lake_maintenance
 
     schedules.append(
@@ -104,12 +108,18 @@ def catch_up_requests(
     return requests, left
 
 
-def _schedule(config, entry, asset_keys, selection) -> dg.ScheduleDefinition:
+def _schedule(
+    config: IngestConfig | PrepareConfig,
+    cron: str,
+    entry: TableAssets,
+    asset_keys: list[dg.AssetKey],
+    selection: list[dg.AssetKey] | None,
+) -> dg.ScheduleDefinition:
     scope = "ingest" if selection is None else config.config_name
 
     @dg.schedule(
         name=f"{config.config_name}__{entry.table.table_name}_catch_up",
-        cron_schedule=config.job_settings.cron,
+        cron_schedule=cron,
         job=entry.job,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,

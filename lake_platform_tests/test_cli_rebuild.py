@@ -7,7 +7,7 @@ from dagster._core.scheduler.instigation import InstigatorState, InstigatorStatu
 from dagster._core.test_utils import create_run_for_test
 
 from lake_platform.cli import main
-from lake_platform.process import get_instance
+from lake_platform.instance import get_instance
 from lake_platform.settings import catalog_uri
 
 

@@ -6,7 +6,8 @@ Glue scripts run as local Spark subprocesses through Dagster Pipes, exactly as i
 import dagster as dg
 import pytest
 
-from lake_platform.process import get_instance, process, summarize
+from lake_platform.instance import get_instance
+from lake_platform.process import process, summarize
 from lake_platform.sample_data import generate
 from lake_platform_tests.conftest import embedded_lake
 

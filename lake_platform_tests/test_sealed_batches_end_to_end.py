@@ -8,7 +8,8 @@ here where an engineer sees it (run failures, asset checks, the registry).
 import dagster as dg
 import pytest
 
-from lake_platform.process import evaluate_landing_sensor, get_instance, process
+from lake_platform.instance import get_instance
+from lake_platform.process import evaluate_landing_sensor, process
 from lake_platform_tests.conftest import embedded_lake
 
 pytestmark = pytest.mark.slow

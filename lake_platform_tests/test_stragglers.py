@@ -8,9 +8,10 @@ import pytest
 import lake_platform.operations as stragglers
 from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
+from lake_platform.batches import STRAGGLER_CHECK
 from lake_platform.cli import main
 from lake_platform.layout import SUCCESS_MARKER
-from lake_platform.operations import STRAGGLER_CHECK, doctor, reseal_stragglers
+from lake_platform.operations import doctor, reseal_stragglers
 from lake_platform_tests.conftest import CONFIG_DIR, embedded_lake
 from lake_platform_tests.sensors.test_landing_sensor import BATCH, clock, env  # noqa: F401  (fixtures)
 
@@ -108,7 +109,7 @@ def test_lake_reseal_names_the_new_batch_and_refuses_an_unknown_one(tmp_path, ca
         store, registry = res.object_store, res.partition_registry
         store.put_bytes(store.raw_bucket, f"{ROOT}{BATCH}/a.csv", b"x")
         store.put_bytes(store.raw_bucket, f"{ROOT}{BATCH}/{SUCCESS_MARKER}", b"")
-        from lake_platform.sensors.landing import seal_batch
+        from lake_platform.batches import seal_batch
 
         seal_batch(store, registry, "erp.orders", f"{ROOT}{BATCH}/", BATCH, "test")
         store.put_bytes(store.raw_bucket, f"{ROOT}{BATCH}/b.csv", b"y")

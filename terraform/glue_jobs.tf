@@ -25,6 +25,10 @@ locals {
       ]...)]
       number_of_workers = max([for c in values(local.configs) : c.job_settings.number_of_workers if c.etl_job == job]...)
       timeout_minutes   = max([for c in values(local.configs) : c.job_settings.timeout_minutes if c.etl_job == job]...)
+      # job_settings.execution_class is optional: a job shared by several configs runs STANDARD if
+      # any of them asks for it (as the largest worker type wins), FLEX if one asks for FLEX, and
+      # otherwise the deployment's glue_execution_class.
+      execution_class = (contains([for c in values(local.configs) : c.etl_job == job ? try(c.job_settings.execution_class, null) : null], "STANDARD") ? "STANDARD" : contains([for c in values(local.configs) : c.etl_job == job ? try(c.job_settings.execution_class, null) : null], "FLEX") ? "FLEX" : var.glue_execution_class)
     }
   }
 
@@ -164,7 +168,7 @@ resource "aws_glue_job" "this" {
   number_of_workers      = each.value.number_of_workers
   timeout                = each.value.timeout_minutes
   max_retries            = 0 # retries belong to Step Functions (transient errors) and Dagster (run retries)
-  execution_class        = var.glue_execution_class
+  execution_class        = each.value.execution_class
   security_configuration = aws_glue_security_configuration.this.name
   connections            = var.enable_vpc ? [module.network[0].glue_connection_name] : []
 
@@ -203,7 +207,7 @@ resource "aws_glue_job" "this" {
 
   lifecycle {
     precondition {
-      condition     = var.glue_execution_class != "FLEX" || contains(["G.1X", "G.2X"], each.value.worker_type)
+      condition     = each.value.execution_class != "FLEX" || contains(["G.1X", "G.2X"], each.value.worker_type)
       error_message = "Glue FLEX execution supports only G.1X and G.2X workers; ${each.key} needs ${each.value.worker_type}."
     }
   }

@@ -146,7 +146,7 @@ variable "glue_max_concurrent_runs" {
 }
 
 variable "glue_execution_class" {
-  description = "Glue execution class: STANDARD, or FLEX (cheaper, spare capacity, slower start) for jobs without a tight deadline."
+  description = "Glue execution class of a job none of whose configs sets job_settings.execution_class: STANDARD, or FLEX (cheaper, spare capacity, slower start) for jobs without a tight deadline."
   type        = string
   default     = "STANDARD"
 

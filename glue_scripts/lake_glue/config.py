@@ -25,6 +25,8 @@ IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 MAX_JOB_TIMEOUT_MINUTES = 2880
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 ColumnType = Annotated[str, Field(pattern=SUPPORTED_TYPE_PATTERN)]
+# Glue runs FLEX jobs only on these worker types (terraform/glue_jobs.tf checks the same).
+FLEX_WORKER_TYPES = ("G.1X", "G.2X")
 CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
 
 
@@ -113,6 +115,11 @@ class JobSettings(_Strict):
     num_rows_per_file: int = Field(default=500_000, ge=1_000)
     max_attempts: int = Field(default=3, ge=1, le=20, description="runs a batch gets before catch-up stops retrying it")
     retry_backoff_minutes: int = Field(default=15, ge=0, description="wait after a failed run, doubled per failure")
+    execution_class: Literal["STANDARD", "FLEX"] | None = Field(
+        default=None,
+        description="Glue execution class of this config's job; FLEX (spare capacity, cheaper, slower to start)"
+        " needs G.1X or G.2X workers; unset: the deployment's glue_execution_class",
+    )
 
     @model_validator(mode="after")
     def _cron_has_five_fields(self) -> "JobSettings":
@@ -120,6 +127,11 @@ class JobSettings(_Strict):
             parts = self.cron.split()
             if len(parts) != 5 or not all(CRON_FIELD.match(p) for p in parts):
                 raise ValueError(f"cron {self.cron!r} must be a five-field cron expression")
+        if self.execution_class == "FLEX" and self.worker_type not in FLEX_WORKER_TYPES:
+            raise ValueError(
+                f"execution_class 'FLEX' runs only on {' or '.join(FLEX_WORKER_TYPES)} workers, not"
+                f" worker_type {self.worker_type!r}"
+            )
         return self
 
 

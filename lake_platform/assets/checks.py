@@ -12,8 +12,8 @@ import dagster as dg
 
 from lake_glue.config import IngestConfig, PrepareConfig, TableConfig
 from lake_platform.assets.common import PK_CHECK, UNDECLARED_CHECK
+from lake_platform.batches import STRAGGLER_CHECK, find_stragglers, straggler_message
 from lake_platform.layout import asset_key, landing_table_prefix, table_id, validate_batch_id
-from lake_platform.operations import STRAGGLER_CHECK, find_stragglers, straggler_message
 from lake_platform.resources import ObjectStore, PartitionRegistry, QueryEngine
 from lake_platform.resources.query_engine.base import QueryError
 

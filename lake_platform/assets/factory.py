@@ -5,8 +5,6 @@ one dynamic partition set whose keys are its batch ids, shared by its raw and so
 by every target table prepared from it, so a batch can be followed through all three layers.
 """
 
-from dataclasses import dataclass, field
-
 import dagster as dg
 
 from lake_glue.config import IngestConfig, PrepareConfig, TableConfig, targets_of
@@ -16,25 +14,9 @@ from lake_platform.assets.source import build_source
 from lake_platform.assets.target import build_target
 from lake_platform.layout import job_name_for, table_id
 from lake_platform.partitions import batch_partitions
+from lake_platform.table_assets import TableAssets
 
-
-@dataclass
-class TableAssets:
-    """Everything the factory built for one ingest table and the targets prepared from it."""
-
-    config: IngestConfig
-    table: TableConfig
-    partitions_def: dg.DynamicPartitionsDefinition
-    raw: dg.AssetsDefinition
-    source: dg.AssetsDefinition
-    targets: list[dg.AssetsDefinition] = field(default_factory=list)
-    checks: list[dg.AssetChecksDefinition] = field(default_factory=list)
-    job: "dg.UnresolvedAssetJobDefinition | None" = None
-
-    @property
-    def table_id(self) -> str:
-        """Registry key of the table."""
-        return table_id(self.config.config_name, self.table.table_name)
+__all__ = ["TableAssets", "build_table_assets"]
 
 
 def _executor(env: str) -> dg.ExecutorDefinition:
@@ -53,26 +35,28 @@ def build_table_assets(configs: list[IngestConfig | PrepareConfig], env: str) ->
     built: list[TableAssets] = []
     for config in ingests:
         for table in config.table_config:
-            pdef = batch_partitions(config.config_name, table.table_name)
-            entry = TableAssets(
-                config=config,
-                table=table,
-                partitions_def=pdef,
-                raw=build_raw(config, table, pdef),
-                source=build_source(config, table, pdef),
-                checks=[build_straggler_check(config, table, pdef)],
-            )
-            for prepare, target_table in targets_of(config, table, configs):
-                entry.targets.append(build_target(prepare, target_table, config, pdef))
-                if target_table.primary_key:
-                    entry.checks.append(build_primary_key_check(prepare, target_table, pdef))
-            entry.job = dg.define_asset_job(
-                name=job_name_for(config.config_name, table.table_name),
-                selection=dg.AssetSelection.assets(entry.raw, entry.source, *entry.targets),
-                partitions_def=pdef,
-                description=f"Process one batch of {entry.table_id}: raw -> source -> target.",
-                tags={"lake/table": entry.table_id, "lake/max_attempts": str(config.job_settings.max_attempts)},
-                executor_def=_executor(env),
-            )
-            built.append(entry)
+            built.append(_table_assets(config, table, configs, env))
     return built
+
+
+def _table_assets(
+    config: IngestConfig, table: TableConfig, configs: list[IngestConfig | PrepareConfig], env: str
+) -> TableAssets:
+    """One ingest table's raw and source assets, the targets prepared from it, their checks and its job."""
+    pdef = batch_partitions(config.config_name, table.table_name)
+    raw, source = build_raw(config, table, pdef), build_source(config, table, pdef)
+    targets, checks = [], [build_straggler_check(config, table, pdef)]
+    for prepare, target_table in targets_of(config, table, configs):
+        targets.append(build_target(prepare, target_table, config, pdef))
+        if target_table.primary_key:
+            checks.append(build_primary_key_check(prepare, target_table, pdef))
+    tid = table_id(config.config_name, table.table_name)
+    job = dg.define_asset_job(
+        name=job_name_for(config.config_name, table.table_name),
+        selection=dg.AssetSelection.assets(raw, source, *targets),
+        partitions_def=pdef,
+        description=f"Process one batch of {tid}: raw -> source -> target.",
+        tags={"lake/table": tid, "lake/max_attempts": str(config.job_settings.max_attempts)},
+        executor_def=_executor(env),
+    )
+    return TableAssets(config, table, pdef, raw, source, job, targets, checks)

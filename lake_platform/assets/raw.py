@@ -5,9 +5,9 @@ import dagster as dg
 from lake_glue import lineage as derivation
 from lake_glue.config import IngestConfig, TableConfig, job_dict
 from lake_platform.assets.common import batch_of
+from lake_platform.batches import seal_batch
 from lake_platform.layout import SUCCESS_MARKER, asset_key, batch_prefix, table_id
 from lake_platform.resources import ObjectStore, PartitionRegistry
-from lake_platform.sensors.landing import seal_batch
 
 
 def raw_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:

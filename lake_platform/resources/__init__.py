@@ -12,6 +12,7 @@ from lake_platform.resources.config_store.base import ConfigStore
 from lake_platform.resources.config_store.local import LocalConfigStore
 from lake_platform.resources.glue_runner.base import GlueJobRunner
 from lake_platform.resources.glue_runner.local import LocalGlueJobRunner
+from lake_platform.resources.landing_queue import LandingQueue
 from lake_platform.resources.object_store.aws import S3ObjectStore
 from lake_platform.resources.object_store.base import ObjectStore
 from lake_platform.resources.object_store.local import LocalObjectStore
@@ -34,6 +35,7 @@ __all__ = [
     "Alerts",
     "ConfigStore",
     "GlueJobRunner",
+    "LandingQueue",
     "ObjectStore",
     "PartitionRegistry",
     "QueryEngine",
@@ -70,7 +72,6 @@ def _aws_resources() -> dict[str, dg.ConfigurableResource]:
     require_aws_settings()
     from lake_platform.resources.glue_runner.aws import StepFunctionsGlueJobRunner
     from lake_platform.resources.query_engine.aws import AthenaQueryEngine
-    from lake_platform.sensors.landing_queue import LandingQueue
 
     # No endpoint is passed: boto3 reads AWS_ENDPOINT_URL itself when a client is first made
     # (a moto server in tests), so nothing here reads the environment while definitions load.

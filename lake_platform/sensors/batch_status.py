@@ -32,6 +32,7 @@ from lake_platform.resources import Alerts, PartitionRegistry
 from lake_platform.resources.partition_registry.base import AssetProgress, progress_order
 from lake_platform.run_history import PARTITION_TAG, run_failure_reason, run_history, step_failures
 from lake_platform.settings import sensor_interval_seconds
+from lake_platform.table_assets import TableAssets
 
 SENSOR_NAME = "batch_status_sensor"
 COUNT_KEYS = ("landed_rows", "source_rows", "quarantined_rows", "target_rows")
@@ -49,7 +50,7 @@ class LakeAsset:
     timeout_minutes: int
 
 
-def asset_index(tables: list) -> dict[dg.AssetKey, LakeAsset]:
+def asset_index(tables: list[TableAssets]) -> dict[dg.AssetKey, LakeAsset]:
     """Every raw, source and target asset key of the factory's tables."""
     index = {}
     for entry in tables:
@@ -112,7 +113,9 @@ def run_progress(instance: dg.DagsterInstance, record, index: dict) -> list[tupl
     return out
 
 
-def build_batch_status_sensor(tables: list, max_runs_per_tick: int = 200, now=time.time) -> dg.SensorDefinition:
+def build_batch_status_sensor(
+    tables: list[TableAssets], max_runs_per_tick: int = 200, now=time.time
+) -> dg.SensorDefinition:
     """The ``batch_status_sensor`` over every asset built by the asset factory (``now``: the clock)."""
     index = asset_index(tables)
     lake_jobs = {info.job_name: info for info in index.values()}

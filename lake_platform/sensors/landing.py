@@ -34,19 +34,22 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from lake_platform.instance import ensure_pool_limits
-from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
-from lake_platform.operations import (
+from lake_platform.batches import (
+    LandedTable,
     Straggler,
     find_stragglers,
-    straggler_check_evaluation,
-    straggler_message,
+    landed_tables,
+    register_batches,
+    report_stragglers,
+    run_requests_for,
     stragglers_of,
 )
+from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
 from lake_platform.resources import Alerts, ObjectStore, PartitionRegistry
 from lake_platform.resources.object_store.base import ObjectInfo
 from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.settings import sensor_interval_seconds
+from lake_platform.table_assets import TableAssets
 
 MAX_PENDING_CHECKS = 200
 MAX_PENDING = 1000
@@ -55,15 +58,6 @@ BAD_NAME_REPORT_SECONDS = 3600
 # How far behind the newest batch id the look-back re-lists for late batches, and how often.
 LOOK_BACK = timedelta(days=7)
 LOOK_BACK_INTERVAL_SECONDS = 600
-
-
-@dataclass
-class LandedTable:
-    """What the scan needs to know of one ingest table."""
-
-    table_id: str
-    landing_prefix: str
-    table_name: str
 
 
 @dataclass
@@ -83,11 +77,6 @@ class ScanResult:
     stragglers: list[Straggler] = field(default_factory=list)
 
 
-def landed_tables(table_assets: list) -> list[LandedTable]:
-    """What the landing scans need of each ingest table the asset factory built."""
-    return [LandedTable(t.table_id, t.config.source.landing_prefix, t.table.table_name) for t in table_assets]
-
-
 def _group_by_batch(prefix: str, keys: list[str]) -> list[tuple[str, list[str]]]:
     groups: list[tuple[str, list[str]]] = []
     for key in keys:
@@ -97,66 +86,6 @@ def _group_by_batch(prefix: str, keys: list[str]) -> list[tuple[str, list[str]]]
         else:
             groups.append((batch, [key]))
     return groups
-
-
-def seal_batch(
-    store: ObjectStore,
-    registry: PartitionRegistry,
-    table_id: str,
-    prefix: str,
-    batch_id: str,
-    by: str,
-    listed: list[ObjectInfo] | None = None,
-) -> bool:
-    """Register a complete batch with its sealed file list (key, size, ETag); True if this call did.
-
-    The list is taken now, after the marker was seen (from ``listed`` when the caller's
-    listing holds the whole batch): ingest reads exactly these files and fails the batch when
-    one changed or appeared later.
-    """
-    return registry.register(sealed_record(store, table_id, prefix, batch_id, by, listed))
-
-
-def sealed_record(
-    store: ObjectStore, table_id: str, prefix: str, batch_id: str, by: str, listed: list[ObjectInfo] | None = None
-) -> BatchRecord:
-    """The registry record of a complete batch, with the file list it is sealed as."""
-    return BatchRecord(table_id, batch_id, sealed=store.seal(store.raw_bucket, prefix, listed), registered_by=by)
-
-
-def register_batches(
-    store: ObjectStore,
-    registry: PartitionRegistry,
-    table: LandedTable,
-    batches: list[tuple[str, list[ObjectInfo] | None]],
-    by: str = "landing_sensor",
-) -> dict[str, str]:
-    """Seal and register a table's complete batches of one pass; the ones that failed, with why.
-
-    A batch whose files the caller listed whole is sealed from that listing; any other is
-    listed on its own first. All are registered in one ``register_many`` (registering thousands
-    one write at a time made a cold start take minutes); when that fails, each batch is tried
-    on its own, so one batch that cannot be sealed or registered (a listing error, a record
-    the store refuses) never keeps the others out: it is returned, and the caller reports it
-    and tries it again on a later tick.
-    """
-    root = landing_table_prefix(table.landing_prefix, table.table_name)
-    records: list[BatchRecord] = []
-    failed: dict[str, str] = {}
-    for batch_id, listed in batches:
-        try:
-            records.append(sealed_record(store, table.table_id, f"{root}{batch_id}/", batch_id, by, listed))
-        except Exception as exc:  # noqa: BLE001 - any failure is this batch's alone; it is reported
-            failed[batch_id] = f"{type(exc).__name__}: {exc}"
-    try:
-        registry.register_many(records)
-    except Exception:  # noqa: BLE001 - retried one by one below to find the batch at fault
-        for record in records:
-            try:
-                registry.register(record)
-            except Exception as exc:  # noqa: BLE001
-                failed[record.batch_id] = f"{type(exc).__name__}: {exc}"
-    return failed
 
 
 def _registration_failed(result: ScanResult, table: LandedTable, failed: dict[str, str]) -> None:
@@ -475,74 +404,6 @@ def _pending_of(state: dict, now: float) -> dict[str, float]:
     return {b: float(since.get(b, now)) for b in state.get("pending", [])}
 
 
-def run_requests_for(
-    instance: dg.DagsterInstance, by_id: dict, complete: dict[str, list[str]]
-) -> tuple[list[dg.RunRequest], list]:
-    """Run requests (run key ``<table_id>:<batch_id>``) and new dynamic partitions for complete batches.
-
-    A batch that every asset of its job has already materialized (by ``lake process``, a
-    backfill, another sensor) is not requested again, whatever the run keys say: a reset
-    cursor or a second sensor over the same landing zone starts nothing twice. Nor is a batch
-    whose job has a run queued, in flight or succeeded, whoever launched it: Dagster
-    de-duplicates run keys per sensor only, and the listing and queue sensors request the
-    same batches, so the job's runs tagged with the batch are the one run-key namespace.
-    """
-    run_requests, partition_requests = [], []
-    for tid, batch_ids in complete.items():
-        entry = by_id[tid]
-        known = set(instance.get_dynamic_partitions(entry.partitions_def.name)) if batch_ids else set()
-        new = [b for b in batch_ids if b not in known]
-        if new:
-            partition_requests.append(entry.partitions_def.build_add_request(new))
-        keys = [entry.raw.key, entry.source.key, *[t.key for t in entry.targets]]
-        done = set.intersection(*[set(instance.get_materialized_partitions(k)) for k in keys]) if batch_ids else set()
-        started = batches_with_live_or_successful_runs(instance, entry.job.name, batch_ids)
-        todo = [b for b in batch_ids if b not in done and b not in started]
-        if todo:
-            ensure_pool_limits(instance, table_pools(entry))
-        for batch_id in todo:
-            run_requests.append(
-                dg.RunRequest(
-                    run_key=f"{tid}:{batch_id}",
-                    job_name=entry.job.name,
-                    partition_key=batch_id,
-                    tags={"lake/table": tid, "lake/batch": batch_id},
-                )
-            )
-    return run_requests, partition_requests
-
-
-def table_pools(entry) -> set[str]:
-    """The concurrency pools of one ingest table's assets (see ``assets.common.table_pool``)."""
-    return {a.op.pool for a in (entry.raw, entry.source, *entry.targets) if a.op.pool}
-
-
-# Batches per runs query: the tag filter becomes an SQL IN list.
-RUNS_QUERY_CHUNK = 200
-
-
-def batches_with_live_or_successful_runs(instance: dg.DagsterInstance, job_name: str, batch_ids: list[str]) -> set[str]:
-    """The batches among ``batch_ids`` that ``job_name`` has a queued, running or successful run of.
-
-    Runs are matched by the partition tag Dagster sets on every partitioned run, so runs of
-    either landing sensor, ``lake process``, a backfill or the UI all count. A failed or
-    canceled run does not: the batch may be requested again.
-    """
-    from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
-
-    from lake_platform.run_history import PARTITION_TAG
-
-    statuses = [*NOT_FINISHED_STATUSES, dg.DagsterRunStatus.SUCCESS]
-    found: set[str] = set()
-    for i in range(0, len(batch_ids), RUNS_QUERY_CHUNK):
-        chunk = batch_ids[i : i + RUNS_QUERY_CHUNK]
-        runs = instance.get_runs(
-            filters=dg.RunsFilter(job_name=job_name, tags={PARTITION_TAG: chunk}, statuses=statuses)
-        )
-        found |= {r.tags.get(PARTITION_TAG, "") for r in runs}
-    return found & set(batch_ids)
-
-
 def catch_up(
     store: ObjectStore,
     registry: PartitionRegistry,
@@ -577,19 +438,7 @@ def catch_up(
     return total
 
 
-def report_stragglers(instance: dg.DagsterInstance, alerts: Alerts, by_id: dict, stragglers: list, log) -> None:
-    """Per batch with new stragglers: a warning, a failed ``no_stragglers`` check on its raw asset, an alert."""
-    by_batch: dict[tuple[str, str], list[str]] = {}
-    for s in stragglers:
-        by_batch.setdefault((s.table_id, s.batch_id), []).append(s.key)
-    for (tid, batch_id), keys in sorted(by_batch.items()):
-        message = straggler_message(tid, batch_id, keys)
-        log.warning(message)
-        instance.report_runless_asset_event(straggler_check_evaluation(by_id[tid].raw.key, tid, batch_id, keys))
-        alerts.send(f"lake: {tid}/{batch_id}: files landed after the batch was sealed", message)
-
-
-def landing_sensor_def(name: str, table_assets: list, description: str):
+def landing_sensor_def(name: str, table_assets: list[TableAssets], description: str):
     """The decorator both landing sensors share: every table's job, running by default, every 30 s.
 
     The interval is :func:`~lake_platform.settings.sensor_interval_seconds` (30 s unless set).
@@ -604,7 +453,7 @@ def landing_sensor_def(name: str, table_assets: list, description: str):
 
 
 def build_landing_sensor(
-    table_assets: list, max_keys_per_tick: int = 2000, catch_up_seconds: float = 20.0
+    table_assets: list[TableAssets], max_keys_per_tick: int = 2000, catch_up_seconds: float = 20.0
 ) -> dg.SensorDefinition:
     """The sensor over every ingest table built by the asset factory.
 

@@ -24,27 +24,11 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from lake_platform.batches import LandedTable, landed_tables, register_batches, run_requests_for
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
-from lake_platform.resources import ObjectStore, PartitionRegistry
-from lake_platform.resources.aws import AwsResource
-from lake_platform.sensors.landing import (
-    LandedTable,
-    landed_tables,
-    landing_sensor_def,
-    register_batches,
-    run_requests_for,
-)
-
-
-class LandingQueue(AwsResource):
-    """The SQS queue of landing events; the client is created on first use."""
-
-    queue_url: str
-
-    @property
-    def client(self):
-        """The lazily created boto3 SQS client."""
-        return self.aws("sqs")
+from lake_platform.resources import LandingQueue, ObjectStore, PartitionRegistry
+from lake_platform.sensors.landing import landing_sensor_def
+from lake_platform.table_assets import TableAssets
 
 
 @dataclass
@@ -135,7 +119,9 @@ def consume_landing_events(
     return result
 
 
-def build_landing_queue_sensor(table_assets: list, max_messages_per_tick: int = 500) -> dg.SensorDefinition:
+def build_landing_queue_sensor(
+    table_assets: list[TableAssets], max_messages_per_tick: int = 500
+) -> dg.SensorDefinition:
     """The sensor that turns landing events into registered batches and runs (AWS only)."""
     by_id = {t.table_id: t for t in table_assets}
     landed = landed_tables(table_assets)

@@ -36,10 +36,11 @@ import dagster as dg
 
 from lake_platform.layout import is_batch_id
 from lake_platform.resources import PartitionRegistry
+from lake_platform.table_assets import TableAssets
 
 
 def build_registry_sync_sensor(
-    table_assets: list,
+    table_assets: list[TableAssets],
     max_tables_per_tick: int = 10,
     max_keys_per_tick: int = 1000,
     delete_grace_seconds: float = 600,
@@ -75,7 +76,7 @@ def build_registry_sync_sensor(
         for step in range(min(max_tables_per_tick, len(entries))):
             index = (start + step) % len(entries)
             entry = entries[index]
-            name = entry.partitions_def.name
+            name = entry.partitions_name
             registered = {r.batch_id for r in partition_registry.list_batches(entry.table_id)}
             known = set(context.instance.get_dynamic_partitions(name))
 

@@ -1128,7 +1128,8 @@ class HclCondition:
     def _attribute(obj, name: str):
         def run(env):
             value = obj(env)
-            if not isinstance(value, dict):
+            # A missing attribute is an error in Terraform too (try() and can() catch it).
+            if not isinstance(value, dict) or name not in value:
                 raise HclError(f"cannot read .{name} of {value!r}")
             return value[name]
 

@@ -4,8 +4,8 @@ import dagster as dg
 
 from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
+from lake_platform.batches import run_requests_for, table_pools
 from lake_platform.instance import render_instance_yaml
-from lake_platform.sensors.landing import run_requests_for, table_pools
 from lake_platform_tests.conftest import CONFIG_DIR
 
 

@@ -5,10 +5,11 @@ import json
 import boto3
 import pytest
 
+from lake_platform.batches import LandedTable
+from lake_platform.resources import LandingQueue
 from lake_platform.resources.object_store.aws import S3ObjectStore
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
-from lake_platform.sensors.landing import LandedTable
-from lake_platform.sensors.landing_queue import LandingQueue, consume_landing_events
+from lake_platform.sensors.landing_queue import consume_landing_events
 
 pytestmark = pytest.mark.aws
 

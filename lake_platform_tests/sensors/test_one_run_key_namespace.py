@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
-from lake_platform.sensors.landing import batches_with_live_or_successful_runs
+from lake_platform.batches import batches_with_live_or_successful_runs
 from lake_platform_tests.sensors.test_landing_sensor import BATCH, LATER, env  # noqa: F401  (fixture)
 
 JOB = "process_erp__orders"
