@@ -57,6 +57,57 @@ def count_fields(counts: dict[str, int], fields: Mapping[str, object]) -> None:
         counts[name] = counts.get(name, 0) + 1
 
 
+def refuse_type_changes(label: str, columns: list[dict], table: Any) -> None:
+    """Refuse a declared column whose type the table holds differently and cannot widen to.
+
+    Checked before the table is touched. Iceberg's own promotions (int to bigint, a wider
+    decimal) stay allowed; any other change, such as declaring a column ``add`` created as text
+    with a number type, needs a rebuild, never a silent conversion.
+    """
+    from pyiceberg.exceptions import ResolveError
+    from pyiceberg.schema import promote
+
+    if table is None:
+        return
+    existing = {f.name: f.field_type for f in table.schema().fields}
+    for column in columns:
+        old = existing.get(column["name"])
+        if old is None:
+            continue
+        new = iceberg_type(column["type"])
+        # A table written before timestamps were stored with their zone holds plain timestamps.
+        if old == new or (column["type"] == "timestamp" and str(old) == "timestamp"):
+            continue
+        try:
+            promote(old, new)
+        except ResolveError:
+            raise SchemaEvolutionError(
+                f"{label}: column {column['name']!r} is {old} in the table and the config declares"
+                f" {column['type']!r}; types never change implicitly, nothing was committed. Restore the"
+                " declared type, or rebuild the table under the new one (`lake rebuild --from-raw`)"
+            ) from None
+
+
+def iceberg_type(type_name: str) -> Any:
+    """The Iceberg type the source table holds for a declared type (timestamps are UTC)."""
+    from pyiceberg import types as I
+
+    from lake_glue.types import spark_type
+
+    spark = spark_type(type_name)
+    if type_name.startswith("decimal"):
+        return I.DecimalType(spark.precision, spark.scale)
+    return {
+        "string": I.StringType(),
+        "boolean": I.BooleanType(),
+        "int": I.IntegerType(),
+        "bigint": I.LongType(),
+        "double": I.DoubleType(),
+        "date": I.DateType(),
+        "timestamp": I.TimestamptzType(),
+    }[type_name]
+
+
 def stored_before_commit(df, mode: str):
     """``df`` without the columns this module adds in the batch's own commit (for creating the table).
 

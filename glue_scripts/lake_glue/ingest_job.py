@@ -46,6 +46,7 @@ from lake_glue.tables import (
     total_records,
     write_files,
 )
+from lake_glue.tables import find_table as find_iceberg_table
 
 ACCEPTANCE_CHECK = "acceptance_rules"
 DUPLICATE_CHECK = "not_a_duplicate_delivery"
@@ -278,6 +279,7 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
     spec = source_table_spec(config, table, args.source_bucket, args.database_prefix)
     catalog = open_catalog(args.catalog)
     mode = table["on_new_columns"]
+    evolution.refuse_type_changes(label, table["columns"], find_iceberg_table(catalog, spec.database, spec.name))
     iceberg = load_table(catalog, spec, arrow_schema_of(evolution.stored_before_commit(valid, mode).schema, spec.docs))
     names = [c["name"] for c in table["columns"]]
     added = evolution.new_columns(label, mode, undeclared, names, iceberg.schema())

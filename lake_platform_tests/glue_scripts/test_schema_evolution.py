@@ -5,15 +5,19 @@ The jobs run in-process on the session's shared SparkSession, except the kill te
 as the local Glue runner runs a job).
 """
 
+import copy
 import json
 import signal
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from lake_glue.evolution import ADDED_DOC, RESCUED_COLUMN, SchemaEvolutionError, suggest_patch
+from lake_glue.config import parse_config
+from lake_glue.evolution import ADDED_DOC, RESCUED_COLUMN, SchemaEvolutionError
 from lake_glue.ingest_job import IngestError
 from lake_platform.assets.checks import undeclared_fields_check
+from lake_platform.cli import main
 from lake_platform_tests.conftest import ORDERS_HEADER, order_row
 from lake_platform_tests.glue_scripts.test_killed_jobs import _run_job
 from lake_platform_tests.glue_scripts.test_transactional_tables import _at_once, query
@@ -67,7 +71,7 @@ def test_rescue_keeps_the_batch_and_each_records_extra_column_text_in_rescued(la
     assert not check.passed and "rescued into _rescued" in check.description and "'channel'" in check.description
 
 
-def test_add_puts_the_new_column_in_the_table_as_a_nullable_string_with_the_batch(lake):
+def test_add_puts_the_new_column_in_the_table_as_a_nullable_string_with_the_batch(lake, monkeypatch, capsys):
     _mode(lake, "orders", "add")
     lake.land("orders", BASE, {"a.csv": ORDERS_HEADER + order_row(1, "NEW", 10)})
     lake.ingest("orders", BASE)
@@ -86,17 +90,41 @@ def test_add_puts_the_new_column_in_the_table_as_a_nullable_string_with_the_batc
     check = undeclared_fields_check(ORDERS, "erp.orders", figures)
     assert not check.passed and "['channel'] were added" in check.description
     assert "`lake configs suggest erp.orders`" in check.description
-    # The config is unchanged; the suggested patch declares the column.
+    # The config is unchanged; `lake configs suggest` prints the JSON Patch that declares the column.
     assert "channel" not in [c["name"] for c in _mode(lake, "orders", "add")["columns"]]
+    patch = _suggest(lake, monkeypatch, capsys, "erp.orders")
     index = [t["table_name"] for t in lake.erp["table_config"]].index("orders")
-    declared = [c["name"] for c in lake.erp["table_config"][index]["columns"]]
-    assert suggest_patch(index, declared, source.schema()) == [
+    assert patch == [
         {
             "op": "add",
             "path": f"/table_config/{index}/columns/-",
             "value": {"name": "channel", "type": "string", "nullable": True},
         }
     ]
+    patched = parse_config(_apply(lake.erp, patch), "patched erp")
+    assert patched.table("orders").column_names[-1] == "channel"
+
+
+def _suggest(lake, monkeypatch, capsys, table: str) -> list[dict]:
+    """``lake configs suggest <table>`` against the test's lake (its catalog is ``LAKE_HOME/catalog.sqlite``)."""
+    monkeypatch.setenv("LAKE_HOME", str(Path(lake.catalog.removeprefix("sqlite:///")).parent))
+    monkeypatch.setenv("LAKE_CONFIG_DIR", str(lake.config_dir()))
+    monkeypatch.setenv("LAKE_ENV", "local")
+    capsys.readouterr()
+    assert main(["configs", "suggest", table]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _apply(document: dict, patch: list[dict]) -> dict:
+    """RFC 6902 ``add`` operations whose path ends in ``/-`` (append to an array), as suggest prints them."""
+    document = copy.deepcopy(document)
+    for operation in patch:
+        assert operation["op"] == "add" and operation["path"].endswith("/-")
+        node = document
+        for part in operation["path"].strip("/").split("/")[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node.append(operation["value"])
+    return document
 
 
 def test_add_takes_an_undeclared_json_field_as_its_text(lake):
@@ -147,20 +175,35 @@ def test_add_refuses_a_field_that_cannot_be_a_column_naming_it(lake):
     assert _source(lake, "order_lines").current_snapshot() is None
 
 
-def test_targets_see_a_new_source_column_only_once_their_config_selects_it(lake):
-    config = _mode(lake, "orders", "add")
+def test_targets_see_a_new_source_column_only_once_their_config_selects_it(lake, monkeypatch, capsys):
+    _mode(lake, "orders", "add")
     lake.land("orders", BASE, {"a.csv": _channel_rows((1, "web"))})
     lake.ingest("orders", BASE)
     lake.prepare("orders", BASE)
     assert "channel" not in lake.target("orders").columns
     # The patch `lake configs suggest` prints is applied, and the prepare table selects the column.
-    config["columns"].append({"name": "channel", "type": "string", "nullable": True})
+    patched = _apply(lake.erp, _suggest(lake, monkeypatch, capsys, "erp.orders"))
+    lake.erp["table_config"] = patched["table_config"]
     target = next(t for t in lake.sales["table_config"] if t["table_name"] == "orders")
     target["columns"].append({"name": "channel", "type": "string"})
     lake.land("orders", NEXT, {"b.csv": _channel_rows((2, "shop"))})
     lake.ingest("orders", NEXT)
     lake.prepare("orders", NEXT)
     assert sorted((r["order_id"], r["channel"]) for r in lake.target("orders").collect()) == [(1, None), (2, "shop")]
+
+
+def test_an_added_column_declared_with_another_type_is_refused_not_converted(lake):
+    config = _mode(lake, "orders", "add")
+    lake.land("orders", BASE, {"a.csv": _channel_rows((1, "7"))})
+    lake.ingest("orders", BASE)
+    config["columns"].append({"name": "channel", "type": "bigint", "nullable": True})
+    lake.land("orders", NEXT, {"b.csv": _channel_rows((2, "8"))})
+    with pytest.raises(
+        SchemaEvolutionError, match=r"column 'channel' is string in the table and the config declares 'bigint'"
+    ):
+        lake.ingest("orders", NEXT)
+    assert str(_source(lake, "orders").schema().find_field("channel").field_type) == "string"
+    assert _rows(lake, "orders", "order_id", "channel") == [(1, "7")]
 
 
 @pytest.mark.slow
