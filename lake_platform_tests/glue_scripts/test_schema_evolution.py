@@ -13,12 +13,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from lake_glue.config import parse_config
+from lake_glue.config import ConfigError, load_config_file, parse_config
 from lake_glue.evolution import ADDED_DOC, RESCUED_COLUMN, SchemaEvolutionError
 from lake_glue.ingest_job import IngestError
 from lake_platform.assets.checks import undeclared_fields_check
 from lake_platform.cli import main
-from lake_platform_tests.conftest import ORDERS_HEADER, order_row
+from lake_platform_tests.conftest import ERP, ORDERS_HEADER, SALES, order_row
 from lake_platform_tests.glue_scripts.test_killed_jobs import _run_job
 from lake_platform_tests.glue_scripts.test_transactional_tables import _at_once, query
 
@@ -226,3 +226,18 @@ def test_an_add_batch_killed_mid_commit_lands_neither_its_column_nor_its_rows(la
     # The re-run (in-process: one JVM start less) lands both together.
     assert lake.ingest("orders", NEXT)["added_columns"] == ["channel"]
     assert _rows(lake, "orders", "order_id", "channel") == [(1, None), (2, "web")]
+
+
+def test_an_unknown_mode_is_a_config_error_naming_the_file_and_the_field(tmp_path):
+    document = copy.deepcopy(ERP)
+    document["table_config"][1]["on_new_columns"] = "merge"
+    path = tmp_path / "erp.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ConfigError, match=rf"{path}: invalid config\n  field table_config.1.on_new_columns: Input"):
+        load_config_file(path)
+    prepare = copy.deepcopy(SALES)
+    prepare["table_config"][0]["on_new_columns"] = "add"
+    with pytest.raises(
+        ConfigError, match=r"sales.json: (.|\n)*table .customers.: on_new_columns applies to ingest tables only"
+    ):
+        parse_config(prepare, "sales.json")
