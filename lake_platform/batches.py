@@ -16,16 +16,19 @@ batch holds a file of the same name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 
 import dagster as dg
 
+from lake_glue.config import JobSettings
 from lake_platform.instance import ensure_pool_limits
 from lake_platform.layout import landing_table_prefix
 from lake_platform.resources.alerts.base import Alerts
 from lake_platform.resources.object_store.base import ObjectInfo, ObjectStore, is_data_file
 from lake_platform.resources.partition_registry.base import BatchRecord, PartitionRegistry
-from lake_platform.run_history import PARTITION_TAG
+from lake_platform.run_history import PARTITION_TAG, RunHistory
 from lake_platform.table_assets import TableAssets
 
 
@@ -262,3 +265,123 @@ def straggler_message(table_id: str, batch_id: str, keys: list[str]) -> str:
         f" ({', '.join(k.rsplit('/', 1)[-1] for k in keys[:5])}{' ...' if len(keys) > 5 else ''});"
         f" `lake reseal {table_id} {batch_id}` ingests them as a new batch"
     )
+
+
+# What runs next: the one decision of the catch-up schedules, ``lake process`` and ``lake doctor``.
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a failed batch is run again, and how long an unattended retry waits.
+
+    Read from a config's ``job_settings`` (:meth:`of`) and carried on its table's job as tags
+    (:meth:`tags`, :meth:`from_tags`), so every caller reads the same numbers.
+    """
+
+    max_attempts: int = 3
+    backoff_minutes: int = 15
+
+    @classmethod
+    def of(cls, settings: JobSettings) -> RetryPolicy:
+        """The policy a config's ``job_settings`` declare."""
+        return cls(settings.max_attempts, settings.retry_backoff_minutes)
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str]) -> RetryPolicy:
+        """The policy written on a table's job by :meth:`tags` (the defaults for a job without them)."""
+        return cls(int(tags.get(MAX_ATTEMPTS_TAG, cls.max_attempts)), int(tags.get(BACKOFF_TAG, cls.backoff_minutes)))
+
+    def tags(self) -> dict[str, str]:
+        """The job tags :meth:`from_tags` reads back."""
+        return {MAX_ATTEMPTS_TAG: str(self.max_attempts), BACKOFF_TAG: str(self.backoff_minutes)}
+
+    def wait_seconds(self, failures: int) -> float:
+        """How long after its last failure an unattended retry waits: doubled per failure."""
+        return self.backoff_minutes * 60 * 2 ** (failures - 1) if failures else 0.0
+
+
+MAX_ATTEMPTS_TAG = "lake/max_attempts"
+BACKOFF_TAG = "lake/retry_backoff_minutes"
+
+
+class Decision(Enum):
+    """What happens to one registered batch now."""
+
+    RUN = "run"
+    DONE = "done"
+    RETIRED = "retired"
+    IN_FLIGHT = "in flight"
+    BACKING_OFF = "backing off"
+    GAVE_UP = "gave up"
+
+
+@dataclass(frozen=True)
+class NextRun:
+    """The decision for one batch, with what its callers report: attempt, failures, run or due time."""
+
+    batch_id: str
+    decision: Decision
+    failures: int = 0
+    # The run that has the batch queued or running (IN_FLIGHT).
+    run_id: str | None = None
+    # When the unattended retry is due (BACKING_OFF), seconds since the epoch.
+    due_at: float | None = None
+
+    @property
+    def attempt(self) -> int:
+        """The attempt a run started now is."""
+        return self.failures + 1
+
+
+def next_runs(
+    records: list[BatchRecord],
+    history: RunHistory,
+    done: set[str],
+    policy: RetryPolicy,
+    now: float,
+    *,
+    attended: bool = False,
+    redo: bool = False,
+) -> list[NextRun]:
+    """What happens next to each registered batch of one table, in batch order.
+
+    In this order: a retired batch never runs; a batch in ``done`` is finished (unless ``redo``);
+    a batch with a run queued or running, or a failed run that Dagster's run retries will
+    launch again, is left to that run (``redo`` included: never two runs of a batch at once);
+    a batch with ``policy.max_attempts`` failed runs is given up (unless ``redo``); an
+    unattended caller (a schedule) waits :meth:`RetryPolicy.wait_seconds` after the last
+    failure, while an ``attended`` one (a person running ``lake process``) retries at once.
+    """
+    decided = []
+    for record in sorted(records, key=lambda r: r.batch_id):
+        batch = record.batch_id
+        failed = history.failed_at.get(batch, [])
+        if record.status == "RETIRED":
+            decided.append(NextRun(batch, Decision.RETIRED, len(failed)))
+        elif batch in done and not redo:
+            decided.append(NextRun(batch, Decision.DONE, len(failed)))
+        elif batch in history.in_flight:
+            run_id = history.in_flight[batch][0].dagster_run.run_id
+            decided.append(NextRun(batch, Decision.IN_FLIGHT, len(failed), run_id=run_id))
+        elif len(failed) >= policy.max_attempts and not redo:
+            decided.append(NextRun(batch, Decision.GAVE_UP, len(failed)))
+        elif failed and not (attended or redo) and now - failed[-1] < policy.wait_seconds(len(failed)):
+            due = failed[-1] + policy.wait_seconds(len(failed))
+            decided.append(NextRun(batch, Decision.BACKING_OFF, len(failed), due_at=due))
+        else:
+            decided.append(NextRun(batch, Decision.RUN, len(failed)))
+    return decided
+
+
+def finished_batches(
+    instance: dg.DagsterInstance, history: RunHistory, asset_keys: list[dg.AssetKey], whole_job: bool
+) -> set[str]:
+    """The batches every one of ``asset_keys`` has a materialization of, whoever materialized them.
+
+    With ``whole_job`` (the keys are all of the job's assets) a successful run of the job also
+    finishes its batch: it materialized every asset, so a reset cursor or a second pass starts
+    nothing twice. A subset run (a prepare config's catch-up) finishes only what it materialized.
+    """
+    materialized = [set(instance.get_materialized_partitions(key)) for key in asset_keys]
+    done = set.intersection(*materialized) if materialized else set()
+    return done | (history.succeeded if whole_job else set())

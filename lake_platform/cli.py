@@ -185,12 +185,11 @@ def _print_result(columns: list[str], rows: list[tuple], fmt: str) -> None:
 
 def _tables_and_stats(res):
     """The lineage graph of the configs, and each table's row count and last commit from the catalog."""
-    from lake_glue.tables import open_catalog
     from lake_platform.docs_page import table_stats
     from lake_platform.lineage import lineage_graph
 
     graph = lineage_graph(res.config_store.list_configs())
-    return graph, table_stats(open_catalog(res.glue_runner.catalog_uri), graph)
+    return graph, table_stats(res.lake_catalog.open(), graph)
 
 
 def _show_tables(res) -> tuple[list[str], list[tuple]]:
@@ -362,7 +361,6 @@ def cmd_retire(args) -> int:
     """Retire a bad batch for good, with its reason: its rows leave the source table and every target."""
     from lake_glue.configs import load_config_item
     from lake_glue.retire import retire_batch
-    from lake_glue.tables import open_catalog
     from lake_platform.operations import retire
     from lake_platform.production import operator_instance
     from lake_platform.run_history import run_history
@@ -399,7 +397,7 @@ def cmd_retire(args) -> int:
                 )
 
         done = retire_batch(
-            open_catalog(res.glue_runner.catalog_uri),
+            res.lake_catalog.open(),
             load_config_item(config_source, source_name),
             table_name,
             prepares,
@@ -488,7 +486,6 @@ def _finish_retires(res, source_config_name: str, table_name: str) -> None:
     from lake_glue.configs import find_table, load_config_item
     from lake_glue.layout import source_table_spec
     from lake_glue.retire import delete_batch
-    from lake_glue.tables import open_catalog
     from lake_platform.operations import RETIRED
 
     retired = [
@@ -500,7 +497,7 @@ def _finish_retires(res, source_config_name: str, table_name: str) -> None:
     spec = source_table_spec(
         source_config, find_table(source_config, table_name), "unused", res.glue_runner.database_prefix
     )
-    catalog = open_catalog(res.glue_runner.catalog_uri)
+    catalog = res.lake_catalog.open()
     for record in retired:
         if delete_batch(catalog, spec, "p_batch_id", record.batch_id, record.error or "retired") == "deleted":
             print(f"removed retired batch {record.batch_id} from {spec.label} first")
@@ -524,7 +521,7 @@ def _rebuild_target(res, etl_job: str, config_name: str, table_name: str) -> int
         table_name=table_name,
         batch_id="rebuild",
         config_source=res.config_store.job_config_source(),
-        catalog=runner.catalog_uri,
+        catalog=res.lake_catalog.uri,
         database_prefix=runner.database_prefix,
         target_bucket=res.object_store.target_bucket,
         rebuild=True,

@@ -336,7 +336,7 @@ def format_report(report: CostReport) -> str:
         f"total: {report.dpu_hours_per_day():.2f} DPU-hours a day; ${report.glue_dollars_per_month():,.2f} Glue"
         f" + ${report.athena_dollars_per_month():,.2f} Athena = ${report.dollars_per_month():,.2f} a month",
         f"run seconds = {t.startup_seconds:g} s start-up + {t.fixed_seconds:g} s fixed + batch GB x"
-        f" ({t.ingest_core_seconds_per_gb:g} ingest | {t.prepare_core_seconds_per_gb:g} prepare) core-s/GB"
+        f" ({t.ingest_core_seconds_per_gb:.0f} ingest | {t.prepare_core_seconds_per_gb:.0f} prepare) core-s/GB"
         f" / executor cores; billed at least {p.glue_minimum_seconds} s",
         "",
         "What lowers it:",

@@ -23,7 +23,17 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from lake_platform.batches import RESEAL_BY, find_stragglers, list_batch_files, straggler_message
+from lake_platform.batches import (
+    RESEAL_BY,
+    Decision,
+    NextRun,
+    RetryPolicy,
+    find_stragglers,
+    finished_batches,
+    list_batch_files,
+    next_runs,
+    straggler_message,
+)
 from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_prefix
 from lake_platform.resources.object_store.base import ObjectInfo
 from lake_platform.resources.partition_registry.base import BatchRecord
@@ -119,26 +129,40 @@ def _run_findings(instance: dg.DagsterInstance, entry: TableAssets, registry, no
                         f"{entry.config.job_settings.timeout_minutes}; `lake redrive` re-runs it",
                     )
                 )
-    for stored in registry.list_batches(entry.table_id):
-        if stored.status == RETIRED:
+    records = registry.list_batches(entry.table_id)
+    keys = [entry.raw.key, entry.source.key, *[t.key for t in entry.targets]]
+    done = finished_batches(instance, history, keys, whole_job=True)
+    policy = RetryPolicy.of(entry.config.job_settings)
+    steps = {s.batch_id: s for s in next_runs(records, history, done, policy, now)}
+    for stored in records:
+        step = steps[stored.batch_id]
+        if step.decision is Decision.RETIRED:
             findings.append(Finding(entry.table_id, "retired", stored.batch_id, stored.error or ""))
             continue
         failed = stored.failed_assets()
-        if failed and stored.batch_id not in history.in_flight:
-            count = history.failures(stored.batch_id)
-            gave_up = count >= entry.config.job_settings.max_attempts
+        if failed and step.decision is not Decision.IN_FLIGHT:
             asset, progress = sorted(failed.items())[0]
             findings.append(
                 Finding(
                     entry.table_id,
                     "failed",
                     stored.batch_id,
-                    f"{count} failed run(s){', retries gave up' if gave_up else ''};"
+                    f"{step.failures} failed run(s){_retry_note(step)};"
                     f" {', '.join(sorted(failed))} not materialized:"
                     f" {one_line(progress.error or 'no reason recorded')[:300]}",
                 )
             )
     return findings
+
+
+def _retry_note(step: NextRun) -> str:
+    """What the catch-up schedule does next with a failed batch, as ``lake doctor`` says it."""
+    if step.decision is Decision.GAVE_UP:
+        return ", retries gave up"
+    if step.decision is Decision.BACKING_OFF and step.due_at is not None:
+        due = datetime.fromtimestamp(step.due_at, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return f", retry {step.attempt} due {due}"
+    return ""
 
 
 def doctor(

@@ -9,10 +9,12 @@ check results land in the instance, so ``make dev`` shows them afterwards.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 import dagster as dg
 
+from lake_platform.batches import Decision, NextRun, RetryPolicy, finished_batches, next_runs
 from lake_platform.instance import get_instance, render_instance_yaml
 from lake_platform.run_history import one_line, run_failure_reason, run_history
 from lake_platform.sensors.batch_status import SENSOR_NAME as STATUS_SENSOR_NAME
@@ -145,47 +147,47 @@ def plan_runs(
 ) -> tuple[list[dg.RunRequest], list[str]]:
     """The runs one pass starts, oldest batch first, and the batches it gives up on.
 
-    "Unfinished" is Dagster's word, not the registry's: a batch whose job has a successful run
-    is done, so a reset cursor or a second pass starts nothing twice, and an ingest-only table is
-    not re-run. A batch with a run queued or in flight is left to it. A batch with
-    ``lake/max_attempts`` failed runs is given up. Retired batches are
-    never run. ``redo`` runs every batch again, whatever its runs (``lake rebuild --from-raw``).
+    The decision is :func:`~lake_platform.batches.next_runs`, attended (a person runs
+    ``lake process``, so a failed batch is retried at once rather than after the schedules'
+    backoff): a batch whose assets are all materialized, or whose job has a successful run, is
+    done, so a reset cursor or a second pass starts nothing twice; a batch with a run queued or
+    in flight (or a failed run awaiting Dagster's retry) is left to it; a batch with
+    ``max_attempts`` failed runs is given up; retired batches are never run. ``redo`` runs every
+    batch again, whatever its runs (``lake rebuild --from-raw``).
     """
-    wanted: dict[tuple[str, str], dg.RunRequest] = {}
-    for request in requests:
-        wanted[(request.job_name or "", requested_batch(request))] = request
-    retired = set()
+    wanted = {(request.job_name or "", requested_batch(request)): request for request in requests}
+    runs: list[tuple[str, str, dg.RunRequest]] = []
+    gave_up = []
     for job in defs.jobs or []:
         table_id = (job.tags or {}).get("lake/table")
-        for record in registry.list_batches(table_id) if table_id else []:
-            if record.status == "RETIRED":
-                retired.add((job.name, record.batch_id))
-            wanted.setdefault(
-                (job.name, record.batch_id),
-                dg.RunRequest(
+        if not table_id:
+            continue
+        for step in _job_next_runs(defs, registry, instance, job.name, table_id, wanted, redo):
+            if step.decision is Decision.RUN:
+                request = wanted.get((job.name, step.batch_id)) or dg.RunRequest(
                     job_name=job.name,
-                    partition_key=record.batch_id,
-                    tags={"lake/table": table_id, "lake/batch": record.batch_id},
-                ),
-            )
-    histories = {name: run_history(instance, name) for name in {job for job, _ in wanted}}
-    runs, gave_up = [], []
-    for (job_name, batch_id), request in sorted(wanted.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        table_id = request.tags["lake/table"]
-        if (job_name, batch_id) in retired:
-            continue
-        history = histories[job_name]
-        if not redo and batch_id in history.succeeded:
-            continue
-        if batch_id in history.in_flight:
-            # The daemon (or another ``lake process``) has it queued or running.
-            continue
-        max_attempts = int(defs.resolve_job_def(job_name).tags.get("lake/max_attempts", 3))
-        if not redo and history.failures(batch_id) >= max_attempts:
-            gave_up.append(f"{table_id}/{batch_id}: {history.failures(batch_id)} failed runs; not retried")
-            continue
-        runs.append(request)
-    return runs, gave_up
+                    partition_key=step.batch_id,
+                    tags={"lake/table": table_id, "lake/batch": step.batch_id},
+                )
+                runs.append((step.batch_id, job.name, request))
+            elif step.decision is Decision.GAVE_UP:
+                gave_up.append(f"{table_id}/{step.batch_id}: {step.failures} failed runs; not retried")
+    return [request for _, _, request in sorted(runs, key=lambda r: r[:2])], gave_up
+
+
+def _job_next_runs(defs, registry, instance, job_name: str, table_id: str, wanted: dict, redo: bool) -> list[NextRun]:
+    """:func:`next_runs` for one table's job: its registered batches and the ones the sensor requested."""
+    from lake_platform.resources.partition_registry.base import BatchRecord
+
+    job = defs.resolve_job_def(job_name)
+    records = {r.batch_id: r for r in registry.list_batches(table_id)}
+    for name, batch_id in wanted:
+        if name == job_name and batch_id not in records:
+            records[batch_id] = BatchRecord(table_id, batch_id)
+    history = run_history(instance, job_name)
+    done = finished_batches(instance, history, sorted(job.asset_layer.selected_asset_keys), whole_job=True)
+    policy = RetryPolicy.from_tags(job.tags)
+    return next_runs(list(records.values()), history, done, policy, time.time(), attended=True, redo=redo)
 
 
 def process(

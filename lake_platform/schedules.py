@@ -12,6 +12,7 @@ import time
 import dagster as dg
 
 from lake_glue.config import IngestConfig, PrepareConfig
+from lake_platform.batches import Decision, RetryPolicy, finished_batches, next_runs
 from lake_platform.layout import asset_key
 from lake_platform.resources import PartitionRegistry
 from lake_platform.run_history import run_history
@@ -60,51 +61,45 @@ def catch_up_requests(
     job_name: str,
     table_id: str,
     asset_keys: list[dg.AssetKey],
-    selection: list | None,
+    selection: list[dg.AssetKey] | None,
     scope: str,
-    max_attempts: int,
-    backoff_minutes: int,
+    policy: RetryPolicy,
     now: float,
 ) -> tuple[list[dg.RunRequest], list[str]]:
     """Run requests for the unfinished batches of one table, and why the others are left alone.
 
-    Progress is Dagster's: a batch is finished when every one of ``asset_keys`` has a
-    materialization for its partition. The registry only says which batches exist and which
-    were retired, so a status one asset wrote cannot hide another asset's failure. A batch with
-    a run queued or in flight is skipped. A batch whose runs failed waits
+    The decision is :func:`~lake_platform.batches.next_runs`, unattended: progress is Dagster's
+    (a batch is finished when every one of ``asset_keys`` has a materialization for its
+    partition, so a status one asset wrote cannot hide another asset's failure); a batch with a
+    run queued or in flight is skipped; a batch whose runs failed waits
     ``backoff_minutes * 2**(failures - 1)`` after the last failure and gets at most
-    ``max_attempts`` runs in all; then it stays FAILED with its reason until someone retries it
-    by hand. Each request's run key names the attempt, so a retried tick never starts it twice.
+    ``max_attempts`` runs in all, then stays FAILED with its reason until someone retries it by
+    hand. Each request's run key names the attempt, so a retried tick never starts it twice.
     """
     history = run_history(instance, job_name)
-    materialized = [instance.get_materialized_partitions(key) for key in asset_keys]
+    records = registry.list_batches(table_id)
+    done = finished_batches(instance, history, asset_keys, whole_job=selection is None)
     requests, left = [], []
-    for record in registry.list_batches(table_id):
-        batch = record.batch_id
-        if record.status == "RETIRED" or all(batch in done for done in materialized):
-            continue
-        if batch in history.in_flight:
-            left.append(f"{batch}: run {history.in_flight[batch][0].dagster_run.run_id} is queued or running")
-            continue
-        failed = history.failed_at.get(batch, [])
-        if len(failed) >= max_attempts:
-            reasons = [p.error for _, p in sorted(record.failed_assets().items()) if p.error]
-            left.append(
-                f"{batch}: gave up after {len(failed)} failed runs ({(reasons or ['no reason mirrored yet'])[0][:200]})"
+    for step in next_runs(records, history, done, policy, now):
+        batch = step.batch_id
+        if step.decision is Decision.RUN:
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{table_id}:{batch}:{scope}:attempt{step.attempt}",
+                    partition_key=batch,
+                    asset_selection=selection,
+                    tags={"lake/table": table_id, "lake/batch": batch},
+                )
             )
-            continue
-        wait = backoff_minutes * 60 * 2 ** (len(failed) - 1) if failed else 0
-        if failed and now - failed[-1] < wait:
-            left.append(f"{batch}: retry {len(failed) + 1} waits until {wait / 60:.0f} min after the last failure")
-            continue
-        requests.append(
-            dg.RunRequest(
-                run_key=f"{table_id}:{batch}:{scope}:attempt{len(failed) + 1}",
-                partition_key=batch,
-                asset_selection=selection,
-                tags={"lake/table": table_id, "lake/batch": batch},
-            )
-        )
+        elif step.decision is Decision.IN_FLIGHT:
+            left.append(f"{batch}: run {step.run_id} is queued or running")
+        elif step.decision is Decision.GAVE_UP:
+            reasons = [p.error for r in records if r.batch_id == batch for _, p in sorted(r.failed_assets().items())]
+            reason = next((e for e in reasons if e), "no reason mirrored yet")
+            left.append(f"{batch}: gave up after {step.failures} failed runs ({reason[:200]})")
+        elif step.decision is Decision.BACKING_OFF:
+            wait = policy.wait_seconds(step.failures)
+            left.append(f"{batch}: retry {step.attempt} waits until {wait / 60:.0f} min after the last failure")
     return requests, left
 
 
@@ -140,8 +135,7 @@ def _schedule(
             asset_keys=asset_keys,
             selection=selection,
             scope=scope,
-            max_attempts=config.job_settings.max_attempts,
-            backoff_minutes=config.job_settings.retry_backoff_minutes,
+            policy=RetryPolicy.of(config.job_settings),
             now=time.time(),
         )
         for reason in left:

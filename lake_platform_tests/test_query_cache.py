@@ -12,6 +12,7 @@ import shutil
 
 from lake_glue.snapshot_files import cache_folder
 from lake_platform.query_cache import cached_query
+from lake_platform.resources.catalog import LakeCatalog
 from lake_platform.resources.query_engine.local import DuckDBQueryEngine
 from lake_platform_tests.conftest import ORDERS_HEADER, order_row
 
@@ -27,7 +28,7 @@ def _land_and_prepare(lake, batch_id, rows):
 
 def test_a_commit_remembers_its_version_and_the_shortcut_gives_the_full_paths_rows(lake):
     _land_and_prepare(lake, "20260101T000000Z", [order_row(1, "NEW", 10), order_row(2, "NEW", 10)])
-    full = DuckDBQueryEngine(catalog_uri=lake.catalog).query(SQL)
+    full = DuckDBQueryEngine(catalog=LakeCatalog(uri=lake.catalog)).query(SQL)
     assert cached_query(lake.catalog, SQL) == (full.columns, full.rows)
     _land_and_prepare(lake, "20260102T000000Z", [order_row(2, "PAID", 11), order_row(3, "NEW", 11)])
     assert cached_query(lake.catalog, SQL)[1] == [(1, "NEW"), (2, "PAID"), (3, "NEW")]
@@ -37,7 +38,7 @@ def test_a_version_nobody_remembered_takes_the_full_path_which_remembers_it(lake
     _land_and_prepare(lake, "20260101T000000Z", [order_row(1, "NEW", 10)])
     shutil.rmtree(cache_folder(lake.catalog))
     assert cached_query(lake.catalog, SQL) is None
-    assert DuckDBQueryEngine(catalog_uri=lake.catalog).query(SQL).rows == [(1, "NEW")]
+    assert DuckDBQueryEngine(catalog=LakeCatalog(uri=lake.catalog)).query(SQL).rows == [(1, "NEW")]
     assert cached_query(lake.catalog, SQL)[1] == [(1, "NEW")]
 
 
@@ -46,7 +47,7 @@ def test_time_travel_never_replaces_the_current_versions_list(lake):
     first = lake.iceberg("orders").current_snapshot().snapshot_id
     _land_and_prepare(lake, "20260102T000000Z", [order_row(2, "NEW", 11)])
     count = "select count(*) from sales.orders"
-    assert DuckDBQueryEngine(catalog_uri=lake.catalog).query(count, as_of=str(first)).rows == [(1,)]
+    assert DuckDBQueryEngine(catalog=LakeCatalog(uri=lake.catalog)).query(count, as_of=str(first)).rows == [(1,)]
     assert cached_query(lake.catalog, count)[1] == [(2,)]
 
 

@@ -6,6 +6,7 @@ from dagster._core.test_utils import create_run_for_test
 
 from lake_glue.config import load_config_dir
 from lake_platform.assets import build_table_assets
+from lake_platform.batches import RetryPolicy
 from lake_platform.resources.partition_registry.base import AssetProgress, BatchRecord, progress_order
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.schedules import build_schedules, catch_up_requests
@@ -55,8 +56,7 @@ def _requests(instance, registry, now=None, **overrides):
         asset_keys=KEYS,
         selection=None,
         scope="ingest",
-        max_attempts=3,
-        backoff_minutes=15,
+        policy=RetryPolicy(max_attempts=3, backoff_minutes=15),
         now=now or 4_000_000_000.0,
     )
     settings.update(overrides)

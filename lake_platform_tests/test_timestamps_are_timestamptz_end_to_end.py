@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from lake_platform.resources.catalog import LakeCatalog
 from lake_platform.resources.query_engine.aws import convert_value
 from lake_platform.resources.query_engine.local import DuckDBQueryEngine
 from lake_platform_tests.conftest import ORDERS_HEADER, order_row
@@ -45,7 +46,7 @@ def test_a_timestamp_column_is_timestamptz_in_iceberg_and_an_aware_utc_datetime_
     assert isinstance(schema.find_field("updated_at").field_type, TimestamptzType)
     assert isinstance(schema.find_field("_ingested_at").field_type, TimestamptzType)
 
-    rows = DuckDBQueryEngine(catalog_uri=lake.catalog).query("select updated_at from erp.orders").rows
+    rows = DuckDBQueryEngine(catalog=LakeCatalog(uri=lake.catalog)).query("select updated_at from erp.orders").rows
     assert rows == [(UTC_10H,)]
     assert rows[0][0].utcoffset() == timedelta(0)
     # The Athena engine gives the same value for the same cell.

@@ -11,7 +11,7 @@ from lake_glue.config import IngestConfig, PrepareConfig, TableConfig, job_dict
 from lake_platform.layout import (
     validate_batch_id,
 )
-from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
+from lake_platform.resources import ConfigStore, GlueJobRunner, LakeCatalog, ObjectStore, PartitionRegistry
 from lake_platform.resources.partition_registry.base import BatchRecord
 
 RECONCILE_CHECK = "landed_rows_reconcile"
@@ -70,6 +70,7 @@ def run_glue_job(
     table_name: str,
     batch_id: str,
     glue_runner: GlueJobRunner,
+    lake_catalog: LakeCatalog,
     config_store: ConfigStore,
     object_store: ObjectStore,
     extras: dict | None = None,
@@ -80,7 +81,7 @@ def run_glue_job(
         table_name=table_name,
         batch_id=batch_id,
         config_source=config_store.job_config_source(),
-        catalog=glue_runner.catalog_uri,
+        catalog=lake_catalog.uri,
         database_prefix=glue_runner.database_prefix,
     )
     job_args: JobArgs
@@ -128,6 +129,7 @@ class JobResources:
     """The resources a layer asset runs its Glue job with."""
 
     glue_runner: GlueJobRunner
+    lake_catalog: LakeCatalog
     config_store: ConfigStore
     object_store: ObjectStore
     partition_registry: PartitionRegistry
@@ -154,6 +156,7 @@ def run_batch_job(
         table_name=table_name,
         batch_id=batch_id,
         glue_runner=res.glue_runner,
+        lake_catalog=res.lake_catalog,
         config_store=res.config_store,
         object_store=res.object_store,
         extras=extras_for(record) if extras_for else None,

@@ -3,6 +3,11 @@
 Keys are ``[layer, config_name, table_name]``; the group is the layer. Each ingest table has
 one dynamic partition set whose keys are its batch ids, shared by its raw and source assets and
 by every target table prepared from it, so a batch can be followed through all three layers.
+
+Every asset states its description; the functions the assets run carry comments rather than
+docstrings because Dagster parses a function's docstring for input and output descriptions on
+every load. (A check's function keeps its docstring: Dagster shows it as the check op's
+description.)
 """
 
 import dagster as dg
@@ -12,6 +17,7 @@ from lake_platform.assets.checks import build_primary_key_check, build_straggler
 from lake_platform.assets.raw import build_raw
 from lake_platform.assets.source import build_source
 from lake_platform.assets.target import build_target
+from lake_platform.batches import RetryPolicy
 from lake_platform.layout import job_name_for, table_id
 from lake_platform.partitions import batch_partitions
 from lake_platform.table_assets import TableAssets
@@ -56,7 +62,7 @@ def _table_assets(
         selection=dg.AssetSelection.assets(raw, source, *targets),
         partitions_def=pdef,
         description=f"Process one batch of {tid}: raw -> source -> target.",
-        tags={"lake/table": tid, "lake/max_attempts": str(config.job_settings.max_attempts)},
+        tags={"lake/table": tid, **RetryPolicy.of(config.job_settings).tags()},
         executor_def=_executor(env),
     )
     return TableAssets(config, table, pdef, raw, source, job, targets, checks)

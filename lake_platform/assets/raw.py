@@ -54,7 +54,7 @@ def build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitio
     def raw_asset(
         context: dg.AssetExecutionContext, object_store: ObjectStore, partition_registry: PartitionRegistry
     ) -> dg.MaterializeResult:
-        """Check that the batch is complete and record its files; nothing is copied or changed."""
+        # Check that the batch is complete and record its files; nothing is copied or changed.
         batch_id = batch_of(context)
         prefix = batch_prefix(config.source.landing_prefix, table.table_name, batch_id)
         if not object_store.exists(object_store.raw_bucket, prefix + SUCCESS_MARKER):

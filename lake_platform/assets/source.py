@@ -23,7 +23,7 @@ from lake_platform.assets.common import (
     table_pool,
 )
 from lake_platform.layout import asset_key, table_id
-from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
+from lake_platform.resources import ConfigStore, GlueJobRunner, LakeCatalog, ObjectStore, PartitionRegistry
 from lake_platform.resources.glue_runner.base import GlueJobError
 from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.settings import glue_database_prefix
@@ -133,15 +133,14 @@ def build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicParti
         config_store: ConfigStore,
         partition_registry: PartitionRegistry,
         glue_runner: GlueJobRunner,
+        lake_catalog: LakeCatalog,
     ):
-        """Run the ingest Glue job for one batch and check that every landed row is accounted for.
-
-        The job reads exactly the files the batch was sealed with, and applies the acceptance
-        and duplicate-delivery checks before it commits; a check that refused the batch is
-        recorded with the failure.
-        """
+        # Run the ingest Glue job for one batch and check that every landed row is accounted for.
+        # The job reads exactly the files the batch was sealed with, and applies the acceptance
+        # and duplicate-delivery checks before it commits; a check that refused the batch is
+        # recorded with the failure.
         try:
-            res = JobResources(glue_runner, config_store, object_store, partition_registry)
+            res = JobResources(glue_runner, lake_catalog, config_store, object_store, partition_registry)
             extras_for = partial(ingest_extras, object_store=object_store, partition_registry=partition_registry)
             batch_id, result = run_batch_job(context, config, table.table_name, tid, res, extras_for)
         except GlueJobError as exc:

@@ -15,7 +15,7 @@ from lake_platform.assets.common import (
     table_pool,
 )
 from lake_platform.layout import asset_key, table_id
-from lake_platform.resources import ConfigStore, GlueJobRunner, ObjectStore, PartitionRegistry
+from lake_platform.resources import ConfigStore, GlueJobRunner, LakeCatalog, ObjectStore, PartitionRegistry
 from lake_platform.settings import glue_database_prefix
 
 
@@ -82,9 +82,10 @@ def build_target(
         config_store: ConfigStore,
         partition_registry: PartitionRegistry,
         glue_runner: GlueJobRunner,
+        lake_catalog: LakeCatalog,
     ) -> dg.MaterializeResult:
-        """Run the prepare Glue job for one batch and commit what it wrote."""
-        res = JobResources(glue_runner, config_store, object_store, partition_registry)
+        # Run the prepare Glue job for one batch and commit what it wrote.
+        res = JobResources(glue_runner, lake_catalog, config_store, object_store, partition_registry)
         batch_id, result = run_batch_job(context, prepare, table.table_name, tid, res)
         metadata = table_metadata(
             context,

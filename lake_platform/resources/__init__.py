@@ -7,6 +7,7 @@ import dagster as dg
 from lake_platform.resources.alerts.aws import SnsAlerts
 from lake_platform.resources.alerts.base import Alerts
 from lake_platform.resources.alerts.local import LocalAlerts
+from lake_platform.resources.catalog import LakeCatalog
 from lake_platform.resources.config_store.aws import DynamoConfigStore
 from lake_platform.resources.config_store.base import ConfigStore
 from lake_platform.resources.config_store.local import LocalConfigStore
@@ -35,6 +36,7 @@ __all__ = [
     "Alerts",
     "ConfigStore",
     "GlueJobRunner",
+    "LakeCatalog",
     "LandingQueue",
     "ObjectStore",
     "PartitionRegistry",
@@ -46,7 +48,7 @@ __all__ = [
 def _local_resources() -> dict[str, dg.ConfigurableResource]:
     home = lake_home()
     buckets = str(home / "buckets")
-    catalog = catalog_uri("local")
+    catalog = LakeCatalog(uri=catalog_uri("local"))
     return {
         "object_store": LocalObjectStore(
             root=buckets,
@@ -57,13 +59,13 @@ def _local_resources() -> dict[str, dg.ConfigurableResource]:
         "config_store": LocalConfigStore(config_dir=str(config_dir())),
         "partition_registry": SqlitePartitionRegistry(path=str(home / "registry.sqlite")),
         "glue_runner": LocalGlueJobRunner(
-            catalog_uri=catalog,
             scripts_dir=str(glue_scripts_dir()),
             bucket_root=buckets,
             buckets=list(LOCAL_BUCKETS.values()),
             log_dir=str(home / "logs"),
         ),
-        "query_engine": DuckDBQueryEngine(catalog_uri=catalog),
+        "lake_catalog": catalog,
+        "query_engine": DuckDBQueryEngine(catalog=catalog),
         "alerts": LocalAlerts(path=str(home / "alerts.jsonl")),
     }
 
@@ -100,6 +102,7 @@ def _aws_resources() -> dict[str, dg.ConfigurableResource]:
             database_prefix=dg.EnvVar("LAKE_GLUE_DATABASE_PREFIX"),
             region_name=region,
         ),
+        "lake_catalog": LakeCatalog(uri=catalog_uri("aws")),
         "landing_queue": LandingQueue(queue_url=dg.EnvVar("LAKE_LANDING_QUEUE_URL"), region_name=region),
         "alerts": SnsAlerts(topic_arn=dg.EnvVar("LAKE_ALERTS_TOPIC_ARN"), region_name=region),
     }

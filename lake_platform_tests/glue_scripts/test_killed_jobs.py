@@ -24,7 +24,6 @@ BASE, NEXT = "20260101T000000Z", "20260102T000000Z"
 
 def _run_job(lake, tmp_path, job: str, args: dict, failpoint: str | None = None) -> subprocess.CompletedProcess:
     runner = LocalGlueJobRunner(
-        catalog_uri=lake.catalog,
         scripts_dir=str(glue_scripts_dir()),
         bucket_root=str(lake.root),
         buckets=["lake-raw", "lake-source", "lake-target"],

@@ -2,6 +2,7 @@
 
 from lake_glue.retire import retire_batch
 from lake_glue.tables import open_catalog
+from lake_platform.resources.catalog import LakeCatalog
 from lake_platform_tests.glue_scripts.test_transactional_tables import (
     _land_customers,
     _land_lines,
@@ -86,7 +87,8 @@ def test_a_rebuild_first_removes_a_retired_batch_still_in_the_source_so_it_never
     res = SimpleNamespace(
         partition_registry=registry,
         config_store=SimpleNamespace(job_config_source=lambda: f"file://{config_dir}"),
-        glue_runner=SimpleNamespace(catalog_uri=lake.catalog, database_prefix=""),
+        glue_runner=SimpleNamespace(database_prefix=""),
+        lake_catalog=LakeCatalog(uri=lake.catalog),
     )
     _finish_retires(res, "erp", "order_lines")
     lake.prepare("order_lines", "rebuild", rebuild=True)

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from lake_glue.prepare import PrepareError
+from lake_platform.resources.catalog import LakeCatalog
 from lake_platform.resources.query_engine.local import DuckDBQueryEngine
 from lake_platform_tests.conftest import ORDERS_HEADER, ingest_job, order_row
 
@@ -43,7 +44,7 @@ def _land_lines(lake, batch, order_ids):
 
 def query(lake, sql, as_of=None):
     """Rows of ``sql`` through the local query engine (DuckDB over snapshot file lists)."""
-    return DuckDBQueryEngine(catalog_uri=lake.catalog).query(sql, as_of=as_of).rows
+    return DuckDBQueryEngine(catalog=LakeCatalog(uri=lake.catalog)).query(sql, as_of=as_of).rows
 
 
 def _at_once(*calls):
@@ -268,7 +269,7 @@ def test_the_maintenance_job_observes_whole_table_duplicate_keys_a_later_append_
         raise_on_error=False,
         resources={
             "config_store": LocalConfigStore(config_dir=str(lake.config_dir())),
-            "query_engine": DuckDBQueryEngine(catalog_uri=lake.catalog),
+            "query_engine": DuckDBQueryEngine(catalog=LakeCatalog(uri=lake.catalog)),
         },
     )
     # order_lines appends every batch as delivered: the repeated line is recorded, not a failure.
@@ -307,7 +308,7 @@ def _run_primary_key_check(lake, table: str, batch_id: str):
         assets=[dg.AssetSpec(spec.asset_key, partitions_def=pdef) for spec in check.check_specs],
         asset_checks=[check],
         jobs=[dg.define_asset_job("check_alone", selection=dg.AssetSelection.checks(check))],
-        resources={"query_engine": DuckDBQueryEngine(catalog_uri=lake.catalog)},
+        resources={"query_engine": DuckDBQueryEngine(catalog=LakeCatalog(uri=lake.catalog))},
     )
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(pdef.name, [batch_id])

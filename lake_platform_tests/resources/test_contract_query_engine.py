@@ -18,6 +18,7 @@ import pyarrow as pa
 import pytest
 
 from lake_platform.assets.checks import duplicate_keys_sql
+from lake_platform.resources.catalog import LakeCatalog
 from lake_platform.resources.query_engine.aws import AthenaQueryEngine
 from lake_platform.resources.query_engine.base import QueryEngine, QueryError
 from lake_platform.resources.query_engine.local import DuckDBQueryEngine
@@ -98,7 +99,7 @@ def lake(request, tmp_path) -> Lake:
     """DuckDB over a fresh SQLite catalog, or Athena in a fresh moto workgroup."""
     if request.param == "local":
         uri = f"sqlite:///{tmp_path / 'catalog.sqlite'}"
-        return Lake(DuckDBQueryEngine(catalog_uri=uri), "local", catalog_uri=uri)
+        return Lake(DuckDBQueryEngine(catalog=LakeCatalog(uri=uri)), "local", catalog_uri=uri)
     endpoint = request.getfixturevalue("aws")
     boto3.client("athena", region_name=REGION).create_work_group(
         Name=WORKGROUP, Configuration={"ResultConfiguration": {"OutputLocation": "s3://lake-athena-results/r/"}}

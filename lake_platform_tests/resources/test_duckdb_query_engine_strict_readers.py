@@ -17,6 +17,7 @@ import pytest
 
 from lake_glue.tables import open_catalog
 from lake_platform.query_cache import cached_query
+from lake_platform.resources.catalog import LakeCatalog
 from lake_platform.resources.query_engine.base import QueryError
 from lake_platform.resources.query_engine.local import DuckDBQueryEngine
 
@@ -44,7 +45,7 @@ def lake(tmp_path):
 
 
 def _engine(uri: str) -> DuckDBQueryEngine:
-    return DuckDBQueryEngine(catalog_uri=uri)
+    return DuckDBQueryEngine(catalog=LakeCatalog(uri=uri))
 
 
 def test_as_of_an_unknown_snapshot_id_is_refused_naming_the_table_and_the_id(lake):
@@ -97,9 +98,11 @@ def test_as_of_a_retained_snapshot_id_or_time_reads_that_snapshot(lake):
 _QUERY_IN_ZONE = """
 import sys
 from lake_platform.query_cache import cached_query
+from lake_platform.resources.catalog import LakeCatalog
 from lake_platform.resources.query_engine.local import DuckDBQueryEngine
 sql = "select count(*) from sales.customers where created_at >= '2025-01-01'"
-print(DuckDBQueryEngine(catalog_uri=sys.argv[1]).query(sql).rows[0][0], cached_query(sys.argv[1], sql)[1][0][0])
+engine = DuckDBQueryEngine(catalog=LakeCatalog(uri=sys.argv[1]))
+print(engine.query(sql).rows[0][0], cached_query(sys.argv[1], sql)[1][0][0])
 """
 
 

@@ -32,13 +32,13 @@ def attach_reported_checks(exc: GlueJobError, session: dg.PipesSession) -> GlueJ
 class GlueJobRunner(dg.ConfigurableResource):
     """Launches a Glue job run and returns the Pipes invocation with its reported results.
 
-    ``catalog_uri`` is the Iceberg catalog the jobs commit to, passed as their ``--catalog``
-    argument: ``glue`` (the Glue Data Catalog) in AWS, ``sqlite:///<file>`` locally.
-    ``database_prefix`` is the environment's catalog database prefix (``LAKE_GLUE_DATABASE_PREFIX``,
-    the jobs' ``--database_prefix``): a config's database X is the catalog database prefix + X.
+    The Iceberg catalog the jobs commit to is not the runner's: it is the ``lake_catalog``
+    resource (:class:`~lake_platform.resources.catalog.LakeCatalog`), passed as the jobs'
+    ``--catalog`` argument by the assets. ``database_prefix`` is the environment's catalog
+    database prefix (``LAKE_GLUE_DATABASE_PREFIX``, the jobs' ``--database_prefix``): a config's
+    database X is the catalog database prefix + X.
     """
 
-    catalog_uri: str = "glue"
     database_prefix: str = ""
 
     @abstractmethod

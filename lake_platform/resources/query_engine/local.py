@@ -6,6 +6,7 @@ import re
 
 from lake_glue.snapshot_files import parquet_view_sql, remember
 from lake_platform.query_cache import cached_query, utc_duckdb
+from lake_platform.resources.catalog import LakeCatalog
 from lake_platform.resources.query_engine.base import QueryEngine, QueryError, QueryResult
 
 
@@ -87,19 +88,18 @@ class DuckDBQueryEngine(QueryEngine):
     file list was remembered (``lake_glue.snapshot_files``) is read from that list instead.
     """
 
-    catalog_uri: str
+    # The catalog whose tables are read (the one the jobs commit to).
+    catalog: LakeCatalog
 
     def _execute(self, sql, as_of):
         import duckdb
 
-        from lake_glue.tables import open_catalog
-
         if as_of is None:
             # Tables unchanged since their version's files were remembered need no catalog load.
-            cached = cached_query(self.catalog_uri, sql)
+            cached = cached_query(self.catalog.uri, sql)
             if cached is not None:
                 return QueryResult(*cached)
-        catalog = open_catalog(self.catalog_uri)
+        catalog = self.catalog.open()
         conn = utc_duckdb()
         known = []
         # Tables --as-of could not place, whose name the SQL uses only unqualified (perhaps as a
@@ -132,7 +132,7 @@ class DuckDBQueryEngine(QueryEngine):
                     tables = ", ".join(sorted(known)) or "none yet (run `lake process` first)"
                     raise QueryError(
                         f"query failed: the query names a table {missing.group(1)!r} that the lake at"
-                        f" {self.catalog_uri} does not have; its tables are: {tables}"
+                        f" {self.catalog.uri} does not have; its tables are: {tables}"
                         " (query them as <database>.<table>)"
                     ) from None
                 raise QueryError(f"query failed: {exc}") from None
@@ -159,4 +159,4 @@ class DuckDBQueryEngine(QueryEngine):
             return
         conn.execute(parquet_view_sql(view, paths))
         if as_of is None:
-            remember(self.catalog_uri, table.metadata_location, paths, snapshot.snapshot_id)
+            remember(self.catalog.uri, table.metadata_location, paths, snapshot.snapshot_id)
