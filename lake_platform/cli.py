@@ -699,7 +699,7 @@ def cmd_configs_suggest(args) -> int:
 
     from lake_glue.evolution import suggest_patch
     from lake_glue.layout import catalog_database
-    from lake_glue.tables import find_table, open_catalog
+    from lake_glue.tables import find_table
 
     with _light_resources() as res:
         config, index = _ingest_table(res.config_store.list_configs(), args.table)
@@ -707,7 +707,7 @@ def cmd_configs_suggest(args) -> int:
             return 1
         table = config.table_config[index]
         database = catalog_database(config.target.database, res.glue_runner.database_prefix)
-        iceberg = find_table(open_catalog(res.glue_runner.catalog_uri), database, table.table_name)
+        iceberg = find_table(res.lake_catalog.open(), database, table.table_name)
     if iceberg is None:
         print(f"lake configs suggest: {database}.{table.table_name} has not been created yet", file=sys.stderr)
         return 1
