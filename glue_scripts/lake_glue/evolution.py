@@ -33,8 +33,6 @@ RESCUED_DOC = (
     "The record's undeclared fields (extra CSV columns, undeclared JSON fields) as a JSON object of"
     " their original text; null when it had none (on_new_columns: rescue)"
 )
-MODES = ("fail", "rescue", "add")
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 class SchemaEvolutionError(RuntimeError):
@@ -55,6 +53,26 @@ def count_fields(counts: dict[str, int], fields: Mapping[str, object]) -> None:
     """Add one record's undeclared field names to a file's per-field record counts."""
     for name in fields:
         counts[name] = counts.get(name, 0) + 1
+
+
+def source_table(label: str, table: dict, opts: Any, valid, undeclared: Mapping[str, int], where: tuple) -> tuple:
+    """The ingest job's one call: (the batch's rows as stored, the source table, the columns to add).
+
+    ``where`` is (catalog, table spec). A declared type the table cannot widen to is refused
+    before anything is touched; the table is created or extended with newly declared columns
+    (``lake_glue.tables.load_table``); the columns this mode adds (name -> doc) are returned for
+    the batch's commit, and the rows are shaped to match.
+    """
+    from lake_glue.tables import arrow_schema_of, find_table, load_table
+
+    catalog, spec = where
+    mode = table["on_new_columns"]
+    refuse_type_changes(label, table["columns"], find_table(catalog, spec.database, spec.name))
+    iceberg = load_table(catalog, spec, arrow_schema_of(stored_before_commit(valid, mode).schema, spec.docs))
+    names = [c["name"] for c in table["columns"]]
+    added = new_columns(label, mode, undeclared, names, iceberg.schema())
+    valid = with_new_columns(valid, mode, list(added), {n: opts.nulls_of(n) for n in added})
+    return valid, iceberg, added
 
 
 def refuse_type_changes(label: str, columns: list[dict], table: Any) -> None:
@@ -137,12 +155,13 @@ def _addable(label: str, undeclared: Mapping[str, int], declared: list[str], tab
     column of that name (from an earlier batch), that column must be a string: a type is never
     changed implicitly.
     """
+    from lake_glue.config import IDENTIFIER_PATTERN
     from lake_glue.types import BUILTIN_COLUMNS
 
     existing = {f.name: f for f in table_schema.fields} if table_schema is not None else {}
     names = sorted(set(undeclared) - set(declared))
     for name in names:
-        if not _IDENTIFIER.match(name) or name in BUILTIN_COLUMNS or name == RESCUED_COLUMN:
+        if not re.match(IDENTIFIER_PATTERN, name) or name in BUILTIN_COLUMNS or name == RESCUED_COLUMN:
             raise SchemaEvolutionError(
                 f"{label}: field {name!r} cannot become a column (names match ^[a-z][a-z0-9_]{{0,62}}$ and"
                 " are not lineage columns); nothing was committed. Use on_new_columns: rescue to keep it"

@@ -33,7 +33,6 @@ from lake_glue.storage import delete_path, join_uri, list_files, object_listing,
 from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
     QUARANTINE_ROOT_PROPERTY,
-    arrow_schema_of,
     catalog_uri_of,
     column_equals,
     commit,
@@ -46,7 +45,6 @@ from lake_glue.tables import (
     total_records,
     write_files,
 )
-from lake_glue.tables import find_table as find_iceberg_table
 
 ACCEPTANCE_CHECK = "acceptance_rules"
 DUPLICATE_CHECK = "not_a_duplicate_delivery"
@@ -278,12 +276,7 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
 
     spec = source_table_spec(config, table, args.source_bucket, args.database_prefix)
     catalog = open_catalog(args.catalog)
-    mode = table["on_new_columns"]
-    evolution.refuse_type_changes(label, table["columns"], find_iceberg_table(catalog, spec.database, spec.name))
-    iceberg = load_table(catalog, spec, arrow_schema_of(evolution.stored_before_commit(valid, mode).schema, spec.docs))
-    names = [c["name"] for c in table["columns"]]
-    added = evolution.new_columns(label, mode, undeclared, names, iceberg.schema())
-    valid = evolution.with_new_columns(valid, mode, list(added), {n: opts.nulls_of(n) for n in added})
+    valid, iceberg, added = evolution.source_table(label, table, opts, valid, undeclared, (catalog, spec))
     contract = key_contract(table)
     contract_props = key_contract_properties(iceberg, contract, label)
     max_rows = config["job_settings"]["num_rows_per_file"]
@@ -327,7 +320,7 @@ def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
         "quarantine_uri": quarantine_path,
         "quarantine_examples": reasons,
         "undeclared_fields": undeclared,
-        "on_new_columns": mode,
+        "on_new_columns": table["on_new_columns"],
         "added_columns": sorted(set(added) - {evolution.RESCUED_COLUMN}),
         "format": opts.format,
     }
