@@ -90,6 +90,7 @@ def measure(objects: int = 100_000, rounds: int = 3) -> list[Figure]:
     from lake_platform.resources.object_store.aws import S3ObjectStore
     from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
     from lake_platform.sensors.landing import LandedTable, catch_up
+    from lake_platform.sensors.landing_cursor import LandingCursor
 
     endpoint = _moto()
     client = boto3.client("s3", region_name=REGION, endpoint_url=endpoint)
@@ -102,11 +103,11 @@ def measure(objects: int = 100_000, rounds: int = 3) -> list[Figure]:
     tables = [LandedTable(f"erp.{t}", "landing/erp", t) for t in TABLES]
     work = Path(tempfile.mkdtemp(prefix="sensor_bench_"))
     ticks_of: list[int] = []
-    cursors: list[dict] = []
+    cursors: list[LandingCursor] = []
 
     def cold_start(round_no: int) -> float:
         registry = SqlitePartitionRegistry(path=str(work / f"registry-{round_no}.sqlite"))
-        cursor, spent, ticks, registered = {}, 0.0, 0, 0
+        cursor, spent, ticks, registered = LandingCursor(), 0.0, 0, 0
         while True:
             started = time.perf_counter()
             scan = catch_up(store, registry, tables, cursor, MAX_KEYS, CATCH_UP_SECONDS)

@@ -359,7 +359,8 @@ def cmd_reseal(args) -> int:
 
 def cmd_retire(args) -> int:
     """Retire a bad batch for good, with its reason: its rows leave the source table and every target."""
-    from lake_glue.configs import load_config_item
+    from lake_glue.config import PrepareConfig, TableConfig
+    from lake_glue.configs import load_config_item, load_ingest_config
     from lake_glue.retire import retire_batch
     from lake_platform.operations import retire
     from lake_platform.production import operator_instance
@@ -389,16 +390,16 @@ def cmd_retire(args) -> int:
             if c.config_name != source_name
         ]
 
-        def rebuild(config: dict, table: dict) -> None:
-            if _rebuild_target(res, config["etl_job"], config["config_name"], table["table_name"]) != 0:
+        def rebuild(config: PrepareConfig, table: TableConfig) -> None:
+            if _rebuild_target(res, config.etl_job, config.config_name, table.table_name) != 0:
                 raise SystemExit(
-                    f"lake retire: rebuilding {config['target']['database']}.{table['table_name']} without batch"
+                    f"lake retire: rebuilding {config.target.database}.{table.table_name} without batch"
                     f" {args.batch} failed; the batch is retired, run `lake retire` again to finish"
                 )
 
         done = retire_batch(
             res.lake_catalog.open(),
-            load_config_item(config_source, source_name),
+            load_ingest_config(config_source, source_name),
             table_name,
             prepares,
             args.batch,
@@ -483,7 +484,7 @@ def _finish_retires(res, source_config_name: str, table_name: str) -> None:
     ``lake retire`` removes them itself; a retire cut short, or one made before retiring removed
     data, left rows behind. Already-removed batches are skipped (the table remembers them).
     """
-    from lake_glue.configs import find_table, load_config_item
+    from lake_glue.configs import load_ingest_config
     from lake_glue.layout import source_table_spec
     from lake_glue.retire import delete_batch
     from lake_platform.operations import RETIRED
@@ -493,10 +494,8 @@ def _finish_retires(res, source_config_name: str, table_name: str) -> None:
     ]
     if not retired:
         return
-    source_config = load_config_item(res.config_store.job_config_source(), source_config_name)
-    spec = source_table_spec(
-        source_config, find_table(source_config, table_name), "unused", res.glue_runner.database_prefix
-    )
+    source_config = load_ingest_config(res.config_store.job_config_source(), source_config_name)
+    spec = source_table_spec(source_config, source_config.table(table_name), "unused", res.glue_runner.database_prefix)
     catalog = res.lake_catalog.open()
     for record in retired:
         if delete_batch(catalog, spec, "p_batch_id", record.batch_id, record.error or "retired") == "deleted":

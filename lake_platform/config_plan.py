@@ -74,8 +74,7 @@ def plan_table(
     plan = TablePlan(table=tid, batches=[r.batch_id for r in records])
     known = [r.quarantined_rows for r in records]
     plan.quarantined_before = sum(q for q in known if q is not None) if None not in known else None
-    config_doc, table_doc = config.model_dump(mode="json"), table.model_dump(mode="json")
-    opts = FormatOptions.of(config_doc, table_doc)
+    opts = FormatOptions.of(config, table)
     rows: list[tuple] = []
     for record in records:
         rows += _batch_rows(config, table, record.batch_id, store, opts, plan)
@@ -101,7 +100,7 @@ def _batch_rows(config: IngestConfig, table: TableConfig, batch_id: str, store: 
                 if report.problem:
                     plan.refused.append(f"batch {batch_id} {key.rsplit('/', 1)[-1]}: {report.problem}")
                 continue
-            _, _, _, values, error, _ = out
+            values, error = out[3], out[4]
             rows.append((*(values or [None] * _width(opts, table)), error))
     return rows
 
@@ -124,8 +123,7 @@ def _cast(spark, table: TableConfig, rows: list[tuple], plan: TablePlan) -> None
     names = table.column_names + ([RESCUED_COLUMN] if rescue else [])
     schema = T.StructType([T.StructField(n, T.StringType()) for n in [*names, PARSE_ERROR_COLUMN]])
     df = spark.createDataFrame(rows, schema).withColumn(CORRUPT_COLUMN, F.lit(None).cast("string"))
-    columns = [c.model_dump(mode="json") for c in table.columns]
-    valid, rejected = cast_and_validate(df, columns)
+    valid, rejected = cast_and_validate(df, table.columns)
     plan.quarantined_rows = rejected.count()
     if table.on_new_columns == "rescue":
         plan.rescued_rows = valid.where(F.col(RESCUED_COLUMN).isNotNull()).count()

@@ -64,7 +64,8 @@ def maintain_tables(context: dg.OpExecutionContext, config: MaintenanceConfig, c
 def check_primary_keys(context: dg.OpExecutionContext, config_store: ConfigStore, query_engine: QueryEngine) -> None:
     """Observe each keyed target table's duplicate keys over the whole table.
 
-    Fails when a table that holds one row per key (overwrite, upsert) has duplicates.
+    Fails when a table whose write mode holds one row per key (``maintenance_checks_uniqueness``:
+    overwrite, upsert, the current rows of scd2) has duplicates.
 
     The per-batch ``primary_key_unique`` check judges what one batch may have broken; this pass
     also catches a key delivered again by a later batch of an append table.
@@ -82,8 +83,9 @@ def check_primary_keys(context: dg.OpExecutionContext, config_store: ConfigStore
             if not table.primary_key:
                 continue
             name = f"{config.target.database}.{table.table_name}"
+            sql = duplicate_keys_sql(name, list(table.primary_key), rows=table.mode.pk_rows)
             try:
-                dupes = int(query_engine.query(duplicate_keys_sql(name, list(table.primary_key))).rows[0][0])
+                dupes = int(query_engine.query(sql).rows[0][0])
             except QueryError as exc:
                 context.log.warning(f"{name}: not checked ({exc})")
                 continue
@@ -95,7 +97,7 @@ def check_primary_keys(context: dg.OpExecutionContext, config_store: ConfigStore
             )
             # An append table keeps every batch as delivered, so a key a later batch delivered
             # again is observed, not a failure (its per-batch check judges each batch).
-            if dupes and table.write_mode != "append":
+            if dupes and table.mode.maintenance_checks_uniqueness:
                 failing.append(f"{name}: {dupes} duplicate keys")
     if failing:
         raise dg.Failure("primary keys are not unique: " + "; ".join(failing))

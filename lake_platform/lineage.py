@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from lake_glue import lineage as derivation
-from lake_glue.config import IngestConfig, PrepareConfig, job_dict
+from lake_glue.config import IngestConfig, PrepareConfig
 from lake_glue.layout import catalog_database
 from lake_platform.settings import glue_database_prefix
 
@@ -59,11 +59,11 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig], prefix: str | Non
     for config in ingests.values():
         for table in config.table_config:
             name = f"{catalog_database(config.target.database, prefix)}.{table.table_name}"
-            folder = derivation.landing_folder(job_dict(config), job_dict(table))
+            folder = derivation.landing_folder(config, table)
             node = TableNode(
                 name,
                 "source",
-                derivation.source_table_doc(job_dict(config), job_dict(table)),
+                derivation.source_table_doc(config, table),
                 f"source/{config.config_name}/{table.table_name}",
                 landing=folder,
             )
@@ -74,13 +74,13 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig], prefix: str | Non
                         c.name,
                         c.type,
                         "source",
-                        derivation.source_column_doc(job_dict(config), job_dict(table), job_dict(c)),
+                        derivation.source_column_doc(config, table, c),
                         upstream=[f"raw:{folder}:{c.name}"],
                     )
                 )
             node.columns += [
                 ColumnNode(name, n, t, "source", d, builtin=True)
-                for n, t, d in derivation.builtin_columns("source", job_dict(table))
+                for n, t, d in derivation.builtin_columns("source", table)
             ]
             tables[name] = node
     for prepare in configs:
@@ -93,7 +93,7 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig], prefix: str | Non
             node = TableNode(
                 name,
                 "target",
-                derivation.target_table_doc(job_dict(prepare), job_dict(table), job_dict(ingest)),
+                derivation.target_table_doc(prepare, table, ingest),
                 f"target/{prepare.config_name}/{table.table_name}",
                 reads=source,
             )
@@ -103,13 +103,13 @@ def lineage_graph(configs: list[IngestConfig | PrepareConfig], prefix: str | Non
                     c.name,
                     c.type,
                     "target",
-                    derivation.target_column_doc(job_dict(prepare), job_dict(table), job_dict(c), job_dict(ingest)),
+                    derivation.target_column_doc(prepare, table, c, ingest),
                     upstream=[f"{source}.{s}" for s in c.lineage_sources],
                 )
                 node.columns.append(column)
             node.columns += [
                 ColumnNode(name, n, t, "target", d, builtin=True)
-                for n, t, d in derivation.builtin_columns("target", job_dict(table))
+                for n, t, d in derivation.builtin_columns("target", table)
             ]
             tables[name] = node
     by_name = {c.qualified: c for t in tables.values() for c in t.columns}

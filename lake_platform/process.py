@@ -18,6 +18,7 @@ from lake_platform.batches import Decision, NextRun, RetryPolicy, finished_batch
 from lake_platform.instance import get_instance, render_instance_yaml
 from lake_platform.run_history import one_line, run_failure_reason, run_history
 from lake_platform.sensors.batch_status import SENSOR_NAME as STATUS_SENSOR_NAME
+from lake_platform.sensors.landing_cursor import LandingCursor
 
 SENSOR_NAME = "landing_sensor"
 # The local instance rules (pools, run monitoring, retries, coordinator): see lake_platform.instance.
@@ -64,12 +65,14 @@ def sync_batch_status(instance: dg.DagsterInstance, defs: dg.Definitions, max_ti
     key = f"lake_process/{STATUS_SENSOR_NAME}_cursor"
     cursor = instance.run_storage.get_cursor_values({key}).get(key)
     for _ in range(max_ticks):
-        context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=dict(defs.resources or {}))
-        sensor(context)
-        instance.run_storage.set_cursor_values({key: context.cursor or ""})
-        if context.cursor == cursor:
+        # A context manager: resources with nested resources (the query engine's catalog) are set up in it.
+        with dg.build_sensor_context(instance=instance, cursor=cursor, resources=dict(defs.resources or {})) as context:
+            sensor(context)
+            new_cursor = context.cursor
+        instance.run_storage.set_cursor_values({key: new_cursor or ""})
+        if new_cursor == cursor:
             return
-        cursor = context.cursor
+        cursor = new_cursor
 
 
 def evaluate_landing_sensor(
@@ -81,10 +84,10 @@ def evaluate_landing_sensor(
     requests: list[dg.RunRequest] = []
     cursor = look_back_now(instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY))
     for _ in range(max_ticks):
-        context = dg.build_sensor_context(
+        with dg.build_sensor_context(
             instance=instance, cursor=cursor, definitions=defs, resources=dict(defs.resources or {})
-        )
-        result = sensor(context)
+        ) as context:
+            result = sensor(context)
         if not isinstance(result, dg.SensorResult):
             raise TypeError(f"sensor {SENSOR_NAME} returned {type(result).__name__}, not a SensorResult")
         report.ticks += 1
@@ -110,11 +113,7 @@ def look_back_now(cursor: str | None) -> str | None:
     """
     if not cursor:
         return cursor
-    state = json.loads(cursor)
-    for table_state in state.values():
-        if isinstance(table_state, dict):
-            table_state["back_done_at"] = 0
-    return json.dumps(state, sort_keys=True)
+    return LandingCursor.parse(cursor).with_look_back_due().serialize()
 
 
 def requested_batch(request: dg.RunRequest) -> str:

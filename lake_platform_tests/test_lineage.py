@@ -1,12 +1,10 @@
 """Column lineage: one derivation text per column, the same in the Dagster UI, the Iceberg/Glue
 column docs, ``lake lineage`` and ``lake docs``."""
 
-import json
-
 import dagster as dg
 import pytest
 
-from lake_glue.config import load_config_dir
+from lake_glue.config import IngestConfig, PrepareConfig, load_config_dir, load_config_file
 from lake_glue.layout import source_table_spec, target_table_spec
 from lake_platform.cli import main as lake
 from lake_platform.docs_page import TableStats, render
@@ -59,17 +57,18 @@ def test_the_dagster_ui_shows_the_same_text_as_the_catalog_docs_and_lake_lineage
     import lake_platform.definitions as module
 
     defs = module.build_definitions()
-    erp = json.loads((CONFIG_DIR / "erp.json").read_text())
-    sales = json.loads((CONFIG_DIR / "sales.json").read_text())
+    erp = load_config_file(CONFIG_DIR / "erp.json")
+    sales = load_config_file(CONFIG_DIR / "sales.json")
+    assert isinstance(erp, IngestConfig) and isinstance(sales, PrepareConfig)
     for key, table_name in (("source/erp/orders", "erp.orders"), ("target/sales/order_lines", "sales.order_lines")):
         asset_key = dg.AssetKey(key.split("/"))
         schema = defs.resolve_assets_def(asset_key).specs_by_key[asset_key].metadata["dagster/column_schema"]
         ui = {c.name: c.description for c in schema.columns}
         assert ui == {c.name: c.doc for c in graph[table_name].columns}
         assert all(ui.values()), "every column has a description"
-    orders = next(t for t in erp["table_config"] if t["table_name"] == "orders")
+    orders = erp.table("orders")
     assert source_table_spec(erp, orders, "b").docs == {c.name: c.doc for c in graph["erp.orders"].columns}
-    lines = next(t for t in sales["table_config"] if t["table_name"] == "order_lines")
+    lines = sales.table("order_lines")
     assert target_table_spec(sales, lines, "b", erp).docs == {c.name: c.doc for c in graph["sales.order_lines"].columns}
 
 

@@ -11,14 +11,24 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import weakref
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
+from lake_glue.formats.registry import format_names
 from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, Encoding, FormatOptions
 from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
+from lake_glue.write_modes import WriteMode, write_mode_of
 
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 # The longest a job may run (Glue's own limit is 48 h); the orphan-file window stays above it.
@@ -30,6 +40,16 @@ FLEX_WORKER_TYPES = ("G.1X", "G.2X")
 CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
 
 
+def _known_format(name: str) -> str:
+    """A landing format the registry knows (``lake_glue.formats``), else the error lists them."""
+    if name not in format_names():
+        raise ValueError(f"unknown landing format {name!r}; known formats: {', '.join(format_names())}")
+    return name
+
+
+LandingFormatName = Annotated[str, AfterValidator(_known_format)]
+
+
 class ConfigError(ValueError):
     """A config file or item is invalid; the message names the file, the field and the reason."""
 
@@ -39,7 +59,7 @@ class _Strict(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _no_unknown_keys(cls, data):
+    def _no_unknown_keys(cls, data: Any) -> Any:
         """Refuse unknown keys by name, suggesting the nearest valid one (a typo is not ignored)."""
         if isinstance(data, dict):
             valid = sorted(cls.model_fields)
@@ -77,7 +97,7 @@ class FormatOptionsModel(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _encoding_alias(cls, data):
+    def _encoding_alias(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("encoding"), str):
             data = {**data, "encoding": ENCODING_ALIASES.get(data["encoding"].lower(), data["encoding"])}
         return data
@@ -183,12 +203,14 @@ class TableConfig(_Strict):
     table_name: Identifier
     description: str | None = None
     columns: list[Column] = Field(min_length=1)
-    format: Literal["csv", "jsonl"] | None = None
+    format: LandingFormatName | None = None
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     header: bool = True
     primary_key: list[Identifier] = Field(default_factory=list)
     order_by: list[Identifier] = Field(default_factory=list)
-    write_mode: Literal["append", "overwrite", "upsert"] = "append"
+    write_mode: str = Field(
+        default="append", description="a mode of lake_glue/write_modes/ (append, overwrite, upsert, scd2)"
+    )
     partitions: list[Identifier] = Field(default_factory=list)
     num_buckets: int = Field(default=16, ge=1, le=1024)
     bucket_by: Literal["hash", "range"] = "hash"
@@ -200,6 +222,12 @@ class TableConfig(_Strict):
         default="fail",
         description="ingest only: what undeclared fields and extra CSV columns do (docs/schema_evolution.md)",
     )
+
+    @field_validator("write_mode")
+    @classmethod
+    def _registered_mode(cls, value: str) -> str:
+        write_mode_of(value)  # an unknown mode raises, listing the known ones
+        return value
 
     @field_serializer("options")
     def _only_the_keys_set(self, options: FormatOptionsModel | None) -> dict | None:
@@ -217,8 +245,6 @@ class TableConfig(_Strict):
             missing = [c for c in getattr(self, field) if c not in names]
             if missing:
                 raise ValueError(f"table {self.table_name!r}: {field} names unknown columns {missing}")
-        if self.write_mode == "upsert" and not self.primary_key:
-            raise ValueError(f"table {self.table_name!r}: write_mode 'upsert' needs a primary_key")
         nullable_keys = [c.name for c in self.columns if c.name in self.primary_key and c.nullable]
         if nullable_keys:
             raise ValueError(
@@ -232,12 +258,17 @@ class TableConfig(_Strict):
         """Declared column names, in order."""
         return [c.name for c in self.columns]
 
+    @property
+    def mode(self) -> WriteMode:
+        """The table's write mode (``lake_glue.write_modes``)."""
+        return write_mode_of(self.write_mode)
+
 
 class IngestSource(_Strict):
     """Where an ingest config's files land, and their default format."""
 
     landing_prefix: str = Field(pattern=r"^[a-z0-9_\-/]+$")
-    format: Literal["csv", "jsonl"] = "csv"
+    format: LandingFormatName = "csv"
     options: FormatOptionsModel = Field(default_factory=FormatOptionsModel)
 
 
@@ -323,23 +354,7 @@ class PrepareConfig(_ConfigBase):
                 raise ValueError(f"{where}: options and acceptance apply to ingest tables only")
             if t.on_new_columns != "fail":
                 raise ValueError(f"{where}: on_new_columns applies to ingest tables only")
-            if t.bucket_by == "range":
-                pk_types = [c.type for c in t.columns if c.name in t.primary_key]
-                if t.write_mode != "upsert" or len(t.primary_key) != 1 or pk_types[0] not in ("int", "bigint"):
-                    raise ValueError(
-                        f"{where}: bucket_by 'range' needs write_mode 'upsert' and a single int/bigint" " primary key"
-                    )
-                if t.bucket_width is None:
-                    raise ValueError(f"{where}: bucket_by 'range' needs bucket_width (keys per bucket)")
-            elif t.bucket_width is not None:
-                raise ValueError(f"{where}: bucket_width only applies to bucket_by 'range'")
-            allowed = {"append": {"p_ingest_day"}, "upsert": {"p_bucket"}, "overwrite": set()}
-            bad = [p for p in t.partitions if p not in allowed[t.write_mode]]
-            if bad:
-                raise ValueError(
-                    f"{where}: write_mode {t.write_mode!r} allows partitions"
-                    f" {sorted(allowed[t.write_mode])}, got {bad}"
-                )
+            t.mode.validate(t, where)
         return self
 
 
@@ -452,28 +467,8 @@ def targets_of(
     ]
 
 
-_JOB_DICTS: dict[int, dict] = {}
-
-
-def job_dict(model: BaseModel) -> dict:
-    """A config model as the plain dict the Glue jobs read (and ``lake_glue.lineage`` takes).
-
-    The models are frozen, so each one is dumped once and the dict is shared: callers must not
-    change it. Building 1,000 tables' assets dumped each whole config once per table before.
-    """
-    key = id(model)
-    plain = _JOB_DICTS.get(key)
-    if plain is None:
-        plain = model.model_dump(mode="json", exclude_none=True)
-        _JOB_DICTS[key] = plain
-        weakref.finalize(model, _JOB_DICTS.pop, key, None)
-    return plain
-
-
-def job_document(body: dict, origin: str) -> dict:
-    """A config item as a job reads it: validated by these models, every default filled in.
-
-    The Glue jobs call this on whatever they load, so the defaults live here only and a job
-    never runs on an item the models would refuse.
-    """
-    return job_dict(parse_config(body, origin))
+def as_config(item: IngestConfig | PrepareConfig | dict, origin: str) -> IngestConfig | PrepareConfig:
+    """A config item as a job takes it: the validated model (a plain item is validated here, once)."""
+    if isinstance(item, (IngestConfig, PrepareConfig)):
+        return item
+    return parse_config(item, origin)

@@ -23,7 +23,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from lake_glue.config import Column, TableConfig
+    from lake_glue.formats.base import FormatOptions
+    from lake_glue.tables import TableSpec
 
 RESCUED_COLUMN = "_rescued"
 # Starts the doc of every column ``add`` creates: ``lake configs suggest`` finds them by it, and
@@ -55,7 +62,14 @@ def count_fields(counts: dict[str, int], fields: Mapping[str, object]) -> None:
         counts[name] = counts.get(name, 0) + 1
 
 
-def source_table(label: str, table: dict, opts: Any, valid, undeclared: Mapping[str, int], where: tuple) -> tuple:
+def source_table(
+    label: str,
+    table: TableConfig,
+    opts: FormatOptions,
+    valid: DataFrame,
+    undeclared: Mapping[str, int],
+    where: tuple[Any, TableSpec],
+) -> tuple[DataFrame, Any, dict[str, str]]:
     """The ingest job's one call: (the batch's rows as stored, the source table, the columns to add).
 
     ``where`` is (catalog, table spec). A declared type the table cannot widen to is refused
@@ -66,16 +80,15 @@ def source_table(label: str, table: dict, opts: Any, valid, undeclared: Mapping[
     from lake_glue.tables import arrow_schema_of, find_table, load_table
 
     catalog, spec = where
-    mode = table["on_new_columns"]
-    refuse_type_changes(label, table["columns"], find_table(catalog, spec.database, spec.name))
+    mode = table.on_new_columns
+    refuse_type_changes(label, table.columns, find_table(catalog, spec.database, spec.name))
     iceberg = load_table(catalog, spec, arrow_schema_of(stored_before_commit(valid, mode).schema, spec.docs))
-    names = [c["name"] for c in table["columns"]]
-    added = new_columns(label, mode, undeclared, names, iceberg.schema())
+    added = new_columns(label, mode, undeclared, table.column_names, iceberg.schema())
     valid = with_new_columns(valid, mode, list(added), {n: opts.nulls_of(n) for n in added})
     return valid, iceberg, added
 
 
-def refuse_type_changes(label: str, columns: list[dict], table: Any) -> None:
+def refuse_type_changes(label: str, columns: list[Column], table: Any) -> None:
     """Refuse a declared column whose type the table holds differently and cannot widen to.
 
     Checked before the table is touched. Iceberg's own promotions (int to bigint, a wider
@@ -89,19 +102,19 @@ def refuse_type_changes(label: str, columns: list[dict], table: Any) -> None:
         return
     existing = {f.name: f.field_type for f in table.schema().fields}
     for column in columns:
-        old = existing.get(column["name"])
+        old = existing.get(column.name)
         if old is None:
             continue
-        new = iceberg_type(column["type"])
+        new = iceberg_type(column.type)
         # A table written before timestamps were stored with their zone holds plain timestamps.
-        if old == new or (column["type"] == "timestamp" and str(old) == "timestamp"):
+        if old == new or (column.type == "timestamp" and str(old) == "timestamp"):
             continue
         try:
             promote(old, new)
         except ResolveError:
             raise SchemaEvolutionError(
-                f"{label}: column {column['name']!r} is {old} in the table and the config declares"
-                f" {column['type']!r}; types never change implicitly, nothing was committed. Restore the"
+                f"{label}: column {column.name!r} is {old} in the table and the config declares"
+                f" {column.type!r}; types never change implicitly, nothing was committed. Restore the"
                 " declared type, or rebuild the table under the new one (`lake rebuild --from-raw`)"
             ) from None
 
@@ -126,7 +139,7 @@ def iceberg_type(type_name: str) -> Any:
     }[type_name]
 
 
-def stored_before_commit(df, mode: str):
+def stored_before_commit(df: DataFrame, mode: str) -> DataFrame:
     """``df`` without the columns this module adds in the batch's own commit (for creating the table).
 
     The table is created, or extended with newly declared columns, before the batch is written;
@@ -177,7 +190,9 @@ def _addable(label: str, undeclared: Mapping[str, int], declared: list[str], tab
     return names
 
 
-def with_new_columns(df, mode: str, names: list[str], null_values: Mapping[str, frozenset[str]]):
+def with_new_columns(
+    df: DataFrame, mode: str, names: list[str], null_values: Mapping[str, frozenset[str]]
+) -> DataFrame:
     """The batch's rows as the mode stores them.
 
     ``rescue`` keeps ``_rescued``; ``add`` turns the named fields into string columns (null texts
@@ -200,7 +215,7 @@ def with_new_columns(df, mode: str, names: list[str], null_values: Mapping[str, 
     return df.select(*[c for c in df.columns if c != RESCUED_COLUMN], *columns)
 
 
-def add_string_columns(transaction, columns: Mapping[str, str]) -> None:
+def add_string_columns(transaction: Any, columns: Mapping[str, str]) -> None:
     """Stage, in ``transaction``, the string columns (name -> doc) its table does not have yet.
 
     Called inside the batch's commit, so the schema update and the batch's files land together

@@ -7,6 +7,7 @@ outputs, carrying its file and line; the job checks that against what it stored.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -15,17 +16,24 @@ from pyspark.sql import types as T
 from lake_glue.layout import batch_day
 from lake_glue.types import spark_type
 
+if TYPE_CHECKING:
+    from lake_glue import config
+    from lake_glue.records import FileReport, FormatOptions
+
 CORRUPT_COLUMN = "_corrupt_record"
 PARSE_ERROR_COLUMN = "_parse_error"
 REASON_COLUMN = "_reject_reason"
 _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 
 
-def read_landed_records(spark, file_uris: list[str], opts, columns: list[dict]):
+def read_landed_records(
+    spark, file_uris: list[str], opts: FormatOptions, columns: list[config.Column]
+) -> tuple[DataFrame, DataFrame, list[FileReport]]:
     """Parse the landed files in Spark tasks; returns (records, the persisted parse, per-file reports).
 
     ``records`` has one string column per declared column, ``_source_file``, ``_source_line``,
-    ``_parse_error`` and ``_corrupt_record`` (the record's text when it could not be parsed).
+    ``_parse_error`` and ``_corrupt_record`` (the record's text when it could not be parsed),
+    and the columns by which the format identifies a record beyond its file and line.
     It is persisted: the reports are collected from the same pass that produced the records.
 
     The parsed records cross from Python to the JVM as Arrow columns (``mapInArrow``), not as
@@ -34,20 +42,16 @@ def read_landed_records(spark, file_uris: list[str], opts, columns: list[dict]):
     from pyspark import StorageLevel
 
     from lake_glue.evolution import RESCUED_COLUMN
-    from lake_glue.records import FileReport, value_width
+    from lake_glue.records import FileReport, arrow_names, format_of, value_width
 
-    names = [c["name"] for c in columns]
+    names = [c.name for c in columns]
     # Under on_new_columns rescue/add each record also carries its undeclared fields (``_rescued``).
     outputs = names + [RESCUED_COLUMN] * (value_width(opts, names) - len(names))
+    extra = format_of(opts.format).extra_identity
     schema = T.StructType(
         [
-            T.StructField("kind", T.StringType()),
-            T.StructField("_source_file", T.StringType()),
-            T.StructField("_source_line", T.LongType()),
-            *[T.StructField(f"__value_{i}", T.StringType()) for i in range(len(outputs))],
-            T.StructField(PARSE_ERROR_COLUMN, T.StringType()),
-            T.StructField(CORRUPT_COLUMN, T.StringType()),
-            T.StructField("report", T.StringType()),
+            T.StructField(n, T.LongType() if n in extra or n == "_source_line" else T.StringType())
+            for n in arrow_names(len(outputs), extra)
         ]
     )
     binary = spark.read.format("binaryFile").load([literal_path(u) for u in file_uris]).select("path", "content")
@@ -59,6 +63,7 @@ def read_landed_records(spark, file_uris: list[str], opts, columns: list[dict]):
         "_source_line",
         PARSE_ERROR_COLUMN,
         CORRUPT_COLUMN,
+        *extra,
     )
     return records, parsed, reports
 
@@ -81,7 +86,7 @@ class _ArrowParser:
     A class rather than a closure so that only the options and names are pickled to the tasks.
     """
 
-    def __init__(self, opts, names: list[str]):
+    def __init__(self, opts: FormatOptions, names: list[str]):
         self.opts, self.names = opts, names
 
     def __call__(self, batches):
@@ -101,10 +106,10 @@ _ZERO_TEXT = r"^[+-]?(0+\.?0*|\.0+)([eE][+-]?[0-9]+)?$"
 _PLAIN_DECIMAL_TEXT = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
 
 
-def _typed_value(raw: Column, column: dict) -> Column:
-    type_name = column["type"]
+def _typed_value(raw: Column, column: config.Column) -> Column:
+    type_name = column.type
     text = F.trim(raw)
-    mask = column.get("timestamp_mask")
+    mask = column.timestamp_mask
     if type_name == "string":
         return raw
     if type_name == "timestamp":
@@ -148,38 +153,36 @@ def _exact_decimal(text: Column, decimal: T.DecimalType) -> Column:
     )
 
 
-def _blank(raw: Column, column: dict) -> Column:
+def _blank(raw: Column, column: config.Column) -> Column:
     """No value: null, or only spaces for a non-string column."""
-    return raw.isNull() if column["type"] == "string" else raw.isNull() | (F.trim(raw) == "")
+    return raw.isNull() if column.type == "string" else raw.isNull() | (F.trim(raw) == "")
 
 
-def _column_problem(raw: Column, typed: Column, column: dict) -> Column:
+def _column_problem(raw: Column, typed: Column, column: config.Column) -> Column:
     """True when the column's value makes the record invalid (cheap: no text is built)."""
     blank = _blank(raw, column)
     problem = ~blank & typed.isNull()
-    if not column.get("nullable", True):
+    if not column.nullable:
         problem = problem | blank
     return F.coalesce(problem, F.lit(False))
 
 
-def _column_error(raw: Column, typed: Column, column: dict) -> Column:
-    name, type_name = column["name"], column["type"]
+def _column_error(raw: Column, typed: Column, column: config.Column) -> Column:
+    name, type_name = column.name, column.type
     blank = _blank(raw, column)
     unparsable = F.concat(
         F.lit(f"{name}: cannot read '"),
         F.substring(raw, 1, 100),
         F.lit("'"),
-        F.lit(
-            f" as {type_name}" + (f" with mask '{column['timestamp_mask']}'" if column.get("timestamp_mask") else "")
-        ),
+        F.lit(f" as {type_name}" + (f" with mask '{column.timestamp_mask}'" if column.timestamp_mask else "")),
     )
     error = F.when(~blank & typed.isNull(), unparsable)
-    if not column.get("nullable", True):
+    if not column.nullable:
         error = F.when(blank, F.lit(f"{name}: required value is missing")).otherwise(error)
     return error
 
 
-def cast_and_validate(raw_df: DataFrame, columns: list[dict]) -> tuple[DataFrame, DataFrame]:
+def cast_and_validate(raw_df: DataFrame, columns: list[config.Column]) -> tuple[DataFrame, DataFrame]:
     """Split string-typed records into (typed rows, rejected rows with ``_reject_reason``).
 
     ``raw_df`` has one string column per declared column, ``_parse_error`` and
@@ -190,31 +193,21 @@ def cast_and_validate(raw_df: DataFrame, columns: list[dict]) -> tuple[DataFrame
     Rows are split on a boolean computed from the casts; the reason text is built only for
     the rejected rows, so a clean batch never pays for it.
     """
-    passthrough = [
-        c for c in raw_df.columns if c not in {x["name"] for x in columns} | {CORRUPT_COLUMN, PARSE_ERROR_COLUMN}
-    ]
-    typed_cols, problems, errors = [], [], []
-    for column in columns:
-        raw = F.col(column["name"])
-        typed = _typed_value(raw, column)
-        typed_cols.append(typed.alias(f"__typed_{column['name']}"))
-        problems.append(_column_problem(raw, F.col(f"__typed_{column['name']}"), column))
-        errors.append(_column_error(raw, F.col(f"__typed_{column['name']}"), column))
-    staged = raw_df.select("*", *typed_cols)
+    names = [c.name for c in columns]
+    passthrough = [c for c in raw_df.columns if c not in {*names, CORRUPT_COLUMN, PARSE_ERROR_COLUMN}]
+    staged = raw_df.select("*", *[_typed_value(F.col(c.name), c).alias(f"__typed_{c.name}") for c in columns])
     ok = F.col(PARSE_ERROR_COLUMN).isNull()
-    for problem in problems:
-        ok = ok & ~problem
+    for column in columns:
+        ok = ok & ~_column_problem(F.col(column.name), F.col(f"__typed_{column.name}"), column)
     staged = staged.select("*", ok.alias("__ok"))
     valid = staged.where(F.col("__ok")).select(
-        *[F.col(f"__typed_{c['name']}").cast(spark_type(c["type"])).alias(c["name"]) for c in columns],
-        *passthrough,
+        *[F.col(f"__typed_{c.name}").cast(spark_type(c.type)).alias(c.name) for c in columns], *passthrough
     )
+    errors = [_column_error(F.col(c.name), F.col(f"__typed_{c.name}"), c) for c in columns]
     reason = F.when(F.col(PARSE_ERROR_COLUMN).isNotNull(), F.col(PARSE_ERROR_COLUMN)).otherwise(
         F.concat_ws("; ", *errors)
     )
-    rejected = staged.where(~F.col("__ok")).select(
-        *[c["name"] for c in columns], CORRUPT_COLUMN, reason.alias(REASON_COLUMN), *passthrough
-    )
+    rejected = staged.where(~F.col("__ok")).select(*names, CORRUPT_COLUMN, reason.alias(REASON_COLUMN), *passthrough)
     return valid, rejected
 
 

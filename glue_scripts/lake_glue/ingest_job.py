@@ -14,25 +14,29 @@ transaction, so a re-run replaces exactly that batch and a killed run changes no
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
-from lake_glue import evolution
+from pyspark.sql import DataFrame
+
+from lake_glue import evolution, failpoints
 from lake_glue.args import IngestArgs
-from lake_glue.config import job_document
-from lake_glue.configs import find_table
+from lake_glue.config import Acceptance, ConfigError, IngestConfig, PrepareConfig, TableConfig, as_config
 from lake_glue.entrypoint import pipes_metadata
 from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
 from lake_glue.layout import batch_prefix, key_contract, source_table_spec
-from lake_glue.records import FileReport, FormatOptions
+from lake_glue.records import FileReport, FormatOptions, format_of
 from lake_glue.report import StandaloneReporter
-from lake_glue.sealing import FIX, content_problems, listing_problems, sealed_files
+from lake_glue.sealing import FIX, SealedFile, content_problems, listing_problems, sealed_files
 from lake_glue.storage import delete_path, join_uri, list_files, object_listing, path_exists
 from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
     QUARANTINE_ROOT_PROPERTY,
+    TableSpec,
     catalog_uri_of,
     column_equals,
     commit,
@@ -54,15 +58,264 @@ class IngestError(RuntimeError):
     """The batch cannot be ingested; the message names the batch and what is wrong."""
 
 
-def _write_quarantine(spark, rejected, quarantine_batch_uri: str) -> tuple[str, int, list]:
-    """Write rejected rows as JSON to a fresh attempt folder; returns (folder, rows, example reasons)."""
-    attempt = join_uri(quarantine_batch_uri, f"attempt={uuid.uuid4().hex[:12]}")
-    rejected.drop("p_ingest_day", "p_batch_id").write.mode("errorifexists").json(attempt)
+@dataclass(frozen=True)
+class Batch:
+    """One landed batch as the job reads it: its config, folder and format."""
+
+    args: IngestArgs
+    config: IngestConfig
+    table: TableConfig
+    pipes: Any
+    key_prefix: str
+    uri: str
+    opts: FormatOptions
+    ingested_at: str
+
+    @property
+    def id(self) -> str:
+        """The batch id (``YYYYMMDDTHHMMSSZ``)."""
+        return self.args.batch_id
+
+    @property
+    def label(self) -> str:
+        """How messages name the batch: ``batch <config>.<table>/<batch>``."""
+        return f"batch {self.config.config_name}.{self.table.table_name}/{self.id}"
+
+    @property
+    def extras(self) -> dict:
+        """The Pipes extras Dagster sent (the stand-in reporter has none)."""
+        return dict(getattr(self.pipes, "extras", None) or {})
+
+
+@dataclass
+class Parsed:
+    """The batch's records as parsed (string columns plus identity) and each file's report."""
+
+    files: list[str]
+    sealed: bool
+    records: DataFrame
+    reports: list[FileReport]
+    duplicates: list[str] = field(default_factory=list)
+
+    @property
+    def landed(self) -> int:
+        """Records the files hold: what the reconciliation compares the stored rows with."""
+        return sum(r.records for r in self.reports)
+
+    @property
+    def undeclared(self) -> dict[str, int]:
+        """Fields found in the records that no column declares, with how many records hold them."""
+        counts: dict[str, int] = {}
+        for report in self.reports:
+            for key, count in report.undeclared.items():
+                counts[key] = counts.get(key, 0) + count
+        return counts
+
+
+@dataclass
+class Quarantine:
+    """This attempt's quarantine folder. It goes when the run fails, unless the commit may have
+    named it: only a commit error proving nothing was committed lets it go then."""
+
+    root: str
+    path: str | None = None
+    rows: int = 0
+    reasons: list = field(default_factory=list)
+    committing: bool = False
+
+    def discard_on_failure(self, spark) -> Any:
+        """An ExitStack exit callback deleting the folder after a failure that left it unnamed."""
+
+        def _exit(exc_type, exc, tb) -> bool:
+            if exc is not None and self.path and (not self.committing or surely_not_committed(exc)):
+                delete_path(spark, self.path)
+            return False
+
+        return _exit
+
+
+@dataclass
+class Stored:
+    """What the run wrote before committing: the table's data files and the quarantine."""
+
+    spec: TableSpec
+    catalog: Any
+    iceberg: Any
+    contract_props: dict
+    data_files: list[str]
+    source_rows: int
+    quarantine: Quarantine
+    # String columns (name -> doc) this batch's commit adds: ``_rescued`` or the new ones (evolution).
+    added: dict[str, str] = field(default_factory=dict)
+
+
+def run_ingest(spark, args: IngestArgs, config: IngestConfig | PrepareConfig | dict, pipes=None) -> dict:
+    """Ingest one batch, commit it, and return the figures reported to Dagster.
+
+    ``pipes`` is the Pipes context (its extras carry the sealed file list); without one the
+    job reads the batch folder as it is and reports to stdout. Every cleanup (the parse's
+    cache, this attempt's quarantine on failure) is on one stack, whichever phase fails.
+    """
+    batch = _batch(args, _validated(config), pipes or StandaloneReporter())
+    with contextlib.ExitStack() as cleanup:
+        files, sealed = _verify_seal(spark, batch)
+        parsed = _parse(spark, batch, files, sealed, cleanup)
+        stored = _store(spark, batch, parsed, cleanup)
+        _reconcile(spark, batch, parsed, stored)
+        acceptance = _accept(batch, parsed, stored)
+        return _commit(batch, parsed, stored, acceptance)
+
+
+def _validated(config: IngestConfig | PrepareConfig | dict) -> IngestConfig:
+    """The config as the models read it: a job validates what it loaded once, here."""
+    origin = f"config {config.get('config_name')!r}" if isinstance(config, dict) else "config"
+    model = as_config(config, origin)
+    if not isinstance(model, IngestConfig):
+        raise ConfigError(f"config {model.config_name!r}: field config_type: the ingest job needs spark_ingest")
+    return model
+
+
+def _batch(args: IngestArgs, config: IngestConfig, pipes) -> Batch:
+    table = config.table(args.table_name)
+    key_prefix = batch_prefix(config.source.landing_prefix, table.table_name, args.batch_id).rstrip("/")
+    return Batch(
+        args=args,
+        config=config,
+        table=table,
+        pipes=pipes,
+        key_prefix=key_prefix,
+        uri=join_uri(f"s3://{args.raw_bucket}", key_prefix),
+        opts=FormatOptions.of(config, table),
+        ingested_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+    )
+
+
+def _verify_seal(spark, batch: Batch) -> tuple[list[str], list[SealedFile] | None]:
+    """The batch's files (relative names) and its sealed list, checked against the folder now.
+
+    Dagster passes the registry's sealed list as the Pipes extra ``sealed_files``; a run
+    without it (the Glue console, tests of the transforms) reads the folder as it is.
+    """
+    if not path_exists(spark, join_uri(batch.uri, "_SUCCESS")):
+        raise IngestError(f"{batch.label}: {batch.uri}/_SUCCESS is missing; the batch is not complete")
+    sealed = None
+    if "sealed_files" in batch.extras:
+        sealed = sealed_files(batch.extras["sealed_files"], batch.key_prefix)
+        if not sealed:
+            raise IngestError(f"{batch.label}: no data files were there when the batch was sealed; {FIX}")
+        listing = object_listing(spark, batch.uri, batch.args.object_listing)
+        _refuse_if(batch.label, "the sealed batch changed, nothing was read", listing_problems(sealed, listing))
+    files = [f.name for f in sealed] if sealed is not None else list_files(spark, batch.uri)
+    if not files:
+        raise IngestError(f"{batch.label}: no data files under {batch.uri}")
+    return files, sealed
+
+
+def _refuse_if(label: str, what: str, problems: list[str]) -> None:
+    if problems:
+        raise IngestError(f"{label}: {what} or committed: " + "; ".join(problems) + f". {FIX}")
+
+
+def _parse(spark, batch: Batch, files: list[str], sealed: list[SealedFile] | None, cleanup) -> Parsed:
+    """Parse the files into records; refuse the batch for a changed seal, an unreadable file or a
+    duplicate delivery. The parse stays cached (one pass gives records and reports) until the end."""
+    uris = [join_uri(batch.uri, f) for f in files]
+    records, cached, reports = read_landed_records(spark, uris, batch.opts, batch.table.columns)
+    cleanup.callback(cached.unpersist)
+    reports += _unread_empty_files(batch, files, reports)
+    if sealed is not None:
+        # What was read must be what was sealed, and the folder must still be as sealed.
+        by_name = {f: next(r for r in reports if r.path.endswith("/" + f)) for f in files}
+        digests = {f: (r.size, r.md5) for f, r in by_name.items()}
+        changed = content_problems(sealed, digests, bool(batch.extras.get("etag_is_content_md5")))
+        changed += listing_problems(sealed, object_listing(spark, batch.uri, batch.args.object_listing))
+        what = "the sealed batch changed while it was read, nothing was stored"
+        _refuse_if(batch.label, what, sorted(set(changed)))
+    problems = [f"{r.path}: {r.problem}" for r in reports if r.problem]
+    if problems:
+        raise IngestError(f"{batch.label}: " + "; ".join(problems))
+    parsed = Parsed(files=files, sealed=sealed is not None, records=records, reports=reports)
+    parsed.duplicates = _check_duplicates(batch, reports)
+    return parsed
+
+
+def _unread_empty_files(batch: Batch, files: list[str], reports: list[FileReport]) -> list[FileReport]:
+    """Reports for the 0-byte files: Spark's file sources skip them, so they have none, and are empty."""
+    reported = {r.path.rsplit("/", 1)[-1] for r in reports}
+    return [FileReport.of(join_uri(batch.uri, f), b"") for f in files if f.rsplit("/", 1)[-1] not in reported]
+
+
+def _check_duplicates(batch: Batch, reports: list[FileReport]) -> list[str]:
+    """Compare the batch's files by SHA-256 with the table's other live batches and each other.
+
+    Dagster passes the other batches' checksums as the Pipes extra ``known_checksums``; a
+    byte-identical file is reported by the ``not_a_duplicate_delivery`` check and refuses the
+    batch, unless the table sets ``acceptance.reject_duplicate_delivery: false`` (a warning). Files
+    without records are left out: an empty file repeats harmlessly.
+    """
+    if "known_checksums" not in batch.extras:
+        return []
+    known = dict(batch.extras["known_checksums"])
+    found = []
+    for report in sorted(reports, key=lambda r: r.path):
+        name = report.path.rsplit("/", 1)[-1]
+        if report.records and report.sha256 in known:
+            found.append(f"{name} is byte-identical to {known[report.sha256]}")
+        known.setdefault(report.sha256, f"this batch's {name}")
+    # A re-delivered file is committed twice otherwise: refusing is the default.
+    reject = (batch.table.acceptance or Acceptance()).reject_duplicate_delivery
+    batch.pipes.report_asset_check(
+        DUPLICATE_CHECK,
+        passed=not found,
+        severity="ERROR" if reject else "WARN",
+        metadata={"duplicates": {"raw_value": found, "type": "json"}, "rejected": reject},
+    )
+    if found and reject:
+        raise IngestError(
+            f"{batch.label}: refused as a duplicate delivery, nothing was committed: {'; '.join(found)}. If the"
+            f" earlier batch was wrong, retire it (`lake retire {batch.config.config_name}.{batch.table.table_name}"
+            " <earlier batch> --reason ...`) and run this batch again; if both deliveries are wanted, set"
+            f" acceptance.reject_duplicate_delivery: false on table {batch.table.table_name}"
+        )
+    return found
+
+
+def _store(spark, batch: Batch, parsed: Parsed, cleanup) -> Stored:
+    """Cast the records, write the valid rows as the table's data files and the rest to quarantine.
+
+    Nothing is committed yet; the quarantine attempt goes again if the run fails before its commit.
+    """
+    lineage = add_lineage(parsed.records, batch.id, batch.ingested_at)
+    valid, rejected = cast_and_validate(lineage, batch.table.columns)
+    # A format's extra identity (a Parquet row group and row) stays with the quarantined rows only.
+    valid = valid.drop(*format_of(batch.opts.format).extra_identity)
+    failpoints.hit("ingest:cast")
+    spec = source_table_spec(batch.config, batch.table, batch.args.source_bucket, batch.args.database_prefix)
+    catalog = open_catalog(batch.args.catalog)
+    valid, iceberg, added = evolution.source_table(
+        batch.label, batch.table, batch.opts, valid, parsed.undeclared, (catalog, spec)
+    )
+    contract_props = key_contract_properties(iceberg, key_contract(batch.table), batch.label)
+    _, data_files = write_files(spark, valid, spec, batch.config.job_settings.num_rows_per_file)
+    source_rows = _stored_rows(spark, data_files)
+    source_bucket = f"s3://{batch.args.source_bucket}"
+    quarantine = Quarantine(join_uri(source_bucket, "quarantine", batch.config.target.prefix, batch.table.table_name))
+    cleanup.push(quarantine.discard_on_failure(spark))
+    # Every record is either valid or rejected, so a batch that stored all its records has
+    # rejected none: the rejected side's plan is not run at all (reconciliation still checks).
+    if source_rows < parsed.landed:
+        _write_quarantine(spark, rejected, join_uri(quarantine.root, f"p_batch_id={batch.id}"), quarantine)
+    return Stored(spec, catalog, iceberg, contract_props, data_files, source_rows, quarantine, added)
+
+
+def _write_quarantine(spark, rejected: DataFrame, batch_uri: str, quarantine: Quarantine) -> None:
+    """Write rejected rows as JSON to a fresh attempt folder; note its rows and example reasons."""
+    quarantine.path = join_uri(batch_uri, f"attempt={uuid.uuid4().hex[:12]}")
+    rejected.drop("p_ingest_day", "p_batch_id").write.mode("errorifexists").json(quarantine.path)
     # Read as text: counting lines needs no JSON schema inference pass.
-    lines = spark.read.text(attempt)
-    rows = lines.count()
-    reasons = [json.loads(r.value).get(REASON_COLUMN) for r in lines.limit(5).collect()] if rows else []
-    return attempt, rows, reasons
+    lines = spark.read.text(quarantine.path)
+    quarantine.rows = lines.count()
+    quarantine.reasons = [json.loads(r.value).get(REASON_COLUMN) for r in lines.limit(5).collect()]
 
 
 def _stored_rows(spark, data_files: list[str]) -> int:
@@ -70,62 +323,41 @@ def _stored_rows(spark, data_files: list[str]) -> int:
     return spark.read.parquet(*data_files).count() if data_files else 0
 
 
-def _reconcile(
-    spark,
-    label: str,
-    data_files: list[str],
-    source_rows: int,
-    quarantine_path: str | None,
-    quarantined_rows: int,
-    landed_rows: int,
-) -> None:
+def _reconcile(spark, batch: Batch, parsed: Parsed, stored: Stored) -> None:
     """Check what was stored against what landed.
 
-    Reads back the written data and quarantine files' lineage: every physical record must be
-    there exactly once, by (file, line). Any difference fails the batch with the numbers.
+    Reads back the written data and quarantine files' lineage: every record must be there
+    exactly once, by (file, line). Any difference fails the batch with the numbers.
     """
     from pyspark.sql import types as T
 
-    lineage = ["_source_file", "_source_line"]
-    stored = spark.read.parquet(*data_files).select(*lineage) if data_files else None
-    if quarantined_rows:
-        schema = T.StructType(
-            [T.StructField("_source_file", T.StringType()), T.StructField("_source_line", T.LongType())]
-        )
-        quarantined = spark.read.schema(schema).json(quarantine_path)
-        stored = quarantined if stored is None else stored.unionByName(quarantined)
-    distinct = stored.distinct().count() if stored is not None else 0
-    if source_rows + quarantined_rows != landed_rows or distinct != landed_rows:
+    identity = ["_source_file", "_source_line"]
+    rows = stored.source_rows + stored.quarantine.rows
+    lineage = spark.read.parquet(*stored.data_files).select(*identity) if stored.data_files else None
+    if stored.quarantine.rows:
+        schema = T.StructType([T.StructField(identity[0], T.StringType()), T.StructField(identity[1], T.LongType())])
+        quarantined = spark.read.schema(schema).json(stored.quarantine.path)
+        lineage = quarantined if lineage is None else lineage.unionByName(quarantined)
+    distinct = lineage.distinct().count() if lineage is not None else 0
+    if rows != parsed.landed or distinct != parsed.landed:
         raise IngestError(
-            f"{label}: reconciliation failed: {landed_rows} records landed, {source_rows} stored in source"
-            f" + {quarantined_rows} quarantined = {source_rows + quarantined_rows},"
-            f" {distinct} distinct (file, line); nothing was committed"
+            f"{batch.label}: reconciliation failed: {parsed.landed} records landed, {stored.source_rows} stored"
+            f" in source + {stored.quarantine.rows} quarantined = {rows}, {distinct} distinct (file, line);"
+            " nothing was committed"
         )
 
 
-def _accept(label: str, table: dict, reports, landed: int, source: int, quarantined: int, pipes) -> dict:
+def _accept(batch: Batch, parsed: Parsed, stored: Stored) -> dict:
     """Apply the table's acceptance rules and report them as the ``acceptance_rules`` check.
 
     Returns the rules with the figures, or fails the batch (after reporting the failed check).
     """
-    rules = {"allow_empty": False, "min_rows": 0, "max_quarantine_rate": None, **(table.get("acceptance") or {})}
+    rules = batch.table.acceptance or Acceptance()
+    landed, quarantined = parsed.landed, stored.quarantine.rows
     rate = quarantined / landed if landed else 0.0
-    broken = []
-    if not rules["allow_empty"]:
-        empty = sorted(r.path.rsplit("/", 1)[-1] for r in reports if r.records == 0)
-        if empty:
-            broken.append(
-                f"files with no records (empty or header-only): {empty}; set acceptance.allow_empty to accept them"
-            )
-    if source < rules["min_rows"]:
-        broken.append(f"{source} valid rows, fewer than acceptance.min_rows={rules['min_rows']}")
-    if rules["max_quarantine_rate"] is not None and rate > rules["max_quarantine_rate"]:
-        broken.append(
-            f"{quarantined} of {landed} records quarantined ({rate:.1%}), above"
-            f" acceptance.max_quarantine_rate={rules['max_quarantine_rate']}"
-        )
-    figures = {**rules, "quarantine_rate": round(rate, 6)}
-    pipes.report_asset_check(
+    broken = _broken_rules(rules, parsed.reports, stored.source_rows, quarantined, landed)
+    figures = {**rules.model_dump(), "quarantine_rate": round(rate, 6)}
+    batch.pipes.report_asset_check(
         ACCEPTANCE_CHECK,
         passed=not broken,
         severity="ERROR",
@@ -134,237 +366,103 @@ def _accept(label: str, table: dict, reports, landed: int, source: int, quaranti
                 "rules": figures,
                 "refused_because": "; ".join(broken) or "-",
                 "landed_rows": landed,
-                "source_rows": source,
+                "source_rows": stored.source_rows,
                 "quarantined_rows": quarantined,
             }
         ),
     )
     if broken:
-        raise IngestError(f"{label}: refused by the acceptance rules, nothing was committed: " + "; ".join(broken))
+        refused = f"{batch.label}: refused by the acceptance rules, nothing was committed: "
+        raise IngestError(refused + "; ".join(broken))
     return figures
 
 
-def _extras(pipes) -> dict:
-    """The Pipes extras Dagster sent (the stand-in reporter has none)."""
-    return dict(getattr(pipes, "extras", None) or {})
-
-
-def _check_duplicates(label: str, table: dict, reports, pipes) -> list[str]:
-    """Compare the batch's files by SHA-256 with the table's other live batches and each other.
-
-    Dagster passes the other batches' checksums as the Pipes extra ``known_checksums``; a
-    byte-identical file is reported by the ``not_a_duplicate_delivery`` check and refuses the
-    batch, unless the table sets ``acceptance.reject_duplicate_delivery: false`` (a warning). Files
-    without records are left out: an empty file repeats harmlessly.
-    """
-    extras = _extras(pipes)
-    if "known_checksums" not in extras:
-        return []
-    known = dict(extras["known_checksums"])
-    found = []
-    for report in sorted(reports, key=lambda r: r.path):
-        name = report.path.rsplit("/", 1)[-1]
-        if report.records and report.sha256 in known:
-            found.append(f"{name} is byte-identical to {known[report.sha256]}")
-        known.setdefault(report.sha256, f"this batch's {name}")
-    # A re-delivered file is committed twice otherwise: refusing is the default.
-    reject = bool((table.get("acceptance") or {}).get("reject_duplicate_delivery", True))
-    pipes.report_asset_check(
-        DUPLICATE_CHECK,
-        passed=not found,
-        severity="ERROR" if reject else "WARN",
-        metadata={"duplicates": {"raw_value": found, "type": "json"}, "rejected": reject},
-    )
-    if found and reject:
-        table_id = label.removeprefix("batch ").split("/", 1)[0]
-        raise IngestError(
-            f"{label}: refused as a duplicate delivery, nothing was committed: {'; '.join(found)}. If the"
-            f" earlier batch was wrong, retire it (`lake retire {table_id} <earlier batch> --reason ...`)"
-            " and run this batch again; if both deliveries are wanted, set"
-            f" acceptance.reject_duplicate_delivery: false on table {table['table_name']}"
+def _broken_rules(rules: Acceptance, reports: list[FileReport], source: int, quarantined: int, landed: int) -> list:
+    """The acceptance rules the batch breaks, each as the sentence that names it."""
+    broken = []
+    empty = sorted(r.path.rsplit("/", 1)[-1] for r in reports if r.records == 0)
+    if empty and not rules.allow_empty:
+        broken.append(
+            f"files with no records (empty or header-only): {empty}; set acceptance.allow_empty to accept them"
         )
-    return found
-
-
-def _sealed(spark, args: IngestArgs, pipes, label: str, key_prefix: str, batch_uri: str):
-    """The batch's sealed files (relative names), checked against the folder now; None if unsealed.
-
-    Dagster passes the registry's sealed list as the Pipes extra ``sealed_files``; a run
-    without it (the Glue console, tests of the transforms) reads the folder as it is.
-    """
-    extras = _extras(pipes)
-    if "sealed_files" not in extras:
-        return None
-    sealed = sealed_files(extras["sealed_files"], key_prefix)
-    if not sealed:
-        raise IngestError(f"{label}: no data files were there when the batch was sealed; {FIX}")
-    _refuse_if(
-        label,
-        "the sealed batch changed, nothing was read",
-        listing_problems(sealed, object_listing(spark, batch_uri, args.object_listing)),
-    )
-    return sealed
-
-
-def _refuse_if(label: str, what: str, problems: list[str]) -> None:
-    if problems:
-        raise IngestError(f"{label}: {what} or committed: " + "; ".join(problems) + f". {FIX}")
-
-
-def run_ingest(spark, args: IngestArgs, config: dict, pipes=None) -> dict:
-    """Ingest one batch, commit it, and return the figures reported to Dagster.
-
-    ``pipes`` is the Pipes context (its extras carry the sealed file list); without one the
-    job reads the batch folder as it is and reports to stdout.
-    """
-    config = job_document(config, f"config {config.get('config_name')!r}")
-    pipes = pipes or StandaloneReporter()
-    table = find_table(config, args.table_name)
-    batch_id = args.batch_id
-    key_prefix = batch_prefix(config["source"]["landing_prefix"], table["table_name"], batch_id).rstrip("/")
-    batch_uri = join_uri(f"s3://{args.raw_bucket}", key_prefix)
-    label = f"batch {config['config_name']}.{table['table_name']}/{batch_id}"
-    if not path_exists(spark, join_uri(batch_uri, "_SUCCESS")):
-        raise IngestError(f"{label}: {batch_uri}/_SUCCESS is missing; the batch is not complete")
-    sealed = _sealed(spark, args, pipes, label, key_prefix, batch_uri)
-    files = [f.name for f in sealed] if sealed is not None else list_files(spark, batch_uri)
-    if not files:
-        raise IngestError(f"{label}: no data files under {batch_uri}")
-    opts = FormatOptions.of(config, table)
-    ingested_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-    records, parsed, reports = read_landed_records(
-        spark, [join_uri(batch_uri, f) for f in files], opts, table["columns"]
-    )
-    # Spark's file sources skip 0-byte files: such a file has no report, and is empty.
-    reported = {r.path.rsplit("/", 1)[-1] for r in reports}
-    reports += [
-        FileReport(
-            path=join_uri(batch_uri, f),
-            size=0,
-            sha256=hashlib.sha256(b"").hexdigest(),
-            md5=hashlib.md5(b"", usedforsecurity=False).hexdigest(),
+    if source < rules.min_rows:
+        broken.append(f"{source} valid rows, fewer than acceptance.min_rows={rules.min_rows}")
+    rate = quarantined / landed if landed else 0.0
+    if rules.max_quarantine_rate is not None and rate > rules.max_quarantine_rate:
+        broken.append(
+            f"{quarantined} of {landed} records quarantined ({rate:.1%}), above"
+            f" acceptance.max_quarantine_rate={rules.max_quarantine_rate}"
         )
-        for f in files
-        if f.rsplit("/", 1)[-1] not in reported
-    ]
-    if sealed is not None:
-        # What was read must be what was sealed, and the folder must still be as sealed.
-        by_name = {f: next(r for r in reports if r.path.endswith("/" + f)) for f in files}
-        changed = content_problems(
-            sealed, {f: (r.size, r.md5) for f, r in by_name.items()}, bool(_extras(pipes).get("etag_is_content_md5"))
-        )
-        changed += listing_problems(sealed, object_listing(spark, batch_uri, args.object_listing))
-        if changed:
-            parsed.unpersist()
-        _refuse_if(label, "the sealed batch changed while it was read, nothing was stored", sorted(set(changed)))
-    problems = [f"{r.path}: {r.problem}" for r in reports if r.problem]
-    if problems:
-        parsed.unpersist()
-        raise IngestError(f"{label}: " + "; ".join(problems))
-    try:
-        duplicates = _check_duplicates(label, table, reports, pipes)
-    except IngestError:
-        parsed.unpersist()
-        raise
-    landed_rows = sum(r.records for r in reports)
-    undeclared: dict[str, int] = {}
-    for report in reports:
-        for key, count in report.undeclared.items():
-            undeclared[key] = undeclared.get(key, 0) + count
-    valid, rejected = cast_and_validate(add_lineage(records, batch_id, ingested_at), table["columns"])
+    return broken
 
-    spec = source_table_spec(config, table, args.source_bucket, args.database_prefix)
-    catalog = open_catalog(args.catalog)
-    valid, iceberg, added = evolution.source_table(label, table, opts, valid, undeclared, (catalog, spec))
-    contract = key_contract(table)
-    contract_props = key_contract_properties(iceberg, contract, label)
-    max_rows = config["job_settings"]["num_rows_per_file"]
-    _, data_files = write_files(spark, valid, spec, max_rows)
 
-    quarantine_root = join_uri(
-        f"s3://{args.source_bucket}", "quarantine", config["target"]["prefix"], table["table_name"]
-    )
-    quarantine_batch_uri = join_uri(quarantine_root, f"p_batch_id={batch_id}")
-    source_rows = _stored_rows(spark, data_files)
-    # Every record is either valid or rejected, so a batch that stored all its records has
-    # rejected none: the rejected side's plan is not run at all (reconciliation still checks).
-    quarantine_path, quarantined_rows, reasons = (
-        _write_quarantine(spark, rejected, quarantine_batch_uri) if source_rows < landed_rows else (None, 0, [])
-    )
-    parsed.unpersist()
-    try:
-        _reconcile(spark, label, data_files, source_rows, quarantine_path, quarantined_rows, landed_rows)
-        acceptance = _accept(label, table, reports, landed_rows, source_rows, quarantined_rows, pipes)
-    except IngestError:
-        if quarantine_path:
-            delete_path(spark, quarantine_path)
-        raise
-
-    figures = {
-        "batch_id": batch_id,
-        "landed_files": len(files),
-        "sealed": sealed is not None,
-        "landed_rows": landed_rows,
-        "source_rows": source_rows,
-        "quarantined_rows": quarantined_rows,
-        "blank_lines": sum(r.blank_lines for r in reports),
-        "files": [
-            {"file": r.path.rsplit("/", 1)[-1], "bytes": r.size, "records": r.records, "sha256": r.sha256}
-            for r in sorted(reports, key=lambda r: r.path)[:100]
-        ],
-        "acceptance": acceptance,
-        "duplicate_files": duplicates,
-        "file_sha256": {r.path.rsplit("/", 1)[-1]: r.sha256 for r in reports},
-        "table_uri": spec.location,
-        "quarantine_uri": quarantine_path,
-        "quarantine_examples": reasons,
-        "undeclared_fields": undeclared,
-        "on_new_columns": table["on_new_columns"],
-        "added_columns": sorted(set(added) - {evolution.RESCUED_COLUMN}),
-        "format": opts.format,
-    }
+def _commit(batch: Batch, parsed: Parsed, stored: Stored, acceptance: dict) -> dict:
+    """Commit "delete partition p_batch_id=<batch> + add the new files" and return the figures."""
+    figures = _figures(batch, parsed, stored, acceptance)
     summary = snapshot_properties(
         {k: figures[k] for k in ("batch_id", "landed_rows", "source_rows", "quarantined_rows", "quarantine_uri")}
     )
-    empty_key = f"{EMPTY_BATCH_PREFIX}{batch_id}"
-
+    empty_key = f"{EMPTY_BATCH_PREFIX}{batch.id}"
     # A batch with no valid row has no file to show that it was ingested; the property does.
-    properties = {QUARANTINE_ROOT_PROPERTY: catalog_uri_of(quarantine_root), **contract_props}
-    if not data_files:
-        properties[empty_key] = json.dumps({"landed_rows": landed_rows, "quarantined_rows": quarantined_rows})
+    properties = {QUARANTINE_ROOT_PROPERTY: catalog_uri_of(stored.quarantine.root), **stored.contract_props}
+    if not stored.data_files:
+        properties[empty_key] = json.dumps({"landed_rows": parsed.landed, "quarantined_rows": stored.quarantine.rows})
+    contract = key_contract(batch.table)
 
     def attempt(n: int):
-        current = iceberg if n == 0 else load_table(catalog, spec)
-        key_contract_properties(current, contract, label)
+        current = stored.iceberg if n == 0 else load_table(stored.catalog, stored.spec)
+        key_contract_properties(current, contract, batch.label)
         return commit(
             current,
-            delete_filter=column_equals("p_batch_id", batch_id),
-            files=data_files,
+            delete_filter=column_equals("p_batch_id", batch.id),
+            files=stored.data_files,
             summary=summary,
             set_properties=properties,
-            remove_properties=[empty_key] if data_files else None,
-            add_string_columns=added,
+            remove_properties=[empty_key] if stored.data_files else None,
+            add_string_columns=stored.added,
         )
 
-    try:
-        committed = retry_on_conflict(f"{spec.label} {label}", attempt)
-    except Exception as exc:
-        # Nothing of this attempt was committed: its quarantine must not be mistaken for the batch's.
-        # After any other error the snapshot may name it, so it stays.
-        if quarantine_path and surely_not_committed(exc):
-            delete_path(spark, quarantine_path)
-        raise
-    # Other attempts' quarantine folders stay: a run of this batch still going may commit one of
-    # them. Maintenance removes those no retained snapshot names, once older than the orphan window.
+    # From here the snapshot may name this attempt's quarantine: it stays unless the commit surely
+    # failed. Other attempts' folders always stay (a run of this batch still going may commit one);
+    # maintenance removes those no retained snapshot names, once older than the orphan window.
+    stored.quarantine.committing = True
+    committed = retry_on_conflict(f"{stored.spec.label} {batch.label}", attempt)
     snapshot = committed.current_snapshot()
     figures.update(
-        table=spec.label,
+        table=stored.spec.label,
         snapshot_id=snapshot.snapshot_id if snapshot else None,
         table_rows=total_records(committed),
-        source_uri=spec.location,
+        source_uri=stored.spec.location,
     )
     return figures
+
+
+def _figures(batch: Batch, parsed: Parsed, stored: Stored, acceptance: dict) -> dict:
+    """What the run reports to Dagster (the asset materialization's metadata)."""
+    reports = sorted(parsed.reports, key=lambda r: r.path)
+    return {
+        "batch_id": batch.id,
+        "landed_files": len(parsed.files),
+        "sealed": parsed.sealed,
+        "landed_rows": parsed.landed,
+        "source_rows": stored.source_rows,
+        "quarantined_rows": stored.quarantine.rows,
+        "blank_lines": sum(r.blank_lines for r in reports),
+        "files": [
+            {"file": r.path.rsplit("/", 1)[-1], "bytes": r.size, "records": r.records, "sha256": r.sha256}
+            for r in reports[:100]
+        ],
+        "acceptance": acceptance,
+        "duplicate_files": parsed.duplicates,
+        "file_sha256": {r.path.rsplit("/", 1)[-1]: r.sha256 for r in reports},
+        "table_uri": stored.spec.location,
+        "quarantine_uri": stored.quarantine.path,
+        "quarantine_examples": stored.quarantine.reasons,
+        "undeclared_fields": parsed.undeclared,
+        "on_new_columns": batch.table.on_new_columns,
+        "added_columns": sorted(set(stored.added) - {evolution.RESCUED_COLUMN}),
+        "format": batch.opts.format,
+    }
 
 
 def summary(f: dict) -> str:

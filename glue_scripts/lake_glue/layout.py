@@ -7,8 +7,9 @@ import re
 from datetime import datetime
 
 from lake_glue import lineage
+from lake_glue.config import IngestConfig, PrepareConfig, TableConfig
 from lake_glue.storage import join_uri
-from lake_glue.tables import BUCKET_SPEC_PROPERTY, KEY_CONTRACT_PROPERTY, TableSpec
+from lake_glue.tables import KEY_CONTRACT_PROPERTY, TableSpec
 
 BATCH_ID_PATTERN = re.compile(r"^\d{8}T\d{6}Z$")
 SUCCESS_MARKER = "_SUCCESS"
@@ -51,17 +52,17 @@ def batch_day(batch_id: str) -> str:
     return f"{batch_id[0:4]}-{batch_id[4:6]}-{batch_id[6:8]}"
 
 
-def source_partitions(table: dict) -> list[str]:
+def source_partitions(table: TableConfig) -> list[str]:
     """Source-layer partition columns: the configured ones, always ending in ``p_batch_id``.
 
     One partition per batch is what makes a re-run replace exactly that batch.
     """
-    return [p for p in table.get("partitions", []) if p != "p_batch_id"] + ["p_batch_id"]
+    return [p for p in table.partitions if p != "p_batch_id"] + ["p_batch_id"]
 
 
-def table_uri(bucket: str, config: dict, table_name: str) -> str:
+def table_uri(bucket: str, config: IngestConfig | PrepareConfig, table_name: str) -> str:
     """``s3://<bucket>/<target.prefix>/<table>``: a table's location, in either layer."""
-    return join_uri(f"s3://{bucket}", config["target"]["prefix"], table_name)
+    return join_uri(f"s3://{bucket}", config.target.prefix, table_name)
 
 
 DATABASE_PREFIX_PATTERN = re.compile(r"^[a-z0-9_]*$")
@@ -81,88 +82,79 @@ def catalog_database(database: str, prefix: str = "") -> str:
     return f"{prefix}{database}"
 
 
-def source_table_spec(config: dict, table: dict, source_bucket: str, database_prefix: str = "") -> TableSpec:
+def source_table_spec(
+    config: IngestConfig, table: TableConfig, source_bucket: str, database_prefix: str = ""
+) -> TableSpec:
     """The source-layer table of an ingest config's table, in the catalog database of ``database_prefix``."""
     return TableSpec(
-        database=catalog_database(config["target"]["database"], database_prefix),
-        name=table["table_name"],
-        location=table_uri(source_bucket, config, table["table_name"]),
+        database=catalog_database(config.target.database, database_prefix),
+        name=table.table_name,
+        location=table_uri(source_bucket, config, table.table_name),
         partition_columns=source_partitions(table),
         # Glue shows a table property "Description" as the table's description (Athena too).
         properties={
-            "lake.config-name": config["config_name"],
+            "lake.config-name": config.config_name,
             "lake.layer": "source",
             KEY_CONTRACT_PROPERTY: key_contract(table),
             "Description": lineage.source_table_doc(config, table),
         },
         docs={
             **{name: text for name, _, text in lineage.builtin_columns("source", table)},
-            **{c["name"]: lineage.source_column_doc(config, table, c) for c in table["columns"]},
+            **{c.name: lineage.source_column_doc(config, table, c) for c in table.columns},
         },
     )
 
 
-def target_partitions(table: dict) -> list[str]:
+def target_partitions(table: TableConfig) -> list[str]:
     """A target table's partition columns, implied by its write mode."""
-    return {"append": ["p_ingest_day"], "upsert": ["p_bucket"]}.get(table.get("write_mode", "append"), [])
+    return list(table.mode.partitions)
 
 
-def bucket_spec(table: dict) -> str:
-    """The upsert bucket function as a stable string, stored as a table property.
-
-    A key's bucket is a function of this spec; two specs over one table would put one key in
-    two buckets, so a job refuses a config whose spec differs from the table's.
-    """
-    by = table.get("bucket_by", "hash")
-    if by == "range":
-        return f"range(width={int(table['bucket_width'])})"
-    return f"hash(xxhash64, buckets={int(table.get('num_buckets', 16))})"
-
-
-def key_contract(table: dict) -> str:
+def key_contract(table: TableConfig) -> str:
     """Where a key lives, as the stable string a table stores (``lake.key-contract``).
 
-    The write mode, the primary-key columns in order with their types, and the bucket function:
-    changing any of them would put one key in two places (a reordered or narrowed key compares
-    differently, an append table holds every version of a key that an upsert table merges).
+    The write mode, the primary-key columns in order with their types, and what the mode adds
+    (the bucket function of an upsert table): changing any of them would put one key in two
+    places (a reordered or narrowed key compares differently, an append table holds every
+    version of a key that an upsert table merges).
     """
-    types = {c["name"]: c.get("type") for c in table.get("columns") or []}
-    mode = table.get("write_mode", "append")
-    keys = ", ".join(f"{k} {types.get(k, '?')}" for k in table.get("primary_key") or [])
-    bucket = f", bucket={bucket_spec(table)}" if mode == "upsert" else ""
-    return f"write_mode={mode}, primary_key=({keys}){bucket}"
+    types = {c.name: c.type for c in table.columns}
+    keys = ", ".join(f"{k} {types.get(k, '?')}" for k in table.primary_key)
+    return f"write_mode={table.write_mode}, primary_key=({keys}){table.mode.key_contract(table)}"
 
 
 def target_table_spec(
-    config: dict, table: dict, target_bucket: str, source_config: dict | None = None, database_prefix: str = ""
+    config: PrepareConfig,
+    table: TableConfig,
+    target_bucket: str,
+    source_config: IngestConfig | None = None,
+    database_prefix: str = "",
 ) -> TableSpec:
     """The target-layer table of a prepare config's table, in the catalog database of ``database_prefix``.
 
     With ``source_config`` (the ingest config it reads), each column's doc names its derivation.
     """
+    ingest = source_config
     properties = {
-        "lake.config-name": config["config_name"],
+        "lake.config-name": config.config_name,
         "lake.layer": "target",
-        "lake.write-mode": table.get("write_mode", "append"),
+        "lake.write-mode": table.write_mode,
         KEY_CONTRACT_PROPERTY: key_contract(table),
+        **table.mode.table_properties(table),
     }
-    if source_config:
-        properties["Description"] = lineage.target_table_doc(config, table, source_config)
-    if table.get("write_mode") == "upsert":
-        properties[BUCKET_SPEC_PROPERTY] = bucket_spec(table)
+    if ingest is not None:
+        properties["Description"] = lineage.target_table_doc(config, table, ingest)
     return TableSpec(
-        database=catalog_database(config["target"]["database"], database_prefix),
-        name=table["table_name"],
-        location=table_uri(target_bucket, config, table["table_name"]),
+        database=catalog_database(config.target.database, database_prefix),
+        name=table.table_name,
+        location=table_uri(target_bucket, config, table.table_name),
         partition_columns=target_partitions(table),
         properties=properties,
         docs={
             **{name: text for name, _, text in lineage.builtin_columns("target", table)},
             **{
-                c["name"]: lineage.target_column_doc(config, table, c, source_config)
-                if source_config
-                else (c.get("description") or "")
-                for c in table["columns"]
+                c.name: lineage.target_column_doc(config, table, c, ingest) if ingest else (c.description or "")
+                for c in table.columns
             },
         },
     )

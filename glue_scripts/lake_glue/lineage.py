@@ -2,13 +2,16 @@
 
 The Dagster UI (column descriptions), the Iceberg schema's field docs (which the Glue Data
 Catalog shows as column comments, and Athena next to its editor), ``lake lineage`` and
-``lake docs`` all take their words from here, so they cannot disagree. Inputs are the config
-items as the jobs read them (plain dicts).
+``lake docs`` all take their words from here, so they cannot disagree. Inputs are the
+validated config models; a write mode's columns and wording come from its class
+(``lake_glue.write_modes``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from lake_glue.config import Column, IngestConfig, PrepareConfig, TableConfig
 
 # The columns the platform adds to every table, and why they are there.
 SOURCE_BUILTINS = (
@@ -24,7 +27,6 @@ TARGET_BUILTINS = (
     ("p_ingest_day", "date", "lineage: the landing day of that batch (partition of append tables)"),
     ("_prepared_at", "timestamp", "lineage: when the prepare job wrote the row (UTC)"),
 )
-BUCKET_BUILTIN = ("p_bucket", "int", "partition: the primary key's bucket (upsert tables)")
 
 
 @dataclass(frozen=True)
@@ -36,83 +38,80 @@ class Upstream:
     column: str
 
 
-def landing_folder(ingest: dict, table: dict) -> str:
+def landing_folder(ingest: IngestConfig, table: TableConfig) -> str:
     """Where a table's batches land in the raw bucket, with the batch id left as a placeholder."""
     from lake_glue.layout import landing_table_prefix  # layout imports this module
 
-    return f"{landing_table_prefix(ingest['source']['landing_prefix'], table['table_name'])}<batch_id>/"
+    return f"{landing_table_prefix(ingest.source.landing_prefix, table.table_name)}<batch_id>/"
 
 
-def _format_of(ingest: dict, table: dict) -> str:
-    fmt = table.get("format") or ingest["source"].get("format", "csv")
-    options = {**ingest["source"].get("options", {}), **(table.get("options") or {})}
-    encoding = str(options.get("encoding", "utf-8")).lower()
-    return f"{fmt.upper()}, {encoding}"
+def _format_of(ingest: IngestConfig, table: TableConfig) -> str:
+    fmt = table.format or ingest.source.format
+    # A table's options override the config's key by key: only an encoding it sets counts.
+    own = table.options is not None and "encoding" in table.options.model_fields_set
+    encoding = (table.options if own and table.options else ingest.source.options).encoding
+    return f"{fmt.upper()}, {str(encoding).lower()}"
 
 
-def source_column_doc(ingest: dict, table: dict, column: dict) -> str:
+def source_column_doc(ingest: IngestConfig, table: TableConfig, column: Column) -> str:
     """A source column's description and where it comes from in the landed files."""
-    how = f"read as {column['type']}"
-    if column.get("timestamp_mask"):
-        how += f" with mask '{column['timestamp_mask']}'"
-    if column.get("null_values") is not None:
-        how += f"; null when the text is one of {column['null_values']}"
+    how = f"read as {column.type}"
+    if column.timestamp_mask:
+        how += f" with mask '{column.timestamp_mask}'"
+    if column.null_values is not None:
+        how += f"; null when the text is one of {column.null_values}"
     lineage = (
-        f"← raw column `{column['name']}` of the landed files in `{landing_folder(ingest, table)}`"
+        f"← raw column `{column.name}` of the landed files in `{landing_folder(ingest, table)}`"
         f" ({_format_of(ingest, table)}), {how}"
     )
-    return join_description(column.get("description"), lineage)
+    return join_description(column.description, lineage)
 
 
-def target_column_doc(prepare: dict, table: dict, column: dict, ingest: dict) -> str:
+def target_column_doc(prepare: PrepareConfig, table: TableConfig, column: Column, ingest: IngestConfig) -> str:
     """A target column's description and its derivation from source columns."""
-    source = f"{ingest['target']['database']}.{table['source_table_name']}"
-    if column.get("expression"):
-        inputs = ", ".join(f"`{source}.{c}`" for c in column.get("source_columns") or [])
-        lineage = f"← {inputs} (expression: `{column['expression']}`), cast to {column['type']}"
+    source = f"{ingest.target.database}.{table.source_table_name}"
+    if column.expression:
+        inputs = ", ".join(f"`{source}.{c}`" for c in column.source_columns or [])
+        lineage = f"← {inputs} (expression: `{column.expression}`), cast to {column.type}"
     else:
-        name = column.get("source_column") or column["name"]
-        renamed = f" (renamed from `{name}`)" if name != column["name"] else ""
-        lineage = f"← `{source}.{name}`{renamed}, cast to {column['type']}"
-    return join_description(column.get("description"), lineage)
+        name = column.source_column or column.name
+        renamed = f" (renamed from `{name}`)" if name != column.name else ""
+        lineage = f"← `{source}.{name}`{renamed}, cast to {column.type}"
+    return join_description(column.description, lineage)
 
 
-def source_table_doc(ingest: dict, table: dict) -> str:
+def source_table_doc(ingest: IngestConfig, table: TableConfig) -> str:
     """A source table's description and where its rows come from (the Glue table description)."""
     return join_description(
-        table.get("description"),
+        table.description,
         f"Source layer: typed rows of the files landed in `{landing_folder(ingest, table)}`"
         f" ({_format_of(ingest, table)}), one partition per batch; rejected records are in quarantine.",
     )
 
 
-def target_table_doc(prepare: dict, table: dict, ingest: dict) -> str:
+def target_table_doc(prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig) -> str:
     """A target table's description and what it is prepared from (the Glue table description)."""
-    source = f"{ingest['target']['database']}.{table['source_table_name']}"
+    source = f"{ingest.target.database}.{table.source_table_name}"
     return join_description(
-        table.get("description"),
-        f"Target layer: prepared from `{source}` by {prepare.get('etl_job', 'the prepare job')}"
-        f" (write mode {table.get('write_mode', 'append')}).",
+        table.description,
+        f"Target layer: prepared from `{source}` by {prepare.etl_job}"
+        f" (write mode {table.write_mode}: {table.mode.lineage}).",
     )
 
 
-def upstream_of(prepare: dict, table: dict, column: dict, ingest: dict) -> list[Upstream]:
+def upstream_of(prepare: PrepareConfig, table: TableConfig, column: Column, ingest: IngestConfig) -> list[Upstream]:
     """The source columns a target column reads, then the raw columns those come from."""
-    names = column.get("source_columns") or [column.get("source_column") or column["name"]]
-    source_table = f"{ingest['target']['database']}.{table['source_table_name']}"
-    ingest_table = next(t for t in ingest["table_config"] if t["table_name"] == table["source_table_name"])
-    folder = landing_folder(ingest, ingest_table)
+    names = column.lineage_sources
+    source_table = f"{ingest.target.database}.{table.source_table_name}"
+    folder = landing_folder(ingest, ingest.table(table.source_table_name or ""))
     return [Upstream("source", source_table, n) for n in names] + [Upstream("raw", folder, n) for n in names]
 
 
-def builtin_columns(layer: str, table: dict) -> list[tuple[str, str, str]]:
+def builtin_columns(layer: str, table: TableConfig) -> list[tuple[str, str, str]]:
     """(name, type, description) of the columns the platform adds to a table of ``layer``."""
     if layer == "source":
         return list(SOURCE_BUILTINS)
-    builtins = list(TARGET_BUILTINS)
-    if table.get("write_mode") == "upsert":
-        builtins.append(BUCKET_BUILTIN)
-    return builtins
+    return [*TARGET_BUILTINS, *table.mode.builtins]
 
 
 def join_description(description: str | None, lineage: str) -> str:

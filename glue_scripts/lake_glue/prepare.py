@@ -3,7 +3,8 @@
 Each write mode touches only what the batch touches:
 - ``append``: the batch's ``p_ingest_day`` partition, replacing any earlier copy of the batch;
 - ``upsert``: the ``p_bucket`` partitions (hash or range of the primary key) that the batch's keys fall in;
-- ``overwrite``: the whole table, which is the batch itself (a snapshot).
+- ``overwrite``: the whole table, which is the batch itself (a snapshot);
+- ``scd2``: the history of the keys the batch carries (``lake_glue.write_modes.scd2``).
 """
 
 from __future__ import annotations
@@ -11,22 +12,19 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from lake_glue.config import TableConfig
 from lake_glue.types import spark_type
 
+# Re-exported: the jobs and tests catch it from here.
+from lake_glue.write_modes.base import PrepareError as PrepareError
 
-class PrepareError(ValueError):
-    """The batch cannot be prepared; the message names the batch and the column."""
 
-
-def project_columns(source_df: DataFrame, table: dict, prepared_at: str) -> DataFrame:
+def project_columns(source_df: DataFrame, table: TableConfig, prepared_at: str) -> DataFrame:
     """Select, rename, compute and cast the target columns; carry batch lineage along."""
     selected = []
-    for column in table["columns"]:
-        if column.get("expression"):
-            value = F.expr(column["expression"])
-        else:
-            value = F.col(column.get("source_column") or column["name"])
-        selected.append(value.cast(spark_type(column["type"])).alias(column["name"]))
+    for column in table.columns:
+        value = F.expr(column.expression) if column.expression else F.col(column.source_column or column.name)
+        selected.append(value.cast(spark_type(column.type)).alias(column.name))
     return source_df.select(
         *selected,
         F.col("_batch_id"),
@@ -35,9 +33,9 @@ def project_columns(source_df: DataFrame, table: dict, prepared_at: str) -> Data
     )
 
 
-def null_violations(df: DataFrame, table: dict) -> dict[str, int]:
+def null_violations(df: DataFrame, table: TableConfig) -> dict[str, int]:
     """Counts of nulls in columns declared not nullable (e.g. after a narrowing cast)."""
-    required = [c["name"] for c in table["columns"] if not c.get("nullable", True)]
+    required = [c.name for c in table.columns if not c.nullable]
     if not required:
         return {}
     # An aggregate without grouping always yields exactly one row.

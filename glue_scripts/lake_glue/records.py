@@ -45,6 +45,7 @@ __all__ = [
     "Split",
     "arrow_names",
     "decompress",
+    "format_of",
     "parse_file",
     "parse_file_arrow",
     "record_spans",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 class StandaloneReporter:
@@ -12,14 +14,18 @@ class StandaloneReporter:
 
     extras: dict = {}
 
-    def report_asset_materialization(self, metadata=None, data_version=None, asset_key=None):
+    def report_asset_materialization(
+        self, metadata: Any = None, data_version: Any = None, asset_key: Any = None
+    ) -> None:
         print(json.dumps({"materialization": metadata, "data_version": data_version}, default=str))
 
-    def report_asset_check(self, check_name, passed, severity="ERROR", metadata=None, asset_key=None):
+    def report_asset_check(
+        self, check_name: Any, passed: Any, severity: str = "ERROR", metadata: Any = None, asset_key: Any = None
+    ) -> None:
         print(json.dumps({"check": check_name, "passed": passed, "metadata": metadata}, default=str))
 
     class _Log:
-        def info(self, msg):
+        def info(self, msg: Any) -> None:
             print(msg, file=sys.stderr)
 
         warning = error = info
@@ -28,7 +34,7 @@ class StandaloneReporter:
 
 
 @contextmanager
-def open_reporter(argv: list[str]):
+def open_reporter(argv: list[str]) -> Iterator[Any]:
     """Yield a Pipes context, or a stand-in when no Dagster launched the job.
 
     The transport is the one the launcher chose, read from the Pipes parameters themselves:

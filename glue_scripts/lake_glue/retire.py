@@ -1,10 +1,11 @@
 """Retiring a batch is a data operation: its rows leave the source table and every target built from it.
 
-- the source table and every ``append`` target: one commit per table deleting the batch's rows
-  (``p_batch_id`` in the source, ``_batch_id`` in targets; whole files, from metadata alone);
-- ``upsert`` and ``overwrite`` targets: rebuilt from the source table once the batch has left
-  it, so each key gets back its latest version from the remaining batches, and a snapshot table
-  gets back the newest remaining snapshot (the one before the retired batch).
+- the source table and every target whose write mode retires by delete (``append``): one commit
+  per table deleting the batch's rows (``p_batch_id`` in the source, ``_batch_id`` in targets;
+  whole files, from metadata alone);
+- every other target (``upsert``, ``overwrite``, ``scd2``): rebuilt from the source table once
+  the batch has left it, so each key gets back its latest version (or history) from the
+  remaining batches, and a snapshot table gets back the newest remaining snapshot.
 
 Each table records the retirement as the property ``lake.retired.<batch id>`` (in the same
 commit for deletes, right after the rebuild for rebuilt targets), so replaying a retire skips
@@ -13,9 +14,11 @@ the tables it already finished and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from lake_glue.config import IngestConfig, PrepareConfig, TableConfig
 from lake_glue.layout import source_table_spec, target_table_spec
 from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
@@ -38,18 +41,20 @@ class RetiredTable:
     action: str  # "deleted", "rebuilt", "already retired" or "no table"
 
 
-def targets_built_from(prepare_configs: list[dict], source_config: dict, table_name: str) -> list[tuple[dict, dict]]:
+def targets_built_from(
+    configs: Sequence[IngestConfig | PrepareConfig], source_config: IngestConfig, table_name: str
+) -> list[tuple[PrepareConfig, TableConfig]]:
     """``(prepare config, target table)`` pairs that read ``source_config``'s table ``table_name``."""
     return [
         (config, table)
-        for config in prepare_configs
-        if config.get("source", {}).get("config_name") == source_config["config_name"]
-        for table in config.get("table_config", [])
-        if table.get("source_table_name") == table_name
+        for config in configs
+        if isinstance(config, PrepareConfig) and config.source.config_name == source_config.config_name
+        for table in config.table_config
+        if table.source_table_name == table_name
     ]
 
 
-def delete_batch(catalog, spec: TableSpec, column: str, batch_id: str, reason: str) -> str:
+def delete_batch(catalog: Any, spec: TableSpec, column: str, batch_id: str, reason: str) -> str:
     """Commit the removal of ``batch_id``'s rows from one table; says what it did."""
     table = find_table(catalog, spec.database, spec.name)
     if table is None:
@@ -57,7 +62,7 @@ def delete_batch(catalog, spec: TableSpec, column: str, batch_id: str, reason: s
     if f"{RETIRED_PREFIX}{batch_id}" in table.properties:
         return "already retired"
 
-    def attempt(n: int):
+    def attempt(n: int) -> Any:
         current = table if n == 0 else catalog.load_table(spec.identifier)
         return commit(
             current,
@@ -72,7 +77,7 @@ def delete_batch(catalog, spec: TableSpec, column: str, batch_id: str, reason: s
     return "deleted"
 
 
-def mark_retired(catalog, spec: TableSpec, batch_id: str, reason: str) -> None:
+def mark_retired(catalog: Any, spec: TableSpec, batch_id: str, reason: str) -> None:
     """Record on a rebuilt table that it no longer holds ``batch_id``."""
     table = find_table(catalog, spec.database, spec.name)
     if table is not None:
@@ -81,25 +86,24 @@ def mark_retired(catalog, spec: TableSpec, batch_id: str, reason: str) -> None:
 
 
 def retire_batch(
-    catalog,
-    source_config: dict,
+    catalog: Any,
+    source_config: IngestConfig,
     table_name: str,
-    prepare_configs: list[dict],
+    prepare_configs: Sequence[IngestConfig | PrepareConfig],
     batch_id: str,
     reason: str,
-    rebuild: Callable[[dict, dict], None],
+    rebuild: Callable[[PrepareConfig, TableConfig], None],
     database_prefix: str = "",
 ) -> list[RetiredTable]:
     """Remove ``batch_id`` from the source table and every target; ``rebuild(config, table)`` rebuilds one target.
 
     The source goes first: a rebuild reads it, so it must no longer hold the batch.
     """
-    source_table = next(t for t in source_config["table_config"] if t["table_name"] == table_name)
-    source = source_table_spec(source_config, source_table, "unused", database_prefix)
+    source = source_table_spec(source_config, source_config.table(table_name), "unused", database_prefix)
     done = [RetiredTable(source.label, delete_batch(catalog, source, "p_batch_id", batch_id, reason))]
     for config, table in targets_built_from(prepare_configs, source_config, table_name):
         spec = target_table_spec(config, table, "unused", database_prefix=database_prefix)
-        if table["write_mode"] == "append":
+        if table.mode.retire_by_delete:
             done.append(RetiredTable(spec.label, delete_batch(catalog, spec, "_batch_id", batch_id, reason)))
             continue
         current = find_table(catalog, spec.database, spec.name)

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 SQLITE_PREFIX = "sqlite:///"
 
@@ -67,7 +68,7 @@ def remembered(catalog_uri: str, metadata_location: str) -> dict | None:
     return stored if stored.get("metadata_location") == metadata_location else None
 
 
-def _delta(table, base_snapshot_id: int | None, max_steps: int = 10) -> tuple[list[str], set[str]] | None:
+def _delta(table: Any, base_snapshot_id: int | None, max_steps: int = 10) -> tuple[list[str], set[str]] | None:
     """Data files added and removed by the snapshots after ``base_snapshot_id`` (None: since the
     table's first snapshot), oldest first.
 
@@ -107,7 +108,7 @@ def _delta(table, base_snapshot_id: int | None, max_steps: int = 10) -> tuple[li
     return added, removed
 
 
-def remember_committed(table) -> None:
+def remember_committed(table: Any) -> None:
     """After a commit on a local catalog: remember the new version's files from an earlier version's.
 
     The newest earlier version with a remembered list (the table's metadata log, newest first)

@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lake_glue.config import IngestConfig, PrepareConfig
 
 LOCAL_ROOT_ENV = "LAKE_LOCAL_BUCKET_ROOT"
 LOCAL_BUCKETS_ENV = "LAKE_LOCAL_BUCKETS"
@@ -60,7 +64,7 @@ def jvm_launch_conf() -> dict[str, str]:
     }
 
 
-def release_spark(spark) -> None:
+def release_spark(spark: Any) -> None:
     """End the job's use of Spark: stop the session when the JVM is a shared one.
 
     On a shared local JVM (``PYSPARK_GATEWAY_PORT`` set by the local runner) only one Spark
@@ -71,7 +75,7 @@ def release_spark(spark) -> None:
         spark.stop()
 
 
-def get_spark(app_name: str, extra_conf: dict[str, str] | None = None):
+def get_spark(app_name: str, extra_conf: dict[str, str] | None = None) -> Any:
     """Return the job's SparkSession: Glue's own in AWS, a configured ``local[*]`` one locally.
 
     The local mapping is switched on by the environment (``LAKE_LOCAL_BUCKET_ROOT`` and
@@ -109,7 +113,7 @@ def get_spark(app_name: str, extra_conf: dict[str, str] | None = None):
     return builder.getOrCreate()
 
 
-def set_log_level(spark, config: dict) -> None:
+def set_log_level(spark: Any, config: IngestConfig | PrepareConfig) -> None:
     """Apply ``job_settings.logging_lvl``; Spark's own INFO chatter is kept for DEBUG only."""
-    level = config["job_settings"]["logging_lvl"]
+    level = config.job_settings.logging_lvl
     spark.sparkContext.setLogLevel({"DEBUG": "INFO", "INFO": "WARN"}.get(level, level))

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
 
-def _fs_and_path(spark, uri: str):
+
+def _fs_and_path(spark: Any, uri: str) -> Any:
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(uri)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
-def path_exists(spark, uri: str) -> bool:
+def path_exists(spark: Any, uri: str) -> bool:
     """True if ``uri`` (file or folder) exists."""
     fs, path = _fs_and_path(spark, uri)
     return bool(fs.exists(path))
 
 
-def delete_path(spark, uri: str) -> None:
+def delete_path(spark: Any, uri: str) -> None:
     """Delete ``uri`` recursively; a missing path is not an error."""
     fs, path = _fs_and_path(spark, uri)
     if fs.exists(path):
         fs.delete(path, True)
 
 
-def list_files(spark, uri: str) -> list[str]:
+def list_files(spark: Any, uri: str) -> list[str]:
     """Data files directly under ``uri``, skipping ``_``/``.`` markers as Spark's readers do."""
     fs, path = _fs_and_path(spark, uri)
     if not fs.exists(path):
@@ -41,7 +43,7 @@ def join_uri(*parts: str) -> str:
     return "/".join([head.rstrip("/")] + [p.strip("/") for p in rest if p])
 
 
-def list_files_recursive(spark, uri: str) -> list[str]:
+def list_files_recursive(spark: Any, uri: str) -> list[str]:
     """Every data file below ``uri`` as a full URI, skipping ``_``/``.`` markers such as ``_SUCCESS``."""
     fs, path = _fs_and_path(spark, uri)
     if not fs.exists(path):
@@ -55,7 +57,7 @@ def list_files_recursive(spark, uri: str) -> list[str]:
     return sorted(found)
 
 
-def list_dirs(spark, uri: str) -> list[str]:
+def list_dirs(spark: Any, uri: str) -> list[str]:
     """Sub-folders directly under ``uri`` as full URIs."""
     fs, path = _fs_and_path(spark, uri)
     if not fs.exists(path):
@@ -63,7 +65,7 @@ def list_dirs(spark, uri: str) -> list[str]:
     return sorted(s.getPath().toString() for s in fs.listStatus(path) if s.isDirectory())
 
 
-def object_listing(spark, uri: str, listing: str) -> dict[str, tuple[int, str | None]]:
+def object_listing(spark: Any, uri: str, listing: str) -> dict[str, tuple[int, str | None]]:
     """Data files below ``uri`` now: relative path -> (size, ETag).
 
     With ``listing="s3"`` the listing is S3's own (``ListObjectsV2``), so each ETag can be

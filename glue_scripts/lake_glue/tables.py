@@ -70,7 +70,7 @@ class KeyContractChanged(RuntimeError):
     """The config's key contract differs from the one the table stores; the message says how to apply it."""
 
 
-def key_contract_properties(table, wanted: str, label: str, rebuild: bool = False) -> dict[str, str]:
+def key_contract_properties(table: Any, wanted: str, label: str, rebuild: bool = False) -> dict[str, str]:
     """The property recording ``wanted`` on the next commit; refuses a contract the table does not hold.
 
     A table created before contracts were stored gets ``wanted`` recorded by that commit. A
@@ -137,7 +137,7 @@ def catalog_uri_of(uri: str) -> str:
     return uri
 
 
-def open_catalog(catalog_uri: str):
+def open_catalog(catalog_uri: str) -> Any:
     """The Iceberg catalog named by a job's ``--catalog`` argument.
 
     ``glue`` is the Glue Data Catalog of the job's account and region (``AWS_ENDPOINT_URL``
@@ -196,7 +196,7 @@ def table_properties(spec: TableSpec) -> dict[str, str]:
     return props
 
 
-def arrow_schema_of(spark_schema, docs: dict[str, str] | None = None):
+def arrow_schema_of(spark_schema: Any, docs: dict[str, str] | None = None) -> Any:
     """The Arrow schema of a Spark DataFrame, every field nullable, with column docs attached.
 
     Spark marks literals as non-nullable; an Iceberg ``required`` field would then refuse files
@@ -214,7 +214,7 @@ def arrow_schema_of(spark_schema, docs: dict[str, str] | None = None):
     return pa.schema(fields)
 
 
-def _create(catalog, spec: TableSpec, arrow_schema):
+def _create(catalog: Any, spec: TableSpec, arrow_schema: Any) -> Any:
     from pyiceberg.io.pyarrow import pyarrow_to_schema
     from pyiceberg.partitioning import PartitionField, PartitionSpec
     from pyiceberg.schema import Schema
@@ -254,7 +254,7 @@ class MissingDatabase(LookupError):
     """A Glue database a config names does not exist: Terraform creates them, jobs never do."""
 
 
-def _ensure_namespace(catalog, database: str) -> None:
+def _ensure_namespace(catalog: Any, database: str) -> None:
     """Check the table's namespace exists; only the embedded lake creates it.
 
     In the Glue Data Catalog the databases are Terraform's (the job role has no
@@ -276,13 +276,13 @@ def _ensure_namespace(catalog, database: str) -> None:
             raise
 
 
-def _is_glue(catalog) -> bool:
+def _is_glue(catalog: Any) -> bool:
     from pyiceberg.catalog.glue import GlueCatalog
 
     return isinstance(catalog, GlueCatalog)
 
 
-def _fresh_mapping(arrow_schema):
+def _fresh_mapping(arrow_schema: Any) -> Any:
     from pyiceberg.table.name_mapping import MappedField, NameMapping
 
     return NameMapping(
@@ -290,7 +290,7 @@ def _fresh_mapping(arrow_schema):
     )
 
 
-def load_table(catalog, spec: TableSpec, arrow_schema=None):
+def load_table(catalog: Any, spec: TableSpec, arrow_schema: Any = None) -> Any:
     """Load the table, creating it (or adding new columns) from ``arrow_schema`` when given.
 
     A column a config adds is appended to the schema (by name); a column a config drops stays
@@ -314,7 +314,7 @@ def load_table(catalog, spec: TableSpec, arrow_schema=None):
     return table
 
 
-def _sync_docs(catalog, spec: TableSpec, table):
+def _sync_docs(catalog: Any, spec: TableSpec, table: Any) -> Any:
     """Bring the column docs and the table description up to the config's.
 
     Analysts read them as Glue column comments and the table description, so an edited config
@@ -345,7 +345,7 @@ def _sync_docs(catalog, spec: TableSpec, table):
     return catalog.load_table(spec.identifier)
 
 
-def find_table(catalog, database: str, name: str):
+def find_table(catalog: Any, database: str, name: str) -> Any:
     """The table ``database.name``, or None if it was never created."""
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
@@ -355,7 +355,7 @@ def find_table(catalog, database: str, name: str):
         return None
 
 
-def write_files(spark, df, spec: TableSpec, max_rows: int) -> tuple[str, list[str]]:
+def write_files(spark: Any, df: Any, spec: TableSpec, max_rows: int) -> tuple[str, list[str]]:
     """Write ``df`` as Parquet under a new ``data/<write id>/`` folder; returns (folder, catalog paths).
 
     Each file holds one value of each partition column and keeps the column inside the file
@@ -387,15 +387,15 @@ def snapshot_properties(figures: dict[str, Any]) -> dict[str, str]:
 
 
 def commit(
-    table,
+    table: Any,
     *,
-    delete_filter,
+    delete_filter: Any,
     files: list[str],
     summary: dict[str, str],
     set_properties: dict[str, str] | None = None,
     remove_properties: list[str] | None = None,
     add_string_columns: dict[str, str] | None = None,
-):
+) -> Any:
     """Replace what ``delete_filter`` matches with ``files`` in one transaction; returns the new table.
 
     ``table`` must be the object the caller planned its read from: its snapshot is the base
@@ -437,7 +437,7 @@ def commit(
     return result
 
 
-def resolve_commit(table, summary: dict[str, str], files: list[str], error: Exception):
+def resolve_commit(table: Any, summary: dict[str, str], files: list[str], error: Exception) -> Any:
     """After ``error`` from a commit: the reloaded table if the commit's snapshot landed.
 
     Raises :class:`CommitNotLanded` when the table surely holds no snapshot with the summary's
@@ -465,7 +465,7 @@ def resolve_commit(table, summary: dict[str, str], files: list[str], error: Exce
     ) from error
 
 
-def _head_description(table) -> str:
+def _head_description(table: Any) -> str:
     """The table's newest snapshot and the batch that wrote it, for conflict messages."""
     try:
         table.refresh()
@@ -494,7 +494,7 @@ def retry_on_conflict(label: str, attempt: Callable[[int], T], attempts: int = C
     ) from last
 
 
-def column_equals(column: str, value: object):
+def column_equals(column: str, value: object) -> Any:
     """Iceberg row filter ``column = value``."""
     from pyiceberg.expressions import EqualTo
 
@@ -503,7 +503,7 @@ def column_equals(column: str, value: object):
     return EqualTo(column, value)  # type: ignore[call-arg, misc, arg-type]
 
 
-def column_in(column: str, values: list):
+def column_in(column: str, values: list) -> Any:
     """Iceberg row filter ``column IN values`` (at least one value)."""
     from pyiceberg.expressions import In
 
@@ -512,7 +512,7 @@ def column_in(column: str, values: list):
     return In(column, values)  # type: ignore[call-arg, misc, arg-type]
 
 
-def data_files(table, row_filter=None) -> list[str]:
+def data_files(table: Any, row_filter: Any = None) -> list[str]:
     """Paths of the current snapshot's data files, optionally only those ``row_filter`` may match."""
     from pyiceberg.expressions import AlwaysTrue
 
@@ -521,7 +521,7 @@ def data_files(table, row_filter=None) -> list[str]:
     return [task.file.file_path for task in table.scan(row_filter=row_filter or AlwaysTrue()).plan_files()]
 
 
-def current_summary(table) -> dict[str, str]:
+def current_summary(table: Any) -> dict[str, str]:
     """The current snapshot's summary (``total-records``, ``lake.*`` properties), empty for a new table."""
     snapshot = table.current_snapshot()
     if snapshot is None or snapshot.summary is None:
@@ -532,12 +532,12 @@ def current_summary(table) -> dict[str, str]:
     }
 
 
-def total_records(table) -> int:
+def total_records(table: Any) -> int:
     """Rows in the current snapshot, from its summary: no data file is read."""
     return int(current_summary(table).get("total-records", 0))
 
 
-def read_files(spark, table, files: list[str]):
+def read_files(spark: Any, table: Any, files: list[str]) -> Any:
     """Spark rows of some of ``table``'s data files, shaped like the table's current schema.
 
     Files written before a column was added lack it; it reads as null. No files gives an

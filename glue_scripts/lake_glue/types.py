@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 SUPPORTED_TYPE_PATTERN = r"^(string|boolean|int|bigint|double|date|timestamp|decimal\((\d{1,2}),\s*(\d{1,2})\))$"
 _TYPE_RE = re.compile(SUPPORTED_TYPE_PATTERN)
@@ -17,7 +18,7 @@ def is_temporal(type_name: str) -> bool:
     return type_name in ("date", "timestamp")
 
 
-def spark_type(type_name: str):
+def spark_type(type_name: str) -> Any:
     """The ``pyspark.sql.types`` instance for a declared type name."""
     from pyspark.sql import types as T
 

@@ -17,11 +17,6 @@ from lake_platform.layout import asset_key, landing_table_prefix, table_id, vali
 from lake_platform.resources import ObjectStore, PartitionRegistry, QueryEngine
 from lake_platform.resources.query_engine.base import QueryError
 
-# Where duplicate keys are a fault, by write mode. An append table keeps every batch as
-# delivered, so two batches may legitimately carry one key; an overwrite or upsert table holds
-# one row per key across the whole table.
-PK_SCOPE = {"upsert": "the whole table", "overwrite": "the whole table", "append": "the batch's rows"}
-
 
 def quote_identifier(name: str) -> str:
     """``name`` as a double-quoted SQL identifier."""
@@ -29,21 +24,31 @@ def quote_identifier(name: str) -> str:
 
 
 def duplicate_keys_sql(
-    table_name: str, primary_key: list[str], *, within_batches: bool = False, batch_id: str | None = None
+    table_name: str,
+    primary_key: list[str],
+    *,
+    within_batches: bool = False,
+    batch_id: str | None = None,
+    rows: str | None = None,
 ) -> str:
     """SQL counting the keys held by more than one row of the whole table, or of one batch.
 
     ``table_name`` is ``<database>.<table>``. ``within_batches`` counts a key once per batch that
-    repeats it; ``batch_id`` then picks the batch (None: every batch). Identifiers are quoted,
-    which DuckDB and Athena both read, so a column named like a keyword (``order``) works.
+    repeats it; ``batch_id`` then picks the batch (None: every batch). ``rows`` (a write mode's
+    ``pk_rows`` predicate, e.g. the current rows of a history table) limits the rows counted.
+    Identifiers are quoted, which DuckDB and Athena both read, so a column named like a keyword
+    (``order``) works.
     """
     pk = ", ".join(quote_identifier(c) for c in primary_key)
     table = ".".join(quote_identifier(part) for part in table_name.split("."))
+    conditions = [f"({rows})"] if rows else []
+    if within_batches and batch_id:
+        conditions.append(f"_batch_id = '{validate_batch_id(batch_id)}'")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     if within_batches:
-        where = f" WHERE _batch_id = '{validate_batch_id(batch_id)}'" if batch_id else ""
         grouped = f"SELECT _batch_id, {pk} FROM {table}{where} GROUP BY _batch_id, {pk} HAVING count(*) > 1"
     else:
-        grouped = f"SELECT {pk} FROM {table} GROUP BY {pk} HAVING count(*) > 1"
+        grouped = f"SELECT {pk} FROM {table}{where} GROUP BY {pk} HAVING count(*) > 1"
     return f"SELECT count(*) FROM ({grouped}) duplicates"
 
 
@@ -57,14 +62,15 @@ def build_primary_key_check(
     """
     key = asset_key("target", prepare.config_name, table.table_name)
     table_name = f"{prepare.target.database}.{table.table_name}"
-    scope = PK_SCOPE[table.write_mode]
+    mode = table.mode
+    scope = mode.pk_scope
     primary_key = list(table.primary_key)
 
     def primary_key_unique(context: dg.AssetCheckExecutionContext, query_engine: QueryEngine) -> dg.AssetCheckResult:
         """Count the keys more than one row holds, reading the committed table."""
         batch_id = context.partition_key if context.has_partition_key else None
         sql = duplicate_keys_sql(
-            table_name, primary_key, within_batches=table.write_mode == "append", batch_id=batch_id
+            table_name, primary_key, within_batches=mode.within_batches, batch_id=batch_id, rows=mode.pk_rows
         )
         try:
             dupes = int(query_engine.query(sql).rows[0][0])

@@ -7,7 +7,7 @@ import dagster as dg
 
 from lake_glue import lineage as derivation
 from lake_glue.args import IngestArgs, JobArgs, PrepareArgs
-from lake_glue.config import IngestConfig, PrepareConfig, TableConfig, job_dict
+from lake_glue.config import IngestConfig, PrepareConfig, TableConfig
 from lake_platform.layout import (
     validate_batch_id,
 )
@@ -53,7 +53,7 @@ def builtin_columns(layer: str, table: TableConfig) -> list[dg.TableColumn]:
     """The lineage and partition columns the platform adds, marked as such."""
     return [
         dg.TableColumn(name=name, type=type_name, description=text, tags={"lake/column": text.split(":", 1)[0]})
-        for name, type_name, text in derivation.builtin_columns(layer, job_dict(table))
+        for name, type_name, text in derivation.builtin_columns(layer, table)
     ]
 
 

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from lake_glue import lineage as derivation
-from lake_glue.config import IngestConfig, TableConfig, job_dict
+from lake_glue.config import IngestConfig, TableConfig
 from lake_platform.assets.common import batch_of
 from lake_platform.batches import seal_batch
 from lake_platform.layout import SUCCESS_MARKER, asset_key, batch_prefix, table_id
@@ -12,7 +12,7 @@ from lake_platform.resources import ObjectStore, PartitionRegistry
 
 def raw_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
     """The declared columns as landed: text, typed by the source layer."""
-    folder = derivation.landing_folder(job_dict(config), job_dict(table))
+    folder = derivation.landing_folder(config, table)
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
@@ -33,7 +33,7 @@ def build_raw(config: IngestConfig, table: TableConfig, pdef: dg.DynamicPartitio
     key = asset_key("raw", config.config_name, table.table_name)
     tid = table_id(config.config_name, table.table_name)
     fmt = table.format or config.source.format
-    landing = derivation.landing_folder(job_dict(config), job_dict(table))
+    landing = derivation.landing_folder(config, table)
 
     @dg.asset(
         key=key,

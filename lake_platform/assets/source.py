@@ -5,7 +5,7 @@ from functools import partial
 import dagster as dg
 
 from lake_glue import lineage as derivation
-from lake_glue.config import IngestConfig, TableConfig, job_dict
+from lake_glue.config import IngestConfig, TableConfig
 from lake_glue.layout import catalog_database
 from lake_platform.assets.checks import undeclared_fields_check
 from lake_platform.assets.common import (
@@ -31,14 +31,13 @@ from lake_platform.settings import glue_database_prefix
 
 def source_schema(config: IngestConfig, table: TableConfig) -> dg.TableSchema:
     """The source table as queried: declared columns with their derivation, then lineage and partitions."""
-    ingest, plain_table = job_dict(config), job_dict(table)
     return dg.TableSchema(
         columns=[
             *[
                 dg.TableColumn(
                     name=c.name,
                     type=c.type,
-                    description=derivation.source_column_doc(ingest, plain_table, job_dict(c)),
+                    description=derivation.source_column_doc(config, table, c),
                     constraints=dg.TableColumnConstraints(nullable=c.nullable),
                 )
                 for c in table.columns

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from lake_glue import lineage as derivation
-from lake_glue.config import IngestConfig, PrepareConfig, TableConfig, job_dict
+from lake_glue.config import IngestConfig, PrepareConfig, TableConfig
 from lake_glue.layout import catalog_database
 from lake_platform.assets.common import (
     LINEAGE_HINT,
@@ -21,14 +21,13 @@ from lake_platform.settings import glue_database_prefix
 
 def target_schema(prepare: PrepareConfig, table: TableConfig, ingest: IngestConfig) -> dg.TableSchema:
     """The target table as queried: declared columns with their derivation, then lineage and partitions."""
-    plain_prepare, plain_table, plain_ingest = job_dict(prepare), job_dict(table), job_dict(ingest)
     return dg.TableSchema(
         columns=[
             *[
                 dg.TableColumn(
                     name=c.name,
                     type=c.type,
-                    description=derivation.target_column_doc(plain_prepare, plain_table, job_dict(c), plain_ingest),
+                    description=derivation.target_column_doc(prepare, table, c, ingest),
                     constraints=dg.TableColumnConstraints(nullable=c.nullable),
                 )
                 for c in table.columns

@@ -27,7 +27,7 @@ A batch is registered with a conditional write and requested with the run key
 ``<table_id>:<batch_id>``, so nothing is processed twice across ticks, races or restarts.
 """
 
-import json
+import copy
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -48,6 +48,7 @@ from lake_platform.layout import SUCCESS_MARKER, is_batch_id, landing_table_pref
 from lake_platform.resources import Alerts, ObjectStore, PartitionRegistry
 from lake_platform.resources.object_store.base import ObjectInfo
 from lake_platform.resources.partition_registry.base import BatchRecord
+from lake_platform.sensors.landing_cursor import LandingCursor, TableCursor
 from lake_platform.settings import sensor_interval_seconds
 from lake_platform.table_assets import TableAssets
 
@@ -66,7 +67,7 @@ class ScanResult:
 
     complete: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    cursor: dict = field(default_factory=dict)
+    cursor: LandingCursor = field(default_factory=LandingCursor)
     keys_listed: int = 0
     waiting: dict[str, list[str]] = field(default_factory=dict)
     late: dict[str, list[str]] = field(default_factory=dict)
@@ -119,7 +120,7 @@ def _look_back(
     store: ObjectStore,
     registry: PartitionRegistry,
     table: LandedTable,
-    state: dict,
+    state: TableCursor,
     result: ScanResult,
     complete: list[str],
     pending: dict[str, float],
@@ -134,13 +135,13 @@ def _look_back(
     it lists one page per tick and registers complete batches the registry does not know.
     """
     prefix = landing_table_prefix(table.landing_prefix, table.table_name)
-    after, newest = state.get("after"), state.get("newest")
+    after, newest = state.after, state.newest
     if not after or not newest or budget <= 0:
         return
-    if state.get("back") is None and now - float(state.get("back_done_at") or 0) < LOOK_BACK_INTERVAL_SECONDS:
+    if state.back is None and now - (state.back_done_at or 0) < LOOK_BACK_INTERVAL_SECONDS:
         return
     window_start = prefix + (_batch_time(newest) - LOOK_BACK).strftime("%Y%m%dT%H%M%SZ")
-    position = state.get("back") or window_start
+    position = state.back or window_start
     keys = [o.key for o in store.list_objects(store.raw_bucket, prefix, start_after=position, max_keys=budget)]
     result.keys_listed += len(keys)
     result.look_back_keys_listed += len(keys)
@@ -153,7 +154,7 @@ def _look_back(
     found: list[tuple[str, list[ObjectInfo] | None]] = []
     for batch_id, batch_keys in groups:
         if not is_batch_id(batch_id) or batch_keys[0] == f"{prefix}{batch_id}":
-            _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
+            _report_bad_name(result, state.bad, table, store, prefix, batch_id, now)
             continue
         if batch_id in complete or batch_id in pending:
             continue
@@ -174,16 +175,16 @@ def _look_back(
         result.late[table.table_id].remove(batch_id)
         pending[batch_id] = now
     if truncated and groups:
-        state["back"] = groups[-1][1][-1]
+        state.back = groups[-1][1][-1]
     else:
-        state["back"], state["back_done_at"] = None, now
+        state.back, state.back_done_at = None, now
 
 
 def _note_stragglers(
     store: ObjectStore,
     registry: PartitionRegistry,
     table: LandedTable,
-    state: dict,
+    state: TableCursor,
     result: ScanResult,
     record: BatchRecord,
     keys: list[str],
@@ -191,11 +192,11 @@ def _note_stragglers(
 ) -> None:
     """Add the listed ``keys`` of a registered batch that its seal lacks to the result, each once.
 
-    ``state["strays"]`` remembers what was reported (key -> when) while the key's batch is
+    ``state.strays`` remembers what was reported (key -> when) while the key's batch is
     inside the look-back window, so a straggler is reported once, not on every pass.
     """
     prefix = landing_table_prefix(table.landing_prefix, table.table_name)
-    reported = state.setdefault("strays", {})
+    reported = state.strays
     candidates = [s for s in stragglers_of(record, prefix, keys, set()) if s.key not in reported]
     if not candidates:
         return
@@ -207,13 +208,13 @@ def _note_stragglers(
             result.stragglers.append(straggler)
 
 
-def _prune_strays(state: dict, prefix: str) -> dict[str, float]:
+def _prune_strays(state: TableCursor, prefix: str) -> dict[str, float]:
     """Forget reported stragglers whose batch fell out of the look-back window (never listed again)."""
-    newest = state.get("newest")
+    newest = state.newest
     if not newest:
-        return dict(state.get("strays") or {})
+        return dict(state.strays)
     oldest = (_batch_time(newest) - LOOK_BACK).strftime("%Y%m%dT%H%M%SZ")
-    return {k: t for k, t in (state.get("strays") or {}).items() if k[len(prefix) :].split("/", 1)[0] >= oldest}
+    return {k: t for k, t in state.strays.items() if k[len(prefix) :].split("/", 1)[0] >= oldest}
 
 
 def _marker_landed(store: ObjectStore, result: ScanResult, table: LandedTable, prefix: str, batch_id: str) -> bool:
@@ -254,7 +255,7 @@ def scan_landing(
     store: ObjectStore,
     registry: PartitionRegistry,
     tables: list[LandedTable],
-    cursor: dict,
+    cursor: LandingCursor,
     max_keys: int = 2000,
     now: float | None = None,
     recheck_pending: bool = True,
@@ -265,13 +266,13 @@ def scan_landing(
     up makes several passes and re-checks them in the first only.
     """
     now = time.time() if now is None else now
-    result = ScanResult(cursor={})
+    result = ScanResult()
     budget = max(50, max_keys // max(1, len(tables)))
     for table in tables:
-        state = dict(cursor.get(table.table_id) or {})
-        state["bad"] = dict(state.get("bad") or {})
-        after = state.get("after")
-        pending = _pending_of(state, now)
+        # A copy: the caller's cursor stays as it was (a tick that fails saves nothing).
+        state = copy.deepcopy(cursor.tables.get(table.table_id)) or TableCursor()
+        after = state.after
+        pending = dict(state.pending)
         prefix = landing_table_prefix(table.landing_prefix, table.table_name)
         complete: list[str] = []
 
@@ -302,14 +303,14 @@ def scan_landing(
             if not _is_batch_group(prefix, batch_id, batch_keys):
                 # The cursor never passes an odd name by itself: batch ids landing later may sort
                 # before it (letters sort after digits), and the forward scan must still see them.
-                _report_bad_name(result, state["bad"], table, store, prefix, batch_id, now)
+                _report_bad_name(result, state.bad, table, store, prefix, batch_id, now)
                 continue
             after = batch_keys[-1]
             # The rest of a batch whose first keys an earlier tick listed (a batch larger than a
             # page, or files landing after its marker): that tick already made it pending or
             # complete, so only a pending batch may complete here, and never twice.
             continued = bool(start_after) and str(start_after).startswith(f"{prefix}{batch_id}/")
-            state["newest"] = max(state.get("newest") or batch_id, batch_id)
+            state.newest = max(state.newest or batch_id, batch_id)
             if continued and batch_id not in pending:
                 # Keys after a batch an earlier tick completed: stragglers unless its seal holds them.
                 record = registry.get(table.table_id, batch_id)
@@ -333,22 +334,14 @@ def scan_landing(
             complete.remove(batch_id)
             pending[batch_id] = now
         result.behind = result.behind or truncated
-        state["after"] = after
+        state.after = after
         # The look-back gets what the forward scan left of this table's share of the tick.
         _look_back(store, registry, table, state, result, complete, pending, budget - len(keys), now)
         pending = _expire_pending(result, table, pending, now)
         result.complete[table.table_id] = sorted(set(complete))
         result.waiting[table.table_id] = sorted(pending)
-        result.cursor[table.table_id] = {
-            "after": state["after"],
-            "pending": sorted(pending),
-            "pending_since": pending,
-            "newest": state.get("newest"),
-            "back": state.get("back"),
-            "back_done_at": state.get("back_done_at"),
-            "bad": state["bad"],
-            "strays": _prune_strays(state, prefix),
-        }
+        state.pending, state.strays = pending, _prune_strays(state, prefix)
+        result.cursor.tables[table.table_id] = state
     return result
 
 
@@ -364,7 +357,7 @@ MAX_ODD_HOPS = 3
 def _forward_page(
     store: ObjectStore,
     table: LandedTable,
-    state: dict,
+    state: TableCursor,
     result: ScanResult,
     prefix: str,
     after: str | None,
@@ -387,7 +380,7 @@ def _forward_page(
         if not truncated or any(_is_batch_group(prefix, b, k) for b, k in groups):
             return page, groups, truncated
         for name, _keys in groups:
-            _report_bad_name(result, state["bad"], table, store, prefix, name, now)
+            _report_bad_name(result, state.bad, table, store, prefix, name, now)
         # Past every key of the last odd folder (and a loose file of that name): U+10FFFF sorts last.
         start = f"{prefix}{groups[-1][0]}/\U0010ffff"
     result.warnings.append(
@@ -398,17 +391,11 @@ def _forward_page(
     return page, groups, False
 
 
-def _pending_of(state: dict, now: float) -> dict[str, float]:
-    """The cursor's pending batches with the time each was first seen (older cursors lack the times)."""
-    since = state.get("pending_since") or {}
-    return {b: float(since.get(b, now)) for b in state.get("pending", [])}
-
-
 def catch_up(
     store: ObjectStore,
     registry: PartitionRegistry,
     tables: list[LandedTable],
-    cursor: dict,
+    cursor: LandingCursor,
     max_keys: int,
     seconds: float,
 ) -> ScanResult:
@@ -473,7 +460,7 @@ def build_landing_sensor(
         alerts: Alerts,
     ) -> dg.SensorResult:
         """Scan the landing prefixes (bounded), register complete batches and request their runs."""
-        cursor = json.loads(context.cursor) if context.cursor else {}
+        cursor = LandingCursor.parse(context.cursor)
         scan = catch_up(object_store, partition_registry, landed, cursor, max_keys_per_tick, catch_up_seconds)
         for warning in scan.warnings:
             context.log.warning(warning)
@@ -493,7 +480,7 @@ def build_landing_sensor(
         return dg.SensorResult(
             run_requests=run_requests,
             dynamic_partitions_requests=partition_requests,
-            cursor=json.dumps(scan.cursor, sort_keys=True),
+            cursor=scan.cursor.serialize(),
             skip_reason=skip,
         )
 

@@ -32,3 +32,9 @@ def test_within_batches_only_keys_repeated_inside_one_batch_count(conn):
 def test_a_batch_id_that_is_not_one_is_refused_before_any_sql_is_built():
     with pytest.raises(ValueError, match="not a UTC timestamp"):
         duplicate_keys_sql("sales.orders", ["order"], within_batches=True, batch_id="x' OR '1'='1")
+
+
+def test_a_modes_row_predicate_limits_the_rows_whose_keys_are_counted(conn):
+    # As an scd2 table counts only its current rows: keys repeat in the table, once among "B2" rows.
+    assert conn.execute(duplicate_keys_sql("sales.orders", ["order"])).fetchall() == [(2,)]
+    assert conn.execute(duplicate_keys_sql("sales.orders", ["order"], rows="_batch_id = 'B2'")).fetchall() == [(1,)]

@@ -24,6 +24,7 @@ from lake_platform.assets.source import ingest_extras
 from lake_platform.resources.object_store.local import LocalObjectStore
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.landing import LandedTable, scan_landing
+from lake_platform.sensors.landing_cursor import LandingCursor
 from lake_platform_tests.conftest import ingest_job
 
 CUSTOMERS_HEADER = "customer_id,customer_name,email,country_code,credit_limit,created_at\n"
@@ -462,7 +463,7 @@ class Landing:
             root=str(lake.root), raw_bucket="lake-raw", source_bucket="lake-source", target_bucket="lake-target"
         )
         self.registry = SqlitePartitionRegistry(path=str(registry_path))
-        self.cursor: dict = {}
+        self.cursor = LandingCursor()
 
     def land(self, case: Case, batch: str) -> Path:
         """Write the files and the marker, and let the landing sensor's scan seal the batch."""

@@ -7,35 +7,30 @@ from lake_glue.layout import catalog_database, source_table_spec, target_table_s
 
 
 def _configs():
-    from lake_glue.config import IngestConfig, job_dict
+    from lake_glue.config import IngestConfig
     from lake_platform.resources.config_store.local import LocalConfigStore
     from lake_platform.settings import config_dir
 
     configs = LocalConfigStore(config_dir=str(config_dir())).list_configs()
     ingest = next(c for c in configs if isinstance(c, IngestConfig))
     prepare = next(c for c in configs if not isinstance(c, IngestConfig))
-    return job_dict(ingest), job_dict(prepare)
+    return ingest, prepare
 
 
 INGEST, PREPARE = _configs()
 
 
 def test_table_specs_name_the_prefixed_catalog_database_and_keep_the_location():
-    source = source_table_spec(INGEST, INGEST["table_config"][0], "src", "lake_platform_dev_")
-    target = target_table_spec(PREPARE, PREPARE["table_config"][0], "tgt", database_prefix="lake_platform_dev_")
-    assert source.identifier == (
-        "lake_platform_dev_" + INGEST["target"]["database"],
-        INGEST["table_config"][0]["table_name"],
-    )
-    assert (
-        target.label == f"lake_platform_dev_{PREPARE['target']['database']}.{PREPARE['table_config'][0]['table_name']}"
-    )
-    assert source.location == source_table_spec(INGEST, INGEST["table_config"][0], "src").location
+    source = source_table_spec(INGEST, INGEST.table_config[0], "src", "lake_platform_dev_")
+    target = target_table_spec(PREPARE, PREPARE.table_config[0], "tgt", database_prefix="lake_platform_dev_")
+    assert source.identifier == ("lake_platform_dev_" + INGEST.target.database, INGEST.table_config[0].table_name)
+    assert target.label == f"lake_platform_dev_{PREPARE.target.database}.{PREPARE.table_config[0].table_name}"
+    assert source.location == source_table_spec(INGEST, INGEST.table_config[0], "src").location
 
 
 def test_without_a_prefix_the_catalog_database_is_the_configs():
-    spec = source_table_spec(INGEST, INGEST["table_config"][0], "src")
-    assert spec.identifier == (INGEST["target"]["database"], INGEST["table_config"][0]["table_name"])
+    spec = source_table_spec(INGEST, INGEST.table_config[0], "src")
+    assert spec.identifier == (INGEST.target.database, INGEST.table_config[0].table_name)
 
 
 @pytest.mark.parametrize("prefix", ["lake-platform-dev-", "Dev_", "dev."])

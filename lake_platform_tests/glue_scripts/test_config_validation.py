@@ -136,8 +136,7 @@ def test_table_options_override_the_configs_and_acceptance_rules_are_validated(c
     )
     erp = next(c for c in load_config_dir(folder) if c.config_name == "erp")
     assert erp.table("customers").options.encoding == "latin-1"
-    raw = json.loads((folder / "erp.json").read_text())
-    effective = FormatOptions.of(raw, raw["table_config"][0])
+    effective = FormatOptions.of(erp, erp.table("customers"))
     assert (effective.encoding, effective.null_values, effective.quote) == ("latin-1", ("NA",), '"')
     edit("erp", lambda d: d["table_config"][0].update(acceptance={"max_quarantine_rate": 5}))
     with pytest.raises(ConfigError, match=r"table_config.0.acceptance.max_quarantine_rate"):
@@ -157,11 +156,10 @@ def test_a_column_declares_its_own_null_values_and_a_table_can_reject_duplicate_
     edit("erp", change)
     erp = next(c for c in load_config_dir(folder) if c.config_name == "erp")
     assert erp.table("customers").acceptance.reject_duplicate_delivery is True
-    raw = json.loads((folder / "erp.json").read_text())
-    effective = FormatOptions.of(raw, raw["table_config"][0])
-    column = raw["table_config"][0]["columns"][4]["name"]
-    assert effective.nulls_of(column) == {"", "NA", "n/a"}
-    assert effective.nulls_of(raw["table_config"][0]["columns"][1]["name"]) == {""}
+    customers = erp.table("customers")
+    effective = FormatOptions.of(erp, customers)
+    assert effective.nulls_of(customers.columns[4].name) == {"", "NA", "n/a"}
+    assert effective.nulls_of(customers.columns[1].name) == {""}
     edit("erp", lambda d: d["table_config"][0]["columns"][4].update(null_value=["NA"]))
     with pytest.raises(ConfigError, match=r"unknown key 'null_value'; did you mean 'null_values'\?"):
         load_config_dir(folder)
@@ -195,16 +193,29 @@ def test_timestamp_masks_are_checked_as_spark_would_without_a_jvm(spark, mask, p
 
 
 def test_a_tables_options_override_the_configs_key_by_key_in_what_the_job_reads():
-    from lake_glue.config import job_document
+    from lake_glue.config import IngestConfig, parse_config
     from lake_glue.records import FormatOptions
 
     document = json.loads((CONFIG_DIR / "erp.json").read_text())
     document["source"]["options"] = {"encoding": "latin-1", "quote": "'", "null_values": ["NA"]}
     document["table_config"][0]["options"] = {"multiline": False, "escape": "\\"}
-    job = job_document(document, "erp.json")
+    job = parse_config(document, "erp.json")
+    assert isinstance(job, IngestConfig)
 
-    options = FormatOptions.of(job, job["table_config"][0])
+    options = FormatOptions.of(job, job.table_config[0])
     assert (options.encoding, options.quote, options.null_values) == ("latin-1", "'", ("NA",))
     assert (options.multiline, options.escape) == (False, "\\")
-    untouched = FormatOptions.of(job, job["table_config"][1])
+    untouched = FormatOptions.of(job, job.table_config[1])
     assert (untouched.encoding, untouched.quote, untouched.escape) == ("latin-1", "'", FormatOptions().escape)
+
+
+def test_an_unknown_landing_format_is_a_config_error_naming_the_file_and_field(config_copy):
+    folder, edit = config_copy
+    edit("erp", lambda d: d["table_config"][1].update(format="xml"))
+    with pytest.raises(
+        ConfigError, match=r"(?s)erp.json.* table_config.1.format:.*unknown landing format 'xml'; known formats: csv"
+    ):
+        load_config_dir(folder)
+    edit("erp", lambda d: (d["table_config"][1].pop("format"), d["source"].update(format="avro")))
+    with pytest.raises(ConfigError, match=r"(?s)erp.json.*field source.format.*unknown landing format 'avro'"):
+        load_config_dir(folder)

@@ -109,19 +109,18 @@ def test_two_writers_of_one_batch_on_glue_conflict_instead_of_doubling_it(glue_l
 
 def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue_lake):
     """Athena users read column comments next to the editor: they hold each column's derivation."""
-    import json
 
     import boto3
 
-    from lake_glue.config import load_config_dir
+    from lake_glue.config import load_config_dir, load_config_file
     from lake_glue.layout import source_table_spec
     from lake_glue.lineage import source_column_doc
     from lake_platform.assets.source import source_schema
     from lake_platform_tests.conftest import CONFIG_DIR
 
     catalog, _ = glue_lake
-    erp = json.loads((CONFIG_DIR / "erp.json").read_text())
-    orders = next(t for t in erp["table_config"] if t["table_name"] == "orders")
+    erp = load_config_file(CONFIG_DIR / "erp.json")
+    orders = erp.table("orders")
     spec = source_table_spec(erp, orders, "lake-source")
     # Every declared and built-in column, as the ingest job's arrow_schema_of gives them.
     fields = [pa.field(name, pa.string(), metadata={b"doc": doc.encode()}) for name, doc in spec.docs.items()]
@@ -133,7 +132,7 @@ def test_glue_catalog_columns_carry_the_same_lineage_text_as_the_dagster_ui(glue
         "Source layer: typed rows of the files landed in `landing/erp/orders/<batch_id>/`" in glue_table["Description"]
     )
     comments = {c["Name"]: c.get("Comment") for c in columns}
-    ordered_at = next(c for c in orders["columns"] if c["name"] == "ordered_at")
+    ordered_at = next(c for c in orders.columns if c.name == "ordered_at")
     assert comments["ordered_at"] == source_column_doc(erp, orders, ordered_at)
     assert "mask 'dd/MM/yyyy HH:mm:ss'" in comments["ordered_at"]
     assert comments["_source_file"].startswith("lineage:") and comments["p_batch_id"].startswith("partition:")
@@ -148,18 +147,21 @@ def test_an_edited_column_description_reaches_a_table_created_before(glue_lake):
 
     import boto3
 
+    from lake_glue.config import parse_config
     from lake_glue.layout import source_table_spec
     from lake_platform_tests.conftest import CONFIG_DIR
 
     catalog, _ = glue_lake
     erp = json.loads((CONFIG_DIR / "erp.json").read_text())
     orders = next(t for t in erp["table_config"] if t["table_name"] == "orders")
-    old_spec = source_table_spec(erp, orders, "lake-source")
+    old = parse_config(erp, "erp.json")
+    old_spec = source_table_spec(old, old.table("orders"), "lake-source")
     schema = pa.schema([pa.field(n, pa.string(), metadata={b"doc": d.encode()}) for n, d in old_spec.docs.items()])
     load_table(catalog, old_spec, schema)
     next(c for c in orders["columns"] if c["name"] == "currency")["description"] = "ISO 4217 code"
     orders["description"] = "Orders as exported."
-    new_spec = source_table_spec(erp, orders, "lake-source")
+    new = parse_config(erp, "erp.json")
+    new_spec = source_table_spec(new, new.table("orders"), "lake-source")
     load_table(catalog, new_spec, schema)
     glue_table = boto3.client("glue").get_table(DatabaseName="erp", Name="orders")["Table"]
     comments = {c["Name"]: c.get("Comment") for c in glue_table["StorageDescriptor"]["Columns"]}

@@ -6,19 +6,20 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import types as T
 
+from lake_glue.config import Column
 from lake_glue.ingest import add_lineage, cast_and_validate, read_landed_records
 from lake_glue.records import FormatOptions
 
 COLUMNS = [
-    {"name": "id", "type": "bigint", "nullable": False},
-    {"name": "amount", "type": "decimal(10,2)", "nullable": True},
-    {"name": "seen_at", "type": "timestamp", "nullable": True, "timestamp_mask": "dd/MM/yyyy HH:mm:ss"},
-    {"name": "label", "type": "string", "nullable": True},
+    Column(name="id", type="bigint", nullable=False),
+    Column(name="amount", type="decimal(10,2)", nullable=True),
+    Column(name="seen_at", type="timestamp", nullable=True, timestamp_mask="dd/MM/yyyy HH:mm:ss"),
+    Column(name="label", type="string", nullable=True),
 ]
 
 
 RECORD_SCHEMA = T.StructType(
-    [T.StructField(c["name"], T.StringType()) for c in COLUMNS]
+    [T.StructField(c.name, T.StringType()) for c in COLUMNS]
     + [T.StructField("_parse_error", T.StringType()), T.StructField("_corrupt_record", T.StringType())]
 )
 

@@ -6,6 +6,7 @@ the stored and the configured contract, and `lake rebuild`; the table keeps what
 
 import pytest
 
+from lake_glue.config import TableConfig
 from lake_glue.layout import key_contract
 from lake_glue.tables import KEY_CONTRACT_PROPERTY, KeyContractChanged
 from lake_platform_tests.glue_scripts.test_transactional_tables import _land_lines, _land_orders
@@ -67,7 +68,7 @@ def test_an_unchanged_config_is_accepted_and_a_table_without_a_stored_contract_g
     _land_lines(lake, FIRST, [1, 2])
     lake.prepare("order_lines", FIRST)
     table = lake.iceberg("order_lines")
-    wanted = key_contract(_table(lake.sales, "order_lines"))
+    wanted = key_contract(TableConfig.model_validate(_table(lake.sales, "order_lines")))
     assert table.properties[KEY_CONTRACT_PROPERTY] == wanted
     # As a table created before contracts were stored.
     with table.transaction() as tx:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from lake_glue.config import TableConfig
 from lake_glue.prepare import (
     latest_per_key,
     merge_append,
@@ -62,17 +63,20 @@ def test_projection_renames_computes_casts_and_keeps_lineage(spark):
     source = spark.createDataFrame(
         [(2, "3.50", "b1", "2026-01-01")], "qty int, price string, _batch_id string, p_ingest_day string"
     )
-    table = {
-        "columns": [
-            {"name": "quantity", "type": "bigint", "source_column": "qty"},
-            {
-                "name": "amount",
-                "type": "decimal(12,2)",
-                "expression": "qty * price",
-                "source_columns": ["qty", "price"],
-            },
-        ]
-    }
+    table = TableConfig.model_validate(
+        {
+            "table_name": "lines",
+            "columns": [
+                {"name": "quantity", "type": "bigint", "source_column": "qty"},
+                {
+                    "name": "amount",
+                    "type": "decimal(12,2)",
+                    "expression": "qty * price",
+                    "source_columns": ["qty", "price"],
+                },
+            ],
+        }
+    )
     row = project_columns(source, table, "2026-01-02 00:00:00").first()
     assert row["quantity"] == 2 and str(row["amount"]) == "7.00"
     assert row["_batch_id"] == "b1" and row["p_ingest_day"] == "2026-01-01"
@@ -80,7 +84,8 @@ def test_projection_renames_computes_casts_and_keeps_lineage(spark):
 
 def test_null_violations_count_required_columns_that_became_null(spark):
     df = spark.createDataFrame([(None, "x"), (1, None)], "a int, b string")
-    table = {"columns": [{"name": "a", "type": "int", "nullable": False}, {"name": "b", "type": "string"}]}
+    columns = [{"name": "a", "type": "int", "nullable": False}, {"name": "b", "type": "string"}]
+    table = TableConfig.model_validate({"table_name": "t", "columns": columns})
     assert null_violations(df, table) == {"a": 1}
 
 

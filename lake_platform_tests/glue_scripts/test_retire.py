@@ -1,5 +1,6 @@
 """Retiring a batch removes its rows from the source table and from every target built from it."""
 
+from lake_glue.config import parse_config
 from lake_glue.retire import retire_batch
 from lake_glue.tables import open_catalog
 from lake_platform.resources.catalog import LakeCatalog
@@ -15,9 +16,10 @@ A, B = "20260101T010000Z", "20260102T010000Z"
 
 def _retire(lake, table_name, batch_id):
     def rebuild(config, table):
-        lake.prepare(table["table_name"], "rebuild", config=config, rebuild=True)
+        lake.prepare(table.table_name, "rebuild", rebuild=True)
 
-    done = retire_batch(open_catalog(lake.catalog), lake.erp, table_name, [lake.sales], batch_id, "bad export", rebuild)
+    erp, sales = parse_config(lake.erp, "erp.json"), parse_config(lake.sales, "sales.json")
+    done = retire_batch(open_catalog(lake.catalog), erp, table_name, [sales], batch_id, "bad export", rebuild)
     return {d.table: d.action for d in done}
 
 

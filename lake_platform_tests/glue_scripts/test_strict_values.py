@@ -8,16 +8,17 @@ from decimal import Decimal
 
 from pyspark.sql import types as T
 
+from lake_glue.config import Column
 from lake_glue.ingest import cast_and_validate, literal_path
 
 COLUMNS = [
-    {"name": "id", "type": "bigint", "nullable": False},
-    {"name": "ratio", "type": "double", "nullable": True},
-    {"name": "day", "type": "date", "nullable": True},
-    {"name": "big", "type": "decimal(38,2)", "nullable": True},
+    Column(name="id", type="bigint", nullable=False),
+    Column(name="ratio", type="double", nullable=True),
+    Column(name="day", type="date", nullable=True),
+    Column(name="big", type="decimal(38,2)", nullable=True),
 ]
 SCHEMA = T.StructType(
-    [T.StructField(c["name"], T.StringType()) for c in COLUMNS]
+    [T.StructField(c.name, T.StringType()) for c in COLUMNS]
     + [T.StructField("_parse_error", T.StringType()), T.StructField("_corrupt_record", T.StringType())]
 )
 

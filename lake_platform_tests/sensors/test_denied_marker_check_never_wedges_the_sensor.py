@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from lake_platform.resources.object_store.aws import S3ObjectStore
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.landing import PENDING_EXPIRY_SECONDS, LandedTable, scan_landing
+from lake_platform.sensors.landing_cursor import LandingCursor
 
 REGION = "eu-west-1"
 ABANDONED = "20260105T020000Z"
@@ -72,18 +73,18 @@ def test_a_403_on_head_object_names_the_unconditioned_list_bucket_grant(store):
 def test_a_denied_marker_check_keeps_the_batch_pending_and_the_tick_goes_on(store, tmp_path):
     registry = SqlitePartitionRegistry(path=str(tmp_path / "registry.sqlite"))
     land(store, ABANDONED, marker=False)
-    first = scan_landing(store, registry, TABLES, {}, now=1000.0)
-    assert first.cursor["erp.orders"]["pending"] == [ABANDONED]
+    first = scan_landing(store, registry, TABLES, LandingCursor(), now=1000.0)
+    assert sorted(first.cursor.tables["erp.orders"].pending) == [ABANDONED]
 
     land(store, GOOD, marker=True)
     second = scan_landing(store, registry, TABLES, first.cursor, now=1060.0)
     assert second.complete == {"erp.orders": [GOOD]}
-    assert second.cursor["erp.orders"]["pending"] == [ABANDONED]
+    assert sorted(second.cursor.tables["erp.orders"].pending) == [ABANDONED]
     assert any(f"erp.orders/{ABANDONED}: could not check s3://raw/" in w and "403" in w for w in second.warnings)
 
     # The abandoned upload expires on its own clock although every check of it is denied.
     late = scan_landing(store, registry, TABLES, second.cursor, now=1000.0 + PENDING_EXPIRY_SECONDS + 1)
-    assert late.cursor["erp.orders"]["pending"] == []
+    assert sorted(late.cursor.tables["erp.orders"].pending) == []
     assert any(f"erp.orders/{ABANDONED}: no _SUCCESS after" in w for w in late.warnings)
     assert not any("could not check" in w for w in late.warnings), "an expired batch is not checked again"
 

@@ -8,6 +8,7 @@ import dagster as dg
 
 from lake_platform.process import evaluate_landing_sensor
 from lake_platform.sensors.landing import LandedTable, scan_landing
+from lake_platform.sensors.landing_cursor import LandingCursor
 from lake_platform_tests.conftest import embedded_lake
 from lake_platform_tests.sensors.test_landing_sensor import BATCH, LATER, env  # noqa: F401  (fixture)
 
@@ -50,10 +51,10 @@ def test_a_full_page_of_an_odd_folder_is_hopped_so_batches_sorting_after_it_are_
         env.store.put_bytes("raw", f"{ORDERS}2026-old/f{i:03}.csv", b"x")
     env.land("orders", BATCH)
     table = [LandedTable("erp.orders", "landing/erp", "orders")]
-    scan = scan_landing(env.store, env.registry, table, {}, max_keys=50, now=1000.0)
+    scan = scan_landing(env.store, env.registry, table, LandingCursor(), max_keys=50, now=1000.0)
     scan = scan_landing(env.store, env.registry, table, scan.cursor, max_keys=50, now=1001.0)
     assert _registered(env.registry) == ["20251231T000000Z", BATCH]
-    assert any("2026-old" in w for w in scan.warnings + list(scan.cursor["erp.orders"]["bad"]))
+    assert any("2026-old" in w for w in scan.warnings + list(scan.cursor.tables["erp.orders"].bad))
 
 
 def test_lake_process_registers_batches_after_an_odd_folder_and_a_late_batch_with_an_older_id(tmp_path):

@@ -13,6 +13,7 @@ from lake_platform.resources.partition_registry.base import BatchRecord
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors import build_landing_sensor
 from lake_platform.sensors.landing import LOOK_BACK_INTERVAL_SECONDS
+from lake_platform.sensors.landing_cursor import LandingCursor
 from lake_platform_tests.conftest import CONFIG_DIR
 
 BATCH = "20260105T020000Z"
@@ -154,7 +155,7 @@ def test_bad_folder_names_are_reported_wherever_they_sort_and_at_most_hourly(env
     env.land("orders", "2026-01-01")  # sorts before the batch ids
     env.land("orders", "zzz")  # sorts after
     table = [LandedTable("erp.orders", "landing/erp", "orders")]
-    first = scan_landing(env.store, env.registry, table, {}, now=1000.0)
+    first = scan_landing(env.store, env.registry, table, LandingCursor(), now=1000.0)
     assert sorted(w.split("orders/", 1)[1].split(":")[0] for w in first.warnings) == ["2026-01-01", "zzz"]
     again = scan_landing(env.store, env.registry, table, first.cursor, now=1000.0 + 700)
     assert again.warnings == []
@@ -171,10 +172,14 @@ def test_the_pending_list_expires_with_a_report_and_the_skip_reason_names_waitin
 
     table = [LandedTable("erp.orders", "landing/erp", "orders")]
     expired = scan_landing(
-        env.store, env.registry, table, json.loads(first.cursor), now=1_800_000_000.0 + PENDING_EXPIRY_SECONDS + 1
+        env.store,
+        env.registry,
+        table,
+        LandingCursor.parse(first.cursor),
+        now=1_800_000_000.0 + PENDING_EXPIRY_SECONDS + 1,
     )
     assert any(f"erp.orders/{BATCH}: no _SUCCESS after 7 days" in w for w in expired.warnings)
-    assert expired.cursor["erp.orders"]["pending"] == []
+    assert sorted(expired.cursor.tables["erp.orders"].pending) == []
 
 
 def test_a_batch_every_asset_already_materialized_is_not_requested_again(env):

@@ -27,6 +27,7 @@ from lake_platform.resources.object_store.base import ObjectStore
 from lake_platform.resources.object_store.local import LocalObjectStore
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.landing import LandedTable, build_landing_sensor, catch_up, scan_landing
+from lake_platform.sensors.landing_cursor import LandingCursor
 from lake_platform_tests.resources.test_contract_object_store import BUCKETS, make_s3_store, seed_moto_objects
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
@@ -132,7 +133,7 @@ def registry(tmp_path):
         yield SqlitePartitionRegistry(path=str(tmp_path / "registry.sqlite"))
 
 
-def run_ticks(store, registry, cursor: dict, max_keys: int, limit: int = 100, idle_keys: int = 0):
+def run_ticks(store, registry, cursor: LandingCursor, max_keys: int, limit: int = 100, idle_keys: int = 0):
     """Tick until a tick completes nothing and lists at most ``idle_keys``; yields (result, store counters).
 
     ``idle_keys``: keys of odd folders after the last batch, which the cursor never passes and
@@ -141,7 +142,7 @@ def run_ticks(store, registry, cursor: dict, max_keys: int, limit: int = 100, id
     for _ in range(limit):
         store.reset()
         # The cursor goes through JSON between ticks, exactly as Dagster stores it.
-        result = scan_landing(store, registry, TABLES, json.loads(json.dumps(cursor)), max_keys=max_keys)
+        result = scan_landing(store, registry, TABLES, LandingCursor.parse(cursor.serialize()), max_keys=max_keys)
         cursor = result.cursor
         yield result
         if not any(result.complete.values()) and result.keys_listed <= idle_keys:
@@ -164,7 +165,7 @@ def test_thousands_of_keys_are_scanned_in_bounded_ticks_each_batch_once(landing,
 
     seen: dict[str, list[str]] = {t.table_id: [] for t in TABLES}
     warnings, ticks, total_listed, look_back_listed = [], 0, 0, 0
-    cursor: dict = {}
+    cursor = LandingCursor()
     for result in run_ticks(store, registry, cursor, max_keys, idle_keys=1):
         ticks += 1
         cursor = result.cursor
@@ -198,7 +199,7 @@ def test_thousands_of_keys_are_scanned_in_bounded_ticks_each_batch_once(landing,
         assert len(seen[table.table_id]) == len(set(seen[table.table_id])), "a batch was returned twice"
         assert [r.batch_id for r in registry.list_batches(table.table_id)] == expected
     assert len(warnings) == 1 and "latest" in warnings[0]
-    assert cursor["erp.orders"]["pending"] == [ids[150]]
+    assert sorted(cursor.tables["erp.orders"].pending) == [ids[150]]
 
     if isinstance(landing.store, S3ObjectStore):
         # Pages stay small: the per-table share of the cap, never S3's 1000-key maximum.
@@ -212,7 +213,7 @@ def test_thousands_of_keys_are_scanned_in_bounded_ticks_each_batch_once(landing,
     found = {(tid, b) for r in results for tid, done in r.complete.items() for b in done}
     assert found == late
     assert sum(r.keys_listed for r in results) <= 4
-    assert all(not state["pending"] for state in results[-1].cursor.values())
+    assert all(not state.pending for state in results[-1].cursor.tables.values())
     assert registry.get("erp.orders", ids[150]).files == batch_keys(TABLES[1], ids[150], marker=False)
 
 
@@ -222,7 +223,7 @@ def test_a_tick_that_is_behind_makes_bounded_passes_until_it_has_caught_up(landi
     store = CountingStore(landing.store)
     max_keys = 300
 
-    result = catch_up(store, registry, TABLES, {}, max_keys, seconds=120)
+    result = catch_up(store, registry, TABLES, LandingCursor(), max_keys, seconds=120)
     # Every page of every pass stays within the table's share of the per-pass cap.
     assert max(n for _, n in store.listings) <= max_keys // len(TABLES)
     assert len(store.listings) > 10 * len(TABLES), "several passes in one tick"
@@ -235,7 +236,7 @@ def test_a_tick_that_is_behind_makes_bounded_passes_until_it_has_caught_up(landi
     more = batch_ids(300, start=datetime(2025, 1, 1, tzinfo=timezone.utc))
     landing.land([k for table in TABLES for b in more for k in batch_keys(table, b)])
     store.reset()
-    one = catch_up(store, registry, TABLES, json.loads(json.dumps(result.cursor)), max_keys, seconds=0)
+    one = catch_up(store, registry, TABLES, LandingCursor.parse(result.cursor.serialize()), max_keys, seconds=0)
     assert one.behind and one.keys_listed <= max_keys
     assert len(store.listings) == len(TABLES)
     rest = catch_up(store, registry, TABLES, one.cursor, max_keys, seconds=120)
@@ -259,7 +260,7 @@ def test_batch_larger_than_a_page_is_registered_once_with_all_its_files(landing,
     landing.land([k for b in ids for k in batch_keys(table, b, files=files)])
     store = CountingStore(landing.store)
     returned = []
-    for result in run_ticks(store, registry, {}, max_keys=50):
+    for result in run_ticks(store, registry, LandingCursor(), max_keys=50):
         returned += result.complete.get(table.table_id, [])
         # A page never exceeds the per-table budget, even in the middle of a big batch.
         assert result.keys_listed <= 50
@@ -274,17 +275,17 @@ def test_files_arriving_after_the_marker_do_not_complete_a_batch_twice(landing, 
     table = TABLES[0]
     ids = batch_ids(2)
     landing.land(batch_keys(table, ids[0]))
-    first = scan_landing(landing.store, registry, [table], {}, max_keys=100)
+    first = scan_landing(landing.store, registry, [table], LandingCursor(), max_keys=100)
     assert first.complete[table.table_id] == [ids[0]]
     landing.land([batch_prefix(table.landing_prefix, table.table_name, ids[0]) + "part-9999.csv"])
     landing.land(batch_keys(table, ids[1]))
     cursor, returned = first.cursor, []
     for _ in range(3):
-        result = scan_landing(landing.store, registry, [table], json.loads(json.dumps(cursor)), max_keys=100)
+        result = scan_landing(landing.store, registry, [table], LandingCursor.parse(cursor.serialize()), max_keys=100)
         cursor = result.cursor
         returned += result.complete[table.table_id]
     assert returned == [ids[1]]
-    assert cursor[table.table_id]["pending"] == []
+    assert sorted(cursor.tables[table.table_id].pending) == []
 
 
 # The Dagster sensor itself, evaluated with a real ephemeral instance.

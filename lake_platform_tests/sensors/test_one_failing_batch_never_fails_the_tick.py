@@ -2,12 +2,11 @@
 tick for the others: they are registered and requested, the failure is reported, and the batch is
 registered by a later tick once the store accepts it."""
 
-import json
-
 import dagster as dg
 
 from lake_platform.resources.partition_registry.local import SqlitePartitionRegistry
 from lake_platform.sensors.landing import LandedTable, scan_landing
+from lake_platform.sensors.landing_cursor import LandingCursor
 from lake_platform_tests.sensors.test_landing_sensor import BATCH, LATER, env  # noqa: F401  (fixture)
 
 TABLES = [LandedTable("erp.orders", "landing/erp", "orders"), LandedTable("erp.customers", "landing/erp", "customers")]
@@ -32,15 +31,15 @@ def test_a_batch_the_registry_refuses_is_reported_and_the_others_of_every_table_
     env.land("orders", LATER)
     env.land("customers", BATCH)
     refused = RefusingRegistry(path=str(tmp_path / "refusing.sqlite"), refused="")
-    scan = scan_landing(env.store, registry, TABLES, {}, now=1000.0)
+    scan = scan_landing(env.store, registry, TABLES, LandingCursor(), now=1000.0)
     assert [r.batch_id for r in refused.list_batches("erp.orders")] == [LATER]
     assert refused.list_batches("erp.customers") == []  # the same id refused in the other table too
     assert scan.complete == {"erp.orders": [LATER], "erp.customers": []}
     assert any(f"erp.orders/{BATCH}: could not be registered" in w for w in scan.warnings)
-    assert scan.cursor["erp.orders"]["pending"] == [BATCH], "re-checked next tick"
+    assert sorted(scan.cursor.tables["erp.orders"].pending) == [BATCH], "re-checked next tick"
 
     # The store accepts it again: the next tick registers it from the pending list.
-    again = scan_landing(env.store, refused, TABLES, json.loads(json.dumps(scan.cursor)), now=1030.0)
+    again = scan_landing(env.store, refused, TABLES, LandingCursor.parse(scan.cursor.serialize()), now=1030.0)
     assert again.complete == {"erp.orders": [BATCH], "erp.customers": [BATCH]}
     assert [r.batch_id for r in refused.list_batches("erp.orders")] == [BATCH, LATER]
 

@@ -13,7 +13,10 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from lake_glue.config import IngestConfig, TableConfig
 
 from lake_glue import evolution
 
@@ -58,21 +61,30 @@ class FormatOptions:
         return frozenset(dict(self.column_null_values).get(column, self.null_values))
 
     @classmethod
-    def of(cls, config: dict, table: dict) -> "FormatOptions":
-        """The effective options of a table: defaults < ``source.options`` < the table's own."""
-        merged = {**config.get("source", {}).get("options", {}), **(table.get("options") or {})}
-        merged["format"] = table.get("format") or config.get("source", {}).get("format", "csv")
-        merged["delimiter"] = table.get("delimiter", merged.get("delimiter", ","))
-        merged["header"] = table.get("header", merged.get("header", True))
-        merged["on_new_columns"] = table.get("on_new_columns", "fail")
-        merged["encoding"] = ENCODING_ALIASES.get(str(merged.get("encoding", "utf-8")).lower(), merged.get("encoding"))
-        if "null_values" in merged:
-            merged["null_values"] = tuple(merged["null_values"])
-        merged["column_null_values"] = tuple(
-            (c["name"], tuple(c["null_values"])) for c in table.get("columns", []) if c.get("null_values") is not None
+    def of(cls, config: IngestConfig, table: TableConfig) -> "FormatOptions":
+        """The effective options of a table: defaults < ``source.options`` < the table's own.
+
+        The models hold the defaults; a table's ``options`` override the config's key by key
+        (only the keys the table sets).
+        """
+        own = table.options.model_dump(exclude_unset=True) if table.options is not None else {}
+        merged = {**config.source.options.model_dump(), **own}
+        return cls(
+            format=table.format or config.source.format,
+            delimiter=table.delimiter,
+            header=table.header,
+            quote=merged["quote"],
+            escape=merged["escape"],
+            encoding=merged["encoding"],
+            multiline=merged["multiline"],
+            compression=merged["compression"],
+            null_values=tuple(merged["null_values"]),
+            column_null_values=tuple(
+                (c.name, tuple(c.null_values)) for c in table.columns if c.null_values is not None
+            ),
+            max_record_lines=merged["max_record_lines"],
+            on_new_columns=table.on_new_columns,
         )
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in merged.items() if k in known})
 
 
 @dataclass
@@ -170,49 +182,18 @@ def tuples_to_arrow(outputs: list[Output], width: int, extra_identity: tuple[str
     """One Arrow record batch of a format's outputs (records and file reports)."""
     import pyarrow as pa
 
-    kinds: list[str] = []
-    files: list[str] = []
-    lines: list[int | None] = []
-    errors: list[str | None] = []
-    corrupt: list[str | None] = []
-    reports: list[str | None] = []
-    values: list[list] = [[] for _ in range(width)]
-    extras: list[list] = [[] for _ in extra_identity]
+    names = arrow_names(width, extra_identity)
+    columns: list[list] = [[] for _ in names]
     for out in outputs:
-        if out[0] == "file":
-            kinds.append("file")
-            files.append(out[1].path)
-            lines.append(None)
-            errors.append(None)
-            corrupt.append(None)
-            reports.append(json.dumps(out[1].__dict__))
-            row = None
-            identity: tuple = (None,) * len(extra_identity)
-        else:
-            _, file, line, row, error, text, *rest = out
-            kinds.append("record")
-            files.append(file)
-            lines.append(line)
-            errors.append(error)
-            corrupt.append(text)
-            reports.append(None)
-            identity = tuple(rest) or (None,) * len(extra_identity)
-        if row is None:
-            for column in values:
-                column.append(None)
-        else:
-            for column, value in zip(values, row):
-                column.append(value)
-        for column, value in zip(extras, identity):
+        for column, value in zip(columns, _row(out, width, len(extra_identity))):
             column.append(value)
-    arrays = [
-        pa.array(kinds, pa.string()),
-        pa.array(files, pa.string()),
-        pa.array(lines, pa.int64()),
-        *[pa.array(v, pa.string()) for v in values],
-        pa.array(errors, pa.string()),
-        pa.array(corrupt, pa.string()),
-        pa.array(reports, pa.string()),
-        *[pa.array(v, pa.int64()) for v in extras],
-    ]
-    return pa.RecordBatch.from_arrays(arrays, names=arrow_names(width, extra_identity))
+    types = [pa.string(), pa.string(), pa.int64(), *[pa.string()] * (width + 3), *[pa.int64()] * len(extra_identity)]
+    return pa.RecordBatch.from_arrays([pa.array(c, t) for c, t in zip(columns, types)], names=names)
+
+
+def _row(out: Output, width: int, extra: int) -> list:
+    """One output as the values of :func:`arrow_names`' columns."""
+    if out[0] == "file":
+        return ["file", out[1].path, None, *[None] * width, None, None, json.dumps(out[1].__dict__), *[None] * extra]
+    _, file, line, values, error, text, *identity = out
+    return ["record", file, line, *(values or [None] * width), error, text, None, *(identity or [None] * extra)]

@@ -28,7 +28,6 @@ from lake_glue.formats.base import (
     ENCODINGS,
     FileReport,
     FormatOptions,
-    Output,
     arrow_names,
     tuples_to_arrow,
     value_width,
@@ -143,6 +142,42 @@ def plain_csv(path: str, content: bytes, opts: FormatOptions, columns: list[str]
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    data = _plain_data(path, content, opts)
+    if data is None:
+        return None
+    offset = len(BOM) if data.startswith(BOM) else 0
+    lines = data[offset:].split(b"\n")
+    numbers = pa.array(range(1, len(lines) + 1), pa.int64())
+    texts = pa.array(lines, pa.binary()).cast(pa.string())
+    nonblank = pc.greater(pc.binary_length(texts), 0)
+    report = FileReport.of(path, content)
+    # The empty text after a final line feed is the file's end, not a blank line.
+    report.blank_lines = len(lines) - (pc.sum(nonblank).as_py() or 0) - (lines[-1] == b"")
+    texts, numbers = texts.filter(nonblank), numbers.filter(nonblank)
+    positions = list(range(len(columns)))
+    if opts.header:
+        if len(texts) == 0:
+            return None
+        report.header = [h.strip() for h in texts[0].as_py().split(opts.delimiter)]
+        if sorted(report.header) != sorted(columns) or len(set(report.header)) != len(report.header):
+            return None
+        positions = [report.header.index(c) for c in columns]
+        texts, numbers = texts.slice(1), numbers.slice(1)
+    fields = pc.split_pattern(texts, opts.delimiter)
+    widths = pc.list_value_length(fields)
+    width = len(report.header) if report.header is not None else len(columns)
+    if len(texts) and (pc.min(widths).as_py() != width or pc.max(widths).as_py() != width):
+        return None
+    report.records = len(texts)
+    values = [_plain_column(fields, position, opts.nulls_of(c)) for c, position in zip(columns, positions)]
+    # The header matched exactly, so no record has anything to rescue: ``_rescued`` is null.
+    outputs = value_width(opts, columns)
+    values += [pa.nulls(len(texts), pa.string())] * (outputs - len(columns))
+    return _plain_batches(path, numbers, values, outputs) + [tuples_to_arrow([("file", report)], outputs)]
+
+
+def _plain_data(path: str, content: bytes, opts: FormatOptions) -> bytes | None:
+    """The file's UTF-8 content when no quote, escape or CR is in it (only then is a split enough)."""
     if opts.format != "csv" or opts.encoding != "utf-8" or len(opts.delimiter) != 1:
         return None
     try:
@@ -155,44 +190,25 @@ def plain_csv(path: str, content: bytes, opts: FormatOptions, columns: list[str]
         data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    offset = len(BOM) if data.startswith(BOM) else 0
-    lines = data[offset:].split(b"\n")
-    numbers = pa.array(range(1, len(lines) + 1), pa.int64())
-    texts = pa.array(lines, pa.binary()).cast(pa.string())
-    nonblank = pc.greater(pc.binary_length(texts), 0)
-    # The empty text after a final line feed is the file's end, not a blank line.
-    blank = len(lines) - (pc.sum(nonblank).as_py() or 0) - (lines[-1] == b"")
-    texts, numbers = texts.filter(nonblank), numbers.filter(nonblank)
-    positions = list(range(len(columns)))
-    header = None
-    if opts.header:
-        if len(texts) == 0:
-            return None
-        header = [h.strip() for h in texts[0].as_py().split(opts.delimiter)]
-        if sorted(header) != sorted(columns) or len(set(header)) != len(header):
-            return None
-        positions = [header.index(c) for c in columns]
-        texts, numbers = texts.slice(1), numbers.slice(1)
-    width = len(header) if header is not None else len(columns)
-    fields = pc.split_pattern(texts, opts.delimiter)
-    if (
-        len(texts)
-        and pc.min(pc.list_value_length(fields)).as_py() != width
-        or len(texts)
-        and pc.max(pc.list_value_length(fields)).as_py() != width
-    ):
-        return None
-    report = FileReport.of(path, content)
-    report.records, report.blank_lines, report.header = len(texts), blank, header
-    values = []
-    for column, position in zip(columns, positions):
-        value = pc.list_element(fields, position) if len(texts) else pa.array([], pa.string())
-        nulls = pa.array(sorted(opts.nulls_of(column)), pa.string())
-        values.append(pc.if_else(pc.is_in(value, value_set=nulls), pa.scalar(None, pa.string()), value))
-    n = len(texts)
+    return data
+
+
+def _plain_column(fields, position: int, nulls: frozenset[str]):
+    """One declared column's texts out of the split records, null markers made null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    value = pc.list_element(fields, position) if len(fields) else pa.array([], pa.string())
+    markers = pa.array(sorted(nulls), pa.string())
+    return pc.if_else(pc.is_in(value, value_set=markers), pa.scalar(None, pa.string()), value)
+
+
+def _plain_batches(path: str, numbers, values: list, width: int) -> list[Any]:
+    """The record rows in batches of at most ``ARROW_CHUNK``."""
+    import pyarrow as pa
+
+    n = len(numbers)
     missing = pa.nulls(n, pa.string())
-    # The header matched exactly, so no record has anything to rescue.
-    values += [missing] * (value_width(opts, columns) - len(columns))
     batches = []
     for start in range(0, n, ARROW_CHUNK):
         size = min(ARROW_CHUNK, n - start)
@@ -207,9 +223,7 @@ def plain_csv(path: str, content: bytes, opts: FormatOptions, columns: list[str]
                     missing.slice(start, size),
                     missing.slice(start, size),
                 ],
-                names=arrow_names(len(values)),
+                names=arrow_names(width),
             )
         )
-    file_output: list[Output] = [("file", report)]
-    batches.append(tuples_to_arrow(file_output, len(values)))
     return batches

@@ -1,0 +1,99 @@
+"""Whatever phase of an ingest fails, its cleanup runs: the parse's cache is released and an
+attempt's quarantine folder that nothing committed is removed. A killed job gets no cleanup,
+and changes nothing: its rerun lands the batch once.
+"""
+
+import signal
+from urllib.parse import urlparse
+
+import pytest
+
+from lake_glue import failpoints, ingest_job
+from lake_platform_tests.conftest import ORDERS_HEADER, order_row
+from lake_platform_tests.glue_scripts.test_killed_jobs import _run_job
+from lake_platform_tests.glue_scripts.test_transactional_tables import query
+
+BASE, NEXT = "20260101T000000Z", "20260102T000000Z"
+BAD_ROW = "9;x;NEW;1;ZAR;;\n"
+
+
+class Injected(RuntimeError):
+    """The error a failpoint raises in these tests (the real one kills the process)."""
+
+
+def _persisted(spark) -> int:
+    return spark.sparkContext._jsc.getPersistentRDDs().size()
+
+
+def _raise_at(monkeypatch, point: str) -> None:
+    real = failpoints.hit
+
+    def hit(name: str) -> None:
+        if name == point:
+            raise Injected(name)
+        real(name)
+
+    monkeypatch.setattr(failpoints, "hit", hit)
+
+
+def _attempts(lake, batch: str) -> list:
+    root = lake.root / "lake-source" / "quarantine" / lake.erp["target"]["prefix"] / "orders" / f"p_batch_id={batch}"
+    return sorted(root.glob("attempt=*")) if root.exists() else []
+
+
+def _land_next(lake, rows: str) -> None:
+    lake.land("orders", BASE, {"a.csv": ORDERS_HEADER + order_row(1, "NEW", 10)})
+    lake.ingest("orders", BASE)
+    lake.land("orders", NEXT, {"a.csv": ORDERS_HEADER + rows})
+
+
+# An error inside the commit may have committed it: that attempt's quarantine folder then stays.
+@pytest.mark.parametrize("point, attempts_left", [("ingest:cast", 0), ("commit:before", 1)])
+def test_an_error_after_the_parse_still_releases_its_cache_and_commits_nothing(
+    lake, spark, monkeypatch, point, attempts_left
+):
+    _land_next(lake, order_row(2, "NEW", 10) + BAD_ROW)
+    before = _persisted(spark)
+    _raise_at(monkeypatch, point)
+    with pytest.raises(Injected):
+        lake.ingest("orders", NEXT)
+    assert _persisted(spark) == before
+    assert len(_attempts(lake, NEXT)) == attempts_left
+    assert query(lake, "select _batch_id, count(*) from erp.orders group by 1") == [(BASE, 1)]
+
+
+def test_a_batch_refused_after_its_quarantine_was_written_leaves_no_attempt_folder(lake, spark):
+    next(t for t in lake.erp["table_config"] if t["table_name"] == "orders")["acceptance"] = {
+        "max_quarantine_rate": 0.1
+    }
+    _land_next(lake, order_row(2, "NEW", 10) + BAD_ROW)
+    before = _persisted(spark)
+    with pytest.raises(ingest_job.IngestError, match=r"1 of 2 records quarantined \(50.0%\)"):
+        lake.ingest("orders", NEXT)
+    assert _persisted(spark) == before
+    assert _attempts(lake, NEXT) == []
+
+
+def test_a_committed_batch_keeps_the_quarantine_its_snapshot_names(lake):
+    _land_next(lake, order_row(2, "NEW", 10) + BAD_ROW)
+    figures = lake.ingest("orders", NEXT)
+    named = urlparse(figures["quarantine_uri"])
+    assert [a.name for a in _attempts(lake, NEXT)] == [named.path.rsplit("/", 1)[-1]]
+
+
+@pytest.mark.slow
+def test_an_ingest_killed_between_cast_and_write_changes_nothing_and_its_rerun_lands_the_batch(lake, tmp_path):
+    _land_next(lake, order_row(2, "NEW", 10) + order_row(3, "NEW", 10))
+    args = {
+        "config_name": "erp",
+        "table_name": "orders",
+        "batch_id": NEXT,
+        "raw_bucket": "lake-raw",
+        "source_bucket": "lake-source",
+    }
+    killed = _run_job(lake, tmp_path, "files_spark_ingest_default", args, "ingest:cast")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert query(lake, "select _batch_id, count(*) from erp.orders group by 1") == [(BASE, 1)]
+    rerun = _run_job(lake, tmp_path, "files_spark_ingest_default", args)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert sorted(query(lake, "select _batch_id, count(*) from erp.orders group by 1")) == [(BASE, 1), (NEXT, 2)]
