@@ -17,7 +17,7 @@ JSONL_RESCUE = FormatOptions(format="jsonl", on_new_columns="rescue")
 def _parse(data: bytes, opts: FormatOptions, columns: list[str] = COLUMNS):
     """(values or the reason, by line; the file's report) of a file parsed record by record."""
     outputs = list(R.parse_file("f", data, opts, columns))
-    rows = {line: values if error is None else error for _, _, line, values, error, _ in outputs[:-1]}
+    rows = {out[2]: out[3] if out[4] is None else out[4] for out in outputs[:-1]}
     return rows, outputs[-1][1]
 
 
@@ -83,3 +83,20 @@ def test_the_plain_csv_fast_path_and_the_record_path_agree_under_rescue():
     # A header with an extra column goes record by record and fills the same column.
     slow = _arrow_rows(b"id,name,channel\n1,ann,web\n", CSV_RESCUE)
     assert [(r["__value_0"], r["__value_2"]) for r in slow] == [("1", '{"channel": "web"}')]
+
+
+def test_each_parquet_row_keeps_its_undeclared_columns_as_text():
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    table = pa.table({"id": [1, 2], "name": ["ann", None], "channel": [7, None]})
+    pq.write_table(table, buffer)
+    opts = FormatOptions(format="parquet", on_new_columns="rescue")
+    rows, report = _parse(buffer.getvalue(), opts)
+    assert rows == {1: ["1", "ann", '{"channel": "7"}'], 2: ["2", None, '{"channel": null}']}
+    assert report.undeclared == {"channel": 2}
+    rows, _ = _parse(buffer.getvalue(), FormatOptions(format="parquet"))
+    assert rows[1] == ["1", "ann"]
