@@ -7,6 +7,8 @@
 - ``lake maintain``: compact, expire snapshots and remove orphan files of every Iceberg table;
 - ``lake rebuild <database.table>`` / ``lake rebuild --from-raw``: rebuild from the layer below;
 - ``lake configs validate`` / ``lake configs push``: check configs, write them to the config store;
+- ``lake configs suggest <config.table>``: the config patch declaring columns ``on_new_columns: add`` added;
+- ``lake configs plan [FILE]``: what a changed config would do to the last landed batches, writing nothing;
 - ``lake lineage <database.table>[.<column>]``: where a table's or column's data comes from, down to
   the landing folder and raw column, and what reads it;
 - ``lake cost``: Glue DPU-seconds and dollars per batch and per month of the configs, and the levers;
@@ -690,6 +692,67 @@ def cmd_cost(args) -> int:
     return 0
 
 
+def cmd_configs_suggest(args) -> int:
+    """Print the JSON Patch (RFC 6902) that declares the columns ``on_new_columns: add`` added to a table."""
+    import json
+
+    from lake_glue.evolution import suggest_patch
+    from lake_glue.layout import catalog_database
+    from lake_glue.tables import find_table
+
+    with _light_resources() as res:
+        config, index = _ingest_table(res.config_store.list_configs(), args.table)
+        if config is None:
+            return 1
+        table = config.table_config[index]
+        database = catalog_database(config.target.database, res.glue_runner.database_prefix)
+        iceberg = find_table(res.lake_catalog.open(), database, table.table_name)
+    if iceberg is None:
+        print(f"lake configs suggest: {database}.{table.table_name} has not been created yet", file=sys.stderr)
+        return 1
+    patch = suggest_patch(index, table.column_names, iceberg.schema())
+    print(json.dumps(patch, indent=2))
+    if not patch:
+        print(f"{args.table}: every column of {database}.{table.table_name} is declared", file=sys.stderr)
+    return 0
+
+
+def _ingest_table(configs, name: str):
+    """(the ingest config, the table's index in table_config) of ``<config>.<table>``; prints why not."""
+    from lake_glue.config import IngestConfig
+
+    config_name, _, table_name = name.partition(".")
+    config = next((c for c in configs if c.config_name == config_name and isinstance(c, IngestConfig)), None)
+    names = [t.table_name for t in config.table_config] if config is not None else []
+    if table_name not in names:
+        print(f"lake configs: {name!r} is not an ingest table <config>.<table>, e.g. erp.orders", file=sys.stderr)
+        return None, -1
+    return config, names.index(table_name)
+
+
+def cmd_configs_plan(args) -> int:
+    """Check changed configs against each changed table's last landed batches; writes nothing."""
+    from lake_glue.config import IngestConfig, load_config_file
+    from lake_glue.spark import get_spark
+    from lake_platform.config_plan import plan_config
+    from lake_platform.settings import config_dir
+
+    # The batches are read through the object store and the registry (S3 and DynamoDB in AWS);
+    # only the casting runs on a Spark session of this machine, over rows held in memory.
+    files = [Path(args.file)] if args.file else sorted(config_dir().glob("*.json"))
+    configs = [c for c in (load_config_file(f) for f in files) if isinstance(c, IngestConfig)]
+    with _light_resources() as res:
+        deployed = {c.config_name: c for c in res.config_store.list_configs()}
+        spark = get_spark("lake-configs-plan")
+        for config in configs:
+            plans = plan_config(
+                spark, config, deployed.get(config.config_name), res.partition_registry, res.object_store, args.batches
+            )
+            for plan in plans:
+                print("\n".join(plan.lines()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lake`` command."""
     parser = argparse.ArgumentParser(prog="lake", description="lake_platform command line")
@@ -766,6 +829,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", help="config folder (default: LAKE_CONFIG_DIR or configs/)")
     p.add_argument("--dry-run", action="store_true", help="print what would change, write nothing")
     p.set_defaults(func=cmd_configs_push)
+    sg = configs.add_parser(
+        "suggest", help="print the JSON Patch that declares the columns on_new_columns: add added to a table"
+    )
+    sg.add_argument("table", help="ingest table, e.g. erp.orders")
+    sg.set_defaults(func=cmd_configs_suggest)
+    pl = configs.add_parser(
+        "plan", help="check a changed config against the last landed batches of each changed table; writes nothing"
+    )
+    pl.add_argument("file", nargs="?", help="a config file (default: every config in the config folder)")
+    pl.add_argument("--batches", type=int, default=5, help="how many of each table's last batches to read")
+    pl.set_defaults(func=cmd_configs_plan)
     return parser
 
 

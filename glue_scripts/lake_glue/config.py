@@ -218,6 +218,10 @@ class TableConfig(_Strict):
     source_table_name: Identifier | None = None
     options: FormatOptionsModel | None = Field(default=None, description="ingest only: overrides source.options")
     acceptance: Acceptance | None = Field(default=None, description="ingest only: batch acceptance rules")
+    on_new_columns: Literal["fail", "rescue", "add"] = Field(
+        default="fail",
+        description="ingest only: what undeclared fields and extra CSV columns do (docs/schema_evolution.md)",
+    )
 
     @field_validator("write_mode")
     @classmethod
@@ -348,6 +352,8 @@ class PrepareConfig(_ConfigBase):
                 raise ValueError(f"{where}: prepare tables need source_table_name")
             if t.options is not None or t.acceptance is not None:
                 raise ValueError(f"{where}: options and acceptance apply to ingest tables only")
+            if t.on_new_columns != "fail":
+                raise ValueError(f"{where}: on_new_columns applies to ingest tables only")
             t.mode.validate(t, where)
         return self
 

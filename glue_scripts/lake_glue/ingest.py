@@ -41,21 +41,24 @@ def read_landed_records(
     """
     from pyspark import StorageLevel
 
-    from lake_glue.records import FileReport, arrow_names, format_of
+    from lake_glue.evolution import RESCUED_COLUMN
+    from lake_glue.records import FileReport, arrow_names, format_of, value_width
 
     names = [c.name for c in columns]
+    # Under on_new_columns rescue/add each record also carries its undeclared fields (``_rescued``).
+    outputs = names + [RESCUED_COLUMN] * (value_width(opts, names) - len(names))
     extra = format_of(opts.format).extra_identity
     schema = T.StructType(
         [
             T.StructField(n, T.LongType() if n in extra or n == "_source_line" else T.StringType())
-            for n in arrow_names(len(names), extra)
+            for n in arrow_names(len(outputs), extra)
         ]
     )
     binary = spark.read.format("binaryFile").load([literal_path(u) for u in file_uris]).select("path", "content")
     parsed = binary.mapInArrow(_ArrowParser(opts, names), schema).persist(StorageLevel.MEMORY_AND_DISK)
     reports = [FileReport(**json.loads(r.report)) for r in parsed.where("kind = 'file'").select("report").collect()]
     records = parsed.where("kind = 'record'").select(
-        *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(names)],
+        *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(outputs)],
         "_source_file",
         "_source_line",
         PARSE_ERROR_COLUMN,

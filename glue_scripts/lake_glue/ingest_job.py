@@ -23,7 +23,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from lake_glue import failpoints
+from lake_glue import evolution, failpoints
 from lake_glue.args import IngestArgs
 from lake_glue.config import Acceptance, ConfigError, IngestConfig, PrepareConfig, TableConfig, as_config
 from lake_glue.entrypoint import pipes_metadata
@@ -37,7 +37,6 @@ from lake_glue.tables import (
     EMPTY_BATCH_PREFIX,
     QUARANTINE_ROOT_PROPERTY,
     TableSpec,
-    arrow_schema_of,
     catalog_uri_of,
     column_equals,
     commit,
@@ -146,6 +145,8 @@ class Stored:
     data_files: list[str]
     source_rows: int
     quarantine: Quarantine
+    # String columns (name -> doc) this batch's commit adds: ``_rescued`` or the new ones (evolution).
+    added: dict[str, str] = field(default_factory=dict)
 
 
 def run_ingest(spark, args: IngestArgs, config: IngestConfig | PrepareConfig | dict, pipes=None) -> dict:
@@ -291,7 +292,9 @@ def _store(spark, batch: Batch, parsed: Parsed, cleanup) -> Stored:
     failpoints.hit("ingest:cast")
     spec = source_table_spec(batch.config, batch.table, batch.args.source_bucket, batch.args.database_prefix)
     catalog = open_catalog(batch.args.catalog)
-    iceberg = load_table(catalog, spec, arrow_schema_of(valid.schema, spec.docs))
+    valid, iceberg, added = evolution.source_table(
+        batch.label, batch.table, batch.opts, valid, parsed.undeclared, (catalog, spec)
+    )
     contract_props = key_contract_properties(iceberg, key_contract(batch.table), batch.label)
     _, data_files = write_files(spark, valid, spec, batch.config.job_settings.num_rows_per_file)
     source_rows = _stored_rows(spark, data_files)
@@ -302,7 +305,7 @@ def _store(spark, batch: Batch, parsed: Parsed, cleanup) -> Stored:
     # rejected none: the rejected side's plan is not run at all (reconciliation still checks).
     if source_rows < parsed.landed:
         _write_quarantine(spark, rejected, join_uri(quarantine.root, f"p_batch_id={batch.id}"), quarantine)
-    return Stored(spec, catalog, iceberg, contract_props, data_files, source_rows, quarantine)
+    return Stored(spec, catalog, iceberg, contract_props, data_files, source_rows, quarantine, added)
 
 
 def _write_quarantine(spark, rejected: DataFrame, batch_uri: str, quarantine: Quarantine) -> None:
@@ -416,6 +419,7 @@ def _commit(batch: Batch, parsed: Parsed, stored: Stored, acceptance: dict) -> d
             summary=summary,
             set_properties=properties,
             remove_properties=[empty_key] if stored.data_files else None,
+            add_string_columns=stored.added,
         )
 
     # From here the snapshot may name this attempt's quarantine: it stays unless the commit surely
@@ -455,6 +459,8 @@ def _figures(batch: Batch, parsed: Parsed, stored: Stored, acceptance: dict) -> 
         "quarantine_uri": stored.quarantine.path,
         "quarantine_examples": stored.quarantine.reasons,
         "undeclared_fields": parsed.undeclared,
+        "on_new_columns": batch.table.on_new_columns,
+        "added_columns": sorted(set(stored.added) - {evolution.RESCUED_COLUMN}),
         "format": batch.opts.format,
     }
 

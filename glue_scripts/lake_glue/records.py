@@ -24,6 +24,7 @@ from lake_glue.formats.base import (
     FormatOptions,
     Output,
     arrow_names,
+    value_width,
 )
 from lake_glue.formats.base import tuples_to_arrow as _tuples_to_arrow
 from lake_glue.formats.compression import COMPRESSIONS, DecompressError, decompress
@@ -48,6 +49,7 @@ __all__ = [
     "parse_file",
     "parse_file_arrow",
     "record_spans",
+    "value_width",
     "_plain_csv",
     "_tuples_to_arrow",
 ]

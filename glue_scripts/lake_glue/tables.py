@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lake_glue import failpoints
+from lake_glue import evolution, failpoints
 from lake_glue.snapshot_files import remember_committed
 from lake_glue.spark import LOCAL_ROOT_ENV
 
@@ -394,11 +394,13 @@ def commit(
     summary: dict[str, str],
     set_properties: dict[str, str] | None = None,
     remove_properties: list[str] | None = None,
+    add_string_columns: dict[str, str] | None = None,
 ) -> Any:
     """Replace what ``delete_filter`` matches with ``files`` in one transaction; returns the new table.
 
     ``table`` must be the object the caller planned its read from: its snapshot is the base
-    that concurrent commits are validated against.
+    that concurrent commits are validated against. ``add_string_columns`` (name -> doc) are
+    added to the schema in the same transaction, so the files that hold them land with them.
     """
     from pyiceberg.exceptions import CommitFailedException, ValidationException
 
@@ -409,6 +411,8 @@ def commit(
         # "Delete operation did not match any records" is the normal first run of a batch.
         warnings.simplefilter("ignore", UserWarning)
         tx = table.transaction()
+        if add_string_columns:
+            evolution.add_string_columns(tx, add_string_columns)
         if set_properties:
             tx.set_properties(set_properties)
         if remove_properties:

@@ -6,11 +6,12 @@ analyst would read rather than what a job reported about itself.
 """
 
 import warnings
+from collections.abc import Mapping
 
 import dagster as dg
 
 from lake_glue.config import IngestConfig, PrepareConfig, TableConfig
-from lake_platform.assets.common import PK_CHECK
+from lake_platform.assets.common import PK_CHECK, UNDECLARED_CHECK
 from lake_platform.batches import STRAGGLER_CHECK, find_stragglers, straggler_message
 from lake_platform.layout import asset_key, landing_table_prefix, table_id, validate_batch_id
 from lake_platform.resources import ObjectStore, PartitionRegistry, QueryEngine
@@ -134,3 +135,37 @@ def _partitioned_check(fn, **spec) -> dg.AssetChecksDefinition:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
         return dg.asset_check(**spec)(fn)
+
+
+def undeclared_fields_check(key: dg.AssetKey, table: str, figures: Mapping) -> dg.AssetCheckResult:
+    """``no_undeclared_fields`` of one ingested batch: a warning naming the fields the config lacks.
+
+    ``table`` is ``<config>.<table>``; ``figures`` are the ingest job's (``undeclared_fields``,
+    ``on_new_columns``, ``added_columns``). What the warning says depends on what the table's
+    ``on_new_columns`` did with the fields (docs/schema_evolution.md).
+    """
+    undeclared = dict(figures.get("undeclared_fields") or {})
+    mode = figures.get("on_new_columns") or "fail"
+    added = list(figures.get("added_columns") or [])
+    names = sorted(undeclared)
+    config_file = f"{table.split('.', 1)[0]}.json"
+    description = {
+        "fail": f"records carry undeclared fields {names}; declare them in {config_file} to keep them",
+        "rescue": f"undeclared fields {names} were rescued into _rescued (their original text); declare them"
+        f" in {config_file} to get them as columns",
+        "add": f"columns {added} were added to the source table as nullable strings; `lake configs suggest"
+        f" {table}` prints the patch that declares them in {config_file}",
+    }[mode]
+    return dg.AssetCheckResult(
+        check_name=UNDECLARED_CHECK,
+        asset_key=key,
+        passed=not undeclared,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "undeclared_fields": dg.MetadataValue.json(undeclared),
+            "on_new_columns": mode,
+            "rescued_fields": dg.MetadataValue.json(names if mode == "rescue" else []),
+            "added_columns": dg.MetadataValue.json(added),
+        },
+        description=description if undeclared else None,
+    )

@@ -7,6 +7,7 @@ import dagster as dg
 from lake_glue import lineage as derivation
 from lake_glue.config import IngestConfig, TableConfig
 from lake_glue.layout import catalog_database
+from lake_platform.assets.checks import undeclared_fields_check
 from lake_platform.assets.common import (
     ACCEPTANCE_CHECK,
     DUPLICATE_CHECK,
@@ -168,19 +169,10 @@ def build_source(config: IngestConfig, table: TableConfig, pdef: dg.DynamicParti
             if quarantined == 0
             else f"{quarantined} rows quarantined at {metadata_value(result, 'quarantine_uri')}",
         )
-        undeclared = metadata_value(result, "undeclared_fields", {}) or {}
-        drift = dg.AssetCheckResult(
-            check_name=UNDECLARED_CHECK,
-            asset_key=key,
-            passed=not undeclared,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"undeclared_fields": dg.MetadataValue.json(undeclared)},
-            description=(
-                f"records carry undeclared fields {sorted(undeclared)}; declare them in"
-                f" {config.config_name}.json to keep them"
-                if undeclared
-                else None
-            ),
+        drift = undeclared_fields_check(
+            key,
+            tid,
+            {name: metadata_value(result, name) for name in ("undeclared_fields", "on_new_columns", "added_columns")},
         )
         yield dg.MaterializeResult(
             metadata=metadata,

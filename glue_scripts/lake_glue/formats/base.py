@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 if TYPE_CHECKING:
     from lake_glue.config import IngestConfig, TableConfig
 
+from lake_glue import evolution
+
 Encoding = Literal["utf-8", "latin-1", "windows-1252"]
 ENCODINGS: dict[Encoding, str] = {"utf-8": "utf-8", "latin-1": "latin-1", "windows-1252": "cp1252"}
 ENCODING_ALIASES = {
@@ -51,6 +53,8 @@ class FormatOptions:
     column_null_values: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # A quoted field spanning more line ends than this is taken as an unclosed quote.
     max_record_lines: int = 1000
+    # fail | rescue | add (lake_glue.evolution): whether records carry their undeclared fields.
+    on_new_columns: str = "fail"
 
     def nulls_of(self, column: str) -> frozenset[str]:
         """The texts read as null in ``column``: its own list if it declares one, else the table's."""
@@ -79,6 +83,7 @@ class FormatOptions:
                 (c.name, tuple(c.null_values)) for c in table.columns if c.null_values is not None
             ),
             max_record_lines=merged["max_record_lines"],
+            on_new_columns=table.on_new_columns,
         )
 
 
@@ -148,10 +153,15 @@ class LandingFormat(ABC):
         for out in self.parse_file(path, content, opts, columns):
             chunk.append(out)
             if len(chunk) >= ARROW_CHUNK:
-                yield tuples_to_arrow(chunk, len(columns), self.extra_identity)
+                yield tuples_to_arrow(chunk, value_width(opts, columns), self.extra_identity)
                 chunk = []
         if chunk:
-            yield tuples_to_arrow(chunk, len(columns), self.extra_identity)
+            yield tuples_to_arrow(chunk, value_width(opts, columns), self.extra_identity)
+
+
+def value_width(opts: FormatOptions, columns: list[str]) -> int:
+    """Value columns of a parsed record: the declared ones, then ``_rescued`` when the table rescues."""
+    return len(columns) + evolution.rescuing(opts.on_new_columns)
 
 
 def arrow_names(width: int, extra_identity: Iterable[str] = ()) -> list[str]:

@@ -22,6 +22,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from lake_glue import evolution
 from lake_glue.formats.base import (
     ARROW_CHUNK,
     ENCODINGS,
@@ -29,6 +30,7 @@ from lake_glue.formats.base import (
     FormatOptions,
     arrow_names,
     tuples_to_arrow,
+    value_width,
 )
 from lake_glue.formats.compression import DecompressError, decompress
 from lake_glue.formats.registry import register
@@ -59,15 +61,25 @@ class CsvFormat(TextFormat):
             report.problem = f"cannot read the header line: {exc}"
             return None
         report.header = [h.strip() for h in header]
-        report.problem = header_problem(report.header, columns)
+        # Under rescue/add an extra column is data to keep, not a mismatch; a missing one always is.
+        keep_extra = evolution.rescuing(opts.on_new_columns)
+        report.problem = header_problem(report.header, columns, extra_allowed=keep_extra)
         if report.problem:
             return None
         positions = [report.header.index(c) for c in columns]
         nulls = [opts.nulls_of(c) for c in columns]
-        return split.spans[1:], Shape(columns, positions, len(report.header), nulls)
+        extras = [(h, i) for i, h in enumerate(report.header) if h not in columns] if keep_extra else []
+        return split.spans[1:], Shape(columns, positions, len(report.header), nulls, extras=extras)
 
     def parse_record(self, text: str, opts: FormatOptions, shape: Shape):
-        return _csv_values(text, opts, shape.width, shape.positions, shape.nulls)
+        values, error = _csv_values(text, opts, shape.width, shape.positions, shape.nulls)
+        if values is None or not evolution.rescuing(opts.on_new_columns):
+            return values, error
+        # Only a file whose header has extra columns pays for reading the record's fields again.
+        row = _csv_row(text, opts) if shape.extras else []
+        extras = {name: row[i] for name, i in shape.extras}
+        evolution.count_fields(shape.undeclared, extras)
+        return [*values, evolution.rescued_text(extras)], None
 
     def arrow_batches(self, path: str, content: bytes, opts: FormatOptions, columns: list[str]) -> Iterator[Any]:
         fast = plain_csv(path, content, opts, columns)
@@ -77,10 +89,11 @@ class CsvFormat(TextFormat):
         yield from super().arrow_batches(path, content, opts, columns)
 
 
-def header_problem(header: list[str], columns: list[str]) -> str | None:
-    """Why a file's header does not name exactly the declared columns, or None."""
+def header_problem(header: list[str], columns: list[str], extra_allowed: bool = False) -> str | None:
+    """Why a file's header does not name exactly the declared columns (or, with ``extra_allowed``,
+    does not name all of them), or None."""
     missing = [c for c in columns if c not in header]
-    unexpected = [h for h in header if h not in columns]
+    unexpected = [] if extra_allowed else [h for h in header if h not in columns]
     dupes = sorted({h for h in header if header.count(h) > 1})
     parts = []
     if missing:
@@ -103,18 +116,22 @@ def _csv_reader(source, opts: FormatOptions):
     )
 
 
-def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int], nulls: list[frozenset[str]]):
+def _csv_row(text: str, opts: FormatOptions) -> list[str]:
+    """The fields of one record; raises ``csv.Error`` for a malformed one."""
     if opts.quote in text or opts.escape in text or "\r" in text:
-        try:
-            rows = list(_csv_reader(io.StringIO(text, newline=""), opts))
-        except csv.Error as exc:
-            return None, f"malformed CSV record: {exc}"
+        rows = list(_csv_reader(io.StringIO(text, newline=""), opts))
         if len(rows) != 1:
-            return None, f"malformed CSV record: reads as {len(rows)} rows"
-        row = rows[0]
-    else:
-        # Without quote, escape or carriage return the csv module only splits on the delimiter.
-        row = text.split(opts.delimiter)
+            raise csv.Error(f"reads as {len(rows)} rows")
+        return rows[0]
+    # Without quote, escape or carriage return the csv module only splits on the delimiter.
+    return text.split(opts.delimiter)
+
+
+def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int], nulls: list[frozenset[str]]):
+    try:
+        row = _csv_row(text, opts)
+    except csv.Error as exc:
+        return None, f"malformed CSV record: {exc}"
     if len(row) != width:
         return None, f"record has {len(row)} fields, expected {width}"
     return [None if row[p] in null else row[p] for p, null in zip(positions, nulls)], None
@@ -153,7 +170,10 @@ def plain_csv(path: str, content: bytes, opts: FormatOptions, columns: list[str]
         return None
     report.records = len(texts)
     values = [_plain_column(fields, position, opts.nulls_of(c)) for c, position in zip(columns, positions)]
-    return _plain_batches(path, numbers, values, len(columns)) + [tuples_to_arrow([("file", report)], len(columns))]
+    # The header matched exactly, so no record has anything to rescue: ``_rescued`` is null.
+    outputs = value_width(opts, columns)
+    values += [pa.nulls(len(texts), pa.string())] * (outputs - len(columns))
+    return _plain_batches(path, numbers, values, outputs) + [tuples_to_arrow([("file", report)], outputs)]
 
 
 def _plain_data(path: str, content: bytes, opts: FormatOptions) -> bytes | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from lake_glue import evolution
 from lake_glue.formats.base import FormatOptions
 from lake_glue.formats.registry import register
 from lake_glue.formats.text import Shape, TextFormat
@@ -22,7 +23,7 @@ class JsonlFormat(TextFormat):
     name = "jsonl"
 
     def parse_record(self, text: str, opts: FormatOptions, shape: Shape):
-        return _json_values(text, shape.columns, shape.undeclared)
+        return _json_values(text, shape.columns, shape.undeclared, evolution.rescuing(opts.on_new_columns))
 
 
 class _Literal(str):
@@ -66,7 +67,7 @@ def _non_finite(name: str):
     raise _StrictJsonError(f"{name} is not a JSON number")
 
 
-def _json_values(text: str, columns: list[str], undeclared: dict[str, int]):
+def _json_values(text: str, columns: list[str], undeclared: dict[str, int], rescue: bool = False):
     try:
         document = json.loads(
             text,
@@ -91,9 +92,13 @@ def _json_values(text: str, columns: list[str], undeclared: dict[str, int]):
         # "\ud83d" decodes to half a surrogate pair, which no UTF-8 column can hold.
         if value is not None and not _encodable(value):
             return None, f"{column}: a JSON string holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape)"
-    for key in document:
-        if key not in columns:
-            undeclared[key] = undeclared.get(key, 0) + 1
+    others = {key: value for key, value in document.items() if key not in columns}
+    evolution.count_fields(undeclared, others)
+    if rescue:
+        rescued = {key: _json_value(value) for key, value in others.items()}
+        if any(value is not None and not _encodable(value) for value in rescued.values()):
+            return None, "an undeclared field's JSON string holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape)"
+        values.append(evolution.rescued_text(rescued))
     return values, None
 
 

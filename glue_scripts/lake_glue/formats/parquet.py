@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from lake_glue import evolution
 from lake_glue.formats.base import (
     ARROW_CHUNK,
     FileReport,
@@ -29,6 +30,7 @@ from lake_glue.formats.base import (
     Output,
     arrow_names,
     tuples_to_arrow,
+    value_width,
 )
 from lake_glue.formats.compression import DecompressError, decompress
 from lake_glue.formats.registry import register
@@ -42,7 +44,7 @@ class ParquetFormat(LandingFormat):
     extra_identity = ("_source_row_group", "_source_row")
 
     def parse_file(self, path: str, content: bytes, opts: FormatOptions, columns: list[str]) -> Iterator[Output]:
-        width = len(columns)
+        width = value_width(opts, columns)
         for batch in self.arrow_batches(path, content, opts, columns):
             for row in batch.to_pylist():
                 if row["kind"] == "file":
@@ -61,8 +63,10 @@ class ParquetFormat(LandingFormat):
         if parquet is not None and report.problem is None:
             report.records = parquet.metadata.num_rows
             report.undeclared = {c: report.records for c in header if c not in columns}
-            yield from _record_batches(path, parquet, columns)
-        yield tuples_to_arrow([("file", report)], len(columns), self.extra_identity)
+            # Under rescue/add each row also carries its undeclared columns' texts (``_rescued``).
+            rescued = list(report.undeclared) if evolution.rescuing(opts.on_new_columns) else None
+            yield from _record_batches(path, parquet, columns, rescued)
+        yield tuples_to_arrow([("file", report)], value_width(opts, columns), self.extra_identity)
 
 
 def _open(path: str, content: bytes, opts: FormatOptions, report: FileReport):
@@ -91,13 +95,18 @@ def _schema_problem(header: list[str], columns: list[str]) -> str | None:
     return "Parquet columns do not match the declared columns: " + ", ".join(parts) if parts else None
 
 
-def _record_batches(path: str, parquet, columns: list[str]) -> Iterator[Any]:
-    """The record rows of every row group, at most ``ARROW_CHUNK`` rows a batch."""
+def _record_batches(path: str, parquet, columns: list[str], rescued: list[str] | None) -> Iterator[Any]:
+    """The record rows of every row group, at most ``ARROW_CHUNK`` rows a batch.
+
+    ``rescued`` (when the table rescues or adds new columns) names the undeclared columns whose
+    texts go into a last ``_rescued`` value per row.
+    """
     import pyarrow as pa
 
     line = 1
+    extra = [] if rescued is None else [_rescued_column(rescued)]
     for group in range(parquet.metadata.num_row_groups):
-        table = parquet.read_row_group(group, columns=columns)
+        table = parquet.read_row_group(group, columns=columns + (rescued or []))
         for start in range(0, table.num_rows, ARROW_CHUNK):
             chunk = table.slice(start, ARROW_CHUNK)
             n = chunk.num_rows
@@ -108,14 +117,30 @@ def _record_batches(path: str, parquet, columns: list[str]) -> Iterator[Any]:
                 pa.array([path] * n, pa.string()),
                 pa.array(range(line + start, line + start + n), pa.int64()),
                 *[_as_text(chunk.column(c)) for c in columns],
+                *[make(chunk) for make in extra],
                 nothing,
                 nothing,
                 nothing,
                 pa.array([group] * n, pa.int64()),
                 rows,
             ]
-            yield pa.RecordBatch.from_arrays(arrays, names=arrow_names(len(columns), ParquetFormat.extra_identity))
+            names = arrow_names(len(columns) + len(extra), ParquetFormat.extra_identity)
+            yield pa.RecordBatch.from_arrays(arrays, names=names)
         line += table.num_rows
+
+
+def _rescued_column(names: list[str]) -> Any:
+    """A function of a chunk giving each row's ``_rescued`` JSON (null for no undeclared column)."""
+    import pyarrow as pa
+
+    def make(chunk: Any) -> Any:
+        if not names:
+            return pa.nulls(chunk.num_rows, pa.string())
+        texts = {name: _as_text(chunk.column(name)).to_pylist() for name in names}
+        rows = [{name: texts[name][i] for name in names} for i in range(chunk.num_rows)]
+        return pa.array([evolution.rescued_text(row) for row in rows], pa.string())
+
+    return make
 
 
 def _as_text(values) -> Any:

@@ -50,6 +50,8 @@ class Shape:
     width: int
     nulls: list[frozenset[str]]
     undeclared: dict[str, int] = field(default_factory=dict)
+    # (name, position) of the header's undeclared columns, kept when the table rescues or adds them.
+    extras: list[tuple[str, int]] = field(default_factory=list)
 
 
 class TextFormat(LandingFormat):
