@@ -16,7 +16,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help:
 	@echo "make run       generate sample exports and process them end to end (embedded lake)"
 	@echo "make test      lint, then the whole test suite (what CI runs)"
-	@echo "make lint      ruff (lint, format), mypy on lake_platform and glue_scripts, hadolint on the Dockerfile"
+	@echo "make lint      ruff (lint, format), mypy, hadolint on the Dockerfile, radon (lake_glue at most C)"
 	@echo "make dev       Dagster UI on the same instance, sensors and schedules running"
 	@echo "make validate  lake configs validate, dagster definitions validate and dg check defs"
 	@echo "make bench     every benchmark, one table of figures against the goals (about 20 min)"
@@ -51,6 +51,8 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check $(PY_CODE)
 	$(VENV)/bin/mypy lake_platform glue_scripts
 	$(VENV)/bin/hadolint Dockerfile
+	@# The Glue jobs stay readable: no function of lake_glue above radon's complexity C.
+	@out="$$($(VENV)/bin/radon cc -s -n D glue_scripts/lake_glue)"; if [ -n "$$out" ]; then echo "radon: too complex (rank D or worse):"; echo "$$out"; exit 1; fi
 
 test: install lint
 	$(VENV)/bin/pytest

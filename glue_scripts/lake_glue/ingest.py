@@ -7,7 +7,8 @@ outputs, carrying its file and line; the job checks that against what it stored.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -27,7 +28,7 @@ _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 
 
 def read_landed_records(
-    spark, file_uris: list[str], opts: FormatOptions, columns: list[config.Column]
+    spark: Any, file_uris: list[str], opts: FormatOptions, columns: list[config.Column]
 ) -> tuple[DataFrame, DataFrame, list[FileReport]]:
     """Parse the landed files in Spark tasks; returns (records, the persisted parse, per-file reports).
 
@@ -89,7 +90,7 @@ class _ArrowParser:
     def __init__(self, opts: FormatOptions, names: list[str]):
         self.opts, self.names = opts, names
 
-    def __call__(self, batches):
+    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
         from lake_glue.records import parse_file_arrow
 
         for batch in batches:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 
 from lake_glue import evolution, failpoints
 from lake_glue.args import IngestArgs
@@ -123,10 +123,10 @@ class Quarantine:
     reasons: list = field(default_factory=list)
     committing: bool = False
 
-    def discard_on_failure(self, spark) -> Any:
+    def discard_on_failure(self, spark: SparkSession) -> Any:
         """An ExitStack exit callback deleting the folder after a failure that left it unnamed."""
 
-        def _exit(exc_type, exc, tb) -> bool:
+        def _exit(exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
             if exc is not None and self.path and (not self.committing or surely_not_committed(exc)):
                 delete_path(spark, self.path)
             return False
@@ -149,7 +149,9 @@ class Stored:
     added: dict[str, str] = field(default_factory=dict)
 
 
-def run_ingest(spark, args: IngestArgs, config: IngestConfig | PrepareConfig | dict, pipes=None) -> dict:
+def run_ingest(
+    spark: SparkSession, args: IngestArgs, config: IngestConfig | PrepareConfig | dict, pipes: Any = None
+) -> dict:
     """Ingest one batch, commit it, and return the figures reported to Dagster.
 
     ``pipes`` is the Pipes context (its extras carry the sealed file list); without one the
@@ -175,7 +177,7 @@ def _validated(config: IngestConfig | PrepareConfig | dict) -> IngestConfig:
     return model
 
 
-def _batch(args: IngestArgs, config: IngestConfig, pipes) -> Batch:
+def _batch(args: IngestArgs, config: IngestConfig, pipes: Any) -> Batch:
     table = config.table(args.table_name)
     key_prefix = batch_prefix(config.source.landing_prefix, table.table_name, args.batch_id).rstrip("/")
     return Batch(
@@ -190,7 +192,7 @@ def _batch(args: IngestArgs, config: IngestConfig, pipes) -> Batch:
     )
 
 
-def _verify_seal(spark, batch: Batch) -> tuple[list[str], list[SealedFile] | None]:
+def _verify_seal(spark: SparkSession, batch: Batch) -> tuple[list[str], list[SealedFile] | None]:
     """The batch's files (relative names) and its sealed list, checked against the folder now.
 
     Dagster passes the registry's sealed list as the Pipes extra ``sealed_files``; a run
@@ -216,7 +218,9 @@ def _refuse_if(label: str, what: str, problems: list[str]) -> None:
         raise IngestError(f"{label}: {what} or committed: " + "; ".join(problems) + f". {FIX}")
 
 
-def _parse(spark, batch: Batch, files: list[str], sealed: list[SealedFile] | None, cleanup) -> Parsed:
+def _parse(
+    spark: SparkSession, batch: Batch, files: list[str], sealed: list[SealedFile] | None, cleanup: contextlib.ExitStack
+) -> Parsed:
     """Parse the files into records; refuse the batch for a changed seal, an unreadable file or a
     duplicate delivery. The parse stays cached (one pass gives records and reports) until the end."""
     uris = [join_uri(batch.uri, f) for f in files]
@@ -280,7 +284,7 @@ def _check_duplicates(batch: Batch, reports: list[FileReport]) -> list[str]:
     return found
 
 
-def _store(spark, batch: Batch, parsed: Parsed, cleanup) -> Stored:
+def _store(spark: SparkSession, batch: Batch, parsed: Parsed, cleanup: contextlib.ExitStack) -> Stored:
     """Cast the records, write the valid rows as the table's data files and the rest to quarantine.
 
     Nothing is committed yet; the quarantine attempt goes again if the run fails before its commit.
@@ -308,7 +312,7 @@ def _store(spark, batch: Batch, parsed: Parsed, cleanup) -> Stored:
     return Stored(spec, catalog, iceberg, contract_props, data_files, source_rows, quarantine, added)
 
 
-def _write_quarantine(spark, rejected: DataFrame, batch_uri: str, quarantine: Quarantine) -> None:
+def _write_quarantine(spark: SparkSession, rejected: DataFrame, batch_uri: str, quarantine: Quarantine) -> None:
     """Write rejected rows as JSON to a fresh attempt folder; note its rows and example reasons."""
     quarantine.path = join_uri(batch_uri, f"attempt={uuid.uuid4().hex[:12]}")
     rejected.drop("p_ingest_day", "p_batch_id").write.mode("errorifexists").json(quarantine.path)
@@ -318,12 +322,12 @@ def _write_quarantine(spark, rejected: DataFrame, batch_uri: str, quarantine: Qu
     quarantine.reasons = [json.loads(r.value).get(REASON_COLUMN) for r in lines.limit(5).collect()]
 
 
-def _stored_rows(spark, data_files: list[str]) -> int:
+def _stored_rows(spark: SparkSession, data_files: list[str]) -> int:
     """Rows in the written data files (Parquet footers only, no data is read)."""
     return spark.read.parquet(*data_files).count() if data_files else 0
 
 
-def _reconcile(spark, batch: Batch, parsed: Parsed, stored: Stored) -> None:
+def _reconcile(spark: SparkSession, batch: Batch, parsed: Parsed, stored: Stored) -> None:
     """Check what was stored against what landed.
 
     Reads back the written data and quarantine files' lineage: every record must be there
@@ -334,7 +338,7 @@ def _reconcile(spark, batch: Batch, parsed: Parsed, stored: Stored) -> None:
     identity = ["_source_file", "_source_line"]
     rows = stored.source_rows + stored.quarantine.rows
     lineage = spark.read.parquet(*stored.data_files).select(*identity) if stored.data_files else None
-    if stored.quarantine.rows:
+    if stored.quarantine.rows and stored.quarantine.path:
         schema = T.StructType([T.StructField(identity[0], T.StringType()), T.StructField(identity[1], T.LongType())])
         quarantined = spark.read.schema(schema).json(stored.quarantine.path)
         lineage = quarantined if lineage is None else lineage.unionByName(quarantined)
@@ -409,7 +413,7 @@ def _commit(batch: Batch, parsed: Parsed, stored: Stored, acceptance: dict) -> d
         properties[empty_key] = json.dumps({"landed_rows": parsed.landed, "quarantined_rows": stored.quarantine.rows})
     contract = key_contract(batch.table)
 
-    def attempt(n: int):
+    def attempt(n: int) -> Any:
         current = stored.iceberg if n == 0 else load_table(stored.catalog, stored.spec)
         key_contract_properties(current, contract, batch.label)
         return commit(

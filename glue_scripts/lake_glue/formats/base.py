@@ -178,7 +178,7 @@ def arrow_names(width: int, extra_identity: Iterable[str] = ()) -> list[str]:
     ]
 
 
-def tuples_to_arrow(outputs: list[Output], width: int, extra_identity: tuple[str, ...] = ()):
+def tuples_to_arrow(outputs: list[Output], width: int, extra_identity: tuple[str, ...] = ()) -> Any:
     """One Arrow record batch of a format's outputs (records and file reports)."""
     import pyarrow as pa
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lake_glue import evolution
@@ -34,7 +34,7 @@ from lake_glue.formats.base import (
 )
 from lake_glue.formats.compression import DecompressError, decompress
 from lake_glue.formats.registry import register
-from lake_glue.formats.text import BOM, Shape, Split, TextFormat
+from lake_glue.formats.text import BOM, Shape, Span, Split, TextFormat, Values
 
 
 @register
@@ -47,7 +47,9 @@ class CsvFormat(TextFormat):
     def quoting(self, opts: FormatOptions) -> bool:
         return opts.multiline
 
-    def read_header(self, data: bytes, split: Split, opts: FormatOptions, columns: list[str], report: FileReport):
+    def read_header(
+        self, data: bytes, split: Split, opts: FormatOptions, columns: list[str], report: FileReport
+    ) -> tuple[list[Span], Shape] | None:
         if not opts.header:
             return super().read_header(data, split, opts, columns, report)
         if not split.spans:
@@ -71,7 +73,7 @@ class CsvFormat(TextFormat):
         extras = [(h, i) for i, h in enumerate(report.header) if h not in columns] if keep_extra else []
         return split.spans[1:], Shape(columns, positions, len(report.header), nulls, extras=extras)
 
-    def parse_record(self, text: str, opts: FormatOptions, shape: Shape):
+    def parse_record(self, text: str, opts: FormatOptions, shape: Shape) -> Values:
         values, error = _csv_values(text, opts, shape.width, shape.positions, shape.nulls)
         if values is None or not evolution.rescuing(opts.on_new_columns):
             return values, error
@@ -105,7 +107,7 @@ def header_problem(header: list[str], columns: list[str], extra_allowed: bool = 
     return "CSV header does not match the declared columns: " + ", ".join(parts) if parts else None
 
 
-def _csv_reader(source, opts: FormatOptions):
+def _csv_reader(source: Iterable[str], opts: FormatOptions) -> Any:
     return csv.reader(
         source,
         delimiter=opts.delimiter,
@@ -127,7 +129,9 @@ def _csv_row(text: str, opts: FormatOptions) -> list[str]:
     return text.split(opts.delimiter)
 
 
-def _csv_values(text: str, opts: FormatOptions, width: int, positions: list[int], nulls: list[frozenset[str]]):
+def _csv_values(
+    text: str, opts: FormatOptions, width: int, positions: list[int], nulls: list[frozenset[str]]
+) -> Values:
     try:
         row = _csv_row(text, opts)
     except csv.Error as exc:
@@ -193,7 +197,7 @@ def _plain_data(path: str, content: bytes, opts: FormatOptions) -> bytes | None:
     return data
 
 
-def _plain_column(fields, position: int, nulls: frozenset[str]):
+def _plain_column(fields: Any, position: int, nulls: frozenset[str]) -> Any:
     """One declared column's texts out of the split records, null markers made null."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -203,7 +207,7 @@ def _plain_column(fields, position: int, nulls: frozenset[str]):
     return pc.if_else(pc.is_in(value, value_set=markers), pa.scalar(None, pa.string()), value)
 
 
-def _plain_batches(path: str, numbers, values: list, width: int) -> list[Any]:
+def _plain_batches(path: str, numbers: Any, values: list, width: int) -> list[Any]:
     """The record rows in batches of at most ``ARROW_CHUNK``."""
     import pyarrow as pa
 

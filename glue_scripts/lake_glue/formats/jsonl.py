@@ -9,11 +9,12 @@ a number as it was written. Keys that are not declared are counted per file (``u
 from __future__ import annotations
 
 import json
+from typing import Any, NoReturn
 
 from lake_glue import evolution
 from lake_glue.formats.base import FormatOptions
 from lake_glue.formats.registry import register
-from lake_glue.formats.text import Shape, TextFormat
+from lake_glue.formats.text import Shape, TextFormat, Values
 
 
 @register
@@ -22,7 +23,7 @@ class JsonlFormat(TextFormat):
 
     name = "jsonl"
 
-    def parse_record(self, text: str, opts: FormatOptions, shape: Shape):
+    def parse_record(self, text: str, opts: FormatOptions, shape: Shape) -> Values:
         return _json_values(text, shape.columns, shape.undeclared, evolution.rescuing(opts.on_new_columns))
 
 
@@ -30,7 +31,7 @@ class _Literal(str):
     """A JSON number kept as the text it was written as."""
 
 
-def _json_value(value) -> str | None:
+def _json_value(value: Any) -> str | None:
     """A declared column's text from a JSON value: strings as they are, numbers as written."""
     if value is None:
         return None
@@ -39,7 +40,7 @@ def _json_value(value) -> str | None:
     return _dump(value)
 
 
-def _dump(value) -> str:
+def _dump(value: Any) -> str:
     if isinstance(value, _Literal):
         return str(value)
     if isinstance(value, dict):
@@ -63,11 +64,11 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     return document
 
 
-def _non_finite(name: str):
+def _non_finite(name: str) -> NoReturn:
     raise _StrictJsonError(f"{name} is not a JSON number")
 
 
-def _json_values(text: str, columns: list[str], undeclared: dict[str, int], rescue: bool = False):
+def _json_values(text: str, columns: list[str], undeclared: dict[str, int], rescue: bool = False) -> Values:
     try:
         document = json.loads(
             text,

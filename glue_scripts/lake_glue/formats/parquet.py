@@ -69,7 +69,7 @@ class ParquetFormat(LandingFormat):
         yield tuples_to_arrow([("file", report)], value_width(opts, columns), self.extra_identity)
 
 
-def _open(path: str, content: bytes, opts: FormatOptions, report: FileReport):
+def _open(path: str, content: bytes, opts: FormatOptions, report: FileReport) -> Any:
     """The file as a ``pyarrow.parquet.ParquetFile``, or None with ``report.problem`` saying why."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -95,7 +95,7 @@ def _schema_problem(header: list[str], columns: list[str]) -> str | None:
     return "Parquet columns do not match the declared columns: " + ", ".join(parts) if parts else None
 
 
-def _record_batches(path: str, parquet, columns: list[str], rescued: list[str] | None) -> Iterator[Any]:
+def _record_batches(path: str, parquet: Any, columns: list[str], rescued: list[str] | None) -> Iterator[Any]:
     """The record rows of every row group, at most ``ARROW_CHUNK`` rows a batch.
 
     ``rescued`` (when the table rescues or adds new columns) names the undeclared columns whose
@@ -143,7 +143,7 @@ def _rescued_column(names: list[str]) -> Any:
     return make
 
 
-def _as_text(values) -> Any:
+def _as_text(values: Any) -> Any:
     """A column's values as the texts the cast rules read; nested or binary values as JSON text."""
     import pyarrow as pa
 

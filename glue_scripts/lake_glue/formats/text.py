@@ -31,6 +31,10 @@ BOM = b"\xef\xbb\xbf"
 Span = tuple[int, int, int]
 
 
+Values = tuple[list[str | None] | None, str | None]
+"""(the declared columns' texts, None) or (None, why the record is quarantined)."""
+
+
 @dataclass(frozen=True)
 class Split:
     """A file's physical records: (start byte, end byte, 1-based line) each, the blank lines,
@@ -68,14 +72,16 @@ class TextFormat(LandingFormat):
         """The file's physical records (see :func:`record_spans`)."""
         return record_spans(data, opts, self.bare_cr, self.quoting(opts))
 
-    def read_header(self, data: bytes, split: Split, opts: FormatOptions, columns: list[str], report: FileReport):
+    def read_header(
+        self, data: bytes, split: Split, opts: FormatOptions, columns: list[str], report: FileReport
+    ) -> tuple[list[Span], Shape] | None:
         """(the data records, their shape), or None when the file stops here (``report.problem``
         says why, or it holds no record at all). Without a header every record is data."""
         nulls = [opts.nulls_of(c) for c in columns]
         return split.spans, Shape(columns, list(range(len(columns))), len(columns), nulls)
 
     @abstractmethod
-    def parse_record(self, text: str, opts: FormatOptions, shape: Shape) -> tuple[list[str | None] | None, str | None]:
+    def parse_record(self, text: str, opts: FormatOptions, shape: Shape) -> Values:
         """(the declared columns' texts, None) or (None, why the record is quarantined)."""
 
     def parse_file(self, path: str, content: bytes, opts: FormatOptions, columns: list[str]) -> Iterator[Output]:
@@ -102,7 +108,7 @@ class TextFormat(LandingFormat):
             yield ("record", path, line, values, error, _text(raw, opts.encoding) if error else None)
         yield ("file", report)
 
-    def _record(self, raw: bytes, at: int, problem: str | None, opts: FormatOptions, shape: Shape):
+    def _record(self, raw: bytes, at: int, problem: str | None, opts: FormatOptions, shape: Shape) -> Values:
         try:
             text = raw.decode(ENCODINGS[opts.encoding])
         except UnicodeDecodeError as exc:
