@@ -1,10 +1,10 @@
-"""The import structure of ``lake_platform``, read from the source (nothing is imported).
+"""The import structure of ``lake_platform`` and ``lake_glue``, read from the source (nothing is imported).
 
-Layers: ``batches`` (sealing, registration, run requests) sits below the assets and the
-sensors, and the resources below everything, so ``assets`` and ``resources`` never import from
-``sensors``, and no module of ``lake_platform`` imports itself back through another. Imports
-inside functions count (they are dependencies all the same); imports under
-``if TYPE_CHECKING:`` do not (they never run).
+Neither package imports one of its modules back through another (no import cycle). Layers in
+``lake_platform``: ``batches`` (sealing, registration, run requests) sits below the assets and
+the sensors, and the resources below everything, so ``assets`` and ``resources`` never import
+from ``sensors``. Imports inside functions count (they are dependencies all the same); imports
+under ``if TYPE_CHECKING:`` do not (they never run).
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "lake_platform"
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "lake_platform"
+# Every package whose modules must not import each other in a cycle.
+PACKAGES = (PACKAGE, REPO / "glue_scripts" / "lake_glue")
 FORBIDDEN = {
     "lake_platform.assets": "lake_platform.sensors",
     "lake_platform.resources": "lake_platform.sensors",
@@ -22,7 +25,7 @@ FORBIDDEN = {
 
 
 def module_name(path: Path, root: Path) -> str:
-    """``lake_platform/a/b.py`` -> ``lake_platform.a.b``; a package's ``__init__.py`` is the package."""
+    """``<root>/a/b.py`` -> ``<root name>.a.b``; a package's ``__init__.py`` is the package."""
     parts = path.relative_to(root.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
@@ -50,7 +53,7 @@ def _is_import(node: ast.AST) -> bool:
 
 
 def imported_modules(source: str, modules: set[str]) -> set[str]:
-    """The ``lake_platform`` modules a source imports (``from pkg import sub`` names the submodule)."""
+    """Which of ``modules`` a source imports (``from pkg import sub`` names the submodule)."""
     found: set[str] = set()
     for node in _imports(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -63,7 +66,7 @@ def imported_modules(source: str, modules: set[str]) -> set[str]:
 
 
 def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
-    """Module -> the ``lake_platform`` modules it imports, for every module under ``root``."""
+    """Module -> the modules of the same package it imports, for every module under ``root``."""
     paths = {module_name(p, root): p for p in sorted(root.rglob("*.py"))}
     modules = set(paths)
     return {name: imported_modules(path.read_text(), modules) - {name} for name, path in paths.items()}
@@ -92,9 +95,10 @@ def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
-def test_lake_platform_has_no_import_cycle():
-    cycles = find_cycles(import_graph())
-    assert not cycles, "import cycles in lake_platform:\n" + "\n".join(" -> ".join(c) for c in cycles)
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def test_the_package_has_no_import_cycle(package):
+    cycles = find_cycles(import_graph(package))
+    assert not cycles, f"import cycles in {package.name}:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
 @pytest.mark.parametrize(("layer", "above"), sorted(FORBIDDEN.items()))

@@ -27,10 +27,15 @@ from pydantic import (
 
 from lake_glue.formats.registry import format_names
 from lake_glue.records import COMPRESSIONS, ENCODING_ALIASES, Encoding, FormatOptions
-from lake_glue.types import BUILTIN_COLUMNS, SUPPORTED_TYPE_PATTERN, datetime_pattern_problem, is_temporal
+from lake_glue.types import (
+    BUILTIN_COLUMNS,
+    IDENTIFIER_PATTERN,
+    SUPPORTED_TYPE_PATTERN,
+    datetime_pattern_problem,
+    is_temporal,
+)
 from lake_glue.write_modes import WriteMode, write_mode_of
 
-IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 # The longest a job may run (Glue's own limit is 48 h); the orphan-file window stays above it.
 MAX_JOB_TIMEOUT_MINUTES = 2880
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]

@@ -168,8 +168,7 @@ def _addable(label: str, undeclared: Mapping[str, int], declared: list[str], tab
     column of that name (from an earlier batch), that column must be a string: a type is never
     changed implicitly.
     """
-    from lake_glue.config import IDENTIFIER_PATTERN
-    from lake_glue.types import BUILTIN_COLUMNS
+    from lake_glue.types import BUILTIN_COLUMNS, IDENTIFIER_PATTERN
 
     existing = {f.name: f for f in table_schema.fields} if table_schema is not None else {}
     names = sorted(set(undeclared) - set(declared))
@@ -213,23 +212,6 @@ def with_new_columns(
             value = F.when(value.isin(*nulls), F.lit(None).cast("string")).otherwise(value)
         columns.append(value.alias(name))
     return df.select(*[c for c in df.columns if c != RESCUED_COLUMN], *columns)
-
-
-def add_string_columns(transaction: Any, columns: Mapping[str, str]) -> None:
-    """Stage, in ``transaction``, the string columns (name -> doc) its table does not have yet.
-
-    Called inside the batch's commit, so the schema update and the batch's files land together
-    or not at all; a retry after a concurrent writer added them adds nothing.
-    """
-    from pyiceberg.types import StringType
-
-    present = {f.name for f in transaction.table_metadata.schema().fields}
-    missing = {name: doc for name, doc in columns.items() if name not in present}
-    if not missing:
-        return
-    with transaction.update_schema() as update:
-        for name, doc in missing.items():
-            update.add_column(name, StringType(), doc=doc)
 
 
 def suggest_patch(table_index: int, declared: list[str], table_schema: Any) -> list[dict]:

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from lake_glue import lineage
 from lake_glue.config import IngestConfig, PrepareConfig, TableConfig
+from lake_glue.landing import batch_prefix as batch_prefix  # re-exported: the layout's names
+from lake_glue.landing import landing_table_prefix as landing_table_prefix
 from lake_glue.storage import join_uri
 from lake_glue.tables import KEY_CONTRACT_PROPERTY, TableSpec
 
@@ -35,16 +37,6 @@ def is_batch_id(text: str) -> bool:
 def table_id(config_name: str, table_name: str) -> str:
     """Registry key of an ingest table: ``<config_name>.<table_name>``."""
     return f"{config_name}.{table_name}"
-
-
-def landing_table_prefix(landing_prefix: str, table_name: str) -> str:
-    """Key prefix under which an ingest table's batches land, ending with ``/``."""
-    return f"{landing_prefix.strip('/')}/{table_name}/"
-
-
-def batch_prefix(landing_prefix: str, table_name: str, batch_id: str) -> str:
-    """Key prefix of one landed batch, ending with ``/``."""
-    return f"{landing_table_prefix(landing_prefix, table_name)}{batch_id}/"
 
 
 def batch_day(batch_id: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lake_glue.config import Column, IngestConfig, PrepareConfig, TableConfig
+from lake_glue.landing import landing_table_prefix
 
 # The columns the platform adds to every table, and why they are there.
 SOURCE_BUILTINS = (
@@ -40,8 +41,6 @@ class Upstream:
 
 def landing_folder(ingest: IngestConfig, table: TableConfig) -> str:
     """Where a table's batches land in the raw bucket, with the batch id left as a placeholder."""
-    from lake_glue.layout import landing_table_prefix  # layout imports this module
-
     return f"{landing_table_prefix(ingest.source.landing_prefix, table.table_name)}<batch_id>/"
 
 

@@ -5,17 +5,25 @@ Each write mode touches only what the batch touches:
 - ``upsert``: the ``p_bucket`` partitions (hash or range of the primary key) that the batch's keys fall in;
 - ``overwrite``: the whole table, which is the batch itself (a snapshot);
 - ``scd2``: the history of the keys the batch carries (``lake_glue.write_modes.scd2``).
+
+The row transforms the write modes compose live below them, in ``lake_glue.transforms``; they
+and ``PrepareError`` are re-exported here, where the job and the tests take them from.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from lake_glue.config import TableConfig
+from lake_glue.transforms import duplicate_keys as duplicate_keys
+from lake_glue.transforms import latest_per_key as latest_per_key
+from lake_glue.transforms import merge_append as merge_append
+from lake_glue.transforms import merge_upsert as merge_upsert
+from lake_glue.transforms import null_violations as null_violations
+from lake_glue.transforms import touched_buckets as touched_buckets
+from lake_glue.transforms import with_bucket as with_bucket
 from lake_glue.types import spark_type
-
-# Re-exported: the jobs and tests catch it from here.
 from lake_glue.write_modes.base import PrepareError as PrepareError
 
 
@@ -31,76 +39,3 @@ def project_columns(source_df: DataFrame, table: TableConfig, prepared_at: str) 
         F.col("p_ingest_day"),
         F.lit(prepared_at).cast("timestamp").alias("_prepared_at"),
     )
-
-
-def null_violations(df: DataFrame, table: TableConfig) -> dict[str, int]:
-    """Counts of nulls in columns declared not nullable (e.g. after a narrowing cast)."""
-    required = [c.name for c in table.columns if not c.nullable]
-    if not required:
-        return {}
-    # An aggregate without grouping always yields exactly one row.
-    row = df.select(*[F.sum(F.col(c).isNull().cast("long")).alias(c) for c in required]).collect()[0]
-    return {c: int(row[c] or 0) for c in required if row[c]}
-
-
-def latest_per_key(df: DataFrame, primary_key: list[str], order_by: list[str]) -> DataFrame:
-    """Keep one row per primary key, deterministically.
-
-    The greatest ``order_by`` wins; a null ``order_by`` value sorts below every value, so a row
-    with a null never replaces a row with a value. Ties (and tables without ``order_by``) go to
-    the later batch, then to the greater hash of the row's values, so the same input always
-    yields the same rows whatever order Spark reads it in.
-    """
-    data_columns = [c for c in df.columns if not c.startswith("_")]
-    ordering = [F.col(c).desc_nulls_last() for c in order_by] + [
-        F.col("_batch_id").desc(),
-        F.xxhash64(*[F.col(c) for c in data_columns]).desc(),
-    ]
-    window = Window.partitionBy(*primary_key).orderBy(*ordering)
-    return df.withColumn("__rn", F.row_number().over(window)).where("__rn = 1").drop("__rn")
-
-
-def duplicate_keys(df: DataFrame, primary_key: list[str]) -> int:
-    """How many primary-key values occur more than once in ``df``."""
-    return df.groupBy(*primary_key).count().where("count > 1").count()
-
-
-def with_bucket(
-    df: DataFrame, primary_key: list[str], num_buckets: int, bucket_by: str = "hash", bucket_width: int | None = None
-) -> DataFrame:
-    """Add ``p_bucket``, a function of the primary key alone, so a key never changes partition.
-
-    ``hash`` spreads keys evenly over ``num_buckets``; ``range`` puts ``bucket_width``
-    consecutive integer keys in one bucket, so with ever-growing keys (order ids) new rows and
-    updates to recent ones land in the last few buckets and a bucket never grows past its width.
-    """
-    if bucket_by == "range":
-        if not bucket_width or len(primary_key) != 1:
-            raise ValueError("range buckets need bucket_width and a single integer primary key")
-        bucket = F.floor(F.col(primary_key[0]) / F.lit(bucket_width))
-    else:
-        bucket = F.pmod(F.xxhash64(*primary_key), F.lit(num_buckets))
-    return df.withColumn("p_bucket", bucket.cast("int"))
-
-
-def touched_buckets(batch_df: DataFrame) -> list[int]:
-    """The ``p_bucket`` values a bucketed batch writes to."""
-    return sorted(r["p_bucket"] for r in batch_df.select("p_bucket").distinct().collect())
-
-
-def merge_upsert(
-    existing: DataFrame | None, batch: DataFrame, primary_key: list[str], order_by: list[str]
-) -> DataFrame:
-    """The new content of the touched buckets: existing rows and batch rows, latest per key."""
-    combined = batch if existing is None else existing.unionByName(batch, allowMissingColumns=True)
-    return latest_per_key(combined, primary_key, order_by)
-
-
-def merge_append(existing: DataFrame | None, batch: DataFrame, batch_id: str) -> DataFrame:
-    """The new content of the batch's day partition: other batches' rows plus this batch.
-
-    Dropping rows of the same batch first makes a re-run replace, not duplicate, the batch.
-    """
-    if existing is None:
-        return batch
-    return existing.where(F.col("_batch_id") != batch_id).unionByName(batch, allowMissingColumns=True)

@@ -36,11 +36,11 @@ import os
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lake_glue import evolution, failpoints
+from lake_glue import failpoints
 from lake_glue.snapshot_files import remember_committed
 from lake_glue.spark import LOCAL_ROOT_ENV
 
@@ -386,6 +386,23 @@ def snapshot_properties(figures: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _add_string_columns(transaction: Any, columns: Mapping[str, str]) -> None:
+    """Stage, in ``transaction``, the string columns (name -> doc) its table does not have yet.
+
+    Called inside the batch's commit, so the schema update and the batch's files land together
+    or not at all; a retry after a concurrent writer added them adds nothing.
+    """
+    from pyiceberg.types import StringType
+
+    present = {f.name for f in transaction.table_metadata.schema().fields}
+    missing = {name: doc for name, doc in columns.items() if name not in present}
+    if not missing:
+        return
+    with transaction.update_schema() as update:
+        for name, doc in missing.items():
+            update.add_column(name, StringType(), doc=doc)
+
+
 def commit(
     table: Any,
     *,
@@ -412,7 +429,7 @@ def commit(
         warnings.simplefilter("ignore", UserWarning)
         tx = table.transaction()
         if add_string_columns:
-            evolution.add_string_columns(tx, add_string_columns)
+            _add_string_columns(tx, add_string_columns)
         if set_properties:
             tx.set_properties(set_properties)
         if remove_properties:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+# A table or column name (config models, and the columns on_new_columns: add creates).
+IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 SUPPORTED_TYPE_PATTERN = r"^(string|boolean|int|bigint|double|date|timestamp|decimal\((\d{1,2}),\s*(\d{1,2})\))$"
 _TYPE_RE = re.compile(SUPPORTED_TYPE_PATTERN)
 

@@ -127,7 +127,7 @@ class PrepareBatch:
 
     def duplicate_keys(self, rows: Any = None) -> int:
         """How many primary-key values repeat in ``rows`` (default: the batch); 0 without a key."""
-        from lake_glue.prepare import duplicate_keys
+        from lake_glue.transforms import duplicate_keys
 
         pk = list(self.table.primary_key)
         return duplicate_keys(self.rows if rows is None else rows, pk) if pk else 0
@@ -179,8 +179,6 @@ class WriteMode(ABC):
 
     def validate(self, table: TableConfig, where: str) -> None:
         """Raise ``ValueError`` (naming ``where``, the table) for a table this mode cannot write."""
-        from lake_glue.write_modes.buckets import validate_buckets
-
         if self.needs_primary_key and not table.primary_key:
             raise ValueError(f"{where}: write_mode {self.name!r} needs a primary_key")
         validate_buckets(table, where, self.bucketed)
@@ -223,6 +221,22 @@ def register(cls: W) -> W:
     """Class decorator: make ``cls`` the write mode called ``cls.name``."""
     WRITE_MODES[cls.name] = cls()
     return cls
+
+
+def validate_buckets(table: TableConfig, where: str, bucketed: bool) -> None:
+    """Refuse bucket settings the table's mode cannot use, naming the table."""
+    if table.bucket_by == "range":
+        pk_types = [c.type for c in table.columns if c.name in table.primary_key]
+        if not bucketed or len(table.primary_key) != 1 or pk_types[0] not in ("int", "bigint"):
+            modes = sorted(name for name, mode in WRITE_MODES.items() if mode.bucketed)
+            raise ValueError(
+                f"{where}: bucket_by 'range' needs write_mode {' or '.join(map(repr, modes))} and a single"
+                " int/bigint primary key"
+            )
+        if table.bucket_width is None:
+            raise ValueError(f"{where}: bucket_by 'range' needs bucket_width (keys per bucket)")
+    elif table.bucket_width is not None:
+        raise ValueError(f"{where}: bucket_width only applies to bucket_by 'range'")
 
 
 def write_mode_of(name: str) -> WriteMode:

@@ -10,26 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lake_glue.tables import BUCKET_SPEC_PROPERTY
-from lake_glue.write_modes.base import WRITE_MODES, PrepareError
+from lake_glue.write_modes.base import PrepareError
 
 if TYPE_CHECKING:
     from lake_glue.config import TableConfig
-
-
-def validate_buckets(table: TableConfig, where: str, bucketed: bool) -> None:
-    """Refuse bucket settings the table's mode cannot use, naming the table."""
-    if table.bucket_by == "range":
-        pk_types = [c.type for c in table.columns if c.name in table.primary_key]
-        if not bucketed or len(table.primary_key) != 1 or pk_types[0] not in ("int", "bigint"):
-            modes = sorted(name for name, mode in WRITE_MODES.items() if mode.bucketed)
-            raise ValueError(
-                f"{where}: bucket_by 'range' needs write_mode {' or '.join(map(repr, modes))} and a single"
-                " int/bigint primary key"
-            )
-        if table.bucket_width is None:
-            raise ValueError(f"{where}: bucket_by 'range' needs bucket_width (keys per bucket)")
-    elif table.bucket_width is not None:
-        raise ValueError(f"{where}: bucket_width only applies to bucket_by 'range'")
 
 
 def bucket_spec(table: TableConfig) -> str:
@@ -54,6 +38,6 @@ def refuse_bucket_change(iceberg: Any, table: TableConfig, label: str) -> None:
 
 def with_bucket(rows: Any, table: TableConfig) -> Any:
     """``rows`` with ``p_bucket``, the bucket of each row's primary key (Spark)."""
-    from lake_glue.prepare import with_bucket as add_bucket
+    from lake_glue.transforms import with_bucket as add_bucket
 
     return add_bucket(rows, list(table.primary_key), table.num_buckets, table.bucket_by, table.bucket_width)

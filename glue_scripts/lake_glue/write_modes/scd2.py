@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lake_glue.write_modes.base import Committed, PrepareBatch, register
+from lake_glue.write_modes.base import Committed, PrepareBatch, PrepareError, register
 from lake_glue.write_modes.buckets import refuse_bucket_change, with_bucket
 from lake_glue.write_modes.upsert import Upsert
 
@@ -66,7 +66,7 @@ class Scd2(Upsert):
 
     def commit(self, batch: PrepareBatch) -> Committed:
         """Replace the touched buckets (a rebuild: the table) with their history recomputed from the source."""
-        from lake_glue.prepare import touched_buckets
+        from lake_glue.transforms import touched_buckets
 
         buckets = touched_buckets(with_bucket(batch.rows, batch.table))
 
@@ -88,8 +88,8 @@ class Scd2(Upsert):
         from pyiceberg.expressions import AlwaysTrue
         from pyspark.sql import functions as F
 
-        from lake_glue.prepare import PrepareError, null_violations
         from lake_glue.tables import column_equals, column_in
+        from lake_glue.transforms import null_violations
 
         source = with_bucket(batch.source_rows(), batch.table)
         if batch.rebuild:

@@ -47,8 +47,8 @@ class Upsert(WriteMode):
 
     def commit(self, batch: PrepareBatch) -> Committed:
         """Merge the batch into the buckets its keys fall in (a rebuild: into an empty table)."""
-        from lake_glue.prepare import touched_buckets
         from lake_glue.tables import read_files
+        from lake_glue.transforms import touched_buckets
 
         bucketed = with_bucket(batch.rows, batch.table).persist()
         batch.cleanup.callback(bucketed.unpersist)
@@ -76,8 +76,8 @@ class Upsert(WriteMode):
         """The touched buckets' new rows, how many existing rows were read, and what the commit replaces."""
         from pyiceberg.expressions import AlwaysTrue
 
-        from lake_glue.prepare import latest_per_key, merge_upsert
         from lake_glue.tables import column_equals, column_in
+        from lake_glue.transforms import latest_per_key, merge_upsert
 
         pk, order_by = list(batch.table.primary_key), list(batch.table.order_by)
         if batch.rebuild:
