@@ -7,6 +7,7 @@ outputs, carrying its file and line; the job checks that against what it stored.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 from pyspark.sql import Column, DataFrame
@@ -18,6 +19,7 @@ from lake_glue.types import spark_type
 
 if TYPE_CHECKING:
     from lake_glue import config
+    from lake_glue.formats.ranges import Survey
     from lake_glue.records import FileReport, FormatOptions
 
 CORRUPT_COLUMN = "_corrupt_record"
@@ -28,7 +30,7 @@ _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 
 def read_landed_records(
     spark, file_uris: list[str], opts: FormatOptions, columns: list[config.Column]
-) -> tuple[DataFrame, DataFrame, list[FileReport]]:
+) -> tuple[DataFrame, Persisted, list[FileReport]]:
     """Parse the landed files in Spark tasks; returns (records, the persisted parse, per-file reports).
 
     ``records`` has one string column per declared column, ``_source_file``, ``_source_line``,
@@ -37,11 +39,10 @@ def read_landed_records(
     It is persisted: the reports are collected from the same pass that produced the records.
 
     The parsed records cross from Python to the JVM as Arrow columns (``mapInArrow``), not as
-    pickled rows: for a clean CSV that transfer cost more than the parsing itself.
+    pickled rows: for a clean CSV that transfer cost more than the parsing itself. A file larger
+    than ``opts.split_bytes`` is read as byte ranges, one task each (:mod:`lake_glue.formats.ranges`).
     """
-    from pyspark import StorageLevel
-
-    from lake_glue.records import FileReport, arrow_names, format_of
+    from lake_glue.records import arrow_names, format_of
 
     names = [c.name for c in columns]
     extra = format_of(opts.format).extra_identity
@@ -51,9 +52,17 @@ def read_landed_records(
             for n in arrow_names(len(names), extra)
         ]
     )
-    binary = spark.read.format("binaryFile").load([literal_path(u) for u in file_uris]).select("path", "content")
-    parsed = binary.mapInArrow(_ArrowParser(opts, names), schema).persist(StorageLevel.MEMORY_AND_DISK)
-    reports = [FileReport(**json.loads(r.report)) for r in parsed.where("kind = 'file'").select("report").collect()]
+    whole, surveys = _plan_split(spark, file_uris, opts)
+    parts = [r for s in surveys for r in s.ranges]
+    parsed, reports, inexact = _parse_pass(spark, whole, parts, opts, names, schema, surveys)
+    persisted = Persisted([parsed])
+    if inexact:
+        # A quote-parity cut was not a record end: read those files again as one range each.
+        again = [replace(s, ranges=[_one_range(s)]) for s in surveys if s.path in inexact]
+        retry, more, _ = _parse_pass(spark, [], [r for s in again for r in s.ranges], opts, names, schema, again)
+        persisted.frames.append(retry)
+        parsed = parsed.where(~F.col("_source_file").isin(sorted(inexact))).unionByName(retry)
+        reports = [r for r in reports if r.path not in inexact] + more
     records = parsed.where("kind = 'record'").select(
         *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(names)],
         "_source_file",
@@ -62,7 +71,71 @@ def read_landed_records(
         CORRUPT_COLUMN,
         *extra,
     )
-    return records, parsed, reports
+    return records, persisted, reports
+
+
+class Persisted:
+    """The persisted parse passes of a batch, released together at the end of the job."""
+
+    def __init__(self, frames: list[DataFrame]):
+        self.frames = frames
+
+    def unpersist(self) -> None:
+        """Release every pass."""
+        for frame in self.frames:
+            frame.unpersist()
+
+
+def _plan_split(spark, file_uris: list[str], opts: FormatOptions) -> tuple[list[str], list[Survey]]:
+    """(files read whole, surveys of the files read in ranges): one survey task per large file."""
+    from lake_glue.formats.ranges import split_reason, survey
+    from lake_glue.storage import resolved_file
+
+    whole, large = [], []
+    for uri in file_uris:
+        path, real, size = resolved_file(spark, uri)
+        (whole.append(uri) if split_reason(path, size, opts) else large.append((path, real)))
+    if not large:
+        return whole, []
+    surveys = spark.sparkContext.parallelize(large, len(large)).map(lambda f: survey(f[0], f[1], opts)).collect()
+    return whole, surveys
+
+
+def _one_range(surveyed: Survey):
+    """The whole file as one range: the whole-file parse, without the binaryFile row cap."""
+    return replace(surveyed.ranges[0], stop=surveyed.size, last=True)
+
+
+def _parse_pass(spark, whole: list[str], parts: list, opts: FormatOptions, names: list[str], schema, surveys):
+    """One persisted parse of the whole files and the ranges: (parse, reports, inexact split files)."""
+    from pyspark import StorageLevel
+
+    from lake_glue.formats.ranges import file_report
+    from lake_glue.records import FileReport
+
+    frames = []
+    if whole:
+        binary = spark.read.format("binaryFile").load([literal_path(u) for u in whole]).select("path", "content")
+        frames.append(binary.mapInArrow(_ArrowParser(opts, names), schema))
+    if parts:
+        rows = spark.sparkContext.parallelize([(json.dumps(asdict(p)),) for p in parts], len(parts))
+        frames.append(spark.createDataFrame(rows, "part string").mapInArrow(_RangeParser(opts, names), schema))
+    if not frames:
+        frames.append(spark.createDataFrame([], schema))
+    parsed = frames[0]
+    for frame in frames[1:]:
+        parsed = parsed.unionByName(frame)
+    parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
+    rows = parsed.where("kind in ('file', 'range')").select("kind", "report").collect()
+    reports = [FileReport(**json.loads(r.report)) for r in rows if r.kind == "file"]
+    by_file: dict[str, list[dict]] = {}
+    for r in rows:
+        if r.kind == "range":
+            part = json.loads(r.report)
+            by_file.setdefault(part["path"], []).append(part)
+    inexact = {path for path, got in by_file.items() if not all(p["exact"] for p in got)}
+    reports += [file_report(s, by_file.get(s.path, [])) for s in surveys if s.path not in inexact]
+    return parsed, reports, inexact
 
 
 _GLOB_CHARACTERS = "\\[]{}*?"
@@ -75,6 +148,20 @@ def literal_path(uri: str) -> str:
     match ``lines1.jsonl`` instead. Landed names are never patterns.
     """
     return "".join("\\" + c if c in _GLOB_CHARACTERS else c for c in uri)
+
+
+class _RangeParser:
+    """The ``mapInArrow`` function of the ranges of large files: one JSON range row in, its rows out."""
+
+    def __init__(self, opts: FormatOptions, names: list[str]):
+        self.opts, self.names = opts, names
+
+    def __call__(self, batches):
+        from lake_glue.formats.ranges import Range, range_batches
+
+        for batch in batches:
+            for part in batch.column("part").to_pylist():
+                yield from range_batches(Range(**json.loads(part)), self.opts, self.names)
 
 
 class _ArrowParser:

@@ -37,6 +37,17 @@ def list_files(spark: Any, uri: str) -> list[str]:
     return sorted(names)
 
 
+def resolved_file(spark: Any, uri: str) -> tuple[str, str, int]:
+    """(the file's path as Spark's file sources name it, where it really is, its size).
+
+    The second is the path behind any mount (ViewFs locally maps ``s3://`` to a folder), so
+    that a task can read a byte range of the file without a JVM (:mod:`lake_glue.formats.ranges`).
+    """
+    fs, path = _fs_and_path(spark, uri)
+    status = fs.getFileStatus(path)
+    return status.getPath().toString(), fs.resolvePath(status.getPath()).toString(), int(status.getLen())
+
+
 def join_uri(*parts: str) -> str:
     """Join URI parts with single slashes."""
     head, *rest = parts
