@@ -89,12 +89,14 @@ class Persisted:
 def _plan_split(spark, file_uris: list[str], opts: FormatOptions) -> tuple[list[str], list[Survey]]:
     """(files read whole, surveys of the files read in ranges): one survey task per large file."""
     from lake_glue.formats.ranges import split_reason, survey
-    from lake_glue.storage import resolved_file
+    from lake_glue.storage import file_sizes, resolved_uri
 
     whole, large = [], []
-    for uri in file_uris:
-        path, real, size = resolved_file(spark, uri)
-        (whole.append(uri) if split_reason(path, size, opts) else large.append((path, real)))
+    for uri, (path, size) in file_sizes(spark, file_uris).items():
+        if split_reason(path, size, opts):
+            whole.append(uri)
+        else:
+            large.append((path, resolved_uri(spark, uri)))
     if not large:
         return whole, []
     surveys = spark.sparkContext.parallelize(large, len(large)).map(lambda f: survey(f[0], f[1], opts)).collect()

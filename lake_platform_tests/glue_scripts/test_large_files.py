@@ -16,8 +16,18 @@ from pathlib import Path
 import pytest
 
 from lake_glue.formats.base import FormatOptions
-from lake_glue.formats.ranges import Range, file_report, parse_range, split_reason, survey
-from lake_glue.records import parse_file
+from lake_glue.formats.csv import plain_csv
+from lake_glue.formats.ranges import (
+    Range,
+    _plain_range,
+    _read,
+    file_report,
+    parse_range,
+    range_batches,
+    split_reason,
+    survey,
+)
+from lake_glue.records import format_of, parse_file
 from lake_platform_tests.conftest import ORDERS_HEADER, order_row
 from lake_platform_tests.glue_scripts.test_bad_input_corpus import CASES, CUSTOMERS_HEADER, LINES
 from lake_platform_tests.glue_scripts.test_killed_jobs import _run_job
@@ -48,6 +58,27 @@ def _both_ways(tmp_path: Path, name: str, content: bytes, opts: FormatOptions, c
     return whole, [*records, ("file", file_report(surveyed, parts))], len(surveyed.ranges), exact
 
 
+def _arrow_both_ways(tmp_path: Path, name: str, content: bytes, opts: FormatOptions, columns: list[str]):
+    """(whole-file Arrow rows, split Arrow rows) as the job's tasks produce them (Arrow kernels
+    for a plain CSV), the split file's report combined as the job combines it; None when a cut
+    was not a record end (the job then re-reads the file as one range: see :func:`_both_ways`)."""
+    file = tmp_path / f"arrow-{name}"
+    file.write_bytes(content)
+    path = f"s3://b/{name}"
+    whole = [r for b in format_of(opts.format).arrow_batches(path, content, opts, columns) for r in b.to_pylist()]
+    surveyed = survey(path, file.as_uri(), opts)
+    split = [r for part in surveyed.ranges for b in range_batches(part, opts, columns) for r in b.to_pylist()]
+    parts = [json.loads(r["report"]) for r in split if r["kind"] == "range"]
+    if not all(p["exact"] for p in parts):
+        return None
+    report = file_report(surveyed, parts).__dict__
+    whole_report = next(json.loads(r["report"]) for r in whole if r["kind"] == "file")
+    return (
+        ([r for r in whole if r["kind"] == "record"], whole_report),
+        ([r for r in split if r["kind"] == "record"], report),
+    )
+
+
 def _corpus_files():
     for case in CASES:
         for name, content in case.files.items():
@@ -70,6 +101,9 @@ def test_corpus_files_parse_the_same_in_ranges_as_whole(tmp_path, name, content,
         pytest.skip(split_reason(name, len(content), opts))
     whole, split, _, _ = _both_ways(tmp_path, name, content, opts, columns)
     assert split == whole
+    arrow = _arrow_both_ways(tmp_path, name, content, opts, columns)
+    if arrow is not None:
+        assert arrow[1] == arrow[0]
 
 
 def _quoted_rows(count: int) -> bytes:
@@ -100,6 +134,30 @@ def test_a_literal_quote_that_breaks_the_quote_parity_reads_the_file_as_one_rang
     )
     assert (ranges > 1, exact) == (True, False)
     assert split == whole
+
+
+def test_a_plain_csv_split_into_ranges_is_read_by_arrow_kernels_with_the_same_rows(tmp_path):
+    content = ("\n" + ORDERS_HEADER + "\n".join(order_row(i, "NEW", 10) for i in range(1, 300)) + "\n\n").encode()
+    columns = ORDERS_HEADER.strip().split(";")
+    opts = FormatOptions(delimiter=";", split_bytes=1000)
+    assert plain_csv("a.csv", content, opts, columns) is not None
+    arrow = _arrow_both_ways(tmp_path, "a.csv", content, opts, columns)
+    assert arrow is not None
+    assert arrow[1] == arrow[0]
+    assert len(arrow[0][0]) == 299
+    parts = survey("s3://b/a.csv", (tmp_path / "arrow-a.csv").as_uri(), opts).ranges
+    assert len(parts) > 5
+    assert all(_plain_range(p, *_read(p), opts, columns) is not None for p in parts)
+
+
+@pytest.mark.parametrize("header", ['customer_id,"customer_name,email', 'customer_id,"customer\nname",email'])
+def test_a_header_whose_quote_spans_or_never_closes_reads_as_the_whole_file_reads_it(tmp_path, header):
+    rows = "".join(f"{i},Ann,a{i}@x.org,ZA,10.00,2026-01-01 10:00:00\n" for i in range(20))
+    content = (header + ",country_code,credit_limit,created_at\n" + rows).encode()
+    columns = CUSTOMERS_HEADER.strip().split(",")
+    whole, split, _, _ = _both_ways(tmp_path, "h.csv", content, FormatOptions(split_bytes=64), columns)
+    assert split == whole
+    assert whole[-1][1].problem
 
 
 def test_files_that_cannot_be_split_say_why():
@@ -144,6 +202,7 @@ def test_a_file_above_the_row_cap_ingests_exactly_in_more_than_one_task(lake, sp
     figures = result["materialization"] if "materialization" in result else result
     assert (figures["landed_rows"], figures["source_rows"]) == (603, 603)
     rows = query(lake, "select _source_file, _source_line, order_id from erp.orders")
+    assert len({f.rsplit("/", 1)[0] for f, _, _ in rows}) == 1  # the split file is named as a whole-read one
     lines = sorted((f.rsplit("/", 1)[-1], line, int(oid)) for f, line, oid in rows)
     expected = sorted([("a.csv", i + 1, i) for i in range(1, 601)] + [("b.csv", i + 1, i) for i in range(1, 4)])
     assert lines == expected

@@ -157,14 +157,26 @@ def survey(path: str, uri: str, opts: FormatOptions) -> Survey:
 
 
 def _header_end(block: bytes, landing: Any, opts: FormatOptions) -> int:
-    """Byte just after the header record (0 without a header), or -1 when it is not in ``block``."""
+    """Byte just after the header record (0 without a header), or -1 when it is not in ``block``.
+
+    The header is split out of a window that grows from 64 KiB, not out of the whole block: a
+    record split of 8 MiB in Python would cost more than hashing it.
+    """
     if not (opts.format == "csv" and opts.header):
         return 0
     offset = len(BOM) if opts.encoding == "utf-8" and block.startswith(BOM) else 0
-    spans = landing.split(block[offset:], opts).spans
-    if len(spans) < 2 and len(block) >= BLOCK:
-        return -1  # the block may cut the header; a header this long is read whole
-    return offset + (spans[1][0] if len(spans) > 1 else len(block) - offset)
+    window = 65536
+    while True:
+        split = landing.split(block[offset : offset + window], opts)
+        whole = bool(split.spans) and split.spans[0][0] not in split.problems
+        if len(split.spans) > 1 and whole:
+            return offset + split.spans[1][0]
+        if offset + window >= len(block):
+            break
+        window *= 4
+    if len(block) >= BLOCK or (split.spans and not whole):
+        return -1  # the block may cut the header, or its quote never closes: the file is read whole
+    return len(block)
 
 
 def _cuts_in(block: bytes, pos: int, target: int, counts: _Counts, cuts: list, every: int) -> int:
@@ -190,25 +202,36 @@ def _cuts_in(block: bytes, pos: int, target: int, counts: _Counts, cuts: list, e
 
 def parse_range(part: Range, opts: FormatOptions, columns: list[str]) -> Iterator[Output]:
     """Yield ("record", ...) per record of the range, then one ("range", RangeReport)."""
-    landing = format_of(opts.format)
-    assert isinstance(landing, TextFormat)
+    return _parse_bytes(part, *_read(part), opts, columns)
+
+
+def _read(part: Range) -> tuple[bytes, bytes]:
+    """(the range's bytes, the file's first bytes up to its first data record)."""
     data = b"".join(open_stream(part.uri, part.start, part.stop))
     head = data[: part.header_end] if part.index == 0 else b"".join(open_stream(part.uri, 0, part.header_end))
+    return data, head
+
+
+def _parse_bytes(part: Range, data: bytes, head: bytes, opts: FormatOptions, columns: list[str]) -> Iterator[Output]:
+    landing = format_of(opts.format)
+    assert isinstance(landing, TextFormat)
     first = data if part.index == 0 else head
     offset = len(BOM) if opts.encoding == "utf-8" and first.startswith(BOM) else 0
     report = RangeReport(path=part.path, index=part.index)
-    header = landing.read_header(head[offset:], landing.split(head[offset:], opts), opts, columns, report)
     base = part.start + (offset if part.index == 0 else 0)
-    if part.index == 0:
+    if part.index == 0:  # the file's start: read exactly as the whole-file path reads it
         data = data[offset:]
-    split = landing.split(data, opts, part.line)
+        split = landing.split(data, opts)
+        header = landing.read_header(data, split, opts, columns, report)
+    else:  # the header from the file's first bytes, the records from the range's
+        header = landing.read_header(head[offset:], landing.split(head[offset:], opts), opts, columns, report)
+        split = landing.split(data, opts, part.line)
     report.blank_lines = split.blank
     if header is None:
         yield ("range", report)
         return
-    _, shape = header
+    spans, shape = header if part.index == 0 else (split.spans, header[1])
     shape.undeclared = report.undeclared
-    spans = [s for s in split.spans if s[0] + base >= part.header_end]
     report.records = len(spans)
     for start, end, line in spans:
         raw = data[start:end]
@@ -222,15 +245,46 @@ def parse_range(part: Range, opts: FormatOptions, columns: list[str]) -> Iterato
 
 
 def range_batches(part: Range, opts: FormatOptions, columns: list[str]) -> Iterator[Any]:
-    """:func:`parse_range` as Arrow record batches of :func:`lake_glue.formats.base.arrow_names`."""
+    """:func:`parse_range` as Arrow record batches of :func:`lake_glue.formats.base.arrow_names`:
+    by Arrow's kernels for a plain CSV range, as the whole-file path does, else record by record."""
+    data, head = _read(part)
+    fast = _plain_range(part, data, head, opts, columns)
+    if fast is not None:
+        yield from fast
+        return
     chunk: list[Output] = []
-    for out in parse_range(part, opts, columns):
+    for out in _parse_bytes(part, data, head, opts, columns):
         chunk.append(out)
         if len(chunk) >= ARROW_CHUNK:
             yield tuples_to_arrow(chunk, len(columns))
             chunk = []
     if chunk:
         yield tuples_to_arrow(chunk, len(columns))
+
+
+def _plain_range(part: Range, data: bytes, head: bytes, opts: FormatOptions, columns: list[str]) -> list | None:
+    """A plain CSV range (see :func:`lake_glue.formats.csv.plain_csv`) read after its file's header,
+    its lines moved to where the range starts; None when the range needs the record path."""
+    import json
+
+    import pyarrow.compute as pc
+
+    from lake_glue.formats.csv import plain_csv
+
+    prefix = b"" if part.index == 0 else head
+    batches = plain_csv(part.path, prefix + data, opts, columns)
+    if batches is None:
+        return None
+    *records, whole = batches
+    got = json.loads(whole.column("report")[0].as_py())
+    start = len(BOM) if prefix.startswith(BOM) else 0
+    prefix_blank = prefix[start:].split(b"\n")[:-1].count(b"")
+    shift = part.line - 1 - prefix.count(b"\n")
+    line = records[0].schema.get_field_index("_source_line") if records else 0
+    moved = [b.set_column(line, "_source_line", pc.add(b.column(line), shift)) for b in records]
+    report = RangeReport(path=part.path, index=part.index, header=got["header"], records=got["records"])
+    report.blank_lines = got["blank_lines"] - prefix_blank
+    return moved + [tuples_to_arrow([("range", report)], len(columns))]
 
 
 @dataclass
