@@ -99,6 +99,11 @@ class FormatOptionsModel(_Strict):
         ge=1,
         description="most line ends a quoted CSV field may span; beyond it the quote is taken as unclosed",
     )
+    split_bytes: int = Field(
+        default=_DEFAULTS.split_bytes,
+        ge=1024,
+        description="an uncompressed CSV or JSONL file larger than this is read in ranges of this size, one task each",
+    )
 
     @model_validator(mode="before")
     @classmethod

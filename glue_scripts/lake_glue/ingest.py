@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import Column, DataFrame
@@ -19,6 +20,7 @@ from lake_glue.types import spark_type
 
 if TYPE_CHECKING:
     from lake_glue import config
+    from lake_glue.formats.ranges import Range, Survey
     from lake_glue.records import FileReport, FormatOptions
 
 CORRUPT_COLUMN = "_corrupt_record"
@@ -29,7 +31,7 @@ _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 
 def read_landed_records(
     spark: Any, file_uris: list[str], opts: FormatOptions, columns: list[config.Column]
-) -> tuple[DataFrame, DataFrame, list[FileReport]]:
+) -> tuple[DataFrame, Persisted, list[FileReport]]:
     """Parse the landed files in Spark tasks; returns (records, the persisted parse, per-file reports).
 
     ``records`` has one string column per declared column, ``_source_file``, ``_source_line``,
@@ -38,12 +40,11 @@ def read_landed_records(
     It is persisted: the reports are collected from the same pass that produced the records.
 
     The parsed records cross from Python to the JVM as Arrow columns (``mapInArrow``), not as
-    pickled rows: for a clean CSV that transfer cost more than the parsing itself.
+    pickled rows: for a clean CSV that transfer cost more than the parsing itself. A file larger
+    than ``opts.split_bytes`` is read as byte ranges, one task each (:mod:`lake_glue.formats.ranges`).
     """
-    from pyspark import StorageLevel
-
     from lake_glue.evolution import RESCUED_COLUMN
-    from lake_glue.records import FileReport, arrow_names, format_of, value_width
+    from lake_glue.records import arrow_names, format_of, value_width
 
     names = [c.name for c in columns]
     # Under on_new_columns rescue/add each record also carries its undeclared fields (``_rescued``).
@@ -55,9 +56,17 @@ def read_landed_records(
             for n in arrow_names(len(outputs), extra)
         ]
     )
-    binary = spark.read.format("binaryFile").load([literal_path(u) for u in file_uris]).select("path", "content")
-    parsed = binary.mapInArrow(_ArrowParser(opts, names), schema).persist(StorageLevel.MEMORY_AND_DISK)
-    reports = [FileReport(**json.loads(r.report)) for r in parsed.where("kind = 'file'").select("report").collect()]
+    whole, surveys = _plan_split(spark, file_uris, opts)
+    parts = [r for s in surveys for r in s.ranges]
+    parsed, reports, inexact = _parse_pass(spark, whole, parts, opts, names, schema, surveys)
+    persisted = Persisted([parsed])
+    if inexact:
+        # A quote-parity cut was not a record end: read those files again as one range each.
+        again = [replace(s, ranges=[_one_range(s)]) for s in surveys if s.path in inexact]
+        retry, more, _ = _parse_pass(spark, [], [r for s in again for r in s.ranges], opts, names, schema, again)
+        persisted.frames.append(retry)
+        parsed = parsed.where(~F.col("_source_file").isin(sorted(inexact))).unionByName(retry)
+        reports = [r for r in reports if r.path not in inexact] + more
     records = parsed.where("kind = 'record'").select(
         *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(outputs)],
         "_source_file",
@@ -66,7 +75,81 @@ def read_landed_records(
         CORRUPT_COLUMN,
         *extra,
     )
-    return records, parsed, reports
+    return records, persisted, reports
+
+
+class Persisted:
+    """The persisted parse passes of a batch, released together at the end of the job."""
+
+    def __init__(self, frames: list[DataFrame]):
+        self.frames = frames
+
+    def unpersist(self) -> None:
+        """Release every pass."""
+        for frame in self.frames:
+            frame.unpersist()
+
+
+def _plan_split(spark: Any, file_uris: list[str], opts: FormatOptions) -> tuple[list[str], list[Survey]]:
+    """(files read whole, surveys of the files read in ranges): one survey task per large file."""
+    from lake_glue.formats.ranges import split_reason, survey
+    from lake_glue.storage import file_sizes, resolved_uri
+
+    whole, large = [], []
+    for uri, (path, size) in file_sizes(spark, file_uris).items():
+        if split_reason(path, size, opts):
+            whole.append(uri)
+        else:
+            large.append((path, resolved_uri(spark, uri)))
+    if not large:
+        return whole, []
+    surveys = spark.sparkContext.parallelize(large, len(large)).map(lambda f: survey(f[0], f[1], opts)).collect()
+    return whole, surveys
+
+
+def _one_range(surveyed: Survey) -> Range:
+    """The whole file as one range: the whole-file parse, without the binaryFile row cap."""
+    return replace(surveyed.ranges[0], stop=surveyed.size, last=True)
+
+
+def _parse_pass(
+    spark: Any,
+    whole: list[str],
+    parts: list[Range],
+    opts: FormatOptions,
+    names: list[str],
+    schema: Any,
+    surveys: list[Survey],
+) -> tuple[DataFrame, list[FileReport], set[str]]:
+    """One persisted parse of the whole files and the ranges: (parse, reports, inexact split files)."""
+    from pyspark import StorageLevel
+
+    from lake_glue.formats.ranges import file_report
+    from lake_glue.records import FileReport
+
+    frames = []
+    if whole:
+        binary = spark.read.format("binaryFile").load([literal_path(u) for u in whole]).select("path", "content")
+        frames.append(binary.mapInArrow(_ArrowParser(opts, names), schema))
+    if parts:
+        rows = spark.sparkContext.parallelize([(json.dumps(asdict(p)),) for p in parts], len(parts))
+        frames.append(spark.createDataFrame(rows, "part string").mapInArrow(_RangeParser(opts, names), schema))
+    if not frames:
+        frames.append(spark.createDataFrame([], schema))
+    parsed = frames[0]
+    for frame in frames[1:]:
+        parsed = parsed.unionByName(frame)
+    parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
+    rows = parsed.where("kind in ('file', 'range')").select("kind", "report").collect()
+    reports = [FileReport(**json.loads(r.report)) for r in rows if r.kind == "file"]
+    by_file: dict[str, list[dict]] = {}
+    for r in rows:
+        if r.kind == "range":
+            part = json.loads(r.report)
+            by_file.setdefault(part["path"], []).append(part)
+    inexact = {path for path, got in by_file.items() if not all(p["exact"] for p in got)}
+    reports += [file_report(s, by_file.get(s.path, [])) for s in surveys if s.path not in inexact]
+    return parsed, reports, inexact
 
 
 _GLOB_CHARACTERS = "\\[]{}*?"
@@ -79,6 +162,20 @@ def literal_path(uri: str) -> str:
     match ``lines1.jsonl`` instead. Landed names are never patterns.
     """
     return "".join("\\" + c if c in _GLOB_CHARACTERS else c for c in uri)
+
+
+class _RangeParser:
+    """The ``mapInArrow`` function of the ranges of large files: one JSON range row in, its rows out."""
+
+    def __init__(self, opts: FormatOptions, names: list[str]):
+        self.opts, self.names = opts, names
+
+    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+        from lake_glue.formats.ranges import Range, range_batches
+
+        for batch in batches:
+            for part in batch.column("part").to_pylist():
+                yield from range_batches(Range(**json.loads(part)), self.opts, self.names)
 
 
 class _ArrowParser:

@@ -37,6 +37,30 @@ def list_files(spark: Any, uri: str) -> list[str]:
     return sorted(names)
 
 
+def file_sizes(spark: Any, uris: list[str]) -> dict[str, tuple[str, int]]:
+    """uri -> (the file's path as Spark's file sources name it, its size): one listing per folder,
+    not one request per file (on S3 a HEAD each would cost more than reading a small batch)."""
+    jvm = spark.sparkContext._jvm
+    found: dict[str, tuple[str, int]] = {}
+    folders: dict[str, list[str]] = {}
+    for uri in uris:
+        folders.setdefault(uri.rsplit("/", 1)[0], []).append(uri)
+    for folder, members in folders.items():
+        fs, path = _fs_and_path(spark, folder)
+        listed = {s.getPath().getName(): s for s in fs.listStatus(path) if s.isFile()}
+        for uri in members:
+            status = listed.get(uri.rsplit("/", 1)[1]) or fs.getFileStatus(jvm.org.apache.hadoop.fs.Path(uri))
+            found[uri] = (status.getPath().toString(), int(status.getLen()))
+    return found
+
+
+def resolved_uri(spark: Any, uri: str) -> str:
+    """Where the file really is, behind any mount (ViewFs locally maps ``s3://`` to a folder), so
+    that a task can read a byte range of it without a JVM (:mod:`lake_glue.formats.ranges`)."""
+    fs, path = _fs_and_path(spark, uri)
+    return fs.resolvePath(path).toString()
+
+
 def join_uri(*parts: str) -> str:
     """Join URI parts with single slashes."""
     head, *rest = parts

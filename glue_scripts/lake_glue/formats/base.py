@@ -55,6 +55,9 @@ class FormatOptions:
     max_record_lines: int = 1000
     # fail | rescue | add (lake_glue.evolution): whether records carry their undeclared fields.
     on_new_columns: str = "fail"
+    # An uncompressed CSV or JSONL file larger than this is read as byte ranges of about this
+    # size, one Spark task each (lake_glue.formats.ranges), not as one row holding the file.
+    split_bytes: int = 128 * 1024 * 1024
 
     def nulls_of(self, column: str) -> frozenset[str]:
         """The texts read as null in ``column``: its own list if it declares one, else the table's."""
@@ -84,6 +87,7 @@ class FormatOptions:
             ),
             max_record_lines=merged["max_record_lines"],
             on_new_columns=table.on_new_columns,
+            split_bytes=merged["split_bytes"],
         )
 
 
@@ -193,7 +197,7 @@ def tuples_to_arrow(outputs: list[Output], width: int, extra_identity: tuple[str
 
 def _row(out: Output, width: int, extra: int) -> list:
     """One output as the values of :func:`arrow_names`' columns."""
-    if out[0] == "file":
-        return ["file", out[1].path, None, *[None] * width, None, None, json.dumps(out[1].__dict__), *[None] * extra]
+    if out[0] in ("file", "range"):  # a range's report: its share of a split file's (formats.ranges)
+        return [out[0], out[1].path, None, *[None] * width, None, None, json.dumps(out[1].__dict__), *[None] * extra]
     _, file, line, values, error, text, *identity = out
     return ["record", file, line, *(values or [None] * width), error, text, None, *(identity or [None] * extra)]

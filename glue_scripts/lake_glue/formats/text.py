@@ -68,9 +68,10 @@ class TextFormat(LandingFormat):
         """True when a quoted field may span line ends."""
         return False
 
-    def split(self, data: bytes, opts: FormatOptions) -> Split:
-        """The file's physical records (see :func:`record_spans`)."""
-        return record_spans(data, opts, self.bare_cr, self.quoting(opts))
+    def split(self, data: bytes, opts: FormatOptions, first_line: int = 1) -> Split:
+        """The file's physical records (see :func:`record_spans`); ``data`` starts on ``first_line``
+        (a range of a file read in ranges starts further on: :mod:`lake_glue.formats.ranges`)."""
+        return record_spans(data, opts, self.bare_cr, self.quoting(opts), first_line)
 
     def read_header(
         self, data: bytes, split: Split, opts: FormatOptions, columns: list[str], report: FileReport
@@ -166,7 +167,7 @@ class _LineEnds:
         return lfs + self.data.count(b"\r", start, stop) - self.data.count(b"\r\n", start, stop)
 
 
-def record_spans(data: bytes, opts: FormatOptions, bare_cr: bool, quoting: bool) -> Split:
+def record_spans(data: bytes, opts: FormatOptions, bare_cr: bool, quoting: bool, first_line: int = 1) -> Split:
     """The physical records of a file (RFC 4180 quoting with ``quoting``).
 
     A quote opens a quoted field only at the start of a field (at the record's start or right
@@ -184,7 +185,7 @@ def record_spans(data: bytes, opts: FormatOptions, bare_cr: bool, quoting: bool)
     escape = opts.escape.encode() if opts.escape != opts.quote else b""
     spans: list[Span] = []
     problems: dict[int, str] = {}
-    blank, line, start, n = 0, 1, 0, len(data)
+    blank, line, start, n = 0, first_line, 0, len(data)
     while start < n:
         stop, following = ends.next(start)
         lines, problem = 1, None
