@@ -94,6 +94,5 @@ def test_an_ingest_killed_between_cast_and_write_changes_nothing_and_its_rerun_l
     killed = _run_job(lake, tmp_path, "files_spark_ingest_default", args, "ingest:cast")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert query(lake, "select _batch_id, count(*) from erp.orders group by 1") == [(BASE, 1)]
-    rerun = _run_job(lake, tmp_path, "files_spark_ingest_default", args)
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    lake.ingest("orders", NEXT)  # the re-run in-process, on the warm session: one JVM start less
     assert sorted(query(lake, "select _batch_id, count(*) from erp.orders group by 1")) == [(BASE, 1), (NEXT, 2)]
