@@ -61,12 +61,7 @@ def read_landed_records(
     parsed, reports, inexact = _parse_pass(spark, whole, parts, opts, names, schema, surveys)
     persisted = Persisted([parsed])
     if inexact:
-        # A quote-parity cut was not a record end: read those files again as one range each.
-        again = [replace(s, ranges=[_one_range(s)]) for s in surveys if s.path in inexact]
-        retry, more, _ = _parse_pass(spark, [], [r for s in again for r in s.ranges], opts, names, schema, again)
-        persisted.frames.append(retry)
-        parsed = parsed.where(~F.col("_source_file").isin(sorted(inexact))).unionByName(retry)
-        reports = [r for r in reports if r.path not in inexact] + more
+        parsed, reports = _reread_whole(spark, (parsed, reports, inexact), surveys, persisted, opts, names, schema)
     records = parsed.where("kind = 'record'").select(
         *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(outputs)],
         "_source_file",
@@ -76,6 +71,25 @@ def read_landed_records(
         *extra,
     )
     return records, persisted, reports
+
+
+def _reread_whole(
+    spark: Any,
+    first: tuple[DataFrame, list[FileReport], set[str]],
+    surveys: list[Survey],
+    persisted: Persisted,
+    opts: FormatOptions,
+    names: list[str],
+    schema: Any,
+) -> tuple[DataFrame, list[FileReport]]:
+    """The parse with the ``inexact`` files read again as one range each (a quote-parity cut of
+    theirs was not a record end), and their reports replaced."""
+    parsed, reports, inexact = first
+    again = [replace(s, ranges=[_one_range(s)]) for s in surveys if s.path in inexact]
+    retry, more, _ = _parse_pass(spark, [], [r for s in again for r in s.ranges], opts, names, schema, again)
+    persisted.frames.append(retry)
+    parsed = parsed.where(~F.col("_source_file").isin(sorted(inexact))).unionByName(retry)
+    return parsed, [r for r in reports if r.path not in inexact] + more
 
 
 class Persisted:

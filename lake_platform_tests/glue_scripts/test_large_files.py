@@ -208,6 +208,23 @@ def test_a_file_above_the_row_cap_ingests_exactly_in_more_than_one_task(lake, sp
     assert lines == expected
 
 
+def test_a_split_file_whose_quote_parity_misleads_the_cuts_is_ingested_exactly_by_a_whole_reread(lake):
+    # `3/4" pipe` is a literal quote mid-field: by parity every later cut is inside quotes, so
+    # the ranges after it report inexact cuts and the job re-reads the file as one range.
+    lake.erp["source"]["options"]["split_bytes"] = 2048
+    rows = [order_row(i, "NEW", 10) for i in range(1, 201)]
+    rows[4] = order_row(5, 'NEW 3/4" pipe', 10)
+    # ... so the first "even" line end after it is inside this real quoted field: a wrong cut.
+    rows[99] = order_row(100, '"two\nlines"', 10)
+    lake.land("orders", "20260101T000000Z", {"a.csv": ORDERS_HEADER + "".join(rows)})
+    result = lake.ingest("orders", "20260101T000000Z")
+    figures = result["materialization"] if "materialization" in result else result
+    assert (figures["landed_rows"], figures["source_rows"]) == (200, 200)
+    stored = query(lake, "select order_id, order_status, _source_line from erp.orders order by 1")
+    assert [(int(o), line) for o, _, line in stored] == [(i, i + 1 + (i > 100)) for i in range(1, 201)]
+    assert (stored[4][1], stored[99][1]) == ('NEW 3/4" pipe', "two\nlines")
+
+
 def test_the_whole_file_read_of_the_same_file_hits_the_row_cap(lake, spark, row_cap):
     lake.land("orders", "20260101T000000Z", {"a.csv": _orders_file(600)})
     with pytest.raises(Exception, match="(?i)length|maxLength|exceed"):
