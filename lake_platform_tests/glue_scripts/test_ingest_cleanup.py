@@ -10,7 +10,7 @@ import pytest
 
 from lake_glue import failpoints, ingest_job
 from lake_platform_tests.conftest import ORDERS_HEADER, order_row
-from lake_platform_tests.glue_scripts.test_killed_jobs import _run_job
+from lake_platform_tests.glue_scripts.test_killed_jobs import _ingest
 from lake_platform_tests.glue_scripts.test_transactional_tables import query
 
 BASE, NEXT = "20260101T000000Z", "20260102T000000Z"
@@ -84,14 +84,7 @@ def test_a_committed_batch_keeps_the_quarantine_its_snapshot_names(lake):
 @pytest.mark.slow
 def test_an_ingest_killed_between_cast_and_write_changes_nothing_and_its_rerun_lands_the_batch(lake, tmp_path):
     _land_next(lake, order_row(2, "NEW", 10) + order_row(3, "NEW", 10))
-    args = {
-        "config_name": "erp",
-        "table_name": "orders",
-        "batch_id": NEXT,
-        "raw_bucket": "lake-raw",
-        "source_bucket": "lake-source",
-    }
-    killed = _run_job(lake, tmp_path, "files_spark_ingest_default", args, "ingest:cast")
+    killed = _ingest(lake, tmp_path, "orders", NEXT, "ingest:cast")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert query(lake, "select _batch_id, count(*) from erp.orders group by 1") == [(BASE, 1)]
     lake.ingest("orders", NEXT)  # the re-run in-process, on the warm session: one JVM start less

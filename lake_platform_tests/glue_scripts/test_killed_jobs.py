@@ -40,6 +40,18 @@ def _run_job(lake, tmp_path, job: str, args: dict, failpoint: str | None = None)
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
 
 
+def _ingest(lake, tmp_path, table: str, batch_id: str, failpoint: str | None = None) -> subprocess.CompletedProcess:
+    """The ingest job for one batch of an ``erp`` table, as Glue runs it (its own process)."""
+    args = {
+        "config_name": "erp",
+        "table_name": table,
+        "batch_id": batch_id,
+        "raw_bucket": "lake-raw",
+        "source_bucket": "lake-source",
+    }
+    return _run_job(lake, tmp_path, "files_spark_ingest_default", args, failpoint)
+
+
 def _prepare_orders(lake, tmp_path, failpoint=None):
     args = {"config_name": "sales", "table_name": "orders", "batch_id": NEXT, "target_bucket": "lake-target"}
     return _run_job(lake, tmp_path, "dapfw_prepare_default", args, failpoint)
@@ -92,17 +104,10 @@ def test_an_ingest_killed_mid_commit_leaves_the_source_table_and_its_rerun_lands
     lake.land("orders", BASE, {"a.csv": ORDERS_HEADER + order_row(1, "NEW", 10)})
     lake.ingest("orders", BASE)
     lake.land("orders", NEXT, {"a.csv": ORDERS_HEADER + order_row(2, "NEW", 10) + order_row(3, "NEW", 10)})
-    args = {
-        "config_name": "erp",
-        "table_name": "orders",
-        "batch_id": NEXT,
-        "raw_bucket": "lake-raw",
-        "source_bucket": "lake-source",
-    }
-    killed = _run_job(lake, tmp_path, "files_spark_ingest_default", args, "commit:staged")
+    killed = _ingest(lake, tmp_path, "orders", NEXT, "commit:staged")
     assert killed.returncode == -signal.SIGKILL
     assert query(lake, "select _batch_id, count(*) from erp.orders group by 1") == [(BASE, 1)]
-    rerun = _run_job(lake, tmp_path, "files_spark_ingest_default", args)
+    rerun = _ingest(lake, tmp_path, "orders", NEXT)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     figures = json.loads([line for line in rerun.stdout.splitlines() if line.startswith("{")][-1])["materialization"]
     assert (figures["landed_rows"], figures["source_rows"]) == (2, 2)

@@ -30,7 +30,7 @@ from lake_glue.formats.ranges import (
 from lake_glue.records import format_of, parse_file
 from lake_platform_tests.conftest import ORDERS_HEADER, order_row
 from lake_platform_tests.glue_scripts.test_bad_input_corpus import CASES, CUSTOMERS_HEADER, LINES
-from lake_platform_tests.glue_scripts.test_killed_jobs import _run_job
+from lake_platform_tests.glue_scripts.test_killed_jobs import _ingest
 from lake_platform_tests.glue_scripts.test_transactional_tables import query
 
 _OPTION_KEYS = {f.name for f in dataclasses.fields(FormatOptions)}
@@ -235,14 +235,7 @@ def test_the_whole_file_read_of_the_same_file_hits_the_row_cap(lake, spark, row_
 def test_an_ingest_of_a_split_file_killed_mid_commit_replays_it_once(lake, tmp_path):
     lake.erp["source"]["options"]["split_bytes"] = 4096
     lake.land("orders", "20260102T000000Z", {"a.csv": _orders_file(500)})
-    args = {
-        "config_name": "erp",
-        "table_name": "orders",
-        "batch_id": "20260102T000000Z",
-        "raw_bucket": "lake-raw",
-        "source_bucket": "lake-source",
-    }
-    killed = _run_job(lake, tmp_path, "files_spark_ingest_default", args, "commit:staged")
+    killed = _ingest(lake, tmp_path, "orders", "20260102T000000Z", "commit:staged")
     assert killed.returncode == -signal.SIGKILL
     assert query(lake, "select count(*) from erp.orders") == [(0,)]
     # The re-run in-process, on the warm session: one JVM start less.

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lake_glue import ingest_job
-from lake_platform_tests.glue_scripts.test_killed_jobs import _run_job
+from lake_platform_tests.glue_scripts.test_killed_jobs import _ingest
 from lake_platform_tests.glue_scripts.test_transactional_tables import query
 
 BATCH, NEXT = "20260101T000000Z", "20260102T000000Z"
@@ -151,14 +151,7 @@ def test_a_parquet_ingest_killed_mid_way_changes_nothing_and_its_rerun_lands_the
     _land(lake, BATCH, {"a.parquet": pa.table(_lines(1, 3), SCHEMA)})
     lake.ingest("order_lines", BATCH)
     _land(lake, NEXT, {"a.parquet": pa.table(_lines(4, 2), SCHEMA)})
-    args = {
-        "config_name": "erp",
-        "table_name": "order_lines",
-        "batch_id": NEXT,
-        "raw_bucket": "lake-raw",
-        "source_bucket": "lake-source",
-    }
-    killed = _run_job(lake, tmp_path, "files_spark_ingest_default", args, failpoint)
+    killed = _ingest(lake, tmp_path, "order_lines", NEXT, failpoint)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert [r[0] for r in _stored(lake)] == [1, 2, 3]
     lake.ingest("order_lines", NEXT)  # the re-run in-process, on the warm session

@@ -19,7 +19,7 @@ from lake_glue.ingest_job import IngestError
 from lake_platform.assets.checks import undeclared_fields_check
 from lake_platform.cli import main
 from lake_platform_tests.conftest import ERP, ORDERS_HEADER, SALES, order_row
-from lake_platform_tests.glue_scripts.test_killed_jobs import _run_job
+from lake_platform_tests.glue_scripts.test_killed_jobs import _ingest
 from lake_platform_tests.glue_scripts.test_transactional_tables import _at_once, query
 
 BASE, NEXT = "20260101T000000Z", "20260102T000000Z"
@@ -212,14 +212,7 @@ def test_an_add_batch_killed_mid_commit_lands_neither_its_column_nor_its_rows(la
     lake.land("orders", BASE, {"a.csv": ORDERS_HEADER + order_row(1, "NEW", 10)})
     lake.ingest("orders", BASE)
     lake.land("orders", NEXT, {"b.csv": _channel_rows((2, "web"))})
-    args = {
-        "config_name": "erp",
-        "table_name": "orders",
-        "batch_id": NEXT,
-        "raw_bucket": "lake-raw",
-        "source_bucket": "lake-source",
-    }
-    killed = _run_job(lake, tmp_path, "files_spark_ingest_default", args, "commit:staged")
+    killed = _ingest(lake, tmp_path, "orders", NEXT, "commit:staged")
     assert killed.returncode == -signal.SIGKILL
     assert "channel" not in {f.name for f in _source(lake, "orders").schema().fields}
     assert query(lake, "select _batch_id, count(*) from erp.orders group by 1") == [(BASE, 1)]
