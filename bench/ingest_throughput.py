@@ -5,8 +5,8 @@ ingested alternately, A then B, for several rounds, each round under a new batch
 
 - **A, lake ingest**: ``run_ingest`` of ``files-spark-ingest-default`` on one SparkSession
   (started before the rounds, so JVM start-up is excluded): parse the bytes into records,
-  cast and validate, write the valid rows and the quarantine, read back to reconcile, commit
-  to the Iceberg catalog.
+  cast and validate, write the valid rows (one pass over the file), read their lineage back
+  to reconcile, commit to the Iceberg catalog.
 - **C, Spark's own CSV reader**: ``spark.read.csv`` with the same casts to Parquet on the same
   session: the floor any ingest on local Spark starts from (reported with the figure).
 - **B, DuckDB**: ``COPY (SELECT <the same casts> FROM read_csv(..., all_varchar)) TO parquet``
@@ -17,8 +17,9 @@ Usage::
 
     .venv/bin/python bench/ingest_throughput.py [--rows 300000] [--rounds 3]   # --rows 3000000 for the large size
 
-Prints min and median seconds of each side and the ratio B/A against the goal (lake ingest
-at least 0.33x DuckDB's throughput). A warm-up round runs first and is not counted.
+Prints min and median seconds of each side and two ratios against their goals: the lake's
+throughput at least 0.7x Spark's own CSV reader (C/A, the cost of fidelity), and at least 0.33x
+DuckDB's (B/A). A warm-up round runs first and is not counted.
 """
 
 from __future__ import annotations
@@ -128,9 +129,26 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
     times = alternate({"lake": lake, "duckdb": duck, "spark": spark_csv}, rounds)
     spark.stop()
     lake_s, duck_s, spark_s = (statistics.median(times[k]) for k in ("lake", "duckdb", "spark"))
+    label = f"{rows:,} rows / {size_mb:.0f} MB CSV (JVM start excluded)"
     return [
         Figure(
-            f"ingest throughput, {rows:,} rows / {size_mb:.0f} MB CSV (JVM start excluded)",
+            f"ingest fidelity vs Spark's own CSV reader, {label}",
+            times["lake"],
+            times["spark"],
+            "spark.read.csv with the same casts straight to Parquet, same session",
+            goal=0.7,
+            at_least=True,
+            ratio_of="alternative / ours",
+            note=f"lake {rows / lake_s:,.0f} rows/s, Spark's reader {rows / spark_s:,.0f} rows/s",
+            why_not=f"the lake's ingest takes {lake_s - spark_s:.1f} s over Spark's reader: one pass parses the"
+            " physical records in a Python worker (Arrow kernels), casts, and writes the valid rows; then the"
+            " stored rows' lineage (_source_file, _source_line) is read back to reconcile, the catalog commit runs,"
+            " and only a batch with rejects is parsed again for its quarantine. Spark's reader has no Python hop,"
+            " no per-record identity, no quarantine and no reconciliation. Meeting 0.7x would take the"
+            " physical-record splitter on the JVM side (a Scala DataSource) so the rows never cross to Python.",
+        ),
+        Figure(
+            f"ingest throughput, {label}",
             times["lake"],
             times["duckdb"],
             "DuckDB COPY with the same casts, same 2 cores",
@@ -141,10 +159,10 @@ def measure(rows: int = 300_000, rounds: int = 3) -> list[Figure]:
             why_not=f"Spark's own CSV reader with the same casts, straight to Parquet on the same session, takes"
             f" {spark_s:.1f} s: local Spark alone reaches {duck_s / spark_s:.2f}x DuckDB, so no ingest on local"
             f" Spark meets 0.33x on 2 cores. The lake's ingest adds {lake_s - spark_s:.1f} s for physical records,"
-            " the quarantine, the read-back reconciliation and the commit. Meeting it would take a local ingest"
-            " path outside Spark (DuckDB or Arrow behind the same job contract and tests), or a JVM-side record"
-            " splitter to drop the Python worker hop; on Glue the fixed per-stage cost is spread over larger batches.",
-        )
+            " the quarantine, the reconciliation and the commit. Meeting it would take a local ingest path outside"
+            " Spark (DuckDB or Arrow behind the same job contract and tests); on Glue the fixed per-stage cost is"
+            " spread over larger batches.",
+        ),
     ]
 
 

@@ -7,10 +7,11 @@ outputs, carrying its file and line; the job checks that against what it stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
+from pyspark.accumulators import AccumulatorParam
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -31,88 +32,171 @@ _INTEGER_TEXT = r"^[+-]?[0-9]+$"
 
 def read_landed_records(
     spark: Any, file_uris: list[str], opts: FormatOptions, columns: list[config.Column]
-) -> tuple[DataFrame, Persisted, list[FileReport]]:
-    """Parse the landed files in Spark tasks; returns (records, the persisted parse, per-file reports).
+) -> LandedRead:
+    """The batch's landed files as one lazy parse (:class:`LandedRead`): nothing is read yet.
+
+    Large files are surveyed first (one task each) when ``opts.split_bytes`` says they are read
+    as byte ranges (:mod:`lake_glue.formats.ranges`); everything else runs with the action that
+    first reads ``records``.
+    """
+    whole, surveys = _plan_split(spark, file_uris, opts)
+    return LandedRead(spark, whole, surveys, opts, columns)
+
+
+class LandedRead:
+    """One parse of a batch's landed files: its records, lazily, and each file's report once an
+    action has read them.
 
     ``records`` has one string column per declared column, ``_source_file``, ``_source_line``,
     ``_parse_error`` and ``_corrupt_record`` (the record's text when it could not be parsed),
     and the columns by which the format identifies a record beyond its file and line.
-    It is persisted: the reports are collected from the same pass that produced the records.
 
-    The parsed records cross from Python to the JVM as Arrow columns (``mapInArrow``), not as
-    pickled rows: for a clean CSV that transfer cost more than the parsing itself. A file larger
-    than ``opts.split_bytes`` is read as byte ranges, one task each (:mod:`lake_glue.formats.ranges`).
+    The reports travel back to the driver in an accumulator filled by the parse tasks, not as
+    rows of the output: the write that stores the records is then the only pass over the files,
+    with no cache between a "count the files" action and the write (on 300,000 rows the cache
+    cost more than the parse; ``bench/ingest_throughput.py``). The accumulator is keyed by file
+    and range, so a task Spark runs again adds the same entries, not more. The parsed records
+    cross from Python to the JVM as Arrow columns (``mapInArrow``), not as pickled rows.
     """
-    from lake_glue.evolution import RESCUED_COLUMN
-    from lake_glue.records import arrow_names, format_of, value_width
 
-    names = [c.name for c in columns]
-    # Under on_new_columns rescue/add each record also carries its undeclared fields (``_rescued``).
-    outputs = names + [RESCUED_COLUMN] * (value_width(opts, names) - len(names))
-    extra = format_of(opts.format).extra_identity
+    def __init__(
+        self, spark: Any, whole: dict[str, str], surveys: list[Survey], opts: FormatOptions, columns: list
+    ) -> None:
+        from lake_glue.evolution import RESCUED_COLUMN
+        from lake_glue.records import format_of, value_width
+
+        self.spark, self.whole, self.surveys, self.opts, self.columns = spark, whole, surveys, opts, columns
+        names = [c.name for c in columns]
+        # Under on_new_columns rescue/add each record also carries its undeclared fields (``_rescued``).
+        outputs = names + [RESCUED_COLUMN] * (value_width(opts, names) - len(names))
+        extra = format_of(opts.format).extra_identity
+        self.accumulator = spark.sparkContext.accumulator({}, _KeyedReports())
+        self.records = _parse_frame(spark, self, names, extra).select(
+            *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(outputs)],
+            "_source_file",
+            "_source_line",
+            PARSE_ERROR_COLUMN,
+            CORRUPT_COLUMN,
+            *extra,
+        )
+        self.cached = False
+
+    def read_now(self) -> LandedRead:
+        """Run the parse as its own action and keep its records cached, for a job that needs the
+        reports before it stores anything (``on_new_columns: add``); ``unpersist`` releases it."""
+        from pyspark import StorageLevel
+
+        self.records = self.records.persist(StorageLevel.MEMORY_AND_DISK)
+        self.cached = True
+        self.records.count()
+        return self
+
+    def unpersist(self) -> None:
+        """Release the cache of :meth:`read_now` (nothing when there is none)."""
+        if self.cached:
+            self.records.unpersist()
+
+    def reports(self) -> tuple[list[FileReport], set[str]]:
+        """(each file's report, the split files a cut of which was not a record end), once an
+        action has read ``records``; raises when any file or range read has no report."""
+        from lake_glue.formats.ranges import file_report
+        from lake_glue.records import FileReport
+
+        got = dict(self.accumulator.value)
+        whole = [got.get(("file", path)) for path in self.whole.values()]
+        parts = {s.path: [got.get(("range", s.path, r.index)) for r in s.ranges] for s in self.surveys}
+        missing = [p for p, r in zip(self.whole.values(), whole) if r is None]
+        missing += [path for path, found in parts.items() if None in found]
+        if missing:
+            raise RuntimeError(f"the parse reported nothing for {sorted(missing)}: no action has read these files")
+        reports = [FileReport(**json.loads(r)) for r in whole if r is not None]
+        split = {path: [json.loads(r) for r in found if r is not None] for path, found in parts.items()}
+        inexact = {path for path, found in split.items() if not all(p["exact"] for p in found)}
+        reports += [file_report(s, split[s.path]) for s in self.surveys if s.path not in inexact]
+        return reports, inexact
+
+    def again(self, whole_files: Collection[str] = ()) -> LandedRead:
+        """A new parse of the same files (with a fresh report accumulator); the split files in
+        ``whole_files`` are read as one range each (their quote-parity cut was not a record end)."""
+        surveys = [replace(s, ranges=[_one_range(s)]) if s.path in whole_files else s for s in self.surveys]
+        return LandedRead(self.spark, self.whole, surveys, self.opts, self.columns)
+
+
+def _parse_frame(spark: Any, read: LandedRead, names: list[str], extra: tuple[str, ...]) -> DataFrame:
+    """The parse of ``read``'s whole files and ranges as one frame of record rows."""
+    from lake_glue.records import arrow_names, value_width
+
     schema = T.StructType(
         [
             T.StructField(n, T.LongType() if n in extra or n == "_source_line" else T.StringType())
-            for n in arrow_names(len(outputs), extra)
+            for n in arrow_names(value_width(read.opts, names), extra)
         ]
     )
-    whole, surveys = _plan_split(spark, file_uris, opts)
-    parts = [r for s in surveys for r in s.ranges]
-    parsed, reports, inexact = _parse_pass(spark, whole, parts, opts, names, schema, surveys)
-    persisted = Persisted([parsed])
-    if inexact:
-        parsed, reports = _reread_whole(spark, (parsed, reports, inexact), surveys, persisted, opts, names, schema)
-    records = parsed.where("kind = 'record'").select(
-        *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(outputs)],
-        "_source_file",
-        "_source_line",
-        PARSE_ERROR_COLUMN,
-        CORRUPT_COLUMN,
-        *extra,
-    )
-    return records, persisted, reports
+    frames = []
+    if read.whole:
+        binary = spark.read.format("binaryFile").load([literal_path(u) for u in read.whole]).select("path", "content")
+        frames.append(binary.mapInArrow(_ArrowParser(read.opts, names, read.accumulator), schema))
+    parts = [r for s in read.surveys for r in s.ranges]
+    if parts:
+        rows = spark.sparkContext.parallelize([(json.dumps(asdict(p)),) for p in parts], len(parts))
+        parser = _RangeParser(read.opts, names, read.accumulator)
+        frames.append(spark.createDataFrame(rows, "part string").mapInArrow(parser, schema))
+    if not frames:
+        frames.append(spark.createDataFrame([], schema))
+    parsed = frames[0]
+    for frame in frames[1:]:
+        parsed = parsed.unionByName(frame)
+    return parsed.where("kind = 'record'")
 
 
-def _reread_whole(
-    spark: Any,
-    first: tuple[DataFrame, list[FileReport], set[str]],
-    surveys: list[Survey],
-    persisted: Persisted,
-    opts: FormatOptions,
-    names: list[str],
-    schema: Any,
-) -> tuple[DataFrame, list[FileReport]]:
-    """The parse with the ``inexact`` files read again as one range each (a quote-parity cut of
-    theirs was not a record end), and their reports replaced."""
-    parsed, reports, inexact = first
-    again = [replace(s, ranges=[_one_range(s)]) for s in surveys if s.path in inexact]
-    retry, more, _ = _parse_pass(spark, [], [r for s in again for r in s.ranges], opts, names, schema, again)
-    persisted.frames.append(retry)
-    parsed = parsed.where(~F.col("_source_file").isin(sorted(inexact))).unionByName(retry)
-    return parsed, [r for r in reports if r.path not in inexact] + more
+class _KeyedReports(AccumulatorParam):
+    """An accumulator of reports keyed by file (or file and range): merging is a dict update,
+    so a task that Spark runs twice reports the same entries once."""
+
+    def zero(self, value: dict) -> dict:
+        return {}
+
+    def addInPlace(self, value1: dict, value2: dict) -> dict:
+        value1.update(value2)
+        return value1
 
 
-class Persisted:
-    """The persisted parse passes of a batch, released together at the end of the job."""
+def _reporting(batches: Iterator[Any], accumulator: Any) -> Iterator[Any]:
+    """The record rows of a parser's batches; its report rows go to ``accumulator`` instead."""
+    import pyarrow.compute as pc
 
-    def __init__(self, frames: list[DataFrame]):
-        self.frames = frames
+    for batch in batches:
+        kinds = batch.column("kind")
+        is_record = pc.equal(kinds, "record")
+        if pc.all(is_record).as_py():
+            yield batch
+            continue
+        for kind, report in zip(kinds.to_pylist(), batch.column("report").to_pylist()):
+            if kind == "file":
+                accumulator.add({("file", json.loads(report)["path"]): report})
+            elif kind == "range":
+                part = json.loads(report)
+                accumulator.add({("range", part["path"], part["index"]): report})
+        if pc.any(is_record).as_py():
+            yield batch.filter(is_record)
 
-    def unpersist(self) -> None:
-        """Release every pass."""
-        for frame in self.frames:
-            frame.unpersist()
 
-
-def _plan_split(spark: Any, file_uris: list[str], opts: FormatOptions) -> tuple[list[str], list[Survey]]:
-    """(files read whole, surveys of the files read in ranges): one survey task per large file."""
-    from lake_glue.formats.ranges import split_reason, survey
+def _plan_split(spark: Any, file_uris: list[str], opts: FormatOptions) -> tuple[dict[str, str], list[Survey]]:
+    """(files read whole, uri -> the path Spark names it by; surveys of the files read in ranges):
+    one survey task per large file."""
+    from lake_glue.formats.ranges import range_bytes, split_reason, survey
     from lake_glue.storage import file_sizes, resolved_uri
 
-    whole, large = [], []
-    for uri, (path, size) in file_sizes(spark, file_uris).items():
+    whole: dict[str, str] = {}
+    large = []
+    sizes = file_sizes(spark, file_uris)
+    total = sum(size for _, size in sizes.values())
+    opts = replace(opts, split_bytes=range_bytes(opts, total, spark.sparkContext.defaultParallelism))
+    for uri, (path, size) in sizes.items():
+        if size == 0:
+            continue  # Spark's file sources skip an empty file: it has no report (the job knows it is empty)
         if split_reason(path, size, opts):
-            whole.append(uri)
+            whole[uri] = path
         else:
             large.append((path, resolved_uri(spark, uri)))
     if not large:
@@ -124,46 +208,6 @@ def _plan_split(spark: Any, file_uris: list[str], opts: FormatOptions) -> tuple[
 def _one_range(surveyed: Survey) -> Range:
     """The whole file as one range: the whole-file parse, without the binaryFile row cap."""
     return replace(surveyed.ranges[0], stop=surveyed.size, last=True)
-
-
-def _parse_pass(
-    spark: Any,
-    whole: list[str],
-    parts: list[Range],
-    opts: FormatOptions,
-    names: list[str],
-    schema: Any,
-    surveys: list[Survey],
-) -> tuple[DataFrame, list[FileReport], set[str]]:
-    """One persisted parse of the whole files and the ranges: (parse, reports, inexact split files)."""
-    from pyspark import StorageLevel
-
-    from lake_glue.formats.ranges import file_report
-    from lake_glue.records import FileReport
-
-    frames = []
-    if whole:
-        binary = spark.read.format("binaryFile").load([literal_path(u) for u in whole]).select("path", "content")
-        frames.append(binary.mapInArrow(_ArrowParser(opts, names), schema))
-    if parts:
-        rows = spark.sparkContext.parallelize([(json.dumps(asdict(p)),) for p in parts], len(parts))
-        frames.append(spark.createDataFrame(rows, "part string").mapInArrow(_RangeParser(opts, names), schema))
-    if not frames:
-        frames.append(spark.createDataFrame([], schema))
-    parsed = frames[0]
-    for frame in frames[1:]:
-        parsed = parsed.unionByName(frame)
-    parsed = parsed.persist(StorageLevel.MEMORY_AND_DISK)
-    rows = parsed.where("kind in ('file', 'range')").select("kind", "report").collect()
-    reports = [FileReport(**json.loads(r.report)) for r in rows if r.kind == "file"]
-    by_file: dict[str, list[dict]] = {}
-    for r in rows:
-        if r.kind == "range":
-            part = json.loads(r.report)
-            by_file.setdefault(part["path"], []).append(part)
-    inexact = {path for path, got in by_file.items() if not all(p["exact"] for p in got)}
-    reports += [file_report(s, by_file.get(s.path, [])) for s in surveys if s.path not in inexact]
-    return parsed, reports, inexact
 
 
 _GLOB_CHARACTERS = "\\[]{}*?"
@@ -179,27 +223,30 @@ def literal_path(uri: str) -> str:
 
 
 class _RangeParser:
-    """The ``mapInArrow`` function of the ranges of large files: one JSON range row in, its rows out."""
+    """The ``mapInArrow`` function of the ranges of large files: one JSON range row in, its records
+    out (its report to the accumulator)."""
 
-    def __init__(self, opts: FormatOptions, names: list[str]):
-        self.opts, self.names = opts, names
+    def __init__(self, opts: FormatOptions, names: list[str], accumulator: Any):
+        self.opts, self.names, self.accumulator = opts, names, accumulator
 
     def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
         from lake_glue.formats.ranges import Range, range_batches
 
         for batch in batches:
             for part in batch.column("part").to_pylist():
-                yield from range_batches(Range(**json.loads(part)), self.opts, self.names)
+                yield from _reporting(range_batches(Range(**json.loads(part)), self.opts, self.names), self.accumulator)
 
 
 class _ArrowParser:
-    """The ``mapInArrow`` function: (path, content) batches in, record and file rows out.
+    """The ``mapInArrow`` function: (path, content) batches in, record rows out (each file's
+    report to the accumulator).
 
-    A class rather than a closure so that only the options and names are pickled to the tasks.
+    A class rather than a closure so that only the options, names and accumulator are pickled
+    to the tasks.
     """
 
-    def __init__(self, opts: FormatOptions, names: list[str]):
-        self.opts, self.names = opts, names
+    def __init__(self, opts: FormatOptions, names: list[str], accumulator: Any):
+        self.opts, self.names, self.accumulator = opts, names, accumulator
 
     def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
         from lake_glue.records import parse_file_arrow
@@ -207,7 +254,7 @@ class _ArrowParser:
         for batch in batches:
             paths, contents = batch.column("path").to_pylist(), batch.column("content").to_pylist()
             for path, content in zip(paths, contents):
-                yield from parse_file_arrow(path, content, self.opts, self.names)
+                yield from _reporting(parse_file_arrow(path, content, self.opts, self.names), self.accumulator)
 
 
 _DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -311,15 +358,19 @@ def cast_and_validate(raw_df: DataFrame, columns: list[config.Column]) -> tuple[
     ok = F.col(PARSE_ERROR_COLUMN).isNull()
     for column in columns:
         ok = ok & ~_column_problem(F.col(column.name), F.col(f"__typed_{column.name}"), column)
-    staged = staged.select("*", ok.alias("__ok"))
-    valid = staged.where(F.col("__ok")).select(
+    # Spark's optimizer would push the ``__ok`` filter below this projection by inlining every
+    # cast into it, so each value would be parsed twice (once to filter, once to store). A
+    # non-deterministic column, which the filter also names, keeps the casts computed once.
+    staged = staged.select("*", ok.alias("__ok"), F.spark_partition_id().alias("__task"))
+    ok_here = F.col("__ok") & (F.col("__task") >= 0)
+    valid = staged.where(ok_here).select(
         *[F.col(f"__typed_{c.name}").cast(spark_type(c.type)).alias(c.name) for c in columns], *passthrough
     )
     errors = [_column_error(F.col(c.name), F.col(f"__typed_{c.name}"), c) for c in columns]
     reason = F.when(F.col(PARSE_ERROR_COLUMN).isNotNull(), F.col(PARSE_ERROR_COLUMN)).otherwise(
         F.concat_ws("; ", *errors)
     )
-    rejected = staged.where(~F.col("__ok")).select(*names, CORRUPT_COLUMN, reason.alias(REASON_COLUMN), *passthrough)
+    rejected = staged.where(~ok_here).select(*names, CORRUPT_COLUMN, reason.alias(REASON_COLUMN), *passthrough)
     return valid, rejected
 
 

@@ -27,7 +27,7 @@ from lake_glue import evolution, failpoints
 from lake_glue.args import IngestArgs
 from lake_glue.config import Acceptance, ConfigError, IngestConfig, PrepareConfig, TableConfig, as_config
 from lake_glue.entrypoint import pipes_metadata
-from lake_glue.ingest import REASON_COLUMN, add_lineage, cast_and_validate, read_landed_records
+from lake_glue.ingest import REASON_COLUMN, LandedRead, add_lineage, cast_and_validate, read_landed_records
 from lake_glue.layout import batch_prefix, key_contract, source_table_spec
 from lake_glue.records import FileReport, FormatOptions, format_of
 from lake_glue.report import StandaloneReporter
@@ -42,6 +42,7 @@ from lake_glue.tables import (
     commit,
     key_contract_properties,
     load_table,
+    new_data_folder,
     open_catalog,
     retry_on_conflict,
     snapshot_properties,
@@ -89,11 +90,10 @@ class Batch:
 
 @dataclass
 class Parsed:
-    """The batch's records as parsed (string columns plus identity) and each file's report."""
+    """What the read of the batch found: its files, whether they were sealed, each file's report."""
 
     files: list[str]
     sealed: bool
-    records: DataFrame
     reports: list[FileReport]
     duplicates: list[str] = field(default_factory=list)
 
@@ -113,25 +113,34 @@ class Parsed:
 
 
 @dataclass
+class Attempt:
+    """The folders this attempt writes (its data files, its quarantine). They go when the run
+    fails, unless the commit may have named them: only a commit error proving nothing was
+    committed lets them go then."""
+
+    paths: list[str] = field(default_factory=list)
+    committing: bool = False
+
+    def discard_on_failure(self, spark: SparkSession) -> Any:
+        """An ExitStack exit callback deleting the folders after a failure that left them unnamed."""
+
+        def _exit(exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+            if exc is not None and (not self.committing or surely_not_committed(exc)):
+                for path in self.paths:
+                    delete_path(spark, path)
+            return False
+
+        return _exit
+
+
+@dataclass
 class Quarantine:
-    """This attempt's quarantine folder. It goes when the run fails, unless the commit may have
-    named it: only a commit error proving nothing was committed lets it go then."""
+    """This attempt's quarantine: its root for the table, its folder once written, its rows and examples."""
 
     root: str
     path: str | None = None
     rows: int = 0
     reasons: list = field(default_factory=list)
-    committing: bool = False
-
-    def discard_on_failure(self, spark: SparkSession) -> Any:
-        """An ExitStack exit callback deleting the folder after a failure that left it unnamed."""
-
-        def _exit(exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
-            if exc is not None and self.path and (not self.committing or surely_not_committed(exc)):
-                delete_path(spark, self.path)
-            return False
-
-        return _exit
 
 
 @dataclass
@@ -145,6 +154,7 @@ class Stored:
     data_files: list[str]
     source_rows: int
     quarantine: Quarantine
+    attempt: Attempt
     # String columns (name -> doc) this batch's commit adds: ``_rescued`` or the new ones (evolution).
     added: dict[str, str] = field(default_factory=dict)
 
@@ -155,14 +165,18 @@ def run_ingest(
     """Ingest one batch, commit it, and return the figures reported to Dagster.
 
     ``pipes`` is the Pipes context (its extras carry the sealed file list); without one the
-    job reads the batch folder as it is and reports to stdout. Every cleanup (the parse's
-    cache, this attempt's quarantine on failure) is on one stack, whichever phase fails.
+    job reads the batch folder as it is and reports to stdout. The landed files are read once,
+    by the write of the valid rows; what that read found (each file's report) is checked before
+    anything is committed. Every cleanup (a cached parse, this attempt's data and quarantine
+    folders on failure) is on one stack, whichever phase fails.
     """
     batch = _batch(args, _validated(config), pipes or StandaloneReporter())
     with contextlib.ExitStack() as cleanup:
         files, sealed = _verify_seal(spark, batch)
-        parsed = _parse(spark, batch, files, sealed, cleanup)
-        stored = _store(spark, batch, parsed, cleanup)
+        landed = read_landed_records(spark, [join_uri(batch.uri, f) for f in files], batch.opts, batch.table.columns)
+        stored, landed = _store(spark, batch, landed, cleanup)
+        parsed = _check_read(spark, batch, files, sealed, landed.reports()[0])
+        _quarantine(spark, batch, parsed, landed, stored)
         _reconcile(spark, batch, parsed, stored)
         acceptance = _accept(batch, parsed, stored)
         return _commit(batch, parsed, stored, acceptance)
@@ -218,15 +232,12 @@ def _refuse_if(label: str, what: str, problems: list[str]) -> None:
         raise IngestError(f"{label}: {what} or committed: " + "; ".join(problems) + f". {FIX}")
 
 
-def _parse(
-    spark: SparkSession, batch: Batch, files: list[str], sealed: list[SealedFile] | None, cleanup: contextlib.ExitStack
+def _check_read(
+    spark: SparkSession, batch: Batch, files: list[str], sealed: list[SealedFile] | None, reports: list[FileReport]
 ) -> Parsed:
-    """Parse the files into records; refuse the batch for a changed seal, an unreadable file or a
-    duplicate delivery. The parse stays cached (one pass gives records and reports) until the end."""
-    uris = [join_uri(batch.uri, f) for f in files]
-    records, cached, reports = read_landed_records(spark, uris, batch.opts, batch.table.columns)
-    cleanup.callback(cached.unpersist)
-    reports += _unread_empty_files(batch, files, reports)
+    """Refuse the batch for a changed seal, an unreadable file or a duplicate delivery, from what
+    the read of its files reported."""
+    reports = reports + _unread_empty_files(batch, files, reports)
     if sealed is not None:
         # What was read must be what was sealed, and the folder must still be as sealed.
         by_name = {f: next(r for r in reports if r.path.endswith("/" + f)) for f in files}
@@ -238,7 +249,7 @@ def _parse(
     problems = [f"{r.path}: {r.problem}" for r in reports if r.problem]
     if problems:
         raise IngestError(f"{batch.label}: " + "; ".join(problems))
-    parsed = Parsed(files=files, sealed=sealed is not None, records=records, reports=reports)
+    parsed = Parsed(files=files, sealed=sealed is not None, reports=reports)
     parsed.duplicates = _check_duplicates(batch, reports)
     return parsed
 
@@ -284,37 +295,90 @@ def _check_duplicates(batch: Batch, reports: list[FileReport]) -> list[str]:
     return found
 
 
-def _store(spark: SparkSession, batch: Batch, parsed: Parsed, cleanup: contextlib.ExitStack) -> Stored:
-    """Cast the records, write the valid rows as the table's data files and the rest to quarantine.
+def _store(
+    spark: SparkSession, batch: Batch, landed: LandedRead, cleanup: contextlib.ExitStack
+) -> tuple[Stored, LandedRead]:
+    """Cast the records and write the valid rows as the table's data files: the one pass over the
+    landed files. Returns what was stored and the read that stored it.
 
-    Nothing is committed yet; the quarantine attempt goes again if the run fails before its commit.
+    A split file one of whose cuts was not a record end is written again, read as one range.
+    Nothing is committed yet; this attempt's folders go again if the run fails before its commit.
     """
-    lineage = add_lineage(parsed.records, batch.id, batch.ingested_at)
-    valid, rejected = cast_and_validate(lineage, batch.table.columns)
-    # A format's extra identity (a Parquet row group and row) stays with the quarantined rows only.
-    valid = valid.drop(*format_of(batch.opts.format).extra_identity)
-    failpoints.hit("ingest:cast")
+    attempt = Attempt()
+    cleanup.push(attempt.discard_on_failure(spark))
+    undeclared: dict[str, int] = {}
+    if batch.table.on_new_columns == "add":  # the columns to add must be known before the write
+        landed, undeclared = _read_before_storing(landed, cleanup)
     spec = source_table_spec(batch.config, batch.table, batch.args.source_bucket, batch.args.database_prefix)
     catalog = open_catalog(batch.args.catalog)
-    valid, iceberg, added = evolution.source_table(
-        batch.label, batch.table, batch.opts, valid, parsed.undeclared, (catalog, spec)
-    )
-    contract_props = key_contract_properties(iceberg, key_contract(batch.table), batch.label)
-    _, data_files = write_files(spark, valid, spec, batch.config.job_settings.num_rows_per_file)
-    source_rows = _stored_rows(spark, data_files)
+    while True:
+        valid, _ = _typed_rows(batch, landed.records)
+        failpoints.hit("ingest:cast")
+        valid, iceberg, added = evolution.source_table(
+            batch.label, batch.table, batch.opts, valid, undeclared, (catalog, spec)
+        )
+        contract_props = key_contract_properties(iceberg, key_contract(batch.table), batch.label)
+        attempt.paths.append(new_data_folder(spec))
+        _, data_files = write_files(spark, valid, spec, batch.config.job_settings.num_rows_per_file, attempt.paths[-1])
+        inexact = landed.reports()[1]
+        if not inexact:
+            break
+        delete_path(spark, attempt.paths.pop())
+        landed = landed.again(inexact)
+    failpoints.hit("ingest:stored")
     source_bucket = f"s3://{batch.args.source_bucket}"
     quarantine = Quarantine(join_uri(source_bucket, "quarantine", batch.config.target.prefix, batch.table.table_name))
-    cleanup.push(quarantine.discard_on_failure(spark))
-    # Every record is either valid or rejected, so a batch that stored all its records has
-    # rejected none: the rejected side's plan is not run at all (reconciliation still checks).
-    if source_rows < parsed.landed:
-        _write_quarantine(spark, rejected, join_uri(quarantine.root, f"p_batch_id={batch.id}"), quarantine)
-    return Stored(spec, catalog, iceberg, contract_props, data_files, source_rows, quarantine, added)
+    stored = Stored(
+        spec, catalog, iceberg, contract_props, data_files, _stored_rows(spark, data_files), quarantine, attempt, added
+    )
+    return stored, landed
 
 
-def _write_quarantine(spark: SparkSession, rejected: DataFrame, batch_uri: str, quarantine: Quarantine) -> None:
+def _read_before_storing(landed: LandedRead, cleanup: contextlib.ExitStack) -> tuple[LandedRead, dict[str, int]]:
+    """Read the files ahead of the write, cached, for the undeclared fields they hold (``add``)."""
+    cleanup.callback(landed.read_now().unpersist)
+    reports, inexact = landed.reports()
+    if inexact:
+        landed = landed.again(inexact)
+        cleanup.callback(landed.read_now().unpersist)
+        reports, _ = landed.reports()
+    return landed, Parsed(files=[], sealed=False, reports=reports).undeclared
+
+
+def _typed_rows(batch: Batch, records: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(valid rows with lineage, as the table stores them before evolution; rejected rows)."""
+    valid, rejected = cast_and_validate(add_lineage(records, batch.id, batch.ingested_at), batch.table.columns)
+    # A format's extra identity (a Parquet row group and row) stays with the quarantined rows only.
+    return valid.drop(*format_of(batch.opts.format).extra_identity), rejected
+
+
+def _quarantine(spark: SparkSession, batch: Batch, parsed: Parsed, landed: LandedRead, stored: Stored) -> None:
+    """Write the rejected records to this attempt's quarantine folder.
+
+    Every record is either valid or rejected, so a batch that stored all its records has
+    rejected none and its files are not read again (the reconciliation still checks). Otherwise
+    they are parsed once more (a cached read is reused), and that read must find the same files.
+    """
+    if stored.source_rows >= parsed.landed:
+        return
+    again = landed if landed.cached else landed.again()
+    _, rejected = _typed_rows(batch, again.records)
+    _write_quarantine(spark, rejected, join_uri(stored.quarantine.root, f"p_batch_id={batch.id}"), stored)
+    if again is not landed:
+        first = {(r.path, r.size, r.sha256, r.records) for r in landed.reports()[0]}
+        second = {(r.path, r.size, r.sha256, r.records) for r in again.reports()[0]}
+        changed = sorted(p.rsplit("/", 1)[-1] for p, *_ in first ^ second)
+        if changed:
+            raise IngestError(
+                f"{batch.label}: files changed while the batch was read, nothing was committed: {sorted(set(changed))}"
+            )
+
+
+def _write_quarantine(spark: SparkSession, rejected: DataFrame, batch_uri: str, stored: Stored) -> None:
     """Write rejected rows as JSON to a fresh attempt folder; note its rows and example reasons."""
+    quarantine = stored.quarantine
     quarantine.path = join_uri(batch_uri, f"attempt={uuid.uuid4().hex[:12]}")
+    stored.attempt.paths.append(quarantine.path)
     rejected.drop("p_ingest_day", "p_batch_id").write.mode("errorifexists").json(quarantine.path)
     # Read as text: counting lines needs no JSON schema inference pass.
     lines = spark.read.text(quarantine.path)
@@ -429,7 +493,7 @@ def _commit(batch: Batch, parsed: Parsed, stored: Stored, acceptance: dict) -> d
     # From here the snapshot may name this attempt's quarantine: it stays unless the commit surely
     # failed. Other attempts' folders always stay (a run of this batch still going may commit one);
     # maintenance removes those no retained snapshot names, once older than the orphan window.
-    stored.quarantine.committing = True
+    stored.attempt.committing = True
     committed = retry_on_conflict(f"{stored.spec.label} {batch.label}", attempt)
     snapshot = committed.current_snapshot()
     figures.update(

@@ -355,8 +355,17 @@ def find_table(catalog: Any, database: str, name: str) -> Any:
         return None
 
 
-def write_files(spark: Any, df: Any, spec: TableSpec, max_rows: int) -> tuple[str, list[str]]:
-    """Write ``df`` as Parquet under a new ``data/<write id>/`` folder; returns (folder, catalog paths).
+def new_data_folder(spec: TableSpec) -> str:
+    """A folder no other write uses: ``<table>/data/<time>-<random id>``."""
+    from lake_glue.storage import join_uri
+
+    return join_uri(spec.location, DATA_DIR, f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}")
+
+
+def write_files(
+    spark: Any, df: Any, spec: TableSpec, max_rows: int, folder: str | None = None
+) -> tuple[str, list[str]]:
+    """Write ``df`` as Parquet under ``folder`` (by default a new one); returns (folder, catalog paths).
 
     Each file holds one value of each partition column and keeps the column inside the file
     (``add_files`` reads partition values from the files' statistics, and Spark's
@@ -364,9 +373,9 @@ def write_files(spark: Any, df: Any, spec: TableSpec, max_rows: int) -> tuple[st
     """
     from pyspark.sql import functions as F
 
-    from lake_glue.storage import join_uri, list_files_recursive
+    from lake_glue.storage import list_files_recursive
 
-    folder = join_uri(spec.location, DATA_DIR, f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}")
+    folder = folder or new_data_folder(spec)
     copies = [f"part_{c}" for c in spec.partition_columns]
     out = df.select("*", *[F.col(c).alias(k) for c, k in zip(spec.partition_columns, copies)])
     writer = out.write.mode("errorifexists").option("maxRecordsPerFile", max_rows)

@@ -1,6 +1,9 @@
-"""Whatever phase of an ingest fails, its cleanup runs: the parse's cache is released and an
-attempt's quarantine folder that nothing committed is removed. A killed job gets no cleanup,
-and changes nothing: its rerun lands the batch once.
+"""Whatever phase of an ingest fails, its cleanup runs: a cached parse is released and an
+attempt's data and quarantine folders that nothing committed are removed. A killed job gets no
+cleanup, and changes nothing: its rerun lands the batch once.
+
+The landed files are read once, by the write of the valid rows; what that read found is checked
+after it, so a batch refused then must leave no data files behind.
 """
 
 import signal
@@ -41,10 +44,14 @@ def _attempts(lake, batch: str) -> list:
     return sorted(root.glob("attempt=*")) if root.exists() else []
 
 
-def _land_next(lake, rows: str) -> None:
+def _land_next(lake, rows: str, **more: str) -> None:
     lake.land("orders", BASE, {"a.csv": ORDERS_HEADER + order_row(1, "NEW", 10)})
     lake.ingest("orders", BASE)
-    lake.land("orders", NEXT, {"a.csv": ORDERS_HEADER + rows})
+    lake.land("orders", NEXT, {"a.csv": ORDERS_HEADER + rows, **more})
+
+
+def _data_files(lake) -> list:
+    return sorted(p for p in (lake.root / "lake-source").rglob("*.parquet") if "quarantine" not in p.parts)
 
 
 # An error inside the commit may have committed it: that attempt's quarantine folder then stays.
@@ -89,3 +96,32 @@ def test_an_ingest_killed_between_cast_and_write_changes_nothing_and_its_rerun_l
     assert query(lake, "select _batch_id, count(*) from erp.orders group by 1") == [(BASE, 1)]
     lake.ingest("orders", NEXT)  # the re-run in-process, on the warm session: one JVM start less
     assert sorted(query(lake, "select _batch_id, count(*) from erp.orders group by 1")) == [(BASE, 1), (NEXT, 2)]
+
+
+def test_a_batch_refused_after_its_rows_were_written_leaves_no_data_files(lake):
+    # b.csv's header is read by the same pass that writes a.csv's rows: the refusal comes after the write.
+    _land_next(lake, order_row(2, "NEW", 10), **{"b.csv": "order_id;status\n3;NEW\n"})
+    before = _data_files(lake)
+    with pytest.raises(ingest_job.IngestError, match=r"b\.csv: CSV header does not match the declared columns"):
+        lake.ingest("orders", NEXT)
+    assert _data_files(lake) == before
+    assert query(lake, "select _batch_id, count(*) from erp.orders group by 1") == [(BASE, 1)]
+
+
+def test_a_file_changed_before_the_quarantine_reads_it_again_refuses_the_batch(lake, monkeypatch):
+    _land_next(lake, order_row(2, "NEW", 10) + BAD_ROW)
+    landed = lake.root / "lake-raw" / lake.erp["source"]["landing_prefix"] / "orders" / NEXT / "a.csv"
+    real = failpoints.hit
+
+    def rewrite_after_the_write(name: str) -> None:
+        if name == "ingest:stored":  # the valid rows are written; the rejected ones are read again next
+            landed.write_text(ORDERS_HEADER + order_row(2, "NEW", 10) + order_row(4, "NEW", 10) + BAD_ROW)
+        real(name)
+
+    monkeypatch.setattr(failpoints, "hit", rewrite_after_the_write)
+    before = _data_files(lake)
+    with pytest.raises(ingest_job.IngestError, match=r"files changed while the batch was read.*'a\.csv'"):
+        lake.ingest("orders", NEXT)
+    assert _data_files(lake) == before and _attempts(lake, NEXT) == []
+    monkeypatch.undo()
+    assert lake.ingest("orders", NEXT)["source_rows"] == 2  # the file as it is now, read once

@@ -82,9 +82,9 @@ def test_lineage_partition_day_comes_from_the_batch_id_not_the_clock(spark):
 def _read(spark, tmp_path, **options):
     opts = FormatOptions(**options)
     uris = [f"file://{p}" for p in sorted(tmp_path.iterdir())]
-    records, parsed, reports = read_landed_records(spark, uris, opts, COLUMNS)
-    valid, rejected = cast_and_validate(records, COLUMNS)
-    return valid.collect(), rejected.collect(), reports
+    landed = read_landed_records(spark, uris, opts, COLUMNS)
+    valid, rejected = cast_and_validate(landed.records, COLUMNS)
+    return valid.collect(), rejected.collect(), landed.reports()[0]
 
 
 def test_csv_is_read_with_the_declared_delimiter_and_quoting_and_keeps_file_and_line(spark, tmp_path):

@@ -50,6 +50,17 @@ BLOCK = 8 * 1024 * 1024
 SPLIT_FORMATS = ("csv", "jsonl")
 
 
+def range_bytes(opts: FormatOptions, batch_bytes: int, cores: int) -> int:
+    """The range size for a batch: ``split_bytes``, or less when that would leave cores idle.
+
+    As Spark sizes its own file splits, the batch's bytes are shared among the cores, so a
+    21 MB file on 2 cores is read in two ranges rather than by one task; a range is never
+    smaller than :data:`BLOCK`, below which a task's fixed cost outweighs its share.
+    """
+    share = -(-batch_bytes // max(cores, 1))
+    return min(opts.split_bytes, max(BLOCK, share))
+
+
 def split_reason(path: str, size: int, opts: FormatOptions) -> str | None:
     """Why a file is read whole rather than in ranges (None: it is split)."""
     if size <= opts.split_bytes:
