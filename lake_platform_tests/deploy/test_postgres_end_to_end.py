@@ -224,7 +224,14 @@ def test_a_killed_daemon_restarts_where_it_was_without_losing_or_doubling_runs(p
     instance = platform.instance_
     before = {r.dagster_run.run_id for r in _runs(instance)}
     _land(platform.home, B4, 4)
-    in_flight = _wait(f"the daemon to launch {B4}", lambda: _runs(instance, B4), platform)
+    # Killed once the run has started: a daemon killed while it is dequeuing the run leaves it
+    # STARTING, which run monitoring fails after start_timeout_seconds (300 s) and run retries
+    # re-run; that path is Dagster's and slower than this test waits.
+    in_flight = _wait(
+        f"the run of {B4} to start",
+        lambda: [r for r in _runs(instance, B4) if r.dagster_run.status == dg.DagsterRunStatus.STARTED],
+        platform,
+    )
     _stop(platform.daemon, signal.SIGKILL)  # mid-run: the run lives on in the code server
     _land(platform.home, B5, 5)  # lands while no daemon runs
     platform.start_daemon()
