@@ -6,7 +6,8 @@ One generated ``erp.orders`` CSV (the rows of ``bench/ingest_throughput.py``) is
 - **A, split**: ``source.options.split_bytes`` at ``--split-mb`` (default: a quarter of the
   file), so the survey task streams the file once (size, SHA-256, MD5, cut points) and each
   range is parsed by its own task (``lake_glue.formats.ranges``);
-- **B, whole**: ``split_bytes`` above the file's size: one ``binaryFile`` row, one task.
+- **B, whole**: ``split_bytes`` above the file's size, and ranges not shared among the cores
+  (``ranges.range_bytes`` bypassed): one ``binaryFile`` row, one task, as before ranges.
 
 For each it prints the seconds, the tasks of the job's largest stage (how many cores the parse
 can use), the survey's share, and the peak resident memory of the JVM (driver and executor in
@@ -21,6 +22,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -90,6 +92,21 @@ def _descendants(root: int) -> dict[int, tuple[str, int]]:
     return found
 
 
+@contextlib.contextmanager
+def _ranges_as_set(exactly: bool):
+    """With ``exactly``, ranges are ``split_bytes`` as set, not shared among the cores
+    (``ranges.range_bytes``): a ``split_bytes`` above the file's size then reads it whole."""
+    from lake_glue.formats import ranges
+
+    shared = ranges.range_bytes
+    if exactly:
+        ranges.range_bytes = lambda opts, batch_bytes, cores: opts.split_bytes
+    try:
+        yield
+    finally:
+        ranges.range_bytes = shared
+
+
 def _tasks(spark, group: str) -> tuple[int, int]:
     """(tasks of the largest stage, stages) of the jobs run under ``group``."""
     tracker = spark.sparkContext.statusTracker()
@@ -127,7 +144,7 @@ def measure(mb: int, split_mb: float | None, rounds: int) -> list[Figure]:
             os.link(csv_path, folder / "orders.csv")
             (folder / "_SUCCESS").write_bytes(b"")
             spark.sparkContext.setJobGroup(batch, name)
-            with PeakRss() as peak:
+            with _ranges_as_set(name == "whole"), PeakRss() as peak:
                 started = time.perf_counter()
                 figures = ingest_orders(spark, config, batch, catalog)
                 seconds = time.perf_counter() - started

@@ -843,13 +843,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The errors whose message tells the user what to do: printed without a traceback.
+_USER_ERRORS = (
+    ("lake_glue.config", "ConfigError"),
+    ("lake_platform.settings", "SettingsError"),
+    ("lake_platform.production", "ProductionInstanceError"),
+)
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is one of :data:`_USER_ERRORS`. Only modules already imported are asked:
+    an error class never imported cannot have been raised, and importing them up front would
+    cost every command Dagster's and pydantic's import (``lake query``'s shortcut uses neither)."""
+    return any(
+        isinstance(exc, getattr(sys.modules[module], name)) for module, name in _USER_ERRORS if module in sys.modules
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lake`` command."""
     import warnings
-
-    from lake_glue.config import ConfigError
-    from lake_platform.production import ProductionInstanceError
-    from lake_platform.settings import SettingsError
 
     # Dagster's preview/supersession notices are for library authors, not for `lake` users.
     warnings.filterwarnings("ignore", module="dagster")
@@ -857,7 +870,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, SettingsError, ProductionInstanceError) as exc:
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
         print(str(exc), file=sys.stderr)
         return 1
 

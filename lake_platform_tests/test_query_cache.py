@@ -8,7 +8,10 @@ after it landed, a cleared cache) sends the query the full way, which remembers 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 from lake_glue.snapshot_files import cache_folder
 from lake_platform.query_cache import cached_query
@@ -40,6 +43,19 @@ def test_a_version_nobody_remembered_takes_the_full_path_which_remembers_it(lake
     assert cached_query(lake.catalog, SQL) is None
     assert DuckDBQueryEngine(catalog=LakeCatalog(uri=lake.catalog)).query(SQL).rows == [(1, "NEW")]
     assert cached_query(lake.catalog, SQL)[1] == [(1, "NEW")]
+
+
+def test_lake_query_answered_from_a_remembered_version_imports_neither_dagster_nor_pydantic(lake, tmp_path):
+    # The shortcut is for start-up time: Dagster's import alone is several times a DuckDB query.
+    _land_and_prepare(lake, "20260101T000000Z", [order_row(1, "NEW", 10), order_row(2, "NEW", 10)])
+    script = (
+        "import sys; from lake_platform.cli import main; code = main(['query', sys.argv[1], '--format', 'csv']);"
+        "print(sorted(m for m in ('dagster', 'pydantic', 'pyiceberg', 'pyspark') if m in sys.modules)); sys.exit(code)"
+    )
+    env = {**os.environ, "LAKE_HOME": str(tmp_path), "LAKE_ENV": "local"}
+    done = subprocess.run([sys.executable, "-c", script, SQL], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == ["1,NEW", "2,NEW", "[]"]
 
 
 def test_time_travel_never_replaces_the_current_versions_list(lake):

@@ -102,7 +102,8 @@ class FormatOptionsModel(_Strict):
     split_bytes: int = Field(
         default=_DEFAULTS.split_bytes,
         ge=1024,
-        description="an uncompressed CSV or JSONL file larger than this is read in ranges of this size, one task each",
+        description="the largest byte range of an uncompressed CSV or JSONL file, one task each (a batch smaller than"
+        " a range per core is shared among the cores in ranges of at least 8 MiB)",
     )
 
     @model_validator(mode="before")

@@ -35,7 +35,8 @@ def read_landed_records(
 ) -> LandedRead:
     """The batch's landed files as one lazy parse (:class:`LandedRead`): nothing is read yet.
 
-    Large files are surveyed first (one task each) when ``opts.split_bytes`` says they are read
+    Files larger than a range (``opts.split_bytes``, or the batch's share per core:
+    :func:`lake_glue.formats.ranges.range_bytes`) are surveyed first, one task each, and read
     as byte ranges (:mod:`lake_glue.formats.ranges`); everything else runs with the action that
     first reads ``records``.
     """
