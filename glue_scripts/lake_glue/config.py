@@ -103,7 +103,7 @@ class FormatOptionsModel(_Strict):
         default=_DEFAULTS.split_bytes,
         ge=1024,
         description="the largest byte range of an uncompressed CSV or JSONL file, one task each (a batch smaller than"
-        " a range per core is shared among the cores in ranges of at least 8 MiB)",
+        " a range per core is shared among the cores in ranges of at least 32 MiB)",
     )
 
     @model_validator(mode="before")

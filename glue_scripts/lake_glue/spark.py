@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,14 @@ def release_spark(spark: Any) -> None:
     and a job with a JVM of its own, end with the process as before.
     """
     if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        context = spark.sparkContext
+        # PySpark's stop() then waits for its accumulator server to see a shutdown request, which
+        # the server polls for every 0.5 s: half a second of every local job. The context stops on
+        # the JVM as before; the server (a daemon thread of this process) shuts down unwaited.
+        server, context._accumulatorServer = getattr(context, "_accumulatorServer", None), None
         spark.stop()
+        if server is not None:
+            threading.Thread(target=server.shutdown, daemon=True).start()
 
 
 def get_spark(app_name: str, extra_conf: dict[str, str] | None = None) -> Any:
