@@ -87,6 +87,24 @@ def _read(spark, tmp_path, **options):
     return valid.collect(), rejected.collect(), landed.reports()[0]
 
 
+def test_the_reports_of_a_read_no_action_has_run_are_refused_not_guessed(spark, tmp_path):
+    # The reports come from the tasks that parsed the files: before any action there are none,
+    # and a batch is refused rather than checked against missing figures.
+    (tmp_path / "a.csv").write_text("id;amount;seen_at;label\n1;2.00;;x\n")
+    landed = read_landed_records(spark, [f"file://{tmp_path / 'a.csv'}"], FormatOptions(delimiter=";"), COLUMNS)
+    with pytest.raises(RuntimeError, match=r"the parse reported nothing for .*a\.csv"):
+        landed.reports()
+
+
+def test_a_read_run_by_two_actions_reports_each_file_once(spark, tmp_path):
+    # Spark may run a parse task again (a retry, a second action): the reports are keyed by file.
+    (tmp_path / "a.csv").write_text("id;amount;seen_at;label\n1;2.00;;x\n2;3.00;;y\n")
+    landed = read_landed_records(spark, [f"file://{tmp_path / 'a.csv'}"], FormatOptions(delimiter=";"), COLUMNS)
+    assert landed.records.count() == landed.records.count() == 2
+    reports, inexact = landed.reports()
+    assert ([r.records for r in reports], inexact) == ([2], set())
+
+
 def test_csv_is_read_with_the_declared_delimiter_and_quoting_and_keeps_file_and_line(spark, tmp_path):
     (tmp_path / "a.csv").write_text('id;amount;seen_at;label\n1;2.00;01/01/2026 00:00:00;"x;y"\n2;bad\n')
     valid, rejected, reports = _read(spark, tmp_path, delimiter=";")
