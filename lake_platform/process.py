@@ -239,6 +239,7 @@ def _all_materialized(record, assets: list[str]) -> bool:
 def summarize(registry, engine, configs: list) -> list[dict]:
     """Per ingest table: batches, landed/source/quarantined rows and each target's row count."""
     from lake_glue.config import IngestConfig, targets_of
+    from lake_platform.layout import asset_key
 
     rows = []
     for config in configs:
@@ -258,14 +259,25 @@ def summarize(registry, engine, configs: list) -> list[dict]:
                 "targets": targets,
             }
             for prepare, target in targets_of(config, table, configs):
+                key = asset_key("target", prepare.config_name, target.table_name).to_user_string()
                 name = f"{prepare.target.database}.{target.table_name}"
-                try:
-                    count = engine.query(f"SELECT count(*) FROM {name}").rows[0][0]
-                except Exception as exc:  # noqa: BLE001 - a missing table is reported, not fatal
-                    count = f"unavailable ({str(exc).splitlines()[0][:80]})"
-                targets[name] = count
+                targets[name] = _target_rows(engine, name, records, key)
             rows.append(row)
     return rows
+
+
+NOT_BUILT = "not built yet by this table's batches"
+
+
+def _target_rows(engine, name: str, records: list, key: str) -> int | str:
+    """A target's row count; not asked of the engine when none of ``records`` built it (the
+    table may not exist yet, and locally that query would load the catalog to say so)."""
+    if not any((p := r.progress.get(key)) is not None and p.status == "MATERIALIZED" for r in records):
+        return NOT_BUILT
+    try:
+        return engine.query(f"SELECT count(*) FROM {name}").rows[0][0]
+    except Exception as exc:  # noqa: BLE001 - a missing table is reported, not fatal
+        return f"unavailable ({str(exc).splitlines()[0][:80]})"
 
 
 def format_summary(rows: list[dict]) -> str:
