@@ -72,7 +72,7 @@ class LandedRead:
         outputs = names + [RESCUED_COLUMN] * (value_width(opts, names) - len(names))
         extra = format_of(opts.format).extra_identity
         self.accumulator = spark.sparkContext.accumulator({}, _KeyedReports())
-        self.records = _parse_frame(spark, self, names, extra).select(
+        self.records = _parse_frame(spark, self, names, len(outputs), extra).select(
             *[F.col(f"__value_{i}").alias(n) for i, n in enumerate(outputs)],
             "_source_file",
             "_source_line",
@@ -123,14 +123,15 @@ class LandedRead:
         return LandedRead(self.spark, self.whole, surveys, self.opts, self.columns)
 
 
-def _parse_frame(spark: Any, read: LandedRead, names: list[str], extra: tuple[str, ...]) -> DataFrame:
-    """The parse of ``read``'s whole files and ranges as one frame of record rows."""
-    from lake_glue.records import arrow_names, value_width
+def _parse_frame(spark: Any, read: LandedRead, names: list[str], width: int, extra: tuple[str, ...]) -> DataFrame:
+    """The parse of ``read``'s whole files and ranges as one frame of record rows (the parsers
+    send every other row, a file's or range's report, to the accumulator)."""
+    from lake_glue.records import arrow_names
 
     schema = T.StructType(
         [
             T.StructField(n, T.LongType() if n in extra or n == "_source_line" else T.StringType())
-            for n in arrow_names(value_width(read.opts, names), extra)
+            for n in arrow_names(width, extra)
         ]
     )
     frames = []
@@ -148,7 +149,7 @@ def _parse_frame(spark: Any, read: LandedRead, names: list[str], extra: tuple[st
     parsed = frames[0]
     for frame in frames[1:]:
         parsed = parsed.unionByName(frame)
-    return parsed.where("kind = 'record'")
+    return parsed
 
 
 class _KeyedReports(AccumulatorParam):

@@ -105,11 +105,16 @@ class Parsed:
     @property
     def undeclared(self) -> dict[str, int]:
         """Fields found in the records that no column declares, with how many records hold them."""
-        counts: dict[str, int] = {}
-        for report in self.reports:
-            for key, count in report.undeclared.items():
-                counts[key] = counts.get(key, 0) + count
-        return counts
+        return undeclared_fields(self.reports)
+
+
+def undeclared_fields(reports: list[FileReport]) -> dict[str, int]:
+    """The undeclared fields of the files' reports, with how many records hold them in all."""
+    counts: dict[str, int] = {}
+    for report in reports:
+        for key, count in report.undeclared.items():
+            counts[key] = counts.get(key, 0) + count
+    return counts
 
 
 @dataclass
@@ -342,7 +347,7 @@ def _read_before_storing(landed: LandedRead, cleanup: contextlib.ExitStack) -> t
         landed = landed.again(inexact)
         cleanup.callback(landed.read_now().unpersist)
         reports, _ = landed.reports()
-    return landed, Parsed(files=[], sealed=False, reports=reports).undeclared
+    return landed, undeclared_fields(reports)
 
 
 def _typed_rows(batch: Batch, records: DataFrame) -> tuple[DataFrame, DataFrame]:
@@ -367,10 +372,10 @@ def _quarantine(spark: SparkSession, batch: Batch, parsed: Parsed, landed: Lande
     if again is not landed:
         first = {(r.path, r.size, r.sha256, r.records) for r in landed.reports()[0]}
         second = {(r.path, r.size, r.sha256, r.records) for r in again.reports()[0]}
-        changed = sorted(p.rsplit("/", 1)[-1] for p, *_ in first ^ second)
+        changed = sorted({p.rsplit("/", 1)[-1] for p, *_ in first ^ second})
         if changed:
             raise IngestError(
-                f"{batch.label}: files changed while the batch was read, nothing was committed: {sorted(set(changed))}"
+                f"{batch.label}: files changed while the batch was read, nothing was committed: {changed}"
             )
 
 
