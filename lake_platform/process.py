@@ -226,20 +226,27 @@ def _table_asset_keys(config, table, configs: list) -> list[str]:
     from lake_platform.layout import asset_key
 
     keys = [asset_key(layer, config.config_name, table.table_name).to_user_string() for layer in ("raw", "source")]
-    return keys + [
-        asset_key("target", prepare.config_name, target.table_name).to_user_string()
-        for prepare, target in targets_of(config, table, configs)
-    ]
+    return keys + [_target_key(prepare, target) for prepare, target in targets_of(config, table, configs)]
+
+
+def _target_key(prepare, target) -> str:
+    """A target's asset key as the registry's progress names it."""
+    from lake_platform.layout import asset_key
+
+    return asset_key("target", prepare.config_name, target.table_name).to_user_string()
+
+
+def _materialized(record, asset: str) -> bool:
+    return (progress := record.progress.get(asset)) is not None and progress.status == "MATERIALIZED"
 
 
 def _all_materialized(record, assets: list[str]) -> bool:
-    return all(record.progress.get(a) is not None and record.progress[a].status == "MATERIALIZED" for a in assets)
+    return all(_materialized(record, a) for a in assets)
 
 
 def summarize(registry, engine, configs: list) -> list[dict]:
     """Per ingest table: batches, landed/source/quarantined rows and each target's row count."""
     from lake_glue.config import IngestConfig, targets_of
-    from lake_platform.layout import asset_key
 
     rows = []
     for config in configs:
@@ -259,9 +266,8 @@ def summarize(registry, engine, configs: list) -> list[dict]:
                 "targets": targets,
             }
             for prepare, target in targets_of(config, table, configs):
-                key = asset_key("target", prepare.config_name, target.table_name).to_user_string()
                 name = f"{prepare.target.database}.{target.table_name}"
-                targets[name] = _target_rows(engine, name, records, key)
+                targets[name] = _target_rows(engine, name, records, _target_key(prepare, target))
             rows.append(row)
     return rows
 
@@ -272,7 +278,7 @@ NOT_BUILT = "not built yet by this table's batches"
 def _target_rows(engine, name: str, records: list, key: str) -> int | str:
     """A target's row count; not asked of the engine when none of ``records`` built it (the
     table may not exist yet, and locally that query would load the catalog to say so)."""
-    if not any((p := r.progress.get(key)) is not None and p.status == "MATERIALIZED" for r in records):
+    if not any(_materialized(r, key) for r in records):
         return NOT_BUILT
     try:
         return engine.query(f"SELECT count(*) FROM {name}").rows[0][0]
